@@ -1,0 +1,179 @@
+"""PID allocation: the global ``pidmap_lock`` IDR versus per-CPU-group PID ranges (seed 003).
+
+Time. Thread create+exit from ``N = min(churn_processes, online_cpus)`` churners is a closed
+loop (``objectives.contention``) whose lock acquisitions per operation, for ``L`` namespace
+levels, are:
+
+* global IDR, ``lock_mode: twice`` (before the fix): ``L`` trips to ``pidmap_lock`` for
+  ``idr_alloc`` (``idr_alloc_ns`` each; all but the first back-to-back), one more
+  back-to-back trip to publish (``L * publish_ns``), and one trip in ``free_pid``
+  (``L * free_ns``);
+* global IDR, ``lock_mode: once`` (the merged fix): one trip of ``L * (idr_alloc_ns +
+  publish_ns)`` and the free trip;
+* ranges of width ``W`` shared by groups of ``k`` CPUs: one trip to the group's own lock
+  (``L * range_alloc_ns``, one lock for all levels as in the seed's sketch), one free trip
+  (``L * range_free_ns``) that lands on another group's lock for the ``remote_free_fraction``
+  of exits, and every ``W * refill_batch`` operations a trip to the global range-index lock
+  taking ``refill_batch`` ranges per level (``L * refill_batch * range_refill_ns``).
+  A range lock is shared by ``1 + (k - 1)(N - 1)/(online - 1)`` churners on average.
+
+When more processes churn than CPUs are online they time-share: throughput is that of
+``online_cpus`` churners and each operation takes ``churn_processes / online_cpus`` times
+longer in wall time.
+
+Calibration (seed 003, 20 processes creating and joining one thread in a loop): with the
+defaults ``cacheline_handoff_ns = 250``, ``clone_work_ns = 20000``, ``idr_alloc_ns = 630``,
+``publish_ns = 280``, ``free_ns = 490`` the model gives ~470k ops/s for ``twice`` and ~531k
+ops/s for ``once`` (seed: ~465k and 510k..560k), with ``pidmap_lock`` still ~100% busy.
+
+Memory (``pid_bytes``), for ``T = resident_tasks + 2 * churn_processes`` tasks:
+
+* ``struct pid``: ``T * (136 + 16 L)`` bytes (struct pid with ``L`` upids, include/linux/pid.h);
+* per level, ids are spread over ``[0, pid_max)`` (``pid_max = max(32768, 1024 *
+  possible_cpus)``, at most 4,194,304) by the cyclic allocator, so ``T`` ids occupy an expected
+  ``B (1 - (1 - 1/B)^T)`` of ``B`` blocks;
+* global IDR: radix-tree nodes of 64 slots, 576 bytes each, at every tree depth;
+* ranges: the occupied ranges plus ``refill_batch`` fresh ranges per CPU group, each
+  ``64 + W/8 + 8 W`` bytes (header, bitmap, pid pointer array), indexed by an XArray
+  (576-byte nodes), plus one 64-byte lock per group.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from objectives.contention import Acquisition, ClosedLoop, solve
+from objectives.policy import PID_MAX_LIMIT, PidPolicy
+from objectives.scenario import Scenario
+
+RADIX_SLOTS = 64
+RADIX_NODE_BYTES = 576
+STRUCT_PID_BYTES = 136
+UPID_BYTES = 16
+RANGE_HEADER_BYTES = 64
+LOCK_BYTES = 64
+
+
+def pid_max(possible_cpus: int) -> int:
+    """Default pid_max: max(32768, 1024 x possible CPUs), capped at PID_MAX_LIMIT."""
+    return min(PID_MAX_LIMIT, max(32_768, 1024 * possible_cpus))
+
+
+def occupied_blocks(blocks: float, ids: float) -> float:
+    """Expected number of ``blocks`` holding at least one of ``ids`` uniformly spread ids."""
+    if blocks <= 1:
+        return 1.0 if ids > 0 else 0.0
+    return blocks * -math.expm1(ids * math.log1p(-1.0 / blocks))
+
+
+def radix_nodes(span: int, entries: float) -> float:
+    """Expected radix-tree nodes (64 slots each) indexing ``entries`` spread over ``span``."""
+    nodes = 0.0
+    block = RADIX_SLOTS
+    while True:
+        blocks = math.ceil(span / block)
+        nodes += occupied_blocks(blocks, entries)
+        if blocks <= 1:
+            return nodes
+        block *= RADIX_SLOTS
+
+
+def range_bytes(width: int) -> int:
+    """Bytes of one carved range: header, bitmap (whole 64-bit words), pid pointer array."""
+    return RANGE_HEADER_BYTES + 8 * math.ceil(width / 64) + 8 * width
+
+
+def simulate_pid(
+    policy: PidPolicy, scenario: Scenario, rng: np.random.Generator
+) -> dict[str, float]:
+    """Metrics of the PID family for one policy on one scenario.
+
+    Args:
+        policy: the PID allocation policy.
+        scenario: machine, workload and costs.
+        rng: seeded generator (latency sampling).
+
+    Returns:
+        ``clone_*``, ``pid_lock_*`` and ``pid_bytes`` metrics (see the catalogue).
+    """
+    metrics = _time_metrics(policy, scenario, rng)
+    metrics["pid_bytes"] = pid_memory_bytes(policy, scenario)
+    return metrics
+
+
+def _time_metrics(
+    policy: PidPolicy, scenario: Scenario, rng: np.random.Generator
+) -> dict[str, float]:
+    machine, work = scenario.machine, scenario.workload
+    processes = work.churn_processes
+    churners = max(1, min(processes, machine.online_cpus))
+    loop = closed_loop(policy, scenario, churners)
+    result = solve(loop, rng)
+    stretch = max(1.0, processes / machine.online_cpus)
+    return {
+        "clone_throughput_per_s": result.throughput_per_s if processes > 0 else 0.0,
+        "clone_latency_mean_ns": result.latency_mean_ns * stretch,
+        "clone_latency_p99_ns": result.latency_p99_ns * stretch,
+        "pid_lock_utilization": max(result.lock_utilization.values()),
+        "pid_lock_wait_ns": sum(result.lock_wait_ns.values()),
+    }
+
+
+def closed_loop(policy: PidPolicy, scenario: Scenario, churners: int) -> ClosedLoop:
+    """The lock acquisitions of one thread create+exit under ``policy`` (see module doc)."""
+    machine, work, costs = scenario.machine, scenario.workload, scenario.costs.pid
+    levels = work.ns_depth
+    if policy.range_width == 0:
+        lock = "pidmap_lock"
+        if policy.lock_mode == "twice":
+            acqs = [Acquisition(lock, costs.idr_alloc_ns)]
+            acqs += [Acquisition(lock, costs.idr_alloc_ns, back_to_back=True)] * (levels - 1)
+            acqs.append(Acquisition(lock, levels * costs.publish_ns, back_to_back=True))
+        else:
+            acqs = [Acquisition(lock, levels * (costs.idr_alloc_ns + costs.publish_ns))]
+        acqs.append(Acquisition(lock, levels * costs.free_ns))
+        sharers = {lock: float(churners)}
+    else:
+        group_cpus = min(policy.range_share_cpus, machine.online_cpus)
+        groups = math.ceil(machine.online_cpus / group_cpus)
+        cpus = machine.online_cpus
+        per_group = 1.0 + (group_cpus - 1) * (churners - 1) / (cpus - 1) if cpus > 1 else 1.0
+        remote = work.remote_free_fraction * (groups - 1) / groups
+        per_trip = policy.range_width * policy.refill_batch
+        acqs = [
+            Acquisition("pid_range_lock", levels * costs.range_alloc_ns),
+            Acquisition("pid_range_lock", levels * costs.range_free_ns, remote=remote),
+            Acquisition("pid_range_index_lock",
+                        levels * policy.refill_batch * costs.range_refill_ns,
+                        rate=1.0 / per_trip),
+        ]
+        sharers = {"pid_range_lock": per_group, "pid_range_index_lock": float(churners)}
+    return ClosedLoop(
+        churners=churners,
+        work_ns=work.clone_work_ns,
+        acquisitions=tuple(acqs),
+        sharers=sharers,
+        handoff_ns=machine.cacheline_handoff_ns,
+        work_cv=work.work_cv,
+        hold_cv=work.hold_cv,
+    )
+
+
+def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
+    """PID allocator memory over all namespace levels, bytes (see module doc)."""
+    machine, work = scenario.machine, scenario.workload
+    levels = work.ns_depth
+    tasks = work.resident_tasks + 2 * work.churn_processes
+    span = pid_max(machine.possible_cpus)
+    pids = tasks * (STRUCT_PID_BYTES + UPID_BYTES * levels)
+    if policy.range_width == 0:
+        index = levels * radix_nodes(span, tasks) * RADIX_NODE_BYTES
+        return float(pids + index)
+    width = policy.range_width
+    groups = math.ceil(machine.online_cpus / min(policy.range_share_cpus, machine.online_cpus))
+    slots = math.ceil(span / width)
+    live = min(float(slots), occupied_blocks(slots, tasks) + groups * policy.refill_batch)
+    per_level = live * range_bytes(width) + radix_nodes(slots, live) * RADIX_NODE_BYTES
+    return float(pids + levels * per_level + groups * LOCK_BYTES)

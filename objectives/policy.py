@@ -1,0 +1,127 @@
+"""Policies: one frozen dataclass per family; ``baseline()`` is Linux today.
+
+A *knob* is one field of a family, named ``family.field`` (``pid.range_width``). Jobs search
+knobs; exported policy files group them by family. Every knob documents its unit, bounds and
+meaning in its field metadata (``policysearch knobs`` prints them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from objectives.errors import InputError
+from objectives.fields import build, convert, spec
+
+PID_MAX_LIMIT = 4_194_304
+"""Upper limit of pid_max on 64-bit kernels (include/linux/threads.h, PID_MAX_LIMIT)."""
+
+
+@dataclass(frozen=True)
+class PidPolicy:
+    """How ``alloc_pid()`` finds a free id (seed 003).
+
+    ``range_width = 0`` is today's single global IDR under ``pidmap_lock``; a positive width
+    carves the PID space into ranges of that many ids, handed to groups of
+    ``range_share_cpus`` CPUs, each group with its own lock (Mateusz Guzik's sketch).
+    """
+
+    lock_mode: str = spec(
+        "once", choices=("once", "twice"),
+        help="pidmap_lock trips per allocation with the global IDR: 'twice' is the pre-fix "
+             "relock (one trip per namespace level plus one to publish), 'once' the merged fix")
+    range_width: int = spec(
+        0, min=0, max=65_536, unit="ids",
+        help="ids per carved range (0 = the global IDR, no ranges; the seed sketches ~250)")
+    range_share_cpus: int = spec(
+        1, min=1, max=8192, unit="CPUs",
+        help="CPUs sharing one range and its lock (the seed suggests 8 or 10)")
+    refill_batch: int = spec(
+        1, min=1, max=64, unit="ranges",
+        help="ranges a CPU group takes per trip to the global range index (more memory held, "
+             "fewer global-lock trips)")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A complete kernel memory policy: one member per modelled family."""
+
+    pid: PidPolicy = dataclasses.field(default_factory=PidPolicy)
+
+    def knobs(self) -> dict[str, Any]:
+        """The policy as a flat mapping ``family.knob -> value``."""
+        return {
+            f"{family.name}.{name}": value
+            for family in dataclasses.fields(self)
+            for name, value in dataclasses.asdict(getattr(self, family.name)).items()
+        }
+
+    def grouped(self) -> dict[str, dict[str, Any]]:
+        """The policy as ``{family: {knob: value}}`` (the layout of policy files)."""
+        return dataclasses.asdict(self)
+
+    def with_knobs(self, values: Mapping[str, Any], *, source: str = "<knobs>") -> Policy:
+        """A copy with some knobs changed; each value is validated against its knob.
+
+        Raises:
+            InputError: unknown knob or invalid value.
+        """
+        catalogue = knob_catalogue()
+        changes: dict[str, dict[str, Any]] = {}
+        for name, value in values.items():
+            if name not in catalogue:
+                raise InputError(source, name,
+                                 f"unknown knob; expected one of: {', '.join(catalogue)}")
+            knob = catalogue[name]
+            checked = convert(knob.type, value, knob.meta, source=source, key=name)
+            changes.setdefault(knob.family, {})[knob.field] = checked
+        return dataclasses.replace(self, **{
+            family: dataclasses.replace(getattr(self, family), **fields)
+            for family, fields in changes.items()
+        })
+
+
+def baseline() -> Policy:
+    """Linux today: the global PID allocator taking ``pidmap_lock`` once (current mainline)."""
+    return Policy()
+
+
+def policy_from_mapping(data: Any, *, source: str, path: str = "") -> Policy:
+    """Build a policy from ``{family: {knob: value}}``; missing knobs keep the baseline."""
+    return build(Policy, data, source=source, path=path)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One searchable knob: where it lives, its type and its documented bounds."""
+
+    name: str
+    family: str
+    field: str
+    type: type
+    default: Any
+    meta: Mapping[str, Any]
+
+    @property
+    def choices(self) -> tuple[Any, ...] | None:
+        if self.type is bool:
+            return (False, True)
+        return self.meta.get("choices")
+
+
+def knob_catalogue() -> dict[str, Knob]:
+    """Every knob of every family, in declaration order."""
+    import typing
+
+    catalogue: dict[str, Knob] = {}
+    policy_hints = typing.get_type_hints(Policy)
+    for family in dataclasses.fields(Policy):
+        family_cls = policy_hints[family.name]
+        hints = typing.get_type_hints(family_cls)
+        for field in dataclasses.fields(family_cls):
+            name = f"{family.name}.{field.name}"
+            catalogue[name] = Knob(name, family.name, field.name, hints[field.name],
+                                   field.default, field.metadata)
+    return catalogue

@@ -1,0 +1,194 @@
+"""Scenarios: a machine shape, a workload, and the kernel costs the models use.
+
+A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
+
+    name: thread-churn-20
+    description: ...
+    source: seed 003 ...
+    machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256}
+    workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000}
+    costs:    {pid: {idr_alloc_ns: 630}}
+
+Every key has a documented default (``policysearch scenarios --describe`` lists them), so a
+scenario file only states what differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from objectives.errors import InputError
+from objectives.fields import build, spec
+
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The machine shape."""
+
+    online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
+    possible_cpus: int = spec(
+        96, min=1, max=65_536, unit="CPUs",
+        help="CPUs the firmware declares possible (>= online); sizes pid_max and percpu areas")
+    memory_gib: float = spec(256.0, min=0.001, max=1 << 20, unit="GiB", help="installed memory")
+    cacheline_handoff_ns: float = spec(
+        250.0, min=0.0, max=10_000.0, unit="ns",
+        help="cost of pulling a contended lock's cache line from another CPU; fitted to seed "
+             "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)")
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.memory_gib * GIB)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What runs on the machine."""
+
+    churn_processes: int = spec(
+        20, min=0, max=1_000_000, unit="processes",
+        help="processes each creating and joining one thread in a loop (will-it-scale "
+             "thread create/teardown); at most one runs per online CPU")
+    clone_work_ns: float = spec(
+        20_000.0, min=0.0, max=1e9, unit="ns",
+        help="mean time of one thread create+join outside the PID allocator's locks; fitted "
+             "with cacheline_handoff_ns to seed 003")
+    ns_depth: int = spec(1, min=1, max=32, unit="levels",
+                         help="PID-namespace levels each new task gets an id in (1 = no nesting)")
+    resident_tasks: int = spec(2_000, min=0, max=4_194_304,
+                               unit="tasks", help="long-lived tasks holding PIDs")
+    remote_free_fraction: float = spec(
+        0.5, min=0.0, max=1.0, unit="fraction",
+        help="share of exits whose PID was allocated by another CPU group (a remote free)")
+    work_cv: float = spec(0.3, min=0.01, max=5.0, unit="",
+                          help="coefficient of variation of the work outside locks")
+    hold_cv: float = spec(0.5, min=0.01, max=5.0, unit="",
+                          help="coefficient of variation of a lock's critical section")
+
+
+@dataclass(frozen=True)
+class PidCosts:
+    """Critical-section costs of PID allocation, ns (held under the lock, excl. hand-off)."""
+
+    idr_alloc_ns: float = spec(
+        630.0, min=0.0, max=1e6, unit="ns",
+        help="idr_alloc_cyclic per namespace level under a contended pidmap_lock (cache misses "
+             "on shared IDR nodes included); fitted to seed 003")
+    publish_ns: float = spec(280.0, min=0.0, max=1e6, unit="ns",
+                             help="making the new pid visible (idr_replace loop); fitted to "
+                                  "seed 003")
+    free_ns: float = spec(490.0, min=0.0, max=1e6, unit="ns",
+                          help="free_pid per namespace level under pidmap_lock; fitted to "
+                               "seed 003")
+    range_alloc_ns: float = spec(
+        200.0, min=0.0, max=1e6, unit="ns",
+        help="finding and publishing an id in a CPU-local range, per level (assumed: a bitmap "
+             "search in cache-hot memory; no public figure)")
+    range_free_ns: float = spec(150.0, min=0.0, max=1e6, unit="ns",
+                                help="clearing an id in a range, per level (assumed)")
+    range_refill_ns: float = spec(
+        2_000.0, min=0.0, max=1e7, unit="ns",
+        help="taking one new range from the global index: xarray insert plus kmalloc of the "
+             "range, per level (assumed; no public figure)")
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Kernel costs per family; override any of them per scenario to sweep unknown costs."""
+
+    pid: PidCosts = dataclasses.field(default_factory=PidCosts)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A machine, a workload and the kernel costs, with where the numbers come from."""
+
+    name: str = spec("custom", help="short name")
+    description: str = spec("", help="one line on what the scenario represents")
+    source: str = spec("", help="where the figures come from (seed, paper, measurement)")
+    machine: Machine = dataclasses.field(default_factory=Machine)
+    workload: Workload = dataclasses.field(default_factory=Workload)
+    costs: Costs = dataclasses.field(default_factory=Costs)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The scenario as plain data (for storing in a study or a policy file)."""
+        return dataclasses.asdict(self)
+
+
+def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
+    """Build and cross-check a scenario from a mapping.
+
+    Raises:
+        InputError: naming ``source`` and the key at fault.
+    """
+    scenario = build(Scenario, data, source=source)
+    machine = scenario.machine
+    if machine.possible_cpus < machine.online_cpus:
+        raise InputError(source, "machine.possible_cpus",
+                         f"found {machine.possible_cpus}, expected at least online_cpus "
+                         f"({machine.online_cpus})")
+    return scenario
+
+
+def configs_dir() -> Path:
+    """The shipped ``configs/`` folder (inside the wheel, or beside the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_configs", here.parent / "configs"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the built-in configs/ folder is missing from this installation")
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario name -> file."""
+    folder = configs_dir() / "scenarios"
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+
+
+def load_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Scenario:
+    """Load a built-in scenario by name, or a scenario file by path.
+
+    Args:
+        ref: a built-in name (``policysearch scenarios`` lists them) or a path to a YAML file.
+        relative_to: folder that relative paths are resolved against (a job file's folder).
+
+    Raises:
+        InputError: unknown name, unreadable file, invalid YAML or invalid content.
+    """
+    builtins = builtin_scenarios()
+    ref_str = str(ref)
+    if ref_str in builtins:
+        path = builtins[ref_str]
+    else:
+        path = Path(ref_str).expanduser()
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        if not path.is_file():
+            raise InputError(ref_str, "", "no such scenario file or built-in scenario; "
+                             f"built-ins are: {', '.join(builtins)}")
+    return scenario_from_mapping(read_yaml(path), source=str(path))
+
+
+def read_yaml(path: Path) -> Any:
+    """Read one YAML document with the safe loader.
+
+    Raises:
+        InputError: the file cannot be read or is not valid YAML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read the file ({exc.strerror})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(str(path), where, f"invalid YAML: {problem}") from None
