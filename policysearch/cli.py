@@ -1,0 +1,301 @@
+"""The ``policysearch`` command line.
+
+Exit codes: 0 success; 2 bad input (one line on stderr naming the file or argument, the key,
+what was found and what is expected; no traceback unless ``--debug``); 1 failure at run time;
+130 interrupted (Ctrl-C; finished trials are kept and the same command continues the study).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from objectives import (
+    CATALOGUE,
+    InputError,
+    baseline,
+    builtin_scenarios,
+    knob_catalogue,
+    load_scenario,
+    simulate,
+)
+from objectives.scenario import read_yaml
+from policysearch import __version__
+from policysearch.config import DEFAULT_STORAGE, EXECUTORS, load_job
+from policysearch.errors import BadInput, PolicySearchError
+from policysearch.export import policy_document, read_policy, write_policy
+from policysearch.front import SELECT_HELP, front_trials, render, select_trial
+from policysearch.storage import describe, load_study, open_storage
+
+SUMMARY_ROWS = 15
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policysearch", description="Search the memory/latency Pareto front "
+                     "of Linux kernel memory policies.")
+    parser.add_argument("--version", action="version", version=f"policysearch {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run (or resume) a search job")
+    run.add_argument("job", help="job YAML file")
+    run.add_argument("--trials", type=_positive, help="finished trials wanted in the study")
+    run.add_argument("--workers", type=_positive, help="parallel evaluations")
+    run.add_argument("--executor", choices=EXECUTORS, help="where evaluations run")
+    run.add_argument("--address", help="Ray cluster address (default: start Ray locally)")
+    run.add_argument("--storage", help=f"journal file or Optuna URL (default: {DEFAULT_STORAGE})")
+    run.add_argument("--study", help="study name (default: the job's name)")
+    run.add_argument("--seed", type=_non_negative, help="sampler and simulation seed")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    front = sub.add_parser("front", help="print the Pareto front of a study")
+    front.add_argument("study")
+    front.add_argument("--storage", default=DEFAULT_STORAGE)
+    front.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    export = sub.add_parser("export", help="export one policy of a study as YAML")
+    export.add_argument("study")
+    export.add_argument("--storage", default=DEFAULT_STORAGE)
+    export.add_argument("--select", default="knee", help=SELECT_HELP)
+    export.add_argument("--out", required=True, type=Path, help="policy YAML file to write")
+
+    evaluate = sub.add_parser("evaluate", help="simulate a policy file (or 'baseline') on a "
+                              "scenario, against the baseline")
+    evaluate.add_argument("policy", help="policy YAML file, or 'baseline'")
+    evaluate.add_argument("--scenario", help="built-in name or file (default: the scenario the "
+                          "policy was predicted on)")
+    evaluate.add_argument("--seed", type=_non_negative, help="simulation seed (default: the "
+                          "policy file's)")
+    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+
+    validate = sub.add_parser("validate", help="check a job file")
+    validate.add_argument("job")
+    sub.add_parser("scenarios", help="list the built-in scenarios")
+    sub.add_parser("knobs", help="list the policy knobs")
+    sub.add_parser("metrics", help="list the metric catalogue")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``policysearch`` console script."""
+    args = build_parser().parse_args(argv)
+    _quiet_optuna()
+    try:
+        return COMMANDS[args.command](args)
+    except (PolicySearchError, InputError) as exc:
+        if args.debug:
+            raise
+        print(f"policysearch: error: {exc}", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, PolicySearchError) else 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("policysearch: interrupted; finished trials are stored, run the same command to "
+              "continue", file=sys.stderr)
+        return 130
+
+
+def _quiet_optuna() -> None:
+    """Our own output says what happens; Optuna's info logs and API warnings would repeat it."""
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer >= 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer >= 0")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from policysearch.search import RunOptions, run_search
+    from policysearch.study_meta import read
+
+    job = load_job(args.job)
+    opts = RunOptions(
+        trials=args.trials or job.trials,
+        workers=args.workers or job.workers,
+        executor=args.executor or job.executor,
+        address=args.address or job.address,
+        storage=args.storage or job.storage,
+        study_name=args.study or job.name,
+        seed=job.sampler.seed if args.seed is None else args.seed,
+        progress=not args.quiet,
+    )
+    result = run_search(job, opts)
+    info = read(result.study, opts.storage)
+    front = front_trials(result.study, info)
+    total = result.completed_before + result.completed_now
+    print(f"study {opts.study_name!r}: {total} finished trials "
+          f"({result.completed_now} new, {result.failed_now} failed) in {describe(opts.storage)}")
+    print(f"Pareto front: {len(front)} policies on {info.scenario.name}"
+          + (f" (showing {SUMMARY_ROWS})" if len(front) > SUMMARY_ROWS else ""))
+    if front:
+        shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
+        print(render(shown, info, "table"))
+        print(f"next: policysearch export {opts.study_name} --storage {opts.storage} "
+              "--select knee --out policy.yaml")
+    return 0
+
+
+def _spread(items: list, count: int) -> list:
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]
+
+
+def _open(study_name: str, storage_url: str):
+    from policysearch.study_meta import read
+
+    study = load_study(open_storage(storage_url, must_exist=True), study_name, storage_url)
+    return study, read(study, storage_url)
+
+
+def cmd_front(args: argparse.Namespace) -> int:
+    study, info = _open(args.study, args.storage)
+    print(render(front_trials(study, info), info, args.format))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    study, info = _open(args.study, args.storage)
+    trial = select_trial(study, info, args.select)
+    if not args.out.parent.exists():
+        raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
+    policy = baseline().with_knobs({**info.fixed_knobs, **trial.params}, source=info.name)
+    write_policy(args.out, policy_document(policy, trial, info, args.storage, args.select))
+    print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.policy == "baseline":
+        policy, stored = baseline(), None
+        if not args.scenario:
+            raise BadInput("--scenario", "", "missing; evaluating 'baseline' needs --scenario "
+                           f"(built-ins: {', '.join(builtin_scenarios())})")
+    else:
+        path = Path(args.policy)
+        if not path.is_file():
+            raise BadInput(args.policy, "", "no such policy file (or pass 'baseline')")
+        stored = read_policy(path)
+        policy = stored.policy
+    if args.scenario:
+        scenario = load_scenario(args.scenario)
+    elif stored is not None and stored.scenario is not None:
+        scenario = stored.scenario
+    else:
+        raise BadInput("--scenario", "", "missing, and the policy file names no predicted "
+                       "scenario")
+    seed = args.seed if args.seed is not None else (stored.seed if stored else 0)
+    metrics = simulate(policy, scenario, seed).as_dict()
+    reference = simulate(baseline(), scenario, seed).as_dict()
+    predicted = None
+    if stored is not None and stored.metrics and stored.scenario == scenario \
+            and stored.seed == seed:
+        predicted = stored.metrics
+    matches = None if predicted is None else all(
+        predicted.get(k) == v for k, v in metrics.items() if k in predicted)
+    if args.format == "json":
+        print(json.dumps({
+            "scenario": scenario.name,
+            "seed": seed,
+            "policy": policy.grouped(),
+            "metrics": metrics,
+            "baseline": reference,
+            "predicted": predicted,
+            "matches_prediction": matches,
+        }, indent=2))
+        return 0
+    print(f"scenario {scenario.name} (seed {seed}): policy versus today's Linux (baseline)")
+    print(_comparison_table(metrics, reference))
+    if matches is not None:
+        print("prediction reproduced exactly" if matches else
+              "differs from the prediction stored in the policy file")
+    return 0
+
+
+def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) -> str:
+    header = ("metric", "policy", "baseline", "change")
+    rows = []
+    for name, value in metrics.items():
+        base = reference[name]
+        change = "" if base == 0 else f"{(value - base) / abs(base):+.1%}"
+        rows.append((f"{name}", f"{value:.6g}", f"{base:.6g}", change))
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(4)]
+    fmt = lambda r: "  ".join(  # noqa: E731
+        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+    return "\n".join(fmt(r) for r in (header, *rows))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    job = load_job(args.job)
+    knobs = ", ".join(d.knob for d in job.dimensions)
+    objectives = ", ".join(f"{o.metric} ({o.direction})" for o in job.objectives)
+    print(f"{args.job}: valid. scenario {job.scenario.name}; searching {knobs}; "
+          f"objectives {objectives}; {len(job.constraints)} constraints; "
+          f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
+          f"{job.sampler.name}")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    for name, path in builtin_scenarios().items():
+        data = read_yaml(path) or {}
+        print(f"{name:28s} {data.get('description', '')}")
+    return 0
+
+
+def cmd_knobs(args: argparse.Namespace) -> int:
+    for knob in knob_catalogue().values():
+        if knob.choices is not None:
+            domain = "{" + ", ".join(map(str, knob.choices)) + "}"
+        else:
+            domain = f"[{knob.meta.get('min')}, {knob.meta.get('max')}] {knob.meta.get('unit', '')}"
+        print(f"{knob.name:24s} {domain:28s} baseline {knob.default!s:8s} {knob.meta['help']}")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    for spec in CATALOGUE.values():
+        print(f"{spec.name:26s} {spec.unit:9s} {spec.direction:9s} {spec.meaning}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "front": cmd_front,
+    "export": cmd_export,
+    "evaluate": cmd_evaluate,
+    "validate": cmd_validate,
+    "scenarios": cmd_scenarios,
+    "knobs": cmd_knobs,
+    "metrics": cmd_metrics,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Search jobs: the YAML format, its validation, and the frozen ``JobConfig``.
+
+A job file::
+
+    name: quickstart                  # study name (default: the file name)
+    scenario: thread-churn-20         # built-in scenario name, or a file relative to this one
+    space:                            # knob -> choices (list), range (mapping) or fixed value
+      pid.range_width: [0, 32, 250, 1024]
+      pid.range_share_cpus: {low: 1, high: 16}
+      pid.lock_mode: once
+    objectives:                       # metric names; direction defaults to the catalogue's
+      - pid_bytes
+      - {metric: clone_latency_p99_ns, direction: minimize}
+    constraints:                      # "metric <= value" or "metric >= value"
+      - clone_throughput_per_s >= 500000
+    sampler: {name: nsga2, seed: 0, population_size: 20}   # nsga2 | tpe | gp | random
+    trials: 200
+    workers: 2
+    executor: ray                     # ray | serial
+    address: null                     # Ray cluster address (null: start Ray on this machine)
+    storage: policysearch.journal     # journal file (relative to the working directory) or URL
+
+Every error names the file, the key path, what was found and what is expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from objectives import CATALOGUE, InputError, Scenario, knob_catalogue, load_scenario
+from objectives.fields import convert
+from objectives.scenario import read_yaml
+from policysearch.errors import BadInput
+
+SAMPLERS = ("nsga2", "tpe", "gp", "random")
+EXECUTORS = ("ray", "serial")
+DEFAULT_STORAGE = "policysearch.journal"
+_TOP_KEYS = ("name", "scenario", "space", "objectives", "constraints", "sampler", "trials",
+             "workers", "executor", "address", "storage")
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An objective: a catalogue metric and the direction to optimise it in."""
+
+    metric: str
+    direction: str  # "minimize" | "maximize"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric; its Optuna constraint value is <= 0 when satisfied."""
+
+    metric: str
+    op: str  # "<=" | ">="
+    bound: float
+
+    def violation(self, value: float) -> float:
+        """Relative violation: ``(value - bound) / |bound|`` for ``<=`` (sign flipped for ``>=``).
+
+        Relative, so that constraints in different units weigh alike in constrained domination.
+        """
+        scale = abs(self.bound) if self.bound != 0 else 1.0
+        excess = value - self.bound if self.op == "<=" else self.bound - value
+        return excess / scale
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One searched knob: either ``choices`` or a ``low``..``high`` range."""
+
+    knob: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Which Optuna sampler drives the search."""
+
+    name: str = "nsga2"
+    seed: int = 0
+    population_size: int | None = None
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """A validated search job."""
+
+    name: str
+    source: str
+    scenario_ref: str
+    scenario: Scenario
+    dimensions: tuple[Dimension, ...]
+    fixed: dict[str, Any]
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...] = ()
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    trials: int = 100
+    workers: int = 2
+    executor: str = "ray"
+    address: str | None = None
+    storage: str = DEFAULT_STORAGE
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load_job(path: str | Path) -> JobConfig:
+    """Read and validate a job file.
+
+    Raises:
+        BadInput: naming the file and key at fault.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        data = read_yaml(path)
+    except InputError as exc:
+        raise BadInput(exc.source, exc.key, exc.detail) from None
+    return job_from_mapping(data, source=source, base_dir=path.resolve().parent,
+                            default_name=path.stem)
+
+
+def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: str) -> JobConfig:
+    """Validate a job mapping (see the module docstring for the format)."""
+    if not isinstance(data, dict):
+        raise BadInput(source, "(top level)", "expected a mapping with keys: " + ", ".join(_TOP_KEYS))
+    unknown = [k for k in data if k not in _TOP_KEYS]
+    if unknown:
+        raise BadInput(source, str(unknown[0]), f"unknown key; expected one of: {', '.join(_TOP_KEYS)}")
+    name = _string(data.get("name", default_name), source, "name")
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
+        raise BadInput(source, "name", f"found {name!r}, expected letters, digits and _.:- only")
+    if "scenario" not in data:
+        raise BadInput(source, "scenario", "missing required key (a built-in scenario name or a file)")
+    scenario_ref = _string(data["scenario"], source, "scenario")
+    try:
+        scenario = load_scenario(scenario_ref, relative_to=base_dir)
+    except InputError as exc:
+        raise BadInput(source, "scenario", f"{exc}") from None
+    dims, fixed = _space(data.get("space"), source)
+    objectives = _objectives(data.get("objectives"), source)
+    constraints = _constraints(data.get("constraints") or [], source)
+    return JobConfig(
+        name=name,
+        source=source,
+        scenario_ref=scenario_ref,
+        scenario=scenario,
+        dimensions=dims,
+        fixed=fixed,
+        objectives=objectives,
+        constraints=constraints,
+        sampler=_sampler(data.get("sampler"), source),
+        trials=_integer(data.get("trials", 100), source, "trials", 1, 10_000_000),
+        workers=_integer(data.get("workers", 2), source, "workers", 1, 100_000),
+        executor=_choice(data.get("executor", "ray"), source, "executor", EXECUTORS),
+        address=_optional_string(data.get("address"), source, "address"),
+        storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
+        raw=dict(data),
+    )
+
+
+def _space(space: Any, source: str) -> tuple[tuple[Dimension, ...], dict[str, Any]]:
+    if not isinstance(space, dict) or not space:
+        raise BadInput(source, "space", "expected a mapping of knob -> choices list, "
+                       "{low, high} range or fixed value; `policysearch knobs` lists the knobs")
+    catalogue = knob_catalogue()
+    dims: list[Dimension] = []
+    fixed: dict[str, Any] = {}
+    for knob_name, spec in space.items():
+        key = f"space.{knob_name}"
+        if knob_name not in catalogue:
+            raise BadInput(source, key, f"unknown knob; expected one of: {', '.join(catalogue)}")
+        knob = catalogue[knob_name]
+        if isinstance(spec, list):
+            if not spec:
+                raise BadInput(source, key, "found an empty list, expected at least one choice")
+            values = tuple(_knob_value(knob, v, source, f"{key}[{i}]") for i, v in enumerate(spec))
+            if len(set(values)) != len(values):
+                raise BadInput(source, key, f"found repeated choices {list(values)}, expected distinct")
+            dims.append(Dimension(knob_name, choices=values))
+        elif isinstance(spec, dict):
+            dims.append(_range(knob, spec, source, key))
+        else:
+            fixed[knob_name] = _knob_value(knob, spec, source, key)
+    if not dims:
+        raise BadInput(source, "space", "every knob is fixed; expected at least one searched knob")
+    return tuple(dims), fixed
+
+
+def _knob_value(knob: Any, value: Any, source: str, key: str) -> Any:
+    try:
+        return convert(knob.type, value, knob.meta, source=source, key=key)
+    except InputError as exc:
+        raise BadInput(exc.source, exc.key, exc.detail) from None
+
+
+def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
+    if knob.type not in (int, float) or knob.choices is not None:
+        raise BadInput(source, key, f"found a range, expected a list of choices for {knob.name} "
+                       f"({', '.join(map(str, knob.choices or ()))})")
+    allowed = {"low", "high", "log", "step"}
+    extra = [k for k in spec if k not in allowed]
+    if extra:
+        raise BadInput(source, f"{key}.{extra[0]}", "unknown key; expected low, high, log, step")
+    for bound in ("low", "high"):
+        if bound not in spec:
+            raise BadInput(source, f"{key}.{bound}", "missing required key")
+    low = _knob_value(knob, spec["low"], source, f"{key}.low")
+    high = _knob_value(knob, spec["high"], source, f"{key}.high")
+    if low >= high:
+        raise BadInput(source, key, f"found low={low} >= high={high}, expected low < high")
+    log = spec.get("log", False)
+    if not isinstance(log, bool):
+        raise BadInput(source, f"{key}.log", f"found {log!r}, expected true or false")
+    if log and low <= 0:
+        raise BadInput(source, f"{key}.low", f"found {low}, expected > 0 with log: true")
+    step = spec.get("step")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int | float) or step <= 0):
+        raise BadInput(source, f"{key}.step", f"found {step!r}, expected a positive number")
+    if step is not None and log:
+        raise BadInput(source, f"{key}.step", "step cannot be combined with log: true")
+    return Dimension(knob.name, low=low, high=high, log=log, step=step, integer=knob.type is int)
+
+
+def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
+    if not isinstance(items, list) or not items:
+        raise BadInput(source, "objectives", "expected a non-empty list of metric names "
+                       "(`policysearch knobs --metrics` lists them)")
+    result = []
+    for i, item in enumerate(items):
+        key = f"objectives[{i}]"
+        if isinstance(item, str):
+            metric, direction = item, None
+        elif isinstance(item, dict) and "metric" in item and set(item) <= {"metric", "direction"}:
+            metric, direction = item["metric"], item.get("direction")
+        else:
+            raise BadInput(source, key, "expected a metric name or {metric: NAME, direction: "
+                           "minimize|maximize}")
+        _metric(metric, source, key)
+        if direction is None:
+            direction = CATALOGUE[metric].direction
+        direction = _choice(direction, source, f"{key}.direction", ("minimize", "maximize"))
+        result.append(Objective(metric, direction))
+    names = [o.metric for o in result]
+    if len(set(names)) != len(names):
+        raise BadInput(source, "objectives", f"found repeated metrics {names}, expected distinct")
+    return tuple(result)
+
+
+def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
+    if not isinstance(items, list):
+        raise BadInput(source, "constraints", "expected a list like ['clone_latency_p99_ns <= 60000']")
+    result = []
+    for i, item in enumerate(items):
+        key = f"constraints[{i}]"
+        match = _CONSTRAINT.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise BadInput(source, key, f"found {item!r}, expected 'METRIC <= NUMBER' or "
+                           "'METRIC >= NUMBER'")
+        metric, op, bound_text = match.groups()
+        _metric(metric, source, key)
+        try:
+            bound = float(bound_text)
+        except ValueError:
+            raise BadInput(source, key, f"found bound {bound_text!r}, expected a number") from None
+        result.append(Constraint(metric, op, bound))
+    return tuple(result)
+
+
+def _sampler(spec: Any, source: str) -> SamplerConfig:
+    if spec is None:
+        return SamplerConfig()
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict):
+        raise BadInput(source, "sampler", "expected a sampler name or {name, seed, population_size}")
+    extra = [k for k in spec if k not in ("name", "seed", "population_size")]
+    if extra:
+        raise BadInput(source, f"sampler.{extra[0]}", "unknown key; expected name, seed, "
+                       "population_size")
+    name = _choice(spec.get("name", "nsga2"), source, "sampler.name", SAMPLERS)
+    population = spec.get("population_size")
+    if population is not None:
+        population = _integer(population, source, "sampler.population_size", 2, 100_000)
+        if name != "nsga2":
+            raise BadInput(source, "sampler.population_size", f"only applies to nsga2, not {name}")
+    seed = _integer(spec.get("seed", 0), source, "sampler.seed", 0, 2**31 - 1)
+    return SamplerConfig(name=name, seed=seed, population_size=population)
+
+
+def _metric(metric: Any, source: str, key: str) -> None:
+    if metric not in CATALOGUE:
+        raise BadInput(source, key, f"found {metric!r}, expected a metric from the catalogue: "
+                       f"{', '.join(CATALOGUE)}")
+
+
+def _string(value: Any, source: str, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadInput(source, key, f"found {value!r}, expected a non-empty string")
+    return value
+
+
+def _optional_string(value: Any, source: str, key: str) -> str | None:
+    return None if value is None else _string(value, source, key)
+
+
+def _integer(value: Any, source: str, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadInput(source, key, f"found {value!r}, expected an integer in [{low}, {high}]")
+    return value
+
+
+def _choice(value: Any, source: str, key: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BadInput(source, key, f"found {value!r}, expected one of: {', '.join(choices)}")
+    return value

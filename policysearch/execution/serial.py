@@ -1,0 +1,32 @@
+"""Evaluate tasks one at a time in this process (no Ray; for debugging and small jobs)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from policysearch.execution.base import BaseExecutor, EvalTask, Outcome, run_task
+
+
+class SerialExecutor(BaseExecutor):
+    """Runs each task when ``wait_any`` asks for it, in submission order; capacity 1."""
+
+    def __init__(self, scenarios: dict) -> None:
+        super().__init__(scenarios)
+        self._queue: deque[tuple[int, EvalTask]] = deque()
+
+    @property
+    def capacity(self) -> int:
+        return 1
+
+    @property
+    def running(self) -> int:
+        return len(self._queue)
+
+    def _submit(self, ticket: int, task: EvalTask) -> None:
+        self._queue.append((ticket, task))
+
+    def wait_any(self) -> tuple[int, Outcome]:
+        if not self._queue:
+            raise RuntimeError("wait_any() with no task running")
+        ticket, task = self._queue.popleft()
+        return ticket, run_task(self.scenarios, task)

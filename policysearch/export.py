@@ -1,0 +1,122 @@
+"""Policy files: one chosen policy as YAML, with its predicted metrics and provenance.
+
+Format (version 1)::
+
+    format: policysearch-policy/1
+    policy:                  # knobs grouped by family; missing knobs mean the baseline's
+      pid: {lock_mode: once, range_width: 250, range_share_cpus: 1, refill_batch: 1}
+    predicted:               # what the search measured, and on what
+      scenario: thread-churn-20
+      seed: 0
+      metrics: {clone_throughput_per_s: 976432.68, ...}
+      scenario_spec: {...}   # the full scenario, so the prediction can be re-run as it was
+    provenance: {study, trial, storage, selection, sampler, sampler_seed, package_version,
+                 created}
+
+``evaluate`` re-simulates the policy; on the predicted scenario with the predicted seed it
+reproduces ``predicted.metrics`` exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from optuna.trial import FrozenTrial
+
+from objectives import CATALOGUE, InputError, Policy, Scenario, policy_from_mapping
+from objectives.scenario import read_yaml, scenario_from_mapping
+from policysearch import __version__
+from policysearch.errors import BadInput
+from policysearch.study_meta import StudyInfo
+
+FORMAT = "policysearch-policy/1"
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """A policy read from a file, with what it was predicted to do."""
+
+    policy: Policy
+    scenario_name: str | None
+    scenario: Scenario | None
+    seed: int
+    metrics: dict[str, float]
+    provenance: dict[str, Any]
+
+
+def policy_document(policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str,
+                    selection: str) -> dict[str, Any]:
+    """The YAML document of an exported policy."""
+    metrics = {name: float(trial.user_attrs[name]) for name in CATALOGUE
+               if name in trial.user_attrs}
+    return {
+        "format": FORMAT,
+        "policy": policy.grouped(),
+        "predicted": {
+            "scenario": info.scenario.name,
+            "seed": int(trial.user_attrs.get("sim_seed", info.sim_seed)),
+            "metrics": metrics,
+            "scenario_spec": info.scenario.to_mapping(),
+        },
+        "provenance": {
+            "study": info.name,
+            "trial": trial.number,
+            "storage": storage,
+            "selection": selection,
+            "sampler": info.sampler,
+            "sampler_seed": info.sampler_seed,
+            "package_version": __version__,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    }
+
+
+def write_policy(path: Path, document: dict[str, Any]) -> None:
+    """Write a policy file (atomically: a partial file never replaces a good one)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_policy(path: Path) -> PolicyFile:
+    """Read and validate a policy file.
+
+    Raises:
+        BadInput: naming the file and key at fault.
+    """
+    source = str(path)
+    try:
+        data = read_yaml(path)
+        if not isinstance(data, dict):
+            raise InputError(source, "(top level)", "expected a mapping with format and policy")
+        if data.get("format") != FORMAT:
+            raise InputError(source, "format", f"found {data.get('format')!r}, expected {FORMAT!r}")
+        if "policy" not in data:
+            raise InputError(source, "policy", "missing required key")
+        policy = policy_from_mapping(data["policy"], source=source, path="policy")
+        predicted = data.get("predicted") or {}
+        if not isinstance(predicted, dict):
+            raise InputError(source, "predicted", "expected a mapping")
+        spec = predicted.get("scenario_spec")
+        scenario = (scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
+                    if spec is not None else None)
+        seed = predicted.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise InputError(source, "predicted.seed", f"found {seed!r}, expected an integer")
+        metrics = predicted.get("metrics") or {}
+        if not isinstance(metrics, dict):
+            raise InputError(source, "predicted.metrics", "expected a mapping of metric -> value")
+    except InputError as exc:
+        raise BadInput(exc.source, exc.key, exc.detail) from None
+    return PolicyFile(
+        policy=policy,
+        scenario_name=predicted.get("scenario"),
+        scenario=scenario,
+        seed=seed,
+        metrics={str(k): float(v) for k, v in metrics.items()},
+        provenance=data.get("provenance") or {},
+    )
