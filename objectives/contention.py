@@ -199,8 +199,13 @@ def _mva(loop: ClosedLoop, locks: list[str]) -> _MvaState:
     )
 
 
-def _gamma(rng: np.random.Generator, mean: np.ndarray | float, cv: float, size: int | None,
-           count: np.ndarray | float = 1.0) -> np.ndarray:
+def _gamma(
+    rng: np.random.Generator,
+    mean: np.ndarray | float,
+    cv: float,
+    size: int | None,
+    count: np.ndarray | float = 1.0,
+) -> np.ndarray:
     """Sum of ``count`` independent gamma variables of the given mean and CV (0 when count=0)."""
     shape = np.asarray(count, dtype=float) / (cv * cv)
     scale = np.asarray(mean, dtype=float) * cv * cv
@@ -209,8 +214,9 @@ def _gamma(rng: np.random.Generator, mean: np.ndarray | float, cv: float, size: 
     return np.where(shape > 0, draws, 0.0)
 
 
-def _sample_p99(loop: ClosedLoop, locks: list[str], state: _MvaState,
-                rng: np.random.Generator) -> float:
+def _sample_p99(
+    loop: ClosedLoop, locks: list[str], state: _MvaState, rng: np.random.Generator
+) -> float:
     size = LATENCY_SAMPLES
     total = _gamma(rng, loop.work_ns, loop.work_cv, size)
     index = {name: i for i, name in enumerate(locks)}

@@ -47,8 +47,9 @@ class _Instance:
         self.busy_ns = 0.0
 
 
-def simulate_loop(loop: ClosedLoop, ops: int, rng: np.random.Generator,
-                  warmup_ops: int | None = None) -> DesResult:
+def simulate_loop(
+    loop: ClosedLoop, ops: int, rng: np.random.Generator, warmup_ops: int | None = None
+) -> DesResult:
     """Simulate ``loop`` until ``ops`` operations have completed after warm-up.
 
     Args:

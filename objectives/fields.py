@@ -35,20 +35,28 @@ def build(cls: type[T], data: Any, *, source: str, path: str = "") -> T:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise InputError(source, path or "(top level)",
-                         f"found {_describe(data)}, expected a mapping of keys to values")
+        raise InputError(
+            source,
+            path or "(top level)",
+            f"found {_describe(data)}, expected a mapping of keys to values",
+        )
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(str(k) for k in data if k not in fields)
     if unknown:
-        raise InputError(source, _join(path, unknown[0]),
-                         f"unknown key; expected one of: {', '.join(sorted(fields))}")
+        raise InputError(
+            source,
+            _join(path, unknown[0]),
+            f"unknown key; expected one of: {', '.join(sorted(fields))}",
+        )
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, field in fields.items():
         key = _join(path, name)
         if name not in data:
-            if (field.default is dataclasses.MISSING
-                    and field.default_factory is dataclasses.MISSING):
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
                 raise InputError(source, key, "missing required key")
             continue
         values[name] = convert(hints[name], data[name], field.metadata, source=source, key=key)
@@ -68,12 +76,14 @@ def convert(hint: Any, value: Any, meta: Mapping[str, Any], *, source: str, key:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise InputError(source, key,
-                                 f"found {_describe(value)}, expected an integer{_bounds(meta)}")
+                raise InputError(
+                    source, key, f"found {_describe(value)}, expected an integer{_bounds(meta)}"
+                )
     elif hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(source, key,
-                             f"found {_describe(value)}, expected a number{_bounds(meta)}")
+            raise InputError(
+                source, key, f"found {_describe(value)}, expected a number{_bounds(meta)}"
+            )
         value = float(value)
         if value != value:
             raise InputError(source, key, f"found NaN, expected a number{_bounds(meta)}")
@@ -81,8 +91,9 @@ def convert(hint: Any, value: Any, meta: Mapping[str, Any], *, source: str, key:
         raise InputError(source, key, f"found {_describe(value)}, expected a string")
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise InputError(source, key,
-                         f"found {value!r}, expected one of: {', '.join(map(str, choices))}")
+        raise InputError(
+            source, key, f"found {value!r}, expected one of: {', '.join(map(str, choices))}"
+        )
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         raise InputError(source, key, f"found {value!r}, expected a value{_bounds(meta)}")

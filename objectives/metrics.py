@@ -25,26 +25,64 @@ class MetricSpec:
 CATALOGUE: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
-        MetricSpec("kernel_memory_bytes", "bytes", "minimize",
-                   "kernel memory held by the modelled families together", "machine"),
-        MetricSpec("memory_fraction", "fraction", "minimize",
-                   "kernel_memory_bytes as a share of the machine's memory", "machine"),
-        MetricSpec("pid_bytes", "bytes",
-                   "minimize",
-                   "PID allocator memory over all namespace levels: struct pid objects, the "
-                   "IDR nodes or the carved ranges (bitmap + pid pointer array) and their index",
-                   "pid"),
-        MetricSpec("clone_throughput_per_s", "ops/s", "maximize",
-                   "thread create+exit operations per second, all churners together", "pid"),
-        MetricSpec("clone_latency_mean_ns", "ns", "minimize",
-                   "mean duration of one thread create+exit", "pid"),
-        MetricSpec("clone_latency_p99_ns", "ns", "minimize",
-                   "99th percentile duration of one thread create+exit", "pid"),
-        MetricSpec("pid_lock_utilization", "fraction", "minimize",
-                   "busy share of the busiest PID allocator lock instance (pidmap_lock, a "
-                   "range lock or the range index lock)", "pid"),
-        MetricSpec("pid_lock_wait_ns", "ns", "minimize",
-                   "mean time per create+exit spent waiting for PID allocator locks", "pid"),
+        MetricSpec(
+            "kernel_memory_bytes",
+            "bytes",
+            "minimize",
+            "kernel memory held by the modelled families together",
+            "machine",
+        ),
+        MetricSpec(
+            "memory_fraction",
+            "fraction",
+            "minimize",
+            "kernel_memory_bytes as a share of the machine's memory",
+            "machine",
+        ),
+        MetricSpec(
+            "pid_bytes",
+            "bytes",
+            "minimize",
+            "PID allocator memory over all namespace levels: struct pid objects, the "
+            "IDR nodes or the carved ranges (bitmap + pid pointer array) and their index",
+            "pid",
+        ),
+        MetricSpec(
+            "clone_throughput_per_s",
+            "ops/s",
+            "maximize",
+            "thread create+exit operations per second, all churners together",
+            "pid",
+        ),
+        MetricSpec(
+            "clone_latency_mean_ns",
+            "ns",
+            "minimize",
+            "mean duration of one thread create+exit",
+            "pid",
+        ),
+        MetricSpec(
+            "clone_latency_p99_ns",
+            "ns",
+            "minimize",
+            "99th percentile duration of one thread create+exit",
+            "pid",
+        ),
+        MetricSpec(
+            "pid_lock_utilization",
+            "fraction",
+            "minimize",
+            "busy share of the busiest PID allocator lock instance (pidmap_lock, a "
+            "range lock or the range index lock)",
+            "pid",
+        ),
+        MetricSpec(
+            "pid_lock_wait_ns",
+            "ns",
+            "minimize",
+            "mean time per create+exit spent waiting for PID allocator locks",
+            "pid",
+        ),
     )
 }
 

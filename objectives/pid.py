@@ -145,9 +145,11 @@ def closed_loop(policy: PidPolicy, scenario: Scenario, churners: int) -> ClosedL
         acqs = [
             Acquisition("pid_range_lock", levels * costs.range_alloc_ns),
             Acquisition("pid_range_lock", levels * costs.range_free_ns, remote=remote),
-            Acquisition("pid_range_index_lock",
-                        levels * policy.refill_batch * costs.range_refill_ns,
-                        rate=1.0 / per_trip),
+            Acquisition(
+                "pid_range_index_lock",
+                levels * policy.refill_batch * costs.range_refill_ns,
+                rate=1.0 / per_trip,
+            ),
         ]
         sharers = {"pid_range_lock": per_group, "pid_range_index_lock": float(churners)}
     return ClosedLoop(

@@ -29,19 +29,33 @@ class PidPolicy:
     """
 
     lock_mode: str = spec(
-        "once", choices=("once", "twice"),
+        "once",
+        choices=("once", "twice"),
         help="pidmap_lock trips per allocation with the global IDR: 'twice' is the pre-fix "
-             "relock (one trip per namespace level plus one to publish), 'once' the merged fix")
+        "relock (one trip per namespace level plus one to publish), 'once' the merged fix",
+    )
     range_width: int = spec(
-        0, min=0, max=65_536, unit="ids",
-        help="ids per carved range (0 = the global IDR, no ranges; the seed sketches ~250)")
+        0,
+        min=0,
+        max=65_536,
+        unit="ids",
+        help="ids per carved range (0 = the global IDR, no ranges; the seed sketches ~250)",
+    )
     range_share_cpus: int = spec(
-        1, min=1, max=8192, unit="CPUs",
-        help="CPUs sharing one range and its lock (the seed suggests 8 or 10)")
+        1,
+        min=1,
+        max=8192,
+        unit="CPUs",
+        help="CPUs sharing one range and its lock (the seed suggests 8 or 10)",
+    )
     refill_batch: int = spec(
-        1, min=1, max=64, unit="ranges",
+        1,
+        min=1,
+        max=64,
+        unit="ranges",
         help="ranges a CPU group takes per trip to the global range index (more memory held, "
-             "fewer global-lock trips)")
+        "fewer global-lock trips)",
+    )
 
 
 @dataclass(frozen=True)
@@ -72,15 +86,19 @@ class Policy:
         changes: dict[str, dict[str, Any]] = {}
         for name, value in values.items():
             if name not in catalogue:
-                raise InputError(source, name,
-                                 f"unknown knob; expected one of: {', '.join(catalogue)}")
+                raise InputError(
+                    source, name, f"unknown knob; expected one of: {', '.join(catalogue)}"
+                )
             knob = catalogue[name]
             checked = convert(knob.type, value, knob.meta, source=source, key=name)
             changes.setdefault(knob.family, {})[knob.field] = checked
-        return dataclasses.replace(self, **{
-            family: dataclasses.replace(getattr(self, family), **fields)
-            for family, fields in changes.items()
-        })
+        return dataclasses.replace(
+            self,
+            **{
+                family: dataclasses.replace(getattr(self, family), **fields)
+                for family, fields in changes.items()
+            },
+        )
 
 
 def baseline() -> Policy:
@@ -122,6 +140,7 @@ def knob_catalogue() -> dict[str, Knob]:
         hints = typing.get_type_hints(family_cls)
         for field in dataclasses.fields(family_cls):
             name = f"{family.name}.{field.name}"
-            catalogue[name] = Knob(name, family.name, field.name, hints[field.name],
-                                   field.default, field.metadata)
+            catalogue[name] = Knob(
+                name, family.name, field.name, hints[field.name], field.default, field.metadata
+            )
     return catalogue

@@ -34,13 +34,21 @@ class Machine:
 
     online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
     possible_cpus: int = spec(
-        96, min=1, max=65_536, unit="CPUs",
-        help="CPUs the firmware declares possible (>= online); sizes pid_max and percpu areas")
+        96,
+        min=1,
+        max=65_536,
+        unit="CPUs",
+        help="CPUs the firmware declares possible (>= online); sizes pid_max and percpu areas",
+    )
     memory_gib: float = spec(256.0, min=0.001, max=1 << 20, unit="GiB", help="installed memory")
     cacheline_handoff_ns: float = spec(
-        250.0, min=0.0, max=10_000.0, unit="ns",
+        250.0,
+        min=0.0,
+        max=10_000.0,
+        unit="ns",
         help="cost of pulling a contended lock's cache line from another CPU; fitted to seed "
-             "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)")
+        "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)",
+    )
 
     @property
     def memory_bytes(self) -> int:
@@ -52,24 +60,48 @@ class Workload:
     """What runs on the machine."""
 
     churn_processes: int = spec(
-        20, min=0, max=1_000_000, unit="processes",
+        20,
+        min=0,
+        max=1_000_000,
+        unit="processes",
         help="processes each creating and joining one thread in a loop (will-it-scale "
-             "thread create/teardown); at most one runs per online CPU")
+        "thread create/teardown); at most one runs per online CPU",
+    )
     clone_work_ns: float = spec(
-        20_000.0, min=0.0, max=1e9, unit="ns",
+        20_000.0,
+        min=0.0,
+        max=1e9,
+        unit="ns",
         help="mean time of one thread create+join outside the PID allocator's locks; fitted "
-             "with cacheline_handoff_ns to seed 003")
-    ns_depth: int = spec(1, min=1, max=32, unit="levels",
-                         help="PID-namespace levels each new task gets an id in (1 = no nesting)")
-    resident_tasks: int = spec(2_000, min=0, max=4_194_304,
-                               unit="tasks", help="long-lived tasks holding PIDs")
+        "with cacheline_handoff_ns to seed 003",
+    )
+    ns_depth: int = spec(
+        1,
+        min=1,
+        max=32,
+        unit="levels",
+        help="PID-namespace levels each new task gets an id in (1 = no nesting)",
+    )
+    resident_tasks: int = spec(
+        2_000, min=0, max=4_194_304, unit="tasks", help="long-lived tasks holding PIDs"
+    )
     remote_free_fraction: float = spec(
-        0.5, min=0.0, max=1.0, unit="fraction",
-        help="share of exits whose PID was allocated by another CPU group (a remote free)")
-    work_cv: float = spec(0.3, min=0.01, max=5.0, unit="",
-                          help="coefficient of variation of the work outside locks")
-    hold_cv: float = spec(0.5, min=0.01, max=5.0, unit="",
-                          help="coefficient of variation of a lock's critical section")
+        0.5,
+        min=0.0,
+        max=1.0,
+        unit="fraction",
+        help="share of exits whose PID was allocated by another CPU group (a remote free)",
+    )
+    work_cv: float = spec(
+        0.3, min=0.01, max=5.0, unit="", help="coefficient of variation of the work outside locks"
+    )
+    hold_cv: float = spec(
+        0.5,
+        min=0.01,
+        max=5.0,
+        unit="",
+        help="coefficient of variation of a lock's critical section",
+    )
 
 
 @dataclass(frozen=True)
@@ -77,25 +109,46 @@ class PidCosts:
     """Critical-section costs of PID allocation, ns (held under the lock, excl. hand-off)."""
 
     idr_alloc_ns: float = spec(
-        630.0, min=0.0, max=1e6, unit="ns",
+        630.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
         help="idr_alloc_cyclic per namespace level under a contended pidmap_lock (cache misses "
-             "on shared IDR nodes included); fitted to seed 003")
-    publish_ns: float = spec(280.0, min=0.0, max=1e6, unit="ns",
-                             help="making the new pid visible (idr_replace loop); fitted to "
-                                  "seed 003")
-    free_ns: float = spec(490.0, min=0.0, max=1e6, unit="ns",
-                          help="free_pid per namespace level under pidmap_lock; fitted to "
-                               "seed 003")
+        "on shared IDR nodes included); fitted to seed 003",
+    )
+    publish_ns: float = spec(
+        280.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
+        help="making the new pid visible (idr_replace loop); fitted to seed 003",
+    )
+    free_ns: float = spec(
+        490.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
+        help="free_pid per namespace level under pidmap_lock; fitted to seed 003",
+    )
     range_alloc_ns: float = spec(
-        200.0, min=0.0, max=1e6, unit="ns",
+        200.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
         help="finding and publishing an id in a CPU-local range, per level (assumed: a bitmap "
-             "search in cache-hot memory; no public figure)")
-    range_free_ns: float = spec(150.0, min=0.0, max=1e6, unit="ns",
-                                help="clearing an id in a range, per level (assumed)")
+        "search in cache-hot memory; no public figure)",
+    )
+    range_free_ns: float = spec(
+        150.0, min=0.0, max=1e6, unit="ns", help="clearing an id in a range, per level (assumed)"
+    )
     range_refill_ns: float = spec(
-        2_000.0, min=0.0, max=1e7, unit="ns",
+        2_000.0,
+        min=0.0,
+        max=1e7,
+        unit="ns",
         help="taking one new range from the global index: xarray insert plus kmalloc of the "
-             "range, per level (assumed; no public figure)")
+        "range, per level (assumed; no public figure)",
+    )
 
 
 @dataclass(frozen=True)
@@ -130,9 +183,11 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
     scenario = build(Scenario, data, source=source)
     machine = scenario.machine
     if machine.possible_cpus < machine.online_cpus:
-        raise InputError(source, "machine.possible_cpus",
-                         f"found {machine.possible_cpus}, expected at least online_cpus "
-                         f"({machine.online_cpus})")
+        raise InputError(
+            source,
+            "machine.possible_cpus",
+            f"found {machine.possible_cpus}, expected at least online_cpus ({machine.online_cpus})",
+        )
     return scenario
 
 
@@ -170,8 +225,11 @@ def load_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Scenar
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
         if not path.is_file():
-            raise InputError(ref_str, "", "no such scenario file or built-in scenario; "
-                             f"built-ins are: {', '.join(builtins)}")
+            raise InputError(
+                ref_str,
+                "",
+                f"no such scenario file or built-in scenario; built-ins are: {', '.join(builtins)}",
+            )
     return scenario_from_mapping(read_yaml(path), source=str(path))
 
 

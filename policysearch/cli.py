@@ -41,8 +41,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="policysearch", description="Search the memory/latency Pareto front "
-                     "of Linux kernel memory policies.")
+    parser = _Parser(
+        prog="policysearch",
+        description="Search the memory/latency Pareto front of Linux kernel memory policies.",
+    )
     parser.add_argument("--version", action="version", version=f"policysearch {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -69,13 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--select", default="knee", help=SELECT_HELP)
     export.add_argument("--out", required=True, type=Path, help="policy YAML file to write")
 
-    evaluate = sub.add_parser("evaluate", help="simulate a policy file (or 'baseline') on a "
-                              "scenario, against the baseline")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="simulate a policy file (or 'baseline') on a scenario, against the baseline",
+    )
     evaluate.add_argument("policy", help="policy YAML file, or 'baseline'")
-    evaluate.add_argument("--scenario", help="built-in name or file (default: the scenario the "
-                          "policy was predicted on)")
-    evaluate.add_argument("--seed", type=_non_negative, help="simulation seed (default: the "
-                          "policy file's)")
+    evaluate.add_argument(
+        "--scenario",
+        help="built-in name or file (default: the scenario the policy was predicted on)",
+    )
+    evaluate.add_argument(
+        "--seed", type=_non_negative, help="simulation seed (default: the policy file's)"
+    )
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
 
     validate = sub.add_parser("validate", help="check a job file")
@@ -100,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print("policysearch: interrupted; finished trials are stored, run the same command to "
-              "continue", file=sys.stderr)
+        print(
+            "policysearch: interrupted; finished trials are stored, run the same command to "
+            "continue",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -151,15 +161,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     info = read(result.study, opts.storage)
     front = front_trials(result.study, info)
     total = result.completed_before + result.completed_now
-    print(f"study {opts.study_name!r}: {total} finished trials "
-          f"({result.completed_now} new, {result.failed_now} failed) in {describe(opts.storage)}")
-    print(f"Pareto front: {len(front)} policies on {info.scenario.name}"
-          + (f" (showing {SUMMARY_ROWS})" if len(front) > SUMMARY_ROWS else ""))
+    print(
+        f"study {opts.study_name!r}: {total} finished trials "
+        f"({result.completed_now} new, {result.failed_now} failed) in {describe(opts.storage)}"
+    )
+    print(
+        f"Pareto front: {len(front)} policies on {info.scenario.name}"
+        + (f" (showing {SUMMARY_ROWS})" if len(front) > SUMMARY_ROWS else "")
+    )
     if front:
         shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
         print(render(shown, info, "table"))
-        print(f"next: policysearch export {opts.study_name} --storage {opts.storage} "
-              "--select knee --out policy.yaml")
+        print(
+            f"next: policysearch export {opts.study_name} --storage {opts.storage} "
+            "--select knee --out policy.yaml"
+        )
     return 0
 
 
@@ -196,8 +212,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.policy == "baseline":
         policy, stored = baseline(), None
         if not args.scenario:
-            raise BadInput("--scenario", "", "missing; evaluating 'baseline' needs --scenario "
-                           f"(built-ins: {', '.join(builtin_scenarios())})")
+            raise BadInput(
+                "--scenario",
+                "",
+                "missing; evaluating 'baseline' needs --scenario "
+                f"(built-ins: {', '.join(builtin_scenarios())})",
+            )
     else:
         path = Path(args.policy)
         if not path.is_file():
@@ -209,33 +229,47 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif stored is not None and stored.scenario is not None:
         scenario = stored.scenario
     else:
-        raise BadInput("--scenario", "", "missing, and the policy file names no predicted "
-                       "scenario")
+        raise BadInput("--scenario", "", "missing, and the policy file names no predicted scenario")
     seed = args.seed if args.seed is not None else (stored.seed if stored else 0)
     metrics = simulate(policy, scenario, seed).as_dict()
     reference = simulate(baseline(), scenario, seed).as_dict()
     predicted = None
-    if stored is not None and stored.metrics and stored.scenario == scenario \
-            and stored.seed == seed:
+    if (
+        stored is not None
+        and stored.metrics
+        and stored.scenario == scenario
+        and stored.seed == seed
+    ):
         predicted = stored.metrics
-    matches = None if predicted is None else all(
-        predicted.get(k) == v for k, v in metrics.items() if k in predicted)
+    matches = (
+        None
+        if predicted is None
+        else all(predicted.get(k) == v for k, v in metrics.items() if k in predicted)
+    )
     if args.format == "json":
-        print(json.dumps({
-            "scenario": scenario.name,
-            "seed": seed,
-            "policy": policy.grouped(),
-            "metrics": metrics,
-            "baseline": reference,
-            "predicted": predicted,
-            "matches_prediction": matches,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "scenario": scenario.name,
+                    "seed": seed,
+                    "policy": policy.grouped(),
+                    "metrics": metrics,
+                    "baseline": reference,
+                    "predicted": predicted,
+                    "matches_prediction": matches,
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"scenario {scenario.name} (seed {seed}): policy versus today's Linux (baseline)")
     print(_comparison_table(metrics, reference))
     if matches is not None:
-        print("prediction reproduced exactly" if matches else
-              "differs from the prediction stored in the policy file")
+        print(
+            "prediction reproduced exactly"
+            if matches
+            else "differs from the prediction stored in the policy file"
+        )
     return 0
 
 
@@ -248,7 +282,8 @@ def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) ->
         rows.append((f"{name}", f"{value:.6g}", f"{base:.6g}", change))
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(4)]
     fmt = lambda r: "  ".join(  # noqa: E731
-        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+    )
     return "\n".join(fmt(r) for r in (header, *rows))
 
 
@@ -256,10 +291,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     job = load_job(args.job)
     knobs = ", ".join(d.knob for d in job.dimensions)
     objectives = ", ".join(f"{o.metric} ({o.direction})" for o in job.objectives)
-    print(f"{args.job}: valid. scenario {job.scenario.name}; searching {knobs}; "
-          f"objectives {objectives}; {len(job.constraints)} constraints; "
-          f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
-          f"{job.sampler.name}")
+    print(
+        f"{args.job}: valid. scenario {job.scenario.name}; searching {knobs}; "
+        f"objectives {objectives}; {len(job.constraints)} constraints; "
+        f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
+        f"{job.sampler.name}"
+    )
     return 0
 
 

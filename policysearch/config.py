@@ -38,8 +38,19 @@ from policysearch.errors import BadInput
 SAMPLERS = ("nsga2", "tpe", "gp", "random")
 EXECUTORS = ("ray", "serial")
 DEFAULT_STORAGE = "policysearch.journal"
-_TOP_KEYS = ("name", "scenario", "space", "objectives", "constraints", "sampler", "trials",
-             "workers", "executor", "address", "storage")
+_TOP_KEYS = (
+    "name",
+    "scenario",
+    "space",
+    "objectives",
+    "constraints",
+    "sampler",
+    "trials",
+    "workers",
+    "executor",
+    "address",
+    "storage",
+)
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
 
 
@@ -127,22 +138,29 @@ def load_job(path: str | Path) -> JobConfig:
         data = read_yaml(path)
     except InputError as exc:
         raise BadInput(exc.source, exc.key, exc.detail) from None
-    return job_from_mapping(data, source=source, base_dir=path.resolve().parent,
-                            default_name=path.stem)
+    return job_from_mapping(
+        data, source=source, base_dir=path.resolve().parent, default_name=path.stem
+    )
 
 
 def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: str) -> JobConfig:
     """Validate a job mapping (see the module docstring for the format)."""
     if not isinstance(data, dict):
-        raise BadInput(source, "(top level)", "expected a mapping with keys: " + ", ".join(_TOP_KEYS))
+        raise BadInput(
+            source, "(top level)", "expected a mapping with keys: " + ", ".join(_TOP_KEYS)
+        )
     unknown = [k for k in data if k not in _TOP_KEYS]
     if unknown:
-        raise BadInput(source, str(unknown[0]), f"unknown key; expected one of: {', '.join(_TOP_KEYS)}")
+        raise BadInput(
+            source, str(unknown[0]), f"unknown key; expected one of: {', '.join(_TOP_KEYS)}"
+        )
     name = _string(data.get("name", default_name), source, "name")
     if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
         raise BadInput(source, "name", f"found {name!r}, expected letters, digits and _.:- only")
     if "scenario" not in data:
-        raise BadInput(source, "scenario", "missing required key (a built-in scenario name or a file)")
+        raise BadInput(
+            source, "scenario", "missing required key (a built-in scenario name or a file)"
+        )
     scenario_ref = _string(data["scenario"], source, "scenario")
     try:
         scenario = load_scenario(scenario_ref, relative_to=base_dir)
@@ -172,8 +190,12 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
 
 def _space(space: Any, source: str) -> tuple[tuple[Dimension, ...], dict[str, Any]]:
     if not isinstance(space, dict) or not space:
-        raise BadInput(source, "space", "expected a mapping of knob -> choices list, "
-                       "{low, high} range or fixed value; `policysearch knobs` lists the knobs")
+        raise BadInput(
+            source,
+            "space",
+            "expected a mapping of knob -> choices list, "
+            "{low, high} range or fixed value; `policysearch knobs` lists the knobs",
+        )
     catalogue = knob_catalogue()
     dims: list[Dimension] = []
     fixed: dict[str, Any] = {}
@@ -187,7 +209,9 @@ def _space(space: Any, source: str) -> tuple[tuple[Dimension, ...], dict[str, An
                 raise BadInput(source, key, "found an empty list, expected at least one choice")
             values = tuple(_knob_value(knob, v, source, f"{key}[{i}]") for i, v in enumerate(spec))
             if len(set(values)) != len(values):
-                raise BadInput(source, key, f"found repeated choices {list(values)}, expected distinct")
+                raise BadInput(
+                    source, key, f"found repeated choices {list(values)}, expected distinct"
+                )
             dims.append(Dimension(knob_name, choices=values))
         elif isinstance(spec, dict):
             dims.append(_range(knob, spec, source, key))
@@ -207,8 +231,12 @@ def _knob_value(knob: Any, value: Any, source: str, key: str) -> Any:
 
 def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
     if knob.type not in (int, float) or knob.choices is not None:
-        raise BadInput(source, key, f"found a range, expected a list of choices for {knob.name} "
-                       f"({', '.join(map(str, knob.choices or ()))})")
+        raise BadInput(
+            source,
+            key,
+            f"found a range, expected a list of choices for {knob.name} "
+            f"({', '.join(map(str, knob.choices or ()))})",
+        )
     allowed = {"low", "high", "log", "step"}
     extra = [k for k in spec if k not in allowed]
     if extra:
@@ -226,7 +254,9 @@ def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
     if log and low <= 0:
         raise BadInput(source, f"{key}.low", f"found {low}, expected > 0 with log: true")
     step = spec.get("step")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int | float) or step <= 0):
+    if step is not None and (
+        isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
+    ):
         raise BadInput(source, f"{key}.step", f"found {step!r}, expected a positive number")
     if step is not None and log:
         raise BadInput(source, f"{key}.step", "step cannot be combined with log: true")
@@ -235,8 +265,11 @@ def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
 
 def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
     if not isinstance(items, list) or not items:
-        raise BadInput(source, "objectives", "expected a non-empty list of metric names "
-                       "(`policysearch knobs --metrics` lists them)")
+        raise BadInput(
+            source,
+            "objectives",
+            "expected a non-empty list of metric names (`policysearch knobs --metrics` lists them)",
+        )
     result = []
     for i, item in enumerate(items):
         key = f"objectives[{i}]"
@@ -245,8 +278,11 @@ def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
         elif isinstance(item, dict) and "metric" in item and set(item) <= {"metric", "direction"}:
             metric, direction = item["metric"], item.get("direction")
         else:
-            raise BadInput(source, key, "expected a metric name or {metric: NAME, direction: "
-                           "minimize|maximize}")
+            raise BadInput(
+                source,
+                key,
+                "expected a metric name or {metric: NAME, direction: minimize|maximize}",
+            )
         _metric(metric, source, key)
         if direction is None:
             direction = CATALOGUE[metric].direction
@@ -260,14 +296,17 @@ def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
 
 def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
     if not isinstance(items, list):
-        raise BadInput(source, "constraints", "expected a list like ['clone_latency_p99_ns <= 60000']")
+        raise BadInput(
+            source, "constraints", "expected a list like ['clone_latency_p99_ns <= 60000']"
+        )
     result = []
     for i, item in enumerate(items):
         key = f"constraints[{i}]"
         match = _CONSTRAINT.match(item) if isinstance(item, str) else None
         if match is None:
-            raise BadInput(source, key, f"found {item!r}, expected 'METRIC <= NUMBER' or "
-                           "'METRIC >= NUMBER'")
+            raise BadInput(
+                source, key, f"found {item!r}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER'"
+            )
         metric, op, bound_text = match.groups()
         _metric(metric, source, key)
         try:
@@ -284,11 +323,14 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict):
-        raise BadInput(source, "sampler", "expected a sampler name or {name, seed, population_size}")
+        raise BadInput(
+            source, "sampler", "expected a sampler name or {name, seed, population_size}"
+        )
     extra = [k for k in spec if k not in ("name", "seed", "population_size")]
     if extra:
-        raise BadInput(source, f"sampler.{extra[0]}", "unknown key; expected name, seed, "
-                       "population_size")
+        raise BadInput(
+            source, f"sampler.{extra[0]}", "unknown key; expected name, seed, population_size"
+        )
     name = _choice(spec.get("name", "nsga2"), source, "sampler.name", SAMPLERS)
     population = spec.get("population_size")
     if population is not None:
@@ -301,8 +343,11 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
 
 def _metric(metric: Any, source: str, key: str) -> None:
     if metric not in CATALOGUE:
-        raise BadInput(source, key, f"found {metric!r}, expected a metric from the catalogue: "
-                       f"{', '.join(CATALOGUE)}")
+        raise BadInput(
+            source,
+            key,
+            f"found {metric!r}, expected a metric from the catalogue: {', '.join(CATALOGUE)}",
+        )
 
 
 def _string(value: Any, source: str, key: str) -> str:

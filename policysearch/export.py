@@ -48,11 +48,13 @@ class PolicyFile:
     provenance: dict[str, Any]
 
 
-def policy_document(policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str,
-                    selection: str) -> dict[str, Any]:
+def policy_document(
+    policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str, selection: str
+) -> dict[str, Any]:
     """The YAML document of an exported policy."""
-    metrics = {name: float(trial.user_attrs[name]) for name in CATALOGUE
-               if name in trial.user_attrs}
+    metrics = {
+        name: float(trial.user_attrs[name]) for name in CATALOGUE if name in trial.user_attrs
+    }
     return {
         "format": FORMAT,
         "policy": policy.grouped(),
@@ -102,8 +104,11 @@ def read_policy(path: Path) -> PolicyFile:
         if not isinstance(predicted, dict):
             raise InputError(source, "predicted", "expected a mapping")
         spec = predicted.get("scenario_spec")
-        scenario = (scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
-                    if spec is not None else None)
+        scenario = (
+            scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
+            if spec is not None
+            else None
+        )
         seed = predicted.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise InputError(source, "predicted.seed", f"found {seed!r}, expected an integer")

@@ -31,12 +31,16 @@ def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
     Trials with identical objective values (knobs that made no difference) appear once, as the
     earliest such trial.
     """
-    trials = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-              if feasible(t, info)]
+    trials = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if feasible(t, info)
+    ]
     if not trials:
         return []
-    costs = minimise_view(np.array([t.values for t in trials]),
-                          [o.direction for o in info.objectives])
+    costs = minimise_view(
+        np.array([t.values for t in trials]), [o.direction for o in info.objectives]
+    )
     on_front = [t for t, keep in zip(trials, nondominated_mask(costs), strict=True) if keep]
     distinct: dict[tuple[float, ...], FrozenTrial] = {}
     for trial in sorted(on_front, key=lambda t: t.number):
@@ -56,26 +60,35 @@ def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial
             raise BadInput("--select", "", f"found {rule!r}, expected trial:N with N a number")
         matches = [t for t in study.get_trials(deepcopy=False) if t.number == int(number)]
         if not matches or matches[0].state != TrialState.COMPLETE:
-            raise BadInput("--select", "", f"trial {number} is not a finished trial of study "
-                           f"{study.study_name!r}")
+            raise BadInput(
+                "--select",
+                "",
+                f"trial {number} is not a finished trial of study {study.study_name!r}",
+            )
         return matches[0]
     front = front_trials(study, info)
     if not front:
-        raise BadInput("--select", "", f"study {study.study_name!r} has no feasible finished "
-                       "trial yet")
+        raise BadInput(
+            "--select", "", f"study {study.study_name!r} has no feasible finished trial yet"
+        )
     if rule == "knee":
-        costs = minimise_view(np.array([t.values for t in front]),
-                              [o.direction for o in info.objectives])
+        costs = minimise_view(
+            np.array([t.values for t in front]), [o.direction for o in info.objectives]
+        )
         return front[knee_index(costs)]
     match = re.fullmatch(r"(min|max):([A-Za-z0-9_]+)", rule)
     if match is None:
         raise BadInput("--select", "", f"found {rule!r}, expected {SELECT_HELP}")
     sense, metric = match.groups()
     if metric not in CATALOGUE:
-        raise BadInput("--select", "", f"unknown metric {metric!r}; expected one of: "
-                       f"{', '.join(CATALOGUE)}")
-    pool = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if feasible(t, info)]
+        raise BadInput(
+            "--select", "", f"unknown metric {metric!r}; expected one of: {', '.join(CATALOGUE)}"
+        )
+    pool = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if feasible(t, info)
+    ]
     sign = 1.0 if sense == "min" else -1.0
     return min(pool, key=lambda t: (sign * t.user_attrs[metric], t.number))
 
@@ -84,11 +97,23 @@ def render(trials: Sequence[FrozenTrial], info: StudyInfo, fmt: str) -> str:
     """The trials as ``table``, ``json`` or ``csv``: number, objective values, knobs."""
     metrics = [o.metric for o in info.objectives]
     knobs = sorted({k for t in trials for k in t.params})
-    rows = [{"trial": t.number, **{m: t.user_attrs[m] for m in metrics},
-             **{k: t.params.get(k) for k in knobs}} for t in trials]
+    rows = [
+        {
+            "trial": t.number,
+            **{m: t.user_attrs[m] for m in metrics},
+            **{k: t.params.get(k) for k in knobs},
+        }
+        for t in trials
+    ]
     if fmt == "json":
-        return json.dumps({"study": info.name, "objectives": [[o.metric, o.direction]
-                           for o in info.objectives], "front": rows}, indent=2)
+        return json.dumps(
+            {
+                "study": info.name,
+                "objectives": [[o.metric, o.direction] for o in info.objectives],
+                "front": rows,
+            },
+            indent=2,
+        )
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["trial", *metrics, *knobs], lineterminator="\n")
@@ -97,8 +122,9 @@ def render(trials: Sequence[FrozenTrial], info: StudyInfo, fmt: str) -> str:
         return buf.getvalue().rstrip("\n")
     header = ["trial", *metrics, *knobs]
     cells = [[_cell(row[h]) for h in header] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(header)
+    ]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(lines)

@@ -12,8 +12,9 @@ from policysearch.errors import BadInput
 DEFAULT_POPULATION = 20
 
 
-def make_sampler(cfg: SamplerConfig, *, seed_offset: int = 0,
-                 source: str = "job") -> optuna.samplers.BaseSampler:
+def make_sampler(
+    cfg: SamplerConfig, *, seed_offset: int = 0, source: str = "job"
+) -> optuna.samplers.BaseSampler:
     """Create the sampler.
 
     Args:
@@ -28,7 +29,8 @@ def make_sampler(cfg: SamplerConfig, *, seed_offset: int = 0,
     seed = cfg.seed + seed_offset
     if cfg.name == "nsga2":
         return optuna.samplers.NSGAIISampler(
-            seed=seed, population_size=cfg.population_size or DEFAULT_POPULATION)
+            seed=seed, population_size=cfg.population_size or DEFAULT_POPULATION
+        )
     if cfg.name == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     if cfg.name == "random":
@@ -36,8 +38,12 @@ def make_sampler(cfg: SamplerConfig, *, seed_offset: int = 0,
     if cfg.name == "gp":
         missing = [m for m in ("torch", "scipy") if importlib.util.find_spec(m) is None]
         if missing:
-            raise BadInput(source, "sampler.name", f"'gp' needs {' and '.join(missing)}; install "
-                           "them with: pip install 'policysearch[gp]' (or choose nsga2, tpe, "
-                           "random)")
+            raise BadInput(
+                source,
+                "sampler.name",
+                f"'gp' needs {' and '.join(missing)}; install "
+                "them with: pip install 'policysearch[gp]' (or choose nsga2, tpe, "
+                "random)",
+            )
         return optuna.samplers.GPSampler(seed=seed)
     raise BadInput(source, "sampler.name", f"found {cfg.name!r}, expected nsga2, tpe, gp, random")

@@ -59,8 +59,13 @@ class RunResult:
     failed_now: int
 
 
-def run_search(job: JobConfig, opts: RunOptions, *, out: TextIO = sys.stdout,
-               executor_factory: Callable[..., BaseExecutor] = make_executor) -> RunResult:
+def run_search(
+    job: JobConfig,
+    opts: RunOptions,
+    *,
+    out: TextIO = sys.stdout,
+    executor_factory: Callable[..., BaseExecutor] = make_executor,
+) -> RunResult:
     """Create or resume the study of ``job`` and run it to ``opts.trials`` finished trials.
 
     Raises:
@@ -77,18 +82,24 @@ def run_search(job: JobConfig, opts: RunOptions, *, out: TextIO = sys.stdout,
         _fail_stale(study)
     done_before = _count(study, TrialState.COMPLETE) if resumed else 0
     offset = len(study.trials) if resumed else 0
-    sampler = make_sampler(replace(job.sampler, seed=opts.seed), seed_offset=offset,
-                           source=job.source)
+    sampler = make_sampler(
+        replace(job.sampler, seed=opts.seed), seed_offset=offset, source=job.source
+    )
     if resumed:
         study = optuna.load_study(study_name=opts.study_name, storage=storage, sampler=sampler)
     else:
-        study = optuna.create_study(study_name=opts.study_name, storage=storage,
-                                    directions=directions, sampler=sampler)
+        study = optuna.create_study(
+            study_name=opts.study_name, storage=storage, directions=directions, sampler=sampler
+        )
         study_meta.record(study, job, opts.seed)
     verb = "resuming" if resumed else "creating"
-    print(f"{verb} study {opts.study_name!r} in {opts.storage} "
-          f"({done_before} of {opts.trials} trials finished; {opts.workers} {opts.executor} "
-          f"worker{'s' if opts.workers != 1 else ''})", file=out, flush=True)
+    print(
+        f"{verb} study {opts.study_name!r} in {opts.storage} "
+        f"({done_before} of {opts.trials} trials finished; {opts.workers} {opts.executor} "
+        f"worker{'s' if opts.workers != 1 else ''})",
+        file=out,
+        flush=True,
+    )
     if done_before >= opts.trials:
         return RunResult(study, resumed, done_before, 0, 0)
     scenarios = {job.scenario.name: job.scenario}
@@ -97,8 +108,9 @@ def run_search(job: JobConfig, opts: RunOptions, *, out: TextIO = sys.stdout,
     return RunResult(study, resumed, done_before, completed, failed)
 
 
-def _drive(study: optuna.Study, job: JobConfig, opts: RunOptions, executor: BaseExecutor,
-           done_before: int) -> tuple[int, int]:
+def _drive(
+    study: optuna.Study, job: JobConfig, opts: RunOptions, executor: BaseExecutor, done_before: int
+) -> tuple[int, int]:
     dists = distributions(job)
     inflight: dict[int, optuna.Trial] = {}
     completed = failed = 0
@@ -106,8 +118,10 @@ def _drive(study: optuna.Study, job: JobConfig, opts: RunOptions, executor: Base
     bar = _progress(opts, done_before)
     try:
         while True:
-            while (len(inflight) < executor.capacity
-                   and done_before + completed + len(inflight) < opts.trials):
+            while (
+                len(inflight) < executor.capacity
+                and done_before + completed + len(inflight) < opts.trials
+            ):
                 trial = study.ask(dists)
                 trial.set_user_attr("sim_seed", opts.seed)
                 trial.set_user_attr("scenario", job.scenario.name)
@@ -125,8 +139,9 @@ def _drive(study: optuna.Study, job: JobConfig, opts: RunOptions, executor: Base
                 failed += 1
                 first_error = first_error or outcome.error
                 if completed == 0 and failed >= MAX_FIRST_FAILURES:
-                    raise RunFailure(f"the first {failed} evaluations all failed; first error: "
-                                     f"{first_error}")
+                    raise RunFailure(
+                        f"the first {failed} evaluations all failed; first error: {first_error}"
+                    )
     except BaseException:
         for trial in inflight.values():
             trial.set_user_attr("error", "interrupted before it finished")
@@ -152,7 +167,9 @@ def _tell(study: optuna.Study, trial: optuna.Trial, job: JobConfig, outcome: Out
     for name, value in outcome.metrics.items():
         trial.set_user_attr(name, value)
     for constraint in job.constraints:
-        trial.set_constraint(str(constraint), constraint.violation(outcome.metrics[constraint.metric]))
+        trial.set_constraint(
+            str(constraint), constraint.violation(outcome.metrics[constraint.metric])
+        )
     study.tell(trial, values)
     return True
 
@@ -172,5 +189,12 @@ def _progress(opts: RunOptions, initial: int):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=opts.trials, initial=initial, desc="trials", unit="trial",
-                file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+    return tqdm(
+        total=opts.trials,
+        initial=initial,
+        desc="trials",
+        unit="trial",
+        file=sys.stderr,
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )

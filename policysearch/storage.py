@@ -42,8 +42,12 @@ def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
     if is_journal(url):
         path = journal_path(url)
         if must_exist and not path.is_file():
-            raise BadInput("--storage", "", f"no journal file {str(path)!r}; run a search first "
-                           "or pass the storage the study was run with (--storage)")
+            raise BadInput(
+                "--storage",
+                "",
+                f"no journal file {str(path)!r}; run a search first "
+                "or pass the storage the study was run with (--storage)",
+            )
         if path.parent and not path.parent.exists():
             raise BadInput("--storage", "", f"the folder of {str(path)!r} does not exist")
         return JournalStorage(JournalFileBackend(str(path)))

@@ -72,15 +72,19 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
     """
     attrs = study.user_attrs
     if PREFIX + "objectives" not in attrs:
-        raise BadInput(storage_url, study.study_name,
-                       "this study was not created by policysearch (no stored job)")
+        raise BadInput(
+            storage_url,
+            study.study_name,
+            "this study was not created by policysearch (no stored job)",
+        )
     objectives = tuple(Objective(m, d) for m, d in attrs[PREFIX + "objectives"])
     constraints = []
     for text in attrs.get(PREFIX + "constraints", []):
         metric, op, bound = text.split()
         constraints.append(Constraint(metric, op, float(bound)))
-    scenario = scenario_from_mapping(attrs[PREFIX + "scenario"],
-                                     source=f"{study.study_name} (stored scenario)")
+    scenario = scenario_from_mapping(
+        attrs[PREFIX + "scenario"], source=f"{study.study_name} (stored scenario)"
+    )
     return StudyInfo(
         name=study.study_name,
         objectives=objectives,
@@ -103,13 +107,19 @@ def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> N
     if info.objectives != job.objectives:
         found = [f"{o.metric} ({o.direction})" for o in job.objectives]
         stored = [f"{o.metric} ({o.direction})" for o in info.objectives]
-        raise BadInput(job.source, "objectives",
-                       f"found {found}, but study {study.study_name!r} in {storage_url} was run "
-                       f"with {stored}; use another --study name or the original job")
+        raise BadInput(
+            job.source,
+            "objectives",
+            f"found {found}, but study {study.study_name!r} in {storage_url} was run "
+            f"with {stored}; use another --study name or the original job",
+        )
     if info.scenario != job.scenario:
-        raise BadInput(job.source, "scenario",
-                       f"differs from the scenario stored in study {study.study_name!r} "
-                       f"({info.scenario.name}); use another --study name or the original job")
+        raise BadInput(
+            job.source,
+            "scenario",
+            f"differs from the scenario stored in study {study.study_name!r} "
+            f"({info.scenario.name}); use another --study name or the original job",
+        )
 
 
 def _plain(value: Any) -> Any:

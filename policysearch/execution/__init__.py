@@ -7,8 +7,9 @@ from policysearch.execution.base import BaseExecutor, EvalTask, Outcome, run_tas
 from policysearch.execution.serial import SerialExecutor
 
 
-def make_executor(kind: str, scenarios: dict[str, Scenario], workers: int,
-                  address: str | None = None) -> BaseExecutor:
+def make_executor(
+    kind: str, scenarios: dict[str, Scenario], workers: int, address: str | None = None
+) -> BaseExecutor:
     """Create the executor ``kind`` ("serial" or "ray")."""
     if kind == "serial":
         return SerialExecutor(scenarios)

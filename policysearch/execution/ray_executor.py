@@ -32,8 +32,9 @@ class _Evaluator:
 class RayExecutor(BaseExecutor):
     """``workers`` Ray actors; see the module docstring."""
 
-    def __init__(self, scenarios: dict[str, Scenario], workers: int,
-                 address: str | None = None) -> None:
+    def __init__(
+        self, scenarios: dict[str, Scenario], workers: int, address: str | None = None
+    ) -> None:
         super().__init__(scenarios)
         import ray  # imported here: Ray takes a second to import and serial runs need none
 
@@ -99,8 +100,7 @@ def _init_ray(ray: Any, workers: int, address: str | None) -> None:
 
             ray.init(address=address, runtime_env={"py_modules": [objectives]}, **quiet)
         else:
-            ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False,
-                     **quiet)
+            ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False, **quiet)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         target = f"the Ray cluster at {address}" if address else "a local Ray"

@@ -1,0 +1,9 @@
+"""``python -m policysearch`` runs the command line."""
+
+from __future__ import annotations
+
+import sys
+
+from policysearch.cli import main
+
+sys.exit(main())
