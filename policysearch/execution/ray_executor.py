@@ -79,8 +79,8 @@ class RayExecutor(BaseExecutor):
         return ticket, outcome
 
     def close(self) -> None:
-        for ref, (_ticket, actor, _task) in list(self._pending.items()):
-            self._ray.cancel(ref, force=True)
+        # killing an actor also drops the task it was running
+        for _ticket, actor, _task in self._pending.values():
             self._idle.append(actor)
         self._pending.clear()
         for actor in self._idle:
