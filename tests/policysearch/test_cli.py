@@ -269,3 +269,18 @@ def test_ctrl_c_then_rerun_continues_without_losing_or_repeating(tmp_path, ray_a
     assert not study.get_trials(states=(TrialState.RUNNING,))
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers))
+
+
+def test_resuming_with_different_objectives_is_refused(searched, tmp_path) -> None:
+    folder, _ = searched
+    journal = folder / "policysearch.journal"
+    digest = _digest(journal)
+    job = tmp_path / "changed.yaml"
+    job.write_text(
+        QUICKSTART.read_text().replace("  - clone_latency_p99_ns\n", "  - clone_latency_mean_ns\n")
+    )
+    result = run_cli("run", str(job), "--storage", str(journal), "--executor", "serial", cwd=folder)
+    assert_one_line_error(
+        result, "changed.yaml: objectives:", "study 'quickstart'", "use another --study name"
+    )
+    assert _digest(journal) == digest
