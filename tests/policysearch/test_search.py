@@ -1,0 +1,72 @@
+"""The ask/tell driver in process, with the serial executor, over each sampler and storage."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from policysearch.config import SamplerConfig, load_job
+from policysearch.errors import BadInput
+from policysearch.samplers import make_sampler
+from policysearch.search import RunOptions, run_search
+from policysearch.storage import open_storage
+from tests.conftest import CONFIGS
+
+JOB = load_job(CONFIGS / "jobs" / "quickstart.yaml")
+
+
+@pytest.mark.parametrize("sampler", ["nsga2", "tpe", "random"])
+def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, sampler: str) -> None:
+    import dataclasses
+
+    job = dataclasses.replace(JOB, sampler=SamplerConfig(name=sampler, seed=1))
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    opts = RunOptions(
+        trials=12, workers=1, executor="serial", storage=url, study_name="s", seed=1, progress=False
+    )
+    result = run_search(job, opts, out=io.StringIO())
+    study = optuna.load_study(study_name="s", storage=url)
+    assert result.completed_now == 12
+    assert study.metric_names == ["pid_bytes", "clone_latency_p99_ns"]
+    assert study.user_attrs["policysearch:scenario_name"] == "thread-churn-20"
+    trial = study.get_trials(states=(TrialState.COMPLETE,))[0]
+    assert trial.values == [trial.user_attrs["pid_bytes"], trial.user_attrs["clone_latency_p99_ns"]]
+    constraint = next(v for k, v in trial.system_attrs.items() if k.startswith("constraints"))
+    expected = (500_000 - trial.user_attrs["clone_throughput_per_s"]) / 500_000
+    assert constraint == pytest.approx(expected)
+
+
+def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -> None:
+    from policysearch.errors import RunFailure
+    from policysearch.execution import SerialExecutor
+
+    def broken_executor(kind, scenarios, workers, address):
+        return SerialExecutor({name: None for name in scenarios})  # simulate() will raise
+
+    opts = RunOptions(
+        trials=50,
+        workers=1,
+        executor="serial",
+        storage=str(tmp_path / "j"),
+        study_name="broken",
+        seed=0,
+        progress=False,
+    )
+    with pytest.raises(
+        RunFailure, match="the first 10 evaluations all failed; first error: AttributeError"
+    ):
+        run_search(JOB, opts, out=io.StringIO(), executor_factory=broken_executor)
+    study = optuna.load_study(study_name="broken", storage=open_storage(str(tmp_path / "j")))
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 10
+    assert "AttributeError" in study.trials[0].user_attrs["error"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
+def test_gp_without_torch_is_refused_with_the_fix() -> None:
+    with pytest.raises(BadInput, match=r"sampler.name: 'gp' needs torch.*pip install"):
+        make_sampler(SamplerConfig(name="gp"), source="job.yaml")
