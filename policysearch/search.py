@@ -80,18 +80,20 @@ def run_search(
         study = optuna.load_study(study_name=opts.study_name, storage=storage)
         study_meta.check_compatible(study, job, opts.storage)
         _fail_stale(study)
-    done_before = _count(study, TrialState.COMPLETE) if resumed else 0
-    offset = len(study.trials) if resumed else 0
-    sampler = make_sampler(
-        replace(job.sampler, seed=opts.seed), seed_offset=offset, source=job.source
-    )
-    if resumed:
-        study = optuna.load_study(study_name=opts.study_name, storage=storage, sampler=sampler)
+        # a seeded sampler must not replay the first run's proposals: offset its seed
+        study.sampler = make_sampler(
+            replace(job.sampler, seed=opts.seed),
+            seed_offset=len(study.trials),
+            source=job.source,
+        )
+        done_before = _count(study, TrialState.COMPLETE)
     else:
+        sampler = make_sampler(replace(job.sampler, seed=opts.seed), source=job.source)
         study = optuna.create_study(
             study_name=opts.study_name, storage=storage, directions=directions, sampler=sampler
         )
         study_meta.record(study, job, opts.seed)
+        done_before = 0
     verb = "resuming" if resumed else "creating"
     print(
         f"{verb} study {opts.study_name!r} in {opts.storage} "
