@@ -8,6 +8,8 @@ meaning in its field metadata (``policysearch knobs`` prints them).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -129,10 +131,8 @@ class Knob:
         return self.meta.get("choices")
 
 
-def knob_catalogue() -> dict[str, Knob]:
-    """Every knob of every family, in declaration order."""
-    import typing
-
+@functools.cache
+def _catalogue() -> dict[str, Knob]:
     catalogue: dict[str, Knob] = {}
     policy_hints = typing.get_type_hints(Policy)
     for family in dataclasses.fields(Policy):
@@ -144,3 +144,8 @@ def knob_catalogue() -> dict[str, Knob]:
                 name, family.name, field.name, hints[field.name], field.default, field.metadata
             )
     return catalogue
+
+
+def knob_catalogue() -> dict[str, Knob]:
+    """Every knob of every family, in declaration order (built once, copied per call)."""
+    return dict(_catalogue())
