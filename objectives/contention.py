@@ -20,6 +20,10 @@ when the acquirer takes it:
   i.e. with the probability that a sharer was waiting, which by the arrival theorem is the
   lock's utilisation seen from the other ``n - 1`` churners.
 
+Two kinds of operation share the loop: thread creations (private work ``work_ns``) and, a
+share ``fork_fraction`` of the operations, forks (``fork_work_ns``); acquisitions marked
+``fork_only`` are taken by forks alone. Each kind's mean and p99 come out separately.
+
 A lock with ``sharers = k`` has ``N / k`` instances (for example one per CPU group); a lock
 with ``sharers = N`` is global.
 
@@ -48,8 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LATENCY_SAMPLES = 16_384
-"""Operations sampled to estimate the latency percentiles."""
+LATENCY_SAMPLES = 4_096
+"""Operations of each kind (thread, fork) sampled to estimate the latency percentiles."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Acquisition:
             (always a cache-line hand-off), 0..1.
         rate: expected number of such acquisitions per operation (may be fractional, e.g. a
             refill every ``1 / rate`` operations).
+        fork_only: taken only by fork operations (a new mm), not by thread creations.
     """
 
     lock: str
@@ -71,6 +76,7 @@ class Acquisition:
     back_to_back: bool = False
     remote: float = 0.0
     rate: float = 1.0
+    fork_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class ClosedLoop:
         handoff_ns: cost of moving a lock's cache line from another CPU, ns.
         work_cv: coefficient of variation of the private work.
         hold_cv: coefficient of variation of a critical section.
+        fork_fraction: share of operations that are forks (the rest are thread creations).
+        fork_work_ns: mean private work of a fork operation, ns.
     """
 
     churners: int
@@ -94,6 +102,8 @@ class ClosedLoop:
     handoff_ns: float
     work_cv: float = 0.3
     hold_cv: float = 0.5
+    fork_fraction: float = 0.0
+    fork_work_ns: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -101,9 +111,11 @@ class LoopResult:
     """What the closed-loop model predicts.
 
     Attributes:
-        throughput_per_s: operations completed per second by all churners together.
-        latency_mean_ns: mean duration of one operation (MVA), ns.
-        latency_p99_ns: 99th percentile of the duration of one operation (sampled), ns.
+        throughput_per_s: operations (threads and forks) completed per second by all churners.
+        latency_mean_ns: mean duration of one thread operation (MVA), ns.
+        latency_p99_ns: 99th percentile of the duration of one thread operation (sampled), ns.
+        fork_latency_mean_ns: mean duration of one fork operation, ns.
+        fork_latency_p99_ns: 99th percentile of the duration of one fork operation, ns.
         lock_utilization: lock name -> busy fraction of its busiest instance, 0..1.
         lock_wait_ns: lock name -> mean time per operation spent waiting for it, ns.
     """
@@ -111,6 +123,8 @@ class LoopResult:
     throughput_per_s: float
     latency_mean_ns: float
     latency_p99_ns: float
+    fork_latency_mean_ns: float
+    fork_latency_p99_ns: float
     lock_utilization: dict[str, float]
     lock_wait_ns: dict[str, float]
 
@@ -132,11 +146,14 @@ def solve(loop: ClosedLoop, rng: np.random.Generator) -> LoopResult:
     if loop.churners < 1:
         raise ValueError(f"churners must be >= 1, got {loop.churners}")
     state = _mva(loop, locks)
-    p99 = _sample_p99(loop, locks, state, rng)
+    thread_p99 = _sample_p99(loop, locks, state, rng, fork=False)
+    fork_p99 = _sample_p99(loop, locks, state, rng, fork=True)
     return LoopResult(
         throughput_per_s=state.throughput * 1e9,
-        latency_mean_ns=state.cycle_ns,
-        latency_p99_ns=p99,
+        latency_mean_ns=_mean_latency(loop, state, fork=False),
+        latency_p99_ns=thread_p99,
+        fork_latency_mean_ns=_mean_latency(loop, state, fork=True),
+        fork_latency_p99_ns=fork_p99,
         lock_utilization={
             name: min(1.0, state.utilization[i] * _sharers(loop, name) / loop.churners)
             for i, name in enumerate(locks)
@@ -156,6 +173,7 @@ class _MvaState:
     seen_queue: np.ndarray  # per lock: churners found at my instance on arrival
     utilization: np.ndarray  # per lock: total busy fraction summed over instances
     service: np.ndarray  # per acquisition: mean hold time including the hand-off, ns
+    acq_lock: np.ndarray  # per acquisition: index of its lock
 
 
 def _sharers(loop: ClosedLoop, name: str) -> float:
@@ -167,7 +185,10 @@ def _mva(loop: ClosedLoop, locks: list[str]) -> _MvaState:
     index = {name: i for i, name in enumerate(locks)}
     acq_lock = np.array([index[a.lock] for a in loop.acquisitions], dtype=np.int64)
     hold = np.array([a.hold_ns for a in loop.acquisitions], dtype=float)
+    fork_only = np.array([a.fork_only for a in loop.acquisitions], dtype=bool)
     rate = np.array([a.rate for a in loop.acquisitions], dtype=float)
+    rate = np.where(fork_only, rate * loop.fork_fraction, rate)
+    work = (1.0 - loop.fork_fraction) * loop.work_ns + loop.fork_fraction * loop.fork_work_ns
     remote = np.array([a.remote for a in loop.acquisitions], dtype=float)
     b2b = np.array([a.back_to_back for a in loop.acquisitions], dtype=bool)
     k = np.array([_sharers(loop, name) for name in locks])
@@ -185,7 +206,7 @@ def _mva(loop: ClosedLoop, locks: list[str]) -> _MvaState:
         demand = np.bincount(acq_lock, weights=rate * service, minlength=len(locks))
         seen = queue * seen_share
         residence = demand * (1.0 + seen)
-        throughput = n / (loop.work_ns + residence.sum())
+        throughput = n / (work + residence.sum())
         queue = throughput * residence
         util = throughput * demand
     return _MvaState(
@@ -196,7 +217,18 @@ def _mva(loop: ClosedLoop, locks: list[str]) -> _MvaState:
         seen_queue=seen,
         utilization=util,
         service=service,
+        acq_lock=acq_lock,
     )
+
+
+def _mean_latency(loop: ClosedLoop, state: _MvaState, *, fork: bool) -> float:
+    """Mean duration of one thread (or fork) operation: its work plus its own lock visits."""
+    total = loop.fork_work_ns if fork else loop.work_ns
+    for a_idx, acq in enumerate(loop.acquisitions):
+        if acq.fork_only and not fork:
+            continue
+        total += acq.rate * state.service[a_idx] * (1.0 + state.seen_queue[state.acq_lock[a_idx]])
+    return float(total)
 
 
 def _gamma(
@@ -215,16 +247,18 @@ def _gamma(
 
 
 def _sample_p99(
-    loop: ClosedLoop, locks: list[str], state: _MvaState, rng: np.random.Generator
+    loop: ClosedLoop, locks: list[str], state: _MvaState, rng: np.random.Generator, *, fork: bool
 ) -> float:
     size = LATENCY_SAMPLES
-    total = _gamma(rng, loop.work_ns, loop.work_cv, size)
+    total = _gamma(rng, loop.fork_work_ns if fork else loop.work_ns, loop.work_cv, size)
     index = {name: i for i, name in enumerate(locks)}
     visits = np.zeros(len(locks))
     for acq in loop.acquisitions:
-        visits[index[acq.lock]] += acq.rate
+        visits[index[acq.lock]] += acq.rate * (loop.fork_fraction if acq.fork_only else 1.0)
     mean_service = np.divide(state.demand, visits, out=np.zeros_like(visits), where=visits > 0)
     for a_idx, acq in enumerate(loop.acquisitions):
+        if acq.fork_only and not fork:
+            continue
         j = index[acq.lock]
         whole = int(np.floor(acq.rate))
         count = whole + (rng.random(size) < acq.rate - whole)

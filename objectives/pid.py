@@ -1,8 +1,8 @@
 """PID allocation: the global ``pidmap_lock`` IDR versus per-CPU-group PID ranges (seed 003).
 
-Time. Thread create+exit from ``N = min(churn_processes, online_cpus)`` churners is a closed
-loop (``objectives.contention``) whose lock acquisitions per operation, for ``L`` namespace
-levels, are:
+Time. Every task creation (thread or fork) allocates a PID and frees it at exit. On the
+creation loop of ``objectives.creation`` (``N = min(churn_processes, online_cpus)`` churners)
+the PID allocator's lock acquisitions per operation, for ``L`` namespace levels, are:
 
 * global IDR, ``lock_mode: twice`` (before the fix): ``L`` trips to ``pidmap_lock`` for
   ``idr_alloc`` (``idr_alloc_ns`` each; all but the first back-to-back), one more
@@ -16,10 +16,6 @@ levels, are:
   of exits, and every ``W * refill_batch`` operations a trip to the global range-index lock
   taking ``refill_batch`` ranges per level (``L * refill_batch * range_refill_ns``).
   A range lock is shared by ``1 + (k - 1)(N - 1)/(online - 1)`` churners on average.
-
-When more processes churn than CPUs are online they time-share: throughput is that of
-``online_cpus`` churners and each operation takes ``churn_processes / online_cpus`` times
-longer in wall time.
 
 Calibration (seed 003, 20 processes creating and joining one thread in a loop): with the
 defaults ``cacheline_handoff_ns = 250``, ``clone_work_ns = 20000``, ``idr_alloc_ns = 630``,
@@ -42,10 +38,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from objectives.contention import Acquisition, ClosedLoop, solve
-from objectives.policy import PID_MAX_LIMIT, PidPolicy
+from objectives.contention import Acquisition
+from objectives.pid_params import PID_MAX_LIMIT, PidPolicy
 from objectives.scenario import Scenario
 
 RADIX_SLOTS = 64
@@ -85,44 +79,19 @@ def range_bytes(width: int) -> int:
     return RANGE_HEADER_BYTES + 8 * math.ceil(width / 64) + 8 * width
 
 
-def simulate_pid(
-    policy: PidPolicy, scenario: Scenario, rng: np.random.Generator
-) -> dict[str, float]:
-    """Metrics of the PID family for one policy on one scenario.
+def pid_acquisitions(
+    policy: PidPolicy, scenario: Scenario, churners: int
+) -> tuple[tuple[Acquisition, ...], dict[str, float]]:
+    """The PID-allocator lock trips of one task create+exit, and each lock's sharers.
 
     Args:
         policy: the PID allocation policy.
         scenario: machine, workload and costs.
-        rng: seeded generator (latency sampling).
+        churners: concurrent churners on the creation loop (see ``objectives.creation``).
 
     Returns:
-        ``clone_*``, ``pid_lock_*`` and ``pid_bytes`` metrics (see the catalogue).
+        The acquisitions (see the module doc) and lock name -> churners sharing an instance.
     """
-    metrics = _time_metrics(policy, scenario, rng)
-    metrics["pid_bytes"] = pid_memory_bytes(policy, scenario)
-    return metrics
-
-
-def _time_metrics(
-    policy: PidPolicy, scenario: Scenario, rng: np.random.Generator
-) -> dict[str, float]:
-    machine, work = scenario.machine, scenario.workload
-    processes = work.churn_processes
-    churners = max(1, min(processes, machine.online_cpus))
-    loop = closed_loop(policy, scenario, churners)
-    result = solve(loop, rng)
-    stretch = max(1.0, processes / machine.online_cpus)
-    return {
-        "clone_throughput_per_s": result.throughput_per_s if processes > 0 else 0.0,
-        "clone_latency_mean_ns": result.latency_mean_ns * stretch,
-        "clone_latency_p99_ns": result.latency_p99_ns * stretch,
-        "pid_lock_utilization": max(result.lock_utilization.values()),
-        "pid_lock_wait_ns": sum(result.lock_wait_ns.values()),
-    }
-
-
-def closed_loop(policy: PidPolicy, scenario: Scenario, churners: int) -> ClosedLoop:
-    """The lock acquisitions of one thread create+exit under ``policy`` (see module doc)."""
     machine, work, costs = scenario.machine, scenario.workload, scenario.costs.pid
     levels = work.ns_depth
     if policy.range_width == 0:
@@ -134,33 +103,26 @@ def closed_loop(policy: PidPolicy, scenario: Scenario, churners: int) -> ClosedL
         else:
             acqs = [Acquisition(lock, levels * (costs.idr_alloc_ns + costs.publish_ns))]
         acqs.append(Acquisition(lock, levels * costs.free_ns))
-        sharers = {lock: float(churners)}
-    else:
-        group_cpus = min(policy.range_share_cpus, machine.online_cpus)
-        groups = math.ceil(machine.online_cpus / group_cpus)
-        cpus = machine.online_cpus
-        per_group = 1.0 + (group_cpus - 1) * (churners - 1) / (cpus - 1) if cpus > 1 else 1.0
-        remote = work.remote_free_fraction * (groups - 1) / groups
-        per_trip = policy.range_width * policy.refill_batch
-        acqs = [
-            Acquisition("pid_range_lock", levels * costs.range_alloc_ns),
-            Acquisition("pid_range_lock", levels * costs.range_free_ns, remote=remote),
-            Acquisition(
-                "pid_range_index_lock",
-                levels * policy.refill_batch * costs.range_refill_ns,
-                rate=1.0 / per_trip,
-            ),
-        ]
-        sharers = {"pid_range_lock": per_group, "pid_range_index_lock": float(churners)}
-    return ClosedLoop(
-        churners=churners,
-        work_ns=work.clone_work_ns,
-        acquisitions=tuple(acqs),
-        sharers=sharers,
-        handoff_ns=machine.cacheline_handoff_ns,
-        work_cv=work.work_cv,
-        hold_cv=work.hold_cv,
-    )
+        return tuple(acqs), {lock: float(churners)}
+    group_cpus = min(policy.range_share_cpus, machine.online_cpus)
+    groups = math.ceil(machine.online_cpus / group_cpus)
+    cpus = machine.online_cpus
+    per_group = 1.0 + (group_cpus - 1) * (churners - 1) / (cpus - 1) if cpus > 1 else 1.0
+    remote = work.remote_free_fraction * (groups - 1) / groups
+    per_trip = policy.range_width * policy.refill_batch
+    acqs = [
+        Acquisition("pid_range_lock", levels * costs.range_alloc_ns),
+        Acquisition("pid_range_lock", levels * costs.range_free_ns, remote=remote),
+        Acquisition(
+            "pid_range_index_lock",
+            levels * policy.refill_batch * costs.range_refill_ns,
+            rate=1.0 / per_trip,
+        ),
+    ]
+    return tuple(acqs), {"pid_range_lock": per_group, "pid_range_index_lock": float(churners)}
+
+
+PID_LOCKS = ("pidmap_lock", "pid_range_lock", "pid_range_index_lock")
 
 
 def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:

@@ -15,56 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from objectives.errors import InputError
-from objectives.fields import build, convert, spec
-
-PID_MAX_LIMIT = 4_194_304
-"""Upper limit of pid_max on 64-bit kernels (include/linux/threads.h, PID_MAX_LIMIT)."""
-
-
-@dataclass(frozen=True)
-class PidPolicy:
-    """How ``alloc_pid()`` finds a free id (seed 003).
-
-    ``range_width = 0`` is today's single global IDR under ``pidmap_lock``; a positive width
-    carves the PID space into ranges of that many ids, handed to groups of
-    ``range_share_cpus`` CPUs, each group with its own lock (Mateusz Guzik's sketch).
-    """
-
-    lock_mode: str = spec(
-        "once",
-        choices=("once", "twice"),
-        help="pidmap_lock trips per allocation with the global IDR: 'twice' is the pre-fix "
-        "relock (one trip per namespace level plus one to publish), 'once' the merged fix",
-    )
-    range_width: int = spec(
-        0,
-        min=0,
-        max=65_536,
-        unit="ids",
-        help="ids per carved range (0 = the global IDR, no ranges; the seed sketches ~250)",
-    )
-    range_share_cpus: int = spec(
-        1,
-        min=1,
-        max=8192,
-        unit="CPUs",
-        help="CPUs sharing one range and its lock (the seed suggests 8 or 10)",
-    )
-    refill_batch: int = spec(
-        1,
-        min=1,
-        max=64,
-        unit="ranges",
-        help="ranges a CPU group takes per trip to the global range index (more memory held, "
-        "fewer global-lock trips)",
-    )
+from objectives.fields import build, convert
+from objectives.percpu_params import PercpuPolicy
+from objectives.pid_params import PidPolicy
+from objectives.stacks_params import StackPolicy
+from objectives.tiering_params import TierPolicy
 
 
 @dataclass(frozen=True)
 class Policy:
     """A complete kernel memory policy: one member per modelled family."""
 
+    stacks: StackPolicy = dataclasses.field(default_factory=StackPolicy)
+    percpu: PercpuPolicy = dataclasses.field(default_factory=PercpuPolicy)
     pid: PidPolicy = dataclasses.field(default_factory=PidPolicy)
+    tiering: TierPolicy = dataclasses.field(default_factory=TierPolicy)
 
     def knobs(self) -> dict[str, Any]:
         """The policy as a flat mapping ``family.knob -> value``."""
@@ -104,7 +69,12 @@ class Policy:
 
 
 def baseline() -> Policy:
-    """Linux today: the global PID allocator taking ``pidmap_lock`` once (current mainline)."""
+    """Linux today, every family at its default.
+
+    Fixed 16 KiB stacks with 2 cached per CPU; percpu for possible CPUs with eager per-CPU
+    counters and no cache; the global PID allocator taking ``pidmap_lock`` once (current
+    mainline); kernel allocations on any tier with no migration.
+    """
     return Policy()
 
 

@@ -5,9 +5,13 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
     name: thread-churn-20
     description: ...
     source: seed 003 ...
-    machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256}
-    workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000}
-    costs:    {pid: {idr_alloc_ns: 630}}
+    machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256, tiers: {slow_gib: 0}}
+    workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000,
+               stacks: {depth_share_4k: 0.92, ...}, percpu: {memcgs: 0}, tiering: {...}}
+    costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 2000}, percpu: {...}}
+
+The family sections live beside their models: ``pid_params``, ``stacks_params``,
+``percpu_params`` and ``tiering_params``.
 
 Every key has a documented default (``policysearch scenarios --describe`` lists them), so a
 scenario file only states what differs.
@@ -24,6 +28,10 @@ import yaml
 
 from objectives.errors import InputError
 from objectives.fields import build, spec
+from objectives.percpu_params import PercpuCosts, PercpuWorkload
+from objectives.pid_params import PidCosts
+from objectives.stacks_params import StackCosts, StackWorkload, check_depth_shares
+from objectives.tiering_params import TierCosts, TierMachine, TierWorkload
 
 GIB = 1 << 30
 
@@ -50,9 +58,21 @@ class Machine:
         "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)",
     )
 
+    tiers: TierMachine = dataclasses.field(default_factory=TierMachine)
+
     @property
     def memory_bytes(self) -> int:
         return int(self.memory_gib * GIB)
+
+    @property
+    def fast_bytes(self) -> int:
+        """Bytes of the fast tier (all memory when there is no slow tier)."""
+        return self.memory_bytes - self.slow_bytes
+
+    @property
+    def slow_bytes(self) -> int:
+        """Bytes of the slow tier."""
+        return int(self.tiers.slow_gib * GIB)
 
 
 @dataclass(frozen=True)
@@ -68,12 +88,12 @@ class Workload:
         "thread create/teardown); at most one runs per online CPU",
     )
     clone_work_ns: float = spec(
-        20_000.0,
+        18_100.0,
         min=0.0,
         max=1e9,
         unit="ns",
-        help="mean time of one thread create+join outside the PID allocator's locks; fitted "
-        "with cacheline_handoff_ns to seed 003",
+        help="mean time of one thread create+join outside the modelled costs (PID locks, stack "
+        "allocation, slow-tier penalty); fitted with cacheline_handoff_ns to seed 003",
     )
     ns_depth: int = spec(
         1,
@@ -102,53 +122,25 @@ class Workload:
         unit="",
         help="coefficient of variation of a lock's critical section",
     )
-
-
-@dataclass(frozen=True)
-class PidCosts:
-    """Critical-section costs of PID allocation, ns (held under the lock, excl. hand-off)."""
-
-    idr_alloc_ns: float = spec(
-        630.0,
+    fork_fraction: float = spec(
+        0.0,
         min=0.0,
-        max=1e6,
-        unit="ns",
-        help="idr_alloc_cyclic per namespace level under a contended pidmap_lock (cache misses "
-        "on shared IDR nodes included); fitted to seed 003",
+        max=1.0,
+        unit="fraction",
+        help="share of the churners' task creations that are fork+exec+exit of a new process "
+        "(a new mm with percpu counters) rather than a thread create+join",
     )
-    publish_ns: float = spec(
-        280.0,
+    fork_work_ns: float = spec(
+        150_000.0,
         min=0.0,
-        max=1e6,
+        max=1e10,
         unit="ns",
-        help="making the new pid visible (idr_replace loop); fitted to seed 003",
+        help="mean time of one fork+exec+exit outside the modelled costs (a short shell "
+        "command on a large machine; assumed)",
     )
-    free_ns: float = spec(
-        490.0,
-        min=0.0,
-        max=1e6,
-        unit="ns",
-        help="free_pid per namespace level under pidmap_lock; fitted to seed 003",
-    )
-    range_alloc_ns: float = spec(
-        200.0,
-        min=0.0,
-        max=1e6,
-        unit="ns",
-        help="finding and publishing an id in a CPU-local range, per level (assumed: a bitmap "
-        "search in cache-hot memory; no public figure)",
-    )
-    range_free_ns: float = spec(
-        150.0, min=0.0, max=1e6, unit="ns", help="clearing an id in a range, per level (assumed)"
-    )
-    range_refill_ns: float = spec(
-        2_000.0,
-        min=0.0,
-        max=1e7,
-        unit="ns",
-        help="taking one new range from the global index: xarray insert plus kmalloc of the "
-        "range, per level (assumed; no public figure)",
-    )
+    stacks: StackWorkload = dataclasses.field(default_factory=StackWorkload)
+    percpu: PercpuWorkload = dataclasses.field(default_factory=PercpuWorkload)
+    tiering: TierWorkload = dataclasses.field(default_factory=TierWorkload)
 
 
 @dataclass(frozen=True)
@@ -156,6 +148,9 @@ class Costs:
     """Kernel costs per family; override any of them per scenario to sweep unknown costs."""
 
     pid: PidCosts = dataclasses.field(default_factory=PidCosts)
+    stacks: StackCosts = dataclasses.field(default_factory=StackCosts)
+    percpu: PercpuCosts = dataclasses.field(default_factory=PercpuCosts)
+    tiering: TierCosts = dataclasses.field(default_factory=TierCosts)
 
 
 @dataclass(frozen=True)
@@ -188,6 +183,14 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
             "machine.possible_cpus",
             f"found {machine.possible_cpus}, expected at least online_cpus ({machine.online_cpus})",
         )
+    if machine.tiers.slow_gib >= machine.memory_gib:
+        raise InputError(
+            source,
+            "machine.tiers.slow_gib",
+            f"found {machine.tiers.slow_gib:g}, expected less than memory_gib "
+            f"({machine.memory_gib:g}): the slow tier is part of the machine's memory",
+        )
+    check_depth_shares(scenario.workload.stacks, source=source, path="workload.stacks")
     return scenario
 
 

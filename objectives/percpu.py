@@ -1,0 +1,121 @@
+"""The percpu allocator: units per possible or online CPU, caching, counter modes (seeds 001, 002).
+
+Memory. Every percpu allocation reserves one unit per CPU in ``U`` (all possible CPUs, or only
+the online ones with ``allocate_for: online``)::
+
+    percpu_bytes = U x (boot_kib_per_cpu x 1024 + memcgs x memcg_bytes_per_cpu
+                        + (mms with per-CPU counters + cached objects) x mm_bytes_per_cpu)
+
+Mms with per-CPU counters are the resident processes and the forks in flight, minus the
+single-threaded share under ``counter_mode: dual`` (a plain counter until the first clone).
+A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the symmetric walk of
+``objectives.stacks``) and only under fork churn.
+
+Fork path (only forks create an mm). For each of the ``allocs_per_fork`` allocations of a
+new mm with per-CPU counters: a cache hit (probability ``C / (C + 1)``) costs
+``cache_hit_ns`` and skips the lock and the initialisation (the constructed object's counters
+sum to zero); a miss takes ``pcpu_lock`` for ``alloc_hold_ns`` and zeroes every unit
+(``U x init_ns_per_cpu``, or only ``cpus_touched`` units with ``lazy`` counters). At exit each
+counter is summed over the online CPUs (``cpus_touched`` when lazy) and freed: back into the
+cache, or under ``pcpu_lock`` (``free_hold_ns``) when the cache is full. ``pcpu_lock`` is one
+global lock: its contention comes from ``objectives.contention``.
+
+CPU hotplug. Allocating for online CPUs only means every chunk must be populated when a CPU
+comes online (seed 002's RFC, under ``pcpu_alloc_mutex``): ``percpu bytes per unit / 4 KiB x
+populate_ns_per_page`` per onlining (``cpu_online_latency_us``).
+
+Calibration (seed 002, 16 online / 1024 possible CPUs): 1441792 kB at boot for possible CPUs
+and 22528 kB for online ones (ratio exactly 64); after 1000 memcgs 4390912 kB and 68608 kB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from objectives.contention import Acquisition
+from objectives.percpu_params import PercpuPolicy
+from objectives.scenario import Scenario
+
+PCPU_LOCK = "pcpu_lock"
+PAGE_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class PercpuModel:
+    """What one percpu policy does on one scenario, before the fork rate is known.
+
+    Attributes:
+        bytes: percpu memory, bytes.
+        fork_ns: percpu work added to each fork+exec+exit outside ``pcpu_lock``, ns.
+        init_ns: the part of ``fork_ns`` spent initialising and summing counters, ns.
+        acquisitions: the ``pcpu_lock`` trips of one fork (``fork_only``).
+        online_latency_us: extra time to bring a CPU online, us.
+    """
+
+    bytes: float
+    fork_ns: float
+    init_ns: float
+    acquisitions: tuple[Acquisition, ...]
+    online_latency_us: float
+
+
+def percpu_units(policy: PercpuPolicy, scenario: Scenario) -> int:
+    """CPU units each percpu allocation reserves."""
+    machine = scenario.machine
+    return machine.possible_cpus if policy.allocate_for == "possible" else machine.online_cpus
+
+
+def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
+    """Memory, fork-path work and lock trips of ``policy`` on ``scenario`` (module doc)."""
+    work, costs = scenario.workload, scenario.costs.percpu
+    load = work.percpu
+    cpus = scenario.machine.online_cpus
+    units = percpu_units(policy, scenario)
+    forking = work.churn_processes * work.fork_fraction
+    counted = 1.0 - load.single_threaded_share if policy.counter_mode == "dual" else 1.0
+    cache = policy.cache_objects
+    hit = cache / (cache + 1.0)
+    cached = cpus * cache / 2.0 if forking > 0 else 0.0
+    mms = (load.resident_processes + forking) * counted + cached
+    per_unit = (
+        costs.boot_kib_per_cpu * 1024.0
+        + load.memcgs * costs.memcg_bytes_per_cpu
+        + mms * costs.mm_bytes_per_cpu
+    )
+
+    lazy = policy.counter_mode == "lazy"
+    init_units = min(load.cpus_touched, units) if lazy else units
+    sum_units = min(load.cpus_touched, cpus) if lazy else cpus
+    allocs = load.allocs_per_fork
+    init_ns = (
+        allocs
+        * counted
+        * ((1.0 - hit) * init_units * costs.init_ns_per_cpu + sum_units * costs.sum_ns_per_cpu)
+    )
+    plain_ns = allocs * (1.0 - counted) * costs.plain_counter_ns
+    cache_ns = allocs * counted * 2.0 * hit * costs.cache_hit_ns
+    acquisitions = (
+        Acquisition(
+            PCPU_LOCK, costs.alloc_hold_ns, rate=allocs * counted * (1.0 - hit), fork_only=True
+        ),
+        Acquisition(
+            PCPU_LOCK, costs.free_hold_ns, rate=allocs * counted * (1.0 - hit), fork_only=True
+        ),
+    )
+    online_us = 0.0
+    if policy.allocate_for == "online":
+        online_us = per_unit / PAGE_BYTES * costs.populate_ns_per_page / 1000.0
+    return PercpuModel(
+        bytes=float(units * per_unit),
+        fork_ns=float(init_ns + plain_ns + cache_ns),
+        init_ns=float(init_ns),
+        acquisitions=tuple(a for a in acquisitions if a.rate > 0),
+        online_latency_us=float(online_us),
+    )
+
+
+def percpu_cpu_fraction(model: PercpuModel, scenario: Scenario, forks_per_s: float) -> float:
+    """Machine CPU share spent initialising and summing counters, and populating at hotplug."""
+    onlines_per_s = scenario.workload.percpu.cpu_onlines_per_hour / 3600.0
+    busy_ns = forks_per_s * model.init_ns + onlines_per_s * model.online_latency_us * 1000.0
+    return float(busy_ns / (scenario.machine.online_cpus * 1e9))
