@@ -11,7 +11,9 @@ A job file::
     objectives:                       # metric names; direction defaults to the catalogue's
       - pid_bytes
       - {metric: clone_latency_p99_ns, direction: minimize}
-    constraints:                      # "metric <= value" or "metric >= value"
+    constraints:                      # "metric <= value" or "metric >= value"; risk metrics
+                                      # with a hard limit (stack_overflows_per_day <= 0) are
+                                      # always added
       - clone_throughput_per_s >= 500000
     sampler: {name: nsga2, seed: 0, population_size: 20}   # nsga2 | tpe | gp | random
     trials: 200
@@ -32,6 +34,7 @@ from typing import Any
 
 from objectives import CATALOGUE, InputError, Scenario, knob_catalogue, load_scenario
 from objectives.fields import convert
+from objectives.metrics import HARD_LIMITS
 from objectives.scenario import read_yaml
 from policysearch.errors import BadInput
 
@@ -313,7 +316,21 @@ def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
             bound = float(bound_text)
         except ValueError:
             raise BadInput(source, key, f"found bound {bound_text!r}, expected a number") from None
+        limit = HARD_LIMITS.get(metric)
+        if limit is not None and (op != "<=" or bound > limit):
+            raise BadInput(
+                source,
+                key,
+                f"found {item!r}: {metric} has a hard limit of {limit:g} that every search "
+                f"applies; write '{metric} <= {limit:g}' or leave it out",
+            )
         result.append(Constraint(metric, op, bound))
+    constrained = {c.metric for c in result}
+    result += [
+        Constraint(metric, "<=", limit)
+        for metric, limit in HARD_LIMITS.items()
+        if metric not in constrained
+    ]
     return tuple(result)
 
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from objectives import baseline
 from policysearch.storage import open_storage
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
@@ -44,6 +45,14 @@ def _complete(folder: Path, study: str = "quickstart") -> list[optuna.trial.Froz
         study_name=study, storage=open_storage(str(folder / "policysearch.journal"))
     )
     return loaded.get_trials(states=(TrialState.COMPLETE,))
+
+
+def _count_complete(folder: Path, study: str) -> int:
+    """Finished trials so far; 0 while the run has created the journal but not the study."""
+    try:
+        return len(_complete(folder, study))
+    except KeyError:
+        return 0
 
 
 def test_quickstart_prints_a_front_of_at_least_five_policies(searched) -> None:
@@ -76,7 +85,9 @@ def test_export_knee_then_evaluate_reproduces_the_prediction(searched) -> None:
     assert exported.returncode == 0, exported.stderr
     document = yaml.safe_load(out.read_text())
     assert document["format"] == "policysearch-policy/1"
-    assert set(document["policy"]) == {"pid"}
+    assert set(document["policy"]) == {"stacks", "percpu", "pid", "tiering"}
+    # Knobs the job did not search stay at the baseline.
+    assert document["policy"]["stacks"] == baseline().grouped()["stacks"]
     assert document["provenance"]["study"] == "quickstart"
     evaluated = run_cli(
         "evaluate", str(out), "--scenario", "thread-churn-20", "--format", "json", cwd=folder
@@ -240,7 +251,7 @@ def test_ctrl_c_then_rerun_continues_without_losing_or_repeating(tmp_path, ray_a
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if journal.exists() and len(_complete(tmp_path, "intr")) >= 15:
+        if journal.exists() and _count_complete(tmp_path, "intr") >= 15:
             break
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
