@@ -267,7 +267,7 @@ class Metrics:
         unknown = [name for name in self.values if name not in CATALOGUE]
         if unknown:
             raise ValueError(f"metrics not in the catalogue: {unknown}")
-        clean = {name: float(value) for name, value in self.values.items()}
+        clean = {name: float(self.values[name]) for name in CATALOGUE if name in self.values}
         object.__setattr__(self, "values", MappingProxyType(clean))
 
     def __getitem__(self, name: str) -> float:

@@ -194,6 +194,18 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
     return scenario
 
 
+def scenario_keys(cls: type = Scenario, prefix: str = "") -> list[tuple[str, Any, dict]]:
+    """Every key a scenario file may set: (dotted key, default, field metadata)."""
+    keys = []
+    for field in dataclasses.fields(cls):
+        key = f"{prefix}{field.name}"
+        if field.default_factory is not dataclasses.MISSING:
+            keys += scenario_keys(type(field.default_factory()), f"{key}.")
+        else:
+            keys.append((key, field.default, dict(field.metadata)))
+    return keys
+
+
 def configs_dir() -> Path:
     """The shipped ``configs/`` folder (inside the wheel, or beside the source tree)."""
     here = Path(__file__).resolve().parent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -22,7 +23,7 @@ from objectives import (
     load_scenario,
     simulate,
 )
-from objectives.scenario import read_yaml
+from objectives.scenario import read_yaml, scenario_keys
 from policysearch import __version__
 from policysearch.config import DEFAULT_STORAGE, EXECUTORS, load_job
 from policysearch.errors import BadInput, PolicySearchError
@@ -87,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a job file")
     validate.add_argument("job")
-    sub.add_parser("scenarios", help="list the built-in scenarios")
+    scenarios = sub.add_parser("scenarios", help="list the built-in scenarios")
+    scenarios.add_argument(
+        "--describe",
+        action="store_true",
+        help="list every scenario key instead: default, unit and meaning",
+    )
     sub.add_parser("knobs", help="list the policy knobs")
     sub.add_parser("metrics", help="list the metric catalogue")
     return parser
@@ -113,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except BrokenPipeError:
+        # The reader (``| head``) went away: stop quietly, as other command-line tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return 0
 
 
 def _quiet_optuna() -> None:
@@ -301,6 +311,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
+    if args.describe:
+        for key, default, meta in scenario_keys():
+            unit = meta.get("unit", "")
+            print(f"{key:48s} {default!s:>12s} {unit:12s} {meta.get('help', '')}")
+        return 0
     for name, path in builtin_scenarios().items():
         data = read_yaml(path) or {}
         print(f"{name:28s} {data.get('description', '')}")

@@ -225,6 +225,9 @@ def test_bad_policy_and_job_files(tmp_path: Path) -> None:
 def test_validate_scenarios_knobs_metrics(tmp_path: Path) -> None:
     assert "valid" in run_cli("validate", str(QUICKSTART), cwd=tmp_path).stdout
     assert "thread-churn-20" in run_cli("scenarios", cwd=tmp_path).stdout
+    described = run_cli("scenarios", "--describe", cwd=tmp_path).stdout
+    assert "workload.stacks.depth_share_4k" in described
+    assert "costs.stacks.growth_fault_ns" in described
     assert "pid.range_width" in run_cli("knobs", cwd=tmp_path).stdout
     assert "clone_latency_p99_ns" in run_cli("metrics", cwd=tmp_path).stdout
 

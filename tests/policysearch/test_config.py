@@ -9,6 +9,7 @@ import yaml
 
 from policysearch.config import load_job
 from policysearch.errors import BadInput
+from tests.conftest import CONFIGS
 
 GOOD = {
     "name": "t",
@@ -91,3 +92,23 @@ def test_scenario_file_relative_to_the_job(tmp_path: Path) -> None:
     (tmp_path / "mine.yaml").write_text("name: mine\nworkload: {churn_processes: 4}\n")
     job = load_job(_write(tmp_path, {**GOOD, "scenario": "mine.yaml"}))
     assert job.scenario.name == "mine" and job.scenario.workload.churn_processes == 4
+
+
+@pytest.mark.parametrize("job", sorted((CONFIGS / "jobs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_job_is_valid_and_enforces_the_stack_overflow_limit(job: Path) -> None:
+    config = load_job(job)
+    assert config.objectives
+    assert any(
+        c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == 0
+        for c in config.constraints
+    )
+
+
+def test_a_looser_bound_on_a_hard_limit_is_refused(tmp_path: Path) -> None:
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "scenario: mixed-fleet-server\nspace: {stacks.initial_kib: [4, 16]}\n"
+        "objectives: [stack_bytes]\nconstraints: ['stack_overflows_per_day <= 1']\n"
+    )
+    with pytest.raises(BadInput, match=r"job\.yaml: constraints\[0\]: .*hard limit of 0"):
+        load_job(job)
