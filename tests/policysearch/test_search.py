@@ -70,3 +70,31 @@ def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -
 def test_gp_without_torch_is_refused_with_the_fix() -> None:
     with pytest.raises(BadInput, match=r"sampler.name: 'gp' needs torch.*pip install"):
         make_sampler(SamplerConfig(name="gp"), source="job.yaml")
+
+
+def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: Path) -> None:
+    # Seed 000: a stack growth that cannot be served is a panic, so the risk is a hard limit.
+    from policysearch.front import feasible, front_trials
+    from policysearch.study_meta import read
+
+    job = load_job(CONFIGS / "jobs" / "stacks.yaml")
+    storage = str(tmp_path / "stacks.journal")
+    opts = RunOptions(
+        trials=80,
+        workers=2,
+        executor="serial",
+        storage=storage,
+        study_name="s",
+        seed=0,
+        progress=False,
+    )
+    run_search(job, opts, out=io.StringIO())
+    study = optuna.load_study(study_name="s", storage=open_storage(storage))
+    info = read(study, storage)
+    trials = study.get_trials(states=(TrialState.COMPLETE,))
+    risky = [t for t in trials if t.user_attrs["stack_overflows_per_day"] > 0]
+    assert risky, "the sampler should have tried some policies with too small a reserve"
+    assert not any(feasible(t, info) for t in risky)
+    front = front_trials(study, info)
+    assert front
+    assert all(t.user_attrs["stack_overflows_per_day"] == 0 for t in front)
