@@ -29,6 +29,7 @@ from policysearch.config import DEFAULT_STORAGE, EXECUTORS, load_job
 from policysearch.errors import BadInput, PolicySearchError
 from policysearch.export import policy_document, read_policy, write_policy
 from policysearch.front import SELECT_HELP, front_trials, render, select_trial
+from policysearch.report_card import card_from_metrics, render_cards
 from policysearch.storage import describe, load_study, open_storage
 
 SUMMARY_ROWS = 15
@@ -79,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("policy", help="policy YAML file, or 'baseline'")
     evaluate.add_argument(
         "--scenario",
-        help="built-in name or file (default: the scenario the policy was predicted on)",
+        action="append",
+        help="built-in name or file (default: the scenario the policy was predicted on); "
+        "repeat it to get the report card on several scenarios",
     )
     evaluate.add_argument(
         "--seed", type=_non_negative, help="simulation seed (default: the policy file's)"
@@ -235,14 +238,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         stored = read_policy(path)
         policy = stored.policy
     if args.scenario:
-        scenario = load_scenario(args.scenario)
+        scenarios = [load_scenario(ref) for ref in args.scenario]
     elif stored is not None and stored.scenario is not None:
-        scenario = stored.scenario
+        scenarios = [stored.scenario]
     else:
         raise BadInput("--scenario", "", "missing, and the policy file names no predicted scenario")
+    scenario = scenarios[0]
     seed = args.seed if args.seed is not None else (stored.seed if stored else 0)
-    metrics = simulate(policy, scenario, seed).as_dict()
-    reference = simulate(baseline(), scenario, seed).as_dict()
+    runs = [(s, simulate(policy, s, seed), simulate(baseline(), s, seed)) for s in scenarios]
+    cards = [card_from_metrics(s, mine, today) for s, mine, today in runs]
+    metrics, reference = runs[0][1].as_dict(), runs[0][2].as_dict()
     predicted = None
     if (
         stored is not None
@@ -267,13 +272,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     "baseline": reference,
                     "predicted": predicted,
                     "matches_prediction": matches,
+                    "others": [
+                        {"scenario": s.name, "metrics": mine.as_dict(), "baseline": today.as_dict()}
+                        for s, mine, today in runs[1:]
+                    ],
+                    "report_card": [card.as_dict() for card in cards],
                 },
                 indent=2,
             )
         )
         return 0
-    print(f"scenario {scenario.name} (seed {seed}): policy versus today's Linux (baseline)")
-    print(_comparison_table(metrics, reference))
+    for (each, mine, today), card in zip(runs, cards, strict=True):
+        print(f"scenario {each.name} (seed {seed}): policy versus today's Linux (baseline)")
+        print(_comparison_table(mine.as_dict(), today.as_dict()))
+        print()
+        print(render_cards([card]))
+        print()
     if matches is not None:
         print(
             "prediction reproduced exactly"

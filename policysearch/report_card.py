@@ -1,0 +1,172 @@
+"""The report card: a policy against today's Linux, answering the maintainer's four questions.
+
+Seed 000 (tglx) asks of every memory-saving patch: (1) the saving as a share of the machine's
+memory, (2) whether it packs more threads (more work) onto a machine, (3) whether you can buy
+machines with less memory, (4) the performance cost, e.g. "1% runtime overhead can make it a
+net loss". For each scenario the card reports, against ``baseline()`` simulated with the same
+seed:
+
+* memory: ``saved = baseline kernel_memory_bytes - policy kernel_memory_bytes``, in bytes
+  and as a share of the machine's memory;
+* capacity: on a memory-bound machine every thread's share of memory is ``M / T`` today and
+  ``(M - saved) / T`` with the policy, so the same memory holds ``T x saved / (M - saved)``
+  more threads, i.e. ``g = saved / (M - saved)`` more work;
+* cost: ``dcpu`` = the change of ``cpu_overhead_fraction`` (machine CPU share), and the
+  change of the task-creation latencies (mean and p99);
+* verdicts: memory-bound (CPU to spare), the work grows by ``(1 + g)(1 - dcpu) - 1``;
+  CPU-bound, it changes by ``-dcpu``. A gain is positive, a loss negative. tglx's
+  256 GiB / 64k threads example: ``g`` = 0.29% and ``dcpu`` = 1% give a loss either way;
+* risks: stack overflows, OOM kills and early reclaim, policy against baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from objectives import Metrics, Policy, Scenario, baseline, simulate
+
+LATENCY_METRICS = (
+    "clone_latency_mean_ns",
+    "clone_latency_p99_ns",
+    "fork_latency_mean_ns",
+    "fork_latency_p99_ns",
+)
+RISK_METRICS = ("stack_overflows_per_day", "oom_kills_per_day", "reclaim_pages_per_s")
+NEUTRAL = 1e-4
+"""Work changes smaller than this (0.01%) are reported as neutral."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric, today and with the policy."""
+
+    baseline: float
+    policy: float
+
+    @property
+    def relative(self) -> float | None:
+        """``policy / baseline - 1``, or ``None`` when the baseline is 0."""
+        return self.policy / self.baseline - 1.0 if self.baseline else None
+
+
+@dataclass(frozen=True)
+class ScenarioCard:
+    """The answers for one scenario (see the module doc for the definitions)."""
+
+    scenario: str
+    memory_bytes: int
+    threads: int
+    saved_bytes: float
+    saved_fraction: float
+    extra_threads: float
+    extra_work_fraction: float
+    cpu_overhead_change: float
+    latency: dict[str, Change]
+    memory_bound_gain: float
+    cpu_bound_gain: float
+    risks: dict[str, Change]
+
+    def as_dict(self) -> dict:
+        """Plain data for JSON (each change with its relative value)."""
+        data = asdict(self)
+        for group in ("latency", "risks"):
+            for name, change in getattr(self, group).items():
+                data[group][name]["relative"] = change.relative
+        data["memory_bound_verdict"] = verdict(self.memory_bound_gain)
+        data["cpu_bound_verdict"] = verdict(self.cpu_bound_gain)
+        return data
+
+
+def report_card(policy: Policy, scenarios: Sequence[Scenario], seed: int = 0) -> list[ScenarioCard]:
+    """The card of ``policy`` on each scenario, against ``baseline()`` with the same seed."""
+    return [
+        card_from_metrics(
+            scenario, simulate(policy, scenario, seed), simulate(baseline(), scenario, seed)
+        )
+        for scenario in scenarios
+    ]
+
+
+def card_from_metrics(scenario: Scenario, policy: Metrics, today: Metrics) -> ScenarioCard:
+    """The card from already simulated metrics of the policy and of the baseline."""
+    memory = scenario.machine.memory_bytes
+    saved = today["kernel_memory_bytes"] - policy["kernel_memory_bytes"]
+    extra_work = saved / (memory - saved) if memory > saved else float("inf")
+    threads = scenario.workload.resident_tasks
+    dcpu = policy["cpu_overhead_fraction"] - today["cpu_overhead_fraction"]
+    return ScenarioCard(
+        scenario=scenario.name,
+        memory_bytes=memory,
+        threads=threads,
+        saved_bytes=saved,
+        saved_fraction=saved / memory,
+        extra_threads=threads * extra_work,
+        extra_work_fraction=extra_work,
+        cpu_overhead_change=dcpu,
+        latency={m: Change(today[m], policy[m]) for m in LATENCY_METRICS},
+        memory_bound_gain=(1.0 + extra_work) * (1.0 - dcpu) - 1.0,
+        cpu_bound_gain=-dcpu,
+        risks={m: Change(today[m], policy[m]) for m in RISK_METRICS},
+    )
+
+
+def verdict(gain: float) -> str:
+    """``net gain``, ``net loss`` or ``neutral`` (within 0.01%)."""
+    if abs(gain) < NEUTRAL:
+        return "neutral"
+    return "net gain" if gain > 0 else "net loss"
+
+
+def render_cards(cards: Sequence[ScenarioCard]) -> str:
+    """The cards as text, one block per scenario."""
+    return "\n\n".join(_render(card) for card in cards)
+
+
+def _render(card: ScenarioCard) -> str:
+    lines = [
+        f"report card on {card.scenario} (against today's Linux)",
+        f"  1. memory saved      {_bytes(card.saved_bytes)}, {100 * card.saved_fraction:.2f}% "
+        f"of the machine's {_bytes(card.memory_bytes)}",
+        f"  2. more work         {card.extra_threads:,.0f} more threads in the same memory "
+        f"({_percent(card.extra_work_fraction)} work when memory-bound)",
+        f"  3. smaller machines  the same work needs "
+        f"{_bytes(card.memory_bytes - card.saved_bytes)} ({_percent(-card.saved_fraction)}); "
+        "it helps only if that crosses a memory size you can buy",
+        f"  4. cost              CPU overhead {_points(card.cpu_overhead_change)} of machine time",
+    ]
+    for name, change in card.latency.items():
+        lines.append(
+            f"     {name:22s} {change.baseline:12.4g} -> {change.policy:12.4g}  {_relative(change)}"
+        )
+    lines += [
+        f"  verdict              memory-bound: {verdict(card.memory_bound_gain)} "
+        f"({_percent(card.memory_bound_gain)} work); CPU-bound: "
+        f"{verdict(card.cpu_bound_gain)} ({_percent(card.cpu_bound_gain)} work)",
+        "  risks",
+    ]
+    for name, change in card.risks.items():
+        lines.append(f"     {name:22s} {change.baseline:12.4g} -> {change.policy:12.4g}")
+    return "\n".join(lines)
+
+
+def _bytes(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{sign}{value / size:.4g} {unit}"
+    return f"{sign}{value:.0f} bytes"
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:+.2f}%"
+
+
+def _points(fraction: float) -> str:
+    return f"{100 * fraction:+.3f} percentage points"
+
+
+def _relative(change: Change) -> str:
+    relative = change.relative
+    return "" if relative is None else f"{100 * relative:+.1f}%"

@@ -1,0 +1,90 @@
+"""The report card answers seed 000's four questions with the seed's own numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from objectives import Metrics, baseline, load_scenario, simulate
+from policysearch.report_card import card_from_metrics, render_cards, report_card, verdict
+from tests.conftest import run_cli
+
+DYNAMIC_4K = baseline().with_knobs({"stacks.initial_kib": 4})
+
+
+def test_seed000_64k_threads_card_reports_768mib_and_029_percent() -> None:
+    # tglx: "64k * 12k = 768MB of memory which is 0.29% of the total 256 GiB".
+    (card,) = report_card(DYNAMIC_4K, [load_scenario("x86-256cpu-64k-threads")])
+    assert card.saved_bytes == 768 * (1 << 20)
+    assert round(100 * card.saved_fraction, 2) == 0.29
+    text = render_cards([card])
+    assert "768 MiB, 0.29% of the machine's 256 GiB" in text
+
+
+def test_seed000_1m_threads_card_reports_12gib_and_about_40k_more_threads() -> None:
+    # tglx: "1M * 12k = 12G which is 4.7% ... allows you to add about 4% (~40k) more threads".
+    (card,) = report_card(DYNAMIC_4K, [load_scenario("x86-256cpu-1m-threads")])
+    assert card.saved_bytes == 12 * (1 << 30)
+    assert round(100 * card.saved_fraction, 1) == 4.7
+    assert 40_000 <= card.extra_threads <= 55_000
+    assert "12 GiB, 4.69%" in render_cards([card])
+
+
+def test_seed000_one_percent_overhead_makes_the_64k_saving_a_net_loss() -> None:
+    # tglx: "the runtime overhead of this amounts to 1% then this is a net loss".
+    scenario = load_scenario("x86-256cpu-64k-threads")
+    today = simulate(baseline(), scenario)
+    mine = simulate(DYNAMIC_4K, scenario).as_dict()
+    mine["cpu_overhead_fraction"] = today["cpu_overhead_fraction"] + 0.01
+    card = card_from_metrics(scenario, Metrics(mine), today)
+    assert verdict(card.memory_bound_gain) == "net loss"
+    assert verdict(card.cpu_bound_gain) == "net loss"
+    assert card.cpu_bound_gain == pytest.approx(-0.01)
+    # Without the overhead, the memory-bound machine gains the 0.29% of extra threads.
+    free = card_from_metrics(scenario, simulate(DYNAMIC_4K, scenario), today)
+    assert verdict(free.memory_bound_gain) == "net gain"
+    assert verdict(free.cpu_bound_gain) == "neutral"
+
+
+def test_a_risky_policy_shows_its_risk_on_the_card() -> None:
+    risky = baseline().with_knobs({"stacks.initial_kib": 4, "stacks.reserve_pages": 0})
+    (card,) = report_card(risky, [load_scenario("mixed-fleet-server")])
+    assert card.risks["stack_overflows_per_day"].baseline == 0
+    assert card.risks["stack_overflows_per_day"].policy > 0
+
+
+def test_evaluate_prints_the_card_for_each_scenario(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        yaml.safe_dump(
+            {"format": "policysearch-policy/1", "policy": {"stacks": {"initial_kib": 4}}}
+        )
+    )
+    table = run_cli(
+        "evaluate",
+        str(policy),
+        "--scenario",
+        "x86-256cpu-64k-threads",
+        "--scenario",
+        "x86-256cpu-1m-threads",
+        cwd=tmp_path,
+    )
+    assert table.returncode == 0, table.stderr
+    assert "768 MiB, 0.29% of the machine's 256 GiB" in table.stdout
+    assert "12 GiB, 4.69% of the machine's 256 GiB" in table.stdout
+    as_json = run_cli(
+        "evaluate",
+        str(policy),
+        "--scenario",
+        "x86-256cpu-64k-threads",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    report = json.loads(as_json.stdout)
+    (card,) = report["report_card"]
+    assert card["saved_bytes"] == 768 * (1 << 20)
+    assert card["memory_bound_verdict"] == "net gain"
