@@ -28,7 +28,13 @@ from policysearch import __version__
 from policysearch.config import DEFAULT_STORAGE, EXECUTORS, load_job
 from policysearch.errors import BadInput, PolicySearchError
 from policysearch.export import policy_document, read_policy, write_policy
-from policysearch.front import SELECT_HELP, front_trials, render, select_trial
+from policysearch.front import (
+    SELECT_HELP,
+    FrontSummary,
+    render,
+    select_trial,
+    summarise,
+)
 from policysearch.report_card import card_from_metrics, render_cards
 from policysearch.storage import describe, load_study, open_storage
 
@@ -66,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     front.add_argument("study")
     front.add_argument("--storage", default=DEFAULT_STORAGE)
     front.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    front.add_argument(
+        "--plot", type=Path, help="also draw the front to FILE.png, or FILE.html (self-contained)"
+    )
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a study")
+    report.add_argument("study")
+    report.add_argument("--storage", default=DEFAULT_STORAGE)
+    report.add_argument("--out", required=True, type=Path, help="HTML file to write")
 
     export = sub.add_parser("export", help="export one policy of a study as YAML")
     export.add_argument("study")
@@ -99,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("knobs", help="list the policy knobs")
     sub.add_parser("metrics", help="list the metric catalogue")
+
+    dashboard = sub.add_parser(
+        "dashboard", help="serve a study in optuna-dashboard (web UI) until Ctrl-C"
+    )
+    dashboard.add_argument("study")
+    dashboard.add_argument("--storage", default=DEFAULT_STORAGE)
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only)",
+    )
+    dashboard.add_argument(
+        "--port", type=_non_negative, default=8080, help="default: %(default)s; 0 picks a free one"
+    )
     return parser
 
 
@@ -172,7 +200,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     result = run_search(job, opts)
     info = read(result.study, opts.storage)
-    front = front_trials(result.study, info)
+    summary = summarise(result.study, info)
+    front = summary.front
     total = result.completed_before + result.completed_now
     print(
         f"study {opts.study_name!r}: {total} finished trials "
@@ -185,10 +214,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if front:
         shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
         print(render(shown, info, "table"))
-        print(
-            f"next: policysearch export {opts.study_name} --storage {opts.storage} "
-            "--select knee --out policy.yaml"
-        )
+        print(_hypervolume_line(summary))
+        if not info.is_benchmark:
+            print(
+                f"next: policysearch export {opts.study_name} --storage {opts.storage} "
+                "--select knee --out policy.yaml"
+            )
     return 0
 
 
@@ -205,13 +236,59 @@ def _open(study_name: str, storage_url: str):
 
 
 def cmd_front(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        from policysearch.report import check_plot_path
+
+        check_plot_path(args.plot)  # before any work: a wrong name is bad input
     study, info = _open(args.study, args.storage)
-    print(render(front_trials(study, info), info, args.format))
+    summary = summarise(study, info)
+    text = render(summary.front, info, args.format)
+    if args.format == "json":
+        data = json.loads(text)
+        data.update(
+            hypervolume=summary.hypervolume,
+            reference_point=list(summary.reference),
+            trials={"complete": summary.complete, "feasible": summary.feasible},
+        )
+        text = json.dumps(data, indent=2)
+    print(text)
+    if args.format == "table":
+        print(_hypervolume_line(summary))
+    if args.plot is not None:
+        from policysearch.report import write_front_plot
+
+        written = write_front_plot(study, info, args.plot)
+        print(f"wrote {written}", file=sys.stderr if args.format != "table" else sys.stdout)
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from policysearch.report import write_report
+
+    study, info = _open(args.study, args.storage)
+    print(write_report(study, info, args.storage, args.out))
+    return 0
+
+
+def _hypervolume_line(summary: FrontSummary) -> str:
+    """One line on the front's size and hypervolume, naming the automatic reference point."""
+    reference = ", ".join(f"{r:.6g}" for r in summary.reference)
+    return (
+        f"{len(summary.front)} policies on the front of {summary.feasible} feasible "
+        f"({summary.complete} finished) trials; hypervolume {summary.hypervolume:.6g} "
+        f"(minimise view, reference point [{reference}]: nadir + 10% of the range)"
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     study, info = _open(args.study, args.storage)
+    if info.is_benchmark:
+        raise BadInput(
+            args.study,
+            "",
+            f"is a study of the benchmark {info.scenario.name!r}: it has no kernel policy to "
+            "export (use `front` to see its points)",
+        )
     trial = select_trial(study, info, args.select)
     if not args.out.parent.exists():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
@@ -311,6 +388,13 @@ def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) ->
     return "\n".join(fmt(r) for r in (header, *rows))
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from policysearch.dashboard import serve
+
+    serve(args.study, args.storage, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     job = load_job(args.job)
     knobs = ", ".join(d.knob for d in job.dimensions)
@@ -356,11 +440,13 @@ COMMANDS = {
     "run": cmd_run,
     "front": cmd_front,
     "export": cmd_export,
+    "report": cmd_report,
     "evaluate": cmd_evaluate,
     "validate": cmd_validate,
     "scenarios": cmd_scenarios,
     "knobs": cmd_knobs,
     "metrics": cmd_metrics,
+    "dashboard": cmd_dashboard,
 }
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ A job file::
 
     name: quickstart                  # study name (default: the file name)
     scenario: thread-churn-20         # built-in scenario name, or a file relative to this one
+    # benchmark: zdt1                 # or an analytic problem (zdt1, zdt2, zdt3, dtlz2) with
+                                      # variables x0.. in [0, 1] and objectives f1, f2 (, f3)
     space:                            # knob -> choices (list), range (mapping) or fixed value
       pid.range_width: [0, 32, 250, 1024]
       pid.range_share_cpus: {low: 1, high: 16}
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from objectives import CATALOGUE, InputError, Scenario, knob_catalogue, load_scenario
+from objectives.benchmarks import BENCHMARKS, Benchmark, benchmark_knobs, benchmark_metrics
 from objectives.fields import convert
 from objectives.metrics import HARD_LIMITS
 from objectives.scenario import read_yaml
@@ -44,6 +47,7 @@ DEFAULT_STORAGE = "policysearch.journal"
 _TOP_KEYS = (
     "name",
     "scenario",
+    "benchmark",
     "space",
     "objectives",
     "constraints",
@@ -115,7 +119,7 @@ class JobConfig:
     name: str
     source: str
     scenario_ref: str
-    scenario: Scenario
+    scenario: Scenario | Benchmark  # a benchmark job solves an analytic problem instead
     dimensions: tuple[Dimension, ...]
     fixed: dict[str, Any]
     objectives: tuple[Objective, ...]
@@ -160,18 +164,19 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
     name = _string(data.get("name", default_name), source, "name")
     if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
         raise BadInput(source, "name", f"found {name!r}, expected letters, digits and _.:- only")
-    if "scenario" not in data:
-        raise BadInput(
-            source, "scenario", "missing required key (a built-in scenario name or a file)"
-        )
-    scenario_ref = _string(data["scenario"], source, "scenario")
-    try:
-        scenario = load_scenario(scenario_ref, relative_to=base_dir)
-    except InputError as exc:
-        raise BadInput(source, "scenario", f"{exc}") from None
-    dims, fixed = _space(data.get("space"), source)
-    objectives = _objectives(data.get("objectives"), source)
-    constraints = _constraints(data.get("constraints") or [], source)
+    problem = _problem(data, source, base_dir)
+    scenario_ref = problem.name
+    if isinstance(problem, Benchmark):
+        knobs, metrics, limits = benchmark_knobs(problem), benchmark_metrics(problem), {}
+        space = data.get("space") or {k: {"low": 0.0, "high": 1.0} for k in problem.knobs}
+    else:
+        scenario_ref = data["scenario"]
+        knobs, metrics, limits = knob_catalogue(), CATALOGUE, HARD_LIMITS
+        space = data.get("space")
+    dims, fixed = _space(space, source, knobs)
+    objectives = _objectives(data.get("objectives"), source, metrics)
+    constraints = _constraints(data.get("constraints") or [], source, metrics, limits)
+    scenario = problem
     return JobConfig(
         name=name,
         source=source,
@@ -191,7 +196,31 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
     )
 
 
-def _space(space: Any, source: str) -> tuple[tuple[Dimension, ...], dict[str, Any]]:
+def _problem(data: dict[str, Any], source: str, base_dir: Path) -> Scenario | Benchmark:
+    """The scenario a job simulates, or the analytic benchmark it solves."""
+    if "benchmark" in data:
+        if "scenario" in data:
+            raise BadInput(source, "benchmark", "found both benchmark and scenario, expected one")
+        name = _string(data["benchmark"], source, "benchmark")
+        if name not in BENCHMARKS:
+            raise BadInput(
+                source, "benchmark", f"found {name!r}, expected one of: {', '.join(BENCHMARKS)}"
+            )
+        return BENCHMARKS[name]
+    if "scenario" not in data:
+        raise BadInput(
+            source, "scenario", "missing required key (a built-in scenario name or a file)"
+        )
+    scenario_ref = _string(data["scenario"], source, "scenario")
+    try:
+        return load_scenario(scenario_ref, relative_to=base_dir)
+    except InputError as exc:
+        raise BadInput(source, "scenario", f"{exc}") from None
+
+
+def _space(
+    space: Any, source: str, catalogue: dict[str, Any]
+) -> tuple[tuple[Dimension, ...], dict[str, Any]]:
     if not isinstance(space, dict) or not space:
         raise BadInput(
             source,
@@ -199,7 +228,6 @@ def _space(space: Any, source: str) -> tuple[tuple[Dimension, ...], dict[str, An
             "expected a mapping of knob -> choices list, "
             "{low, high} range or fixed value; `policysearch knobs` lists the knobs",
         )
-    catalogue = knob_catalogue()
     dims: list[Dimension] = []
     fixed: dict[str, Any] = {}
     for knob_name, spec in space.items():
@@ -266,7 +294,7 @@ def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
     return Dimension(knob.name, low=low, high=high, log=log, step=step, integer=knob.type is int)
 
 
-def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
+def _objectives(items: Any, source: str, metrics: dict[str, Any]) -> tuple[Objective, ...]:
     if not isinstance(items, list) or not items:
         raise BadInput(
             source,
@@ -286,9 +314,9 @@ def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
                 key,
                 "expected a metric name or {metric: NAME, direction: minimize|maximize}",
             )
-        _metric(metric, source, key)
+        _metric(metric, source, key, metrics)
         if direction is None:
-            direction = CATALOGUE[metric].direction
+            direction = metrics[metric].direction
         direction = _choice(direction, source, f"{key}.direction", ("minimize", "maximize"))
         result.append(Objective(metric, direction))
     names = [o.metric for o in result]
@@ -297,7 +325,9 @@ def _objectives(items: Any, source: str) -> tuple[Objective, ...]:
     return tuple(result)
 
 
-def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
+def _constraints(
+    items: Any, source: str, metrics: dict[str, Any], limits: dict[str, float]
+) -> tuple[Constraint, ...]:
     if not isinstance(items, list):
         raise BadInput(
             source, "constraints", "expected a list like ['clone_latency_p99_ns <= 60000']"
@@ -311,12 +341,12 @@ def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
                 source, key, f"found {item!r}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER'"
             )
         metric, op, bound_text = match.groups()
-        _metric(metric, source, key)
+        _metric(metric, source, key, metrics)
         try:
             bound = float(bound_text)
         except ValueError:
             raise BadInput(source, key, f"found bound {bound_text!r}, expected a number") from None
-        limit = HARD_LIMITS.get(metric)
+        limit = limits.get(metric)
         if limit is not None and (op != "<=" or bound > limit):
             raise BadInput(
                 source,
@@ -328,7 +358,7 @@ def _constraints(items: Any, source: str) -> tuple[Constraint, ...]:
     constrained = {c.metric for c in result}
     result += [
         Constraint(metric, "<=", limit)
-        for metric, limit in HARD_LIMITS.items()
+        for metric, limit in limits.items()
         if metric not in constrained
     ]
     return tuple(result)
@@ -358,12 +388,12 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
     return SamplerConfig(name=name, seed=seed, population_size=population)
 
 
-def _metric(metric: Any, source: str, key: str) -> None:
-    if metric not in CATALOGUE:
+def _metric(metric: Any, source: str, key: str, metrics: dict[str, Any]) -> None:
+    if metric not in metrics:
         raise BadInput(
             source,
             key,
-            f"found {metric!r}, expected a metric from the catalogue: {', '.join(CATALOGUE)}",
+            f"found {metric!r}, expected a metric from the catalogue: {', '.join(metrics)}",
         )
 
 

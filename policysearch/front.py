@@ -7,22 +7,74 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives import CATALOGUE
+from objectives import baseline, simulate
 from policysearch.errors import BadInput
-from policysearch.pareto import knee_index, minimise_view, nondominated_mask
+from policysearch.pareto import (
+    hypervolume,
+    knee_index,
+    minimise_view,
+    nondominated_mask,
+    reference_point,
+)
 from policysearch.study_meta import StudyInfo
 
-SELECT_HELP = "knee | trial:N | min:METRIC | max:METRIC"
+SELECT_HELP = (
+    "knee | trial:N | min:METRIC | max:METRIC, optionally under bounds: "
+    "min:METRIC,OTHER<=VALUE,OTHER>=VALUE (a VALUE ending in % is relative to today's Linux, "
+    "e.g. min:kernel_memory_bytes,clone_latency_p99_ns<=110%)"
+)
+_BOUND = re.compile(r"\s*([A-Za-z0-9_]+)\s*(<=|>=)\s*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)(%?)\s*")
 
 
 def feasible(trial: FrozenTrial, info: StudyInfo) -> bool:
     """True when the trial's stored metrics satisfy every constraint of the job."""
     return all(c.violation(trial.user_attrs[c.metric]) <= 0 for c in info.constraints)
+
+
+@dataclass(frozen=True)
+class FrontSummary:
+    """The front of a study and its hypervolume.
+
+    ``reference`` is the automatic reference point (``pareto.reference_point``) of the
+    feasible trials, in the all-minimise view (maximised objectives negated).
+    """
+
+    front: list[FrozenTrial]
+    complete: int
+    feasible: int
+    hypervolume: float
+    reference: tuple[float, ...]
+
+
+def summarise(study: optuna.Study, info: StudyInfo) -> FrontSummary:
+    """The feasible front and its hypervolume, from one read of the trials."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials = [t for t in complete if feasible(t, info)]
+    if not trials:
+        return FrontSummary([], len(complete), 0, 0.0, ())
+    costs = minimise_view(
+        np.array([t.values for t in trials]), [o.direction for o in info.objectives]
+    )
+    mask = nondominated_mask(costs)
+    on_front = [t for t, keep in zip(trials, mask, strict=True) if keep]
+    distinct: dict[tuple[float, ...], FrozenTrial] = {}
+    for trial in sorted(on_front, key=lambda t: t.number):
+        distinct.setdefault(tuple(trial.values), trial)  # same outcome: keep the first trial
+    front = sorted(distinct.values(), key=lambda t: (t.values[0], t.number))
+    reference = reference_point(costs[mask])
+    return FrontSummary(
+        front=front,
+        complete=len(complete),
+        feasible=len(trials),
+        hypervolume=hypervolume(costs[mask], reference),
+        reference=tuple(float(r) for r in reference),
+    )
 
 
 def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
@@ -31,21 +83,7 @@ def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
     Trials with identical objective values (knobs that made no difference) appear once, as the
     earliest such trial.
     """
-    trials = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if feasible(t, info)
-    ]
-    if not trials:
-        return []
-    costs = minimise_view(
-        np.array([t.values for t in trials]), [o.direction for o in info.objectives]
-    )
-    on_front = [t for t, keep in zip(trials, nondominated_mask(costs), strict=True) if keep]
-    distinct: dict[tuple[float, ...], FrozenTrial] = {}
-    for trial in sorted(on_front, key=lambda t: t.number):
-        distinct.setdefault(tuple(trial.values), trial)  # same outcome: keep the first trial
-    return sorted(distinct.values(), key=lambda t: (t.values[0], t.number))
+    return summarise(study, info).front
 
 
 def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial:
@@ -76,21 +114,72 @@ def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial
             np.array([t.values for t in front]), [o.direction for o in info.objectives]
         )
         return front[knee_index(costs)]
-    match = re.fullmatch(r"(min|max):([A-Za-z0-9_]+)", rule)
+    head, *bound_texts = rule.split(",")
+    match = re.fullmatch(r"(min|max):([A-Za-z0-9_]+)", head.strip())
     if match is None:
         raise BadInput("--select", "", f"found {rule!r}, expected {SELECT_HELP}")
     sense, metric = match.groups()
-    if metric not in CATALOGUE:
-        raise BadInput(
-            "--select", "", f"unknown metric {metric!r}; expected one of: {', '.join(CATALOGUE)}"
-        )
+    catalogue = info.metric_catalogue
+    _check_metric(metric, catalogue)
+    bounds = [_bound(text, info, catalogue) for text in bound_texts]
     pool = [
         t
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if feasible(t, info)
+        if feasible(t, info) and all(bound.holds(t.user_attrs[bound.metric]) for bound in bounds)
     ]
+    if not pool:
+        raise BadInput(
+            "--select",
+            "",
+            f"no feasible finished trial of study {study.study_name!r} meets "
+            f"{', '.join(map(str, bounds))}",
+        )
     sign = 1.0 if sense == "min" else -1.0
     return min(pool, key=lambda t: (sign * t.user_attrs[metric], t.number))
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A selection bound: ``metric op value`` (``value`` already resolved from a percent)."""
+
+    metric: str
+    op: str
+    value: float
+    text: str
+
+    def holds(self, observed: float) -> bool:
+        return observed <= self.value if self.op == "<=" else observed >= self.value
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _check_metric(metric: str, catalogue: dict[str, object]) -> None:
+    if metric not in catalogue:
+        raise BadInput(
+            "--select", "", f"unknown metric {metric!r}; expected one of: {', '.join(catalogue)}"
+        )
+
+
+def _bound(text: str, info: StudyInfo, catalogue: dict[str, object]) -> Bound:
+    match = _BOUND.fullmatch(text)
+    if match is None:
+        raise BadInput(
+            "--select", "", f"found bound {text!r}, expected METRIC<=VALUE or METRIC>=VALUE[%]"
+        )
+    metric, op, number, percent = match.groups()
+    _check_metric(metric, catalogue)
+    value = float(number)
+    label = f"{metric}{op}{number}{percent}"
+    if percent:
+        if info.is_benchmark:
+            raise BadInput(
+                "--select", "", f"{label}: a benchmark study has no baseline to take a percent of"
+            )
+        today = simulate(baseline(), info.scenario, info.sim_seed)[metric]
+        value = today * value / 100.0
+        label += f" of today's {today:.6g} (= {value:.6g})"
+    return Bound(metric, op, value, label)
 
 
 def render(trials: Sequence[FrozenTrial], info: StudyInfo, fmt: str) -> str:

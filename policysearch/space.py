@@ -13,6 +13,7 @@ from optuna.distributions import (
 )
 
 from objectives import Policy, baseline
+from objectives.benchmarks import Benchmark
 from policysearch.config import Dimension, JobConfig
 
 
@@ -31,6 +32,11 @@ def distributions(job: JobConfig) -> dict[str, BaseDistribution]:
     return {dim.knob: distribution(dim) for dim in job.dimensions}
 
 
-def policy_for(job: JobConfig, params: Mapping[str, Any]) -> Policy:
-    """The policy a trial evaluates: the baseline, the job's fixed knobs, then the trial's."""
+def policy_for(job: JobConfig, params: Mapping[str, Any]) -> Policy | dict[str, Any]:
+    """The policy a trial evaluates: the baseline, the job's fixed knobs, then the trial's.
+
+    A benchmark job evaluates the point itself: its fixed and searched variables.
+    """
+    if isinstance(job.scenario, Benchmark):
+        return {**job.fixed, **params}
     return baseline().with_knobs({**job.fixed, **params}, source=job.source)

@@ -16,7 +16,8 @@ from typing import Any
 
 import optuna
 
-from objectives import Scenario
+from objectives import CATALOGUE, Scenario
+from objectives.benchmarks import BENCHMARKS, Benchmark, benchmark_metrics
 from objectives.scenario import scenario_from_mapping
 from policysearch import __version__
 from policysearch.config import Constraint, JobConfig, Objective
@@ -51,11 +52,23 @@ class StudyInfo:
     name: str
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
-    scenario: Scenario
+    scenario: Scenario | Benchmark
     sampler: str
     sampler_seed: int
     sim_seed: int
     job: dict[str, Any]
+
+    @property
+    def is_benchmark(self) -> bool:
+        """True for a study of an analytic benchmark problem (no kernel policy)."""
+        return isinstance(self.scenario, Benchmark)
+
+    @property
+    def metric_catalogue(self) -> dict[str, Any]:
+        """The metrics trials of this study carry: the simulator's or the benchmark's."""
+        if isinstance(self.scenario, Benchmark):
+            return benchmark_metrics(self.scenario)
+        return dict(CATALOGUE)
 
     @property
     def fixed_knobs(self) -> dict[str, Any]:
@@ -82,9 +95,17 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
     for text in attrs.get(PREFIX + "constraints", []):
         metric, op, bound = text.split()
         constraints.append(Constraint(metric, op, float(bound)))
-    scenario = scenario_from_mapping(
-        attrs[PREFIX + "scenario"], source=f"{study.study_name} (stored scenario)"
-    )
+    stored = attrs[PREFIX + "scenario"]
+    if isinstance(stored, dict) and set(stored) == {"benchmark"}:
+        if stored["benchmark"] not in BENCHMARKS:
+            raise BadInput(
+                storage_url,
+                study.study_name,
+                f"stored benchmark {stored['benchmark']!r} is unknown to this version",
+            )
+        scenario: Scenario | Benchmark = BENCHMARKS[stored["benchmark"]]
+    else:
+        scenario = scenario_from_mapping(stored, source=f"{study.study_name} (stored scenario)")
     return StudyInfo(
         name=study.study_name,
         objectives=objectives,

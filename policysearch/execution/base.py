@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import abc
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from objectives import Policy, Scenario, simulate
+from objectives.benchmarks import Benchmark
 
 
 @dataclass(frozen=True)
 class EvalTask:
-    """One simulation to run: a policy on one of the executor's scenarios, with a seed."""
+    """One simulation to run: a policy on one of the executor's scenarios, with a seed.
+
+    For a benchmark problem (``objectives.benchmarks``) ``scenario`` names the problem and
+    ``policy`` is the point: variable name -> value.
+    """
 
     scenario: str
-    policy: Policy
+    policy: Policy | Mapping[str, float]
     seed: int
 
 
@@ -41,10 +47,13 @@ class Outcome:
         return self.error is None
 
 
-def run_task(scenarios: dict[str, Scenario], task: EvalTask) -> Outcome:
+def run_task(scenarios: dict[str, Scenario | Benchmark], task: EvalTask) -> Outcome:
     """Run one task; any exception becomes the outcome's error (last line of the traceback)."""
     try:
-        metrics = simulate(task.policy, scenarios[task.scenario], task.seed)
+        problem = scenarios[task.scenario]
+        if isinstance(problem, Benchmark):
+            return Outcome(metrics=problem.evaluate(task.policy))
+        metrics = simulate(task.policy, problem, task.seed)
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(error=detail)

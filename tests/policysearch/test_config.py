@@ -98,6 +98,8 @@ def test_scenario_file_relative_to_the_job(tmp_path: Path) -> None:
 def test_every_example_job_is_valid_and_enforces_the_stack_overflow_limit(job: Path) -> None:
     config = load_job(job)
     assert config.objectives
+    if job.stem.startswith("benchmark-"):
+        return  # an analytic problem: no kernel policy, no risk metric
     assert any(
         c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == 0
         for c in config.constraints
