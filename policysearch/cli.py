@@ -265,6 +265,8 @@ def cmd_front(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from policysearch.report import write_report
 
+    if not args.out.parent.is_dir():
+        raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     study, info = _open(args.study, args.storage)
     print(write_report(study, info, args.storage, args.out))
     return 0

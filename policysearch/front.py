@@ -42,7 +42,8 @@ class FrontSummary:
     """The front of a study and its hypervolume.
 
     ``reference`` is the automatic reference point (``pareto.reference_point``) of the
-    feasible trials, in the all-minimise view (maximised objectives negated).
+    front's points: its nadir plus 10% of its range, in the all-minimise view (maximised
+    objectives negated).
     """
 
     front: list[FrozenTrial]

@@ -1,0 +1,369 @@
+"""One self-contained HTML page about a study: ``policysearch report STUDY --out FILE.html``.
+
+The page works offline and from a mail attachment: inline CSS, every picture a base64
+``data:`` URI, no script, no external font, link or CDN. It shows the job (scenario,
+objectives, constraints with the automatic hard limits, the searched knobs), the trial counts,
+the hypervolume and its reference point, the pictures of ``policysearch.plots``, the report
+card of the knee policy against today's Linux, and the table of the front.
+
+Every text that comes from the study (names, descriptions, knob values) is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from objectives import baseline, knob_catalogue
+from objectives.metrics import HARD_LIMITS
+from policysearch import __version__, plots
+from policysearch.errors import BadInput
+from policysearch.front import FrontSummary, render, select_trial, summarise
+from policysearch.report_card import render_cards, report_card
+from policysearch.study_meta import StudyInfo
+
+PLOT_SUFFIXES = (".png", ".html")
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
+  max-width: 1200px; padding: 0 1em; color: #222; background: #fff; line-height: 1.4; }
+h1 { border-bottom: 2px solid #1f77b4; padding-bottom: .2em; }
+h2 { margin-top: 1.8em; color: #1f4e79; }
+table { border-collapse: collapse; margin: .6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #eef3f8; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.knee td { background: #fff1e0; font-weight: 600; }
+img { max-width: 100%; height: auto; border: 1px solid #ddd; margin: .5em 0; }
+pre { background: #f6f8fa; border: 1px solid #ddd; padding: .8em; overflow-x: auto; }
+.note { color: #555; font-size: 0.92em; }
+.counts span { display: inline-block; margin-right: 1.5em; font-size: 1.1em; }
+"""
+
+
+def write_report(
+    study: optuna.Study, info: StudyInfo, storage_url: str, out_path: str | Path
+) -> Path:
+    """Write the HTML report of ``study`` to ``out_path`` atomically; return the path.
+
+    Raises:
+        BadInput: the folder of ``out_path`` does not exist.
+    """
+    out = Path(out_path)
+    page = report_html(study, info, storage_url)
+    _write_atomically(out, page.encode("utf-8"))
+    return out
+
+
+def write_front_plot(study: optuna.Study, info: StudyInfo, out_path: str | Path) -> Path:
+    """Write the front picture as a PNG, or as a small self-contained HTML page around it.
+
+    Raises:
+        BadInput: the suffix is neither ``.png`` nor ``.html``, or the folder does not exist.
+    """
+    out = Path(out_path)
+    check_plot_path(out)
+    png = plots.front_png(study, info)
+    if out.suffix.lower() == ".png":
+        data = png
+    else:
+        title = f"Pareto front of {info.name}"
+        data = _page(title, [f"<h1>{_e(title)}</h1>", _img(png, title, "front-plot")]).encode(
+            "utf-8"
+        )
+    _write_atomically(out, data)
+    return out
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse a ``--plot`` file not ending in ``.png`` or ``.html``, or in no existing folder.
+
+    Raises:
+        BadInput: naming ``--plot``, what was found and what is expected.
+    """
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise BadInput(
+            "--plot",
+            "",
+            f"found {str(path)!r}, expected a file name ending in .png or .html",
+        )
+    if not path.parent.is_dir():
+        raise BadInput("--plot", "", f"the folder of {str(path)!r} does not exist")
+
+
+def report_html(study: optuna.Study, info: StudyInfo, storage_url: str) -> str:
+    """The report page as a string."""
+    summary = summarise(study, info)
+    title = f"policysearch report: {info.name}"
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="note">study {_e(info.name)} in {_e(storage_url)}; '
+        f"policysearch {_e(__version__)}</p>",
+        _job_section(study, info),
+        _trials_section(study, summary),
+        "<h2>Pareto front</h2>",
+        _img(plots.front_png(study, info), f"Pareto front of {info.name}", "front-plot"),
+        '<p class="note">Blue: the feasible Pareto front; light grey: feasible but dominated; '
+        "grey crosses: infeasible; the star: today's Linux (the baseline policy simulated on "
+        "the same scenario and seed); the ring: the knee point.</p>",
+        "<h2>Hypervolume as the search went on</h2>",
+        _img(plots.hypervolume_png(study, info), "hypervolume history", "hypervolume-plot"),
+        "<h2>Knob importances</h2>",
+        _img(plots.importances_png(study, info), "knob importances", "importance-plot"),
+        _importance_table(study, info),
+        "<h2>Each knob against each objective</h2>",
+        _img(plots.knobs_png(study, info), "knobs against objectives", "knobs-plot"),
+        _card_section(study, info),
+        _front_section(study, summary, info),
+    ]
+    return _page(title, parts)
+
+
+def _page(title: str, parts: Iterable[str]) -> str:
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _img(png: bytes, alt: str, ident: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img id="{_e(ident)}" alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    numeric: bool = False,
+    marked: int | None = None,
+) -> str:
+    """An HTML table (no header row when ``header`` is None); ``numeric`` right-aligns
+    numbers; row number ``marked`` is highlighted."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header or ())
+    body = []
+    for n, row in enumerate(rows):
+        cells = []
+        for value in row:
+            number = numeric and isinstance(value, int | float) and not isinstance(value, bool)
+            cls = ' class="num"' if number else ""
+            cells.append(f"<td{cls}>{_e(_fmt(value))}</td>")
+        opening = '<tr class="knee">' if n == marked else "<tr>"
+        body.append(opening + "".join(cells) + "</tr>")
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _job_section(study: optuna.Study, info: StudyInfo) -> str:
+    scenario = info.scenario
+    about = [("scenario", scenario.name), ("description", scenario.description)]
+    source = getattr(scenario, "source", "")
+    if source:
+        about.append(("source", source))
+    job_file = study.user_attrs.get("policysearch:job_file")
+    if job_file:
+        about.append(("job file", job_file))
+    about += [
+        ("sampler", f"{info.sampler} (seed {info.sampler_seed})"),
+        ("simulation seed", info.sim_seed),
+    ]
+    catalogue = info.metric_catalogue
+    objectives = [
+        (o.metric, getattr(catalogue.get(o.metric), "unit", ""), o.direction)
+        for o in info.objectives
+    ]
+    written = " ".join(str(c) for c in info.job.get("constraints") or [])
+    constraints = [
+        (
+            str(c),
+            "automatic: a hard limit every search applies"
+            if c.metric in HARD_LIMITS and c.metric not in written
+            else "from the job",
+        )
+        for c in info.constraints
+    ]
+    parts = [
+        "<h2>The job</h2>",
+        _table(None, about),
+        "<h3>Objectives</h3>",
+        _table(("metric", "unit", "direction"), objectives),
+        "<h3>Constraints</h3>",
+        _table(("constraint", "origin"), constraints) if constraints else "<p>none</p>",
+        '<p class="note">A trial is feasible when it meets every constraint.</p>',
+        "<h3>Searched knobs</h3>",
+        _table(("knob", "searched over", "meaning"), _knob_rows(study, info)),
+    ]
+    if info.fixed_knobs:
+        parts += [
+            "<h3>Fixed knobs</h3>",
+            _table(("knob", "value"), sorted(info.fixed_knobs.items())),
+        ]
+    return "\n".join(parts)
+
+
+def _knob_rows(study: optuna.Study, info: StudyInfo) -> list[tuple[str, str, str]]:
+    space = {k: v for k, v in (info.job.get("space") or {}).items() if isinstance(v, list | dict)}
+    if not space:  # a benchmark's default space: take what Optuna searched
+        for trial in study.get_trials(deepcopy=False):
+            for knob, dist in trial.distributions.items():
+                space.setdefault(knob, _describe_distribution(dist))
+    known = knob_catalogue() if not info.is_benchmark else {}
+    rows = []
+    for knob, domain in space.items():
+        meta = known[knob].meta if knob in known else {}
+        if isinstance(domain, list):
+            text = "one of " + ", ".join(map(str, domain))
+        elif isinstance(domain, dict):
+            text = f"{domain.get('low')} to {domain.get('high')}"
+            if domain.get("log"):
+                text += ", log scale"
+            if domain.get("step"):
+                text += f", step {domain['step']}"
+            if meta.get("unit"):
+                text += f" {meta['unit']}"
+        else:
+            text = str(domain)
+        rows.append((knob, text, meta.get("help", "")))
+    return rows
+
+
+def _describe_distribution(dist: optuna.distributions.BaseDistribution) -> str:
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        return "one of " + ", ".join(map(str, dist.choices))
+    low, high = getattr(dist, "low", "?"), getattr(dist, "high", "?")
+    return f"{low} to {high}" + (", log scale" if getattr(dist, "log", False) else "")
+
+
+def _trials_section(study: optuna.Study, summary: FrontSummary) -> str:
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    failed = states.count(TrialState.FAIL)
+    other = len(states) - summary.complete - failed
+    counts = [
+        ("finished (complete)", summary.complete),
+        ("feasible", summary.feasible),
+        ("failed", failed),
+        ("on the front", len(summary.front)),
+    ]
+    if other:
+        counts.append(("running or pruned", other))
+    spans = "".join(f"<span>{_e(name)}: <b>{_e(n)}</b></span>" for name, n in counts)
+    if summary.front:
+        reference = ", ".join(f"{r:.6g}" for r in summary.reference)
+        volume = (
+            f"<p>Hypervolume of the front: <b>{summary.hypervolume:.6g}</b> (all-minimise view: "
+            f"maximised objectives negated; automatic reference point [{_e(reference)}]: "
+            "nadir + 10% of the range in each objective, as <code>policysearch front</code> "
+            "reports it).</p>"
+        )
+    else:
+        volume = "<p>No feasible finished trial yet, so no front and no hypervolume.</p>"
+    return f'<h2>Trials</h2>\n<p class="counts">{spans}</p>\n{volume}'
+
+
+def _importance_table(study: optuna.Study, info: StudyInfo) -> str:
+    ranked = plots.importance_values(study, info)
+    knobs = sorted({k for _, v in ranked if isinstance(v, dict) for k in v})
+    if not knobs:
+        reasons = "; ".join(f"{m}: {v}" for m, v in ranked if isinstance(v, str))
+        return f'<p class="note">Nothing to rank: {_e(reasons)}.</p>'
+    rows = [
+        (knob, *(f"{v.get(knob, 0.0):.1%}" if isinstance(v, dict) else "-" for _, v in ranked))
+        for knob in knobs
+    ]
+    return (
+        _table(("knob", *(m for m, _ in ranked)), rows)
+        + '<p class="note">Share of each knob in reaching the best trials of each objective '
+        "(Optuna's PED-ANOVA over every finished trial, feasible or not).</p>"
+    )
+
+
+def _card_section(study: optuna.Study, info: StudyInfo) -> str:
+    head = '<section id="report-card">\n<h2>Report card of the knee policy</h2>'
+    if info.is_benchmark:
+        return (
+            f"{head}\n<p>{_e(info.name)} is a study of the benchmark {_e(info.scenario.name)}: "
+            "it has no kernel policy, so no report card.</p>\n</section>"
+        )
+    try:
+        knee = select_trial(study, info, "knee")
+    except BadInput:
+        return f"{head}\n<p>No feasible finished trial yet, so no knee policy.</p>\n</section>"
+    knobs = {**info.fixed_knobs, **knee.params}
+    policy = baseline().with_knobs(knobs, source=info.name)
+    cards = report_card(policy, [info.scenario], info.sim_seed)
+    return "\n".join(
+        [
+            head,
+            f"<p>Trial {knee.number}, the knee of the front: after scaling each objective to "
+            "[0, 1] over the front, the point furthest below the hyperplane through its "
+            "extremes. Simulated again against today's Linux on the same scenario and seed "
+            f"({_e(info.sim_seed)}).</p>",
+            _table(("knob", "value"), sorted(knobs.items())),
+            f"<pre>{_e(render_cards(cards))}</pre>",
+            f'<p class="note">Export it with <code>policysearch export {_e(info.name)} '
+            "--select knee --out policy.yaml</code>.</p>",
+            "</section>",
+        ]
+    )
+
+
+def _front_section(study: optuna.Study, summary: FrontSummary, info: StudyInfo) -> str:
+    head = "<h2>The front</h2>"
+    if not summary.front:
+        return f"{head}\n<p>No feasible finished trial yet.</p>"
+    data = json.loads(render(summary.front, info, "json"))
+    rows = data["front"]
+    header = list(rows[0])
+    try:
+        knee = select_trial(study, info, "knee").number
+    except BadInput:
+        knee = None
+    marked = next((n for n, row in enumerate(rows) if row["trial"] == knee), None)
+    return "\n".join(
+        [
+            head,
+            f'<p class="note">{len(rows)} policies, by {_e(info.objectives[0].metric)}; trials '
+            "with identical outcomes are shown once; the knee is highlighted.</p>",
+            _table(header, ([row[h] for h in header] for row in rows), True, marked),
+        ]
+    )
+
+
+def _write_atomically(out: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``out``, then rename it over ``out``."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise BadInput(str(out), "", f"the folder {str(folder)!r} does not exist")
+    if out.is_dir():
+        raise BadInput(str(out), "", "is a folder, expected a file name")
+    # open(..., "xb") rather than mkstemp: the file gets the usual umask permissions, not 0600
+    tmp = folder / f".{out.name}.{os.getpid()}.tmp"
+    handle = open(tmp, "xb")  # noqa: SIM115 - closed below, before the rename
+    try:
+        with handle:
+            handle.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
