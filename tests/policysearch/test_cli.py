@@ -24,7 +24,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from objectives import baseline
+from objectives import baseline, load_scenario, simulate
 from policysearch.storage import open_storage
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
@@ -122,6 +122,41 @@ def test_export_min_metric_and_trial_selection(searched) -> None:
         == 0
     )
     assert yaml.safe_load(out.read_text())["provenance"]["trial"] == 3
+
+
+def test_export_min_metric_under_a_bound_relative_to_todays_linux(searched) -> None:
+    # The least PID memory whose p99 creation latency is at most 110% of the baseline's.
+    folder, _ = searched
+    out = folder / "bounded.yaml"
+    rule = "min:pid_bytes,clone_latency_p99_ns<=110%"
+    result = run_cli("export", "quickstart", "--select", rule, "--out", str(out), cwd=folder)
+    assert result.returncode == 0, result.stderr
+    chosen = yaml.safe_load(out.read_text())["predicted"]["metrics"]
+    today = simulate(baseline(), load_scenario("thread-churn-20"), 0)["clone_latency_p99_ns"]
+    limit = 1.10 * today
+    assert chosen["clone_latency_p99_ns"] <= limit
+    eligible = [
+        t
+        for t in _complete(folder)
+        if t.user_attrs["clone_throughput_per_s"] >= 500_000
+        and t.user_attrs["clone_latency_p99_ns"] <= limit
+    ]
+    assert chosen["pid_bytes"] == min(t.user_attrs["pid_bytes"] for t in eligible)
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ("min:pid_bytes,clone_latency_p99_ns<1", "expected METRIC<=VALUE"),
+        ("min:pid_bytes,bogus_ns<=3", "unknown metric 'bogus_ns'"),
+        ("min:pid_bytes,clone_latency_p99_ns<=1%", "no feasible finished trial"),
+    ],
+)
+def test_bad_or_unmet_selection_bounds_exit_2(searched, rule, fragment) -> None:
+    folder, _ = searched
+    result = run_cli("export", "quickstart", "--select", rule, "--out", "x.yaml", cwd=folder)
+    assert_one_line_error(result, "--select", fragment)
+    assert not (folder / "x.yaml").exists()
 
 
 def test_evaluate_baseline(searched) -> None:
