@@ -93,9 +93,7 @@ def hypervolume(costs: np.ndarray, reference: np.ndarray | Sequence[float]) -> f
     costs = np.asarray(costs, dtype=float)
     reference = np.asarray(reference, dtype=float)
     if costs.ndim != 2 or reference.shape != (costs.shape[1],):
-        raise ValueError(
-            f"reference point of {reference.shape} for points of shape {costs.shape}"
-        )
+        raise ValueError(f"reference point of {reference.shape} for points of shape {costs.shape}")
     inside = costs[np.all(costs < reference, axis=1)]
     if inside.shape[0] == 0:
         return 0.0
