@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("study")
     report.add_argument("--storage", default=DEFAULT_STORAGE)
     report.add_argument("--out", required=True, type=Path, help="HTML file to write")
+    report.add_argument(
+        "--select",
+        action="append",
+        help=f"policies to give a report card (repeat it; default: knee): {SELECT_HELP}",
+    )
 
     export = sub.add_parser("export", help="export one policy of a study as YAML")
     export.add_argument("study")
@@ -268,7 +273,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.out.parent.is_dir():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     study, info = _open(args.study, args.storage)
-    print(write_report(study, info, args.storage, args.out))
+    print(write_report(study, info, args.storage, args.out, args.select or ["knee"]))
     return 0
 
 

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,26 @@ pre { background: #f6f8fa; border: 1px solid #ddd; padding: .8em; overflow-x: au
 
 
 def write_report(
-    study: optuna.Study, info: StudyInfo, storage_url: str, out_path: str | Path
+    study: optuna.Study,
+    info: StudyInfo,
+    storage_url: str,
+    out_path: str | Path,
+    selections: Sequence[str] = ("knee",),
 ) -> Path:
     """Write the HTML report of ``study`` to ``out_path`` atomically; return the path.
 
+    Args:
+        study: the loaded study.
+        info: its stored job facts.
+        storage_url: where it is stored (shown on the page).
+        out_path: the HTML file to write.
+        selections: the ``--select`` rules of the policies that get a report card.
+
     Raises:
-        BadInput: the folder of ``out_path`` does not exist.
+        BadInput: the folder of ``out_path`` does not exist, or a selection rule is invalid.
     """
     out = Path(out_path)
-    page = report_html(study, info, storage_url)
+    page = report_html(study, info, storage_url, selections)
     _write_atomically(out, page.encode("utf-8"))
     return out
 
@@ -99,7 +111,9 @@ def check_plot_path(path: Path) -> None:
         raise BadInput("--plot", "", f"the folder of {str(path)!r} does not exist")
 
 
-def report_html(study: optuna.Study, info: StudyInfo, storage_url: str) -> str:
+def report_html(
+    study: optuna.Study, info: StudyInfo, storage_url: str, selections: Sequence[str] = ("knee",)
+) -> str:
     """The report page as a string."""
     summary = summarise(study, info)
     title = f"policysearch report: {info.name}"
@@ -121,10 +135,15 @@ def report_html(study: optuna.Study, info: StudyInfo, storage_url: str) -> str:
         _importance_table(study, info),
         "<h2>Each knob against each objective</h2>",
         _img(plots.knobs_png(study, info), "knobs against objectives", "knobs-plot"),
-        _card_section(study, info),
+        *(_card_section(study, info, rule) for rule in selections),
         _front_section(study, summary, info),
     ]
     return _page(title, parts)
+
+
+def _slug(text: str) -> str:
+    """An HTML id fragment from a selection rule."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
 def _page(title: str, parts: Iterable[str]) -> str:
@@ -298,16 +317,19 @@ def _importance_table(study: optuna.Study, info: StudyInfo) -> str:
     )
 
 
-def _card_section(study: optuna.Study, info: StudyInfo) -> str:
-    head = '<section id="report-card">\n<h2>Report card of the knee policy</h2>'
+def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> str:
+    ident = "report-card" if rule == "knee" else f"report-card-{_slug(rule)}"
+    head = f'<section id="{ident}">\n<h2>Report card of the policy {_e(rule)}</h2>'
     if info.is_benchmark:
         return (
             f"{head}\n<p>{_e(info.name)} is a study of the benchmark {_e(info.scenario.name)}: "
             "it has no kernel policy, so no report card.</p>\n</section>"
         )
     try:
-        knee = select_trial(study, info, "knee")
+        knee = select_trial(study, info, rule)
     except BadInput:
+        if rule != "knee":
+            raise
         return f"{head}\n<p>No feasible finished trial yet, so no knee policy.</p>\n</section>"
     knobs = {**info.fixed_knobs, **knee.params}
     policy = baseline().with_knobs(knobs, source=info.name)
@@ -315,14 +337,19 @@ def _card_section(study: optuna.Study, info: StudyInfo) -> str:
     return "\n".join(
         [
             head,
-            f"<p>Trial {knee.number}, the knee of the front: after scaling each objective to "
-            "[0, 1] over the front, the point furthest below the hyperplane through its "
-            "extremes. Simulated again against today's Linux on the same scenario and seed "
+            f"<p>Trial {knee.number}, selected by <code>{_e(rule)}</code>"
+            + (
+                ": after scaling each objective to [0, 1] over the front, the point furthest "
+                "below the hyperplane through its extremes"
+                if rule == "knee"
+                else ""
+            )
+            + ". Simulated again against today's Linux on the same scenario and seed "
             f"({_e(info.sim_seed)}).</p>",
             _table(("knob", "value"), sorted(knobs.items())),
             f"<pre>{_e(render_cards(cards))}</pre>",
             f'<p class="note">Export it with <code>policysearch export {_e(info.name)} '
-            "--select knee --out policy.yaml</code>.</p>",
+            f"--select '{_e(rule)}' --out policy.yaml</code>.</p>",
             "</section>",
         ]
     )

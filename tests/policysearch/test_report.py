@@ -249,3 +249,25 @@ def test_three_objectives_and_a_maximised_one() -> None:
     assert info.objectives[2].direction == "maximize"
     _all_pictures(study, info)
     assert plt.get_fignums() == []  # figures never go through pyplot's registry
+
+
+def test_report_cards_for_chosen_policies(folder: Path) -> None:
+    chosen = run_cli(
+        "report",
+        "quickstart",
+        "--out",
+        "chosen.html",
+        "--select",
+        "knee",
+        "--select",
+        "min:pid_bytes,clone_latency_p99_ns<=110%",
+        cwd=folder,
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    page = (folder / "chosen.html").read_text()
+    assert 'id="report-card"' in page
+    assert 'id="report-card-min-pid-bytes-clone-latency-p99-ns-110"' in page
+    assert page.count("memory saved") == 2
+    bad = run_cli("report", "quickstart", "--out", "bad.html", "--select", "min:nope", cwd=folder)
+    assert_one_line_error(bad, "--select", "unknown metric 'nope'")
+    assert not (folder / "bad.html").exists()
