@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from objectives import CATALOGUE, InputError, Scenario, knob_catalogue, load_scenario
 from objectives.benchmarks import BENCHMARKS, Benchmark, benchmark_knobs, benchmark_metrics
 from objectives.fields import convert
@@ -77,7 +79,7 @@ class Constraint:
     op: str  # "<=" | ">="
     bound: float
 
-    def violation(self, value: float) -> float:
+    def violation(self, value: float | np.ndarray) -> float | np.ndarray:
         """Relative violation: ``(value - bound) / |bound|`` for ``<=`` (sign flipped for ``>=``).
 
         Relative, so that constraints in different units weigh alike in constrained domination.

@@ -42,6 +42,8 @@ def nondominated_mask(costs: np.ndarray) -> np.ndarray:
         raise ValueError(f"costs must be a points x objectives matrix, got shape {costs.shape}")
     if costs.shape[0] == 0:
         return np.zeros(0, dtype=bool)
+    if costs.shape[1] == 2:
+        return _nondominated_2d(costs)
     unique, inverse = np.unique(costs, axis=0, return_inverse=True)  # lexicographically sorted
     if unique.shape[1] == 1:
         keep = unique[:, 0] == unique[0, 0]
@@ -50,6 +52,20 @@ def nondominated_mask(costs: np.ndarray) -> np.ndarray:
     else:
         keep = _nondominated_sorted(unique)
     return keep[inverse.ravel()]
+
+
+def _nondominated_2d(costs: np.ndarray) -> np.ndarray:
+    """Two objectives: one lexicographic sort, then a running minimum of the second."""
+    order = np.lexsort((costs[:, 1], costs[:, 0]))
+    ranked = costs[order]
+    # Runs of identical rows share one verdict: that of the run's first row.
+    starts = np.ones(len(ranked), dtype=bool)
+    starts[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
+    firsts = ranked[starts]
+    keep_first = _nondominated_sorted_2d(firsts)
+    keep = np.empty(len(costs), dtype=bool)
+    keep[order] = keep_first[np.cumsum(starts) - 1]
+    return keep
 
 
 def _nondominated_sorted_2d(unique: np.ndarray) -> np.ndarray:
