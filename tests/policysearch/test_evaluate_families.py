@@ -68,3 +68,28 @@ def test_a_policy_file_with_an_unknown_family_is_refused(tmp_path: Path) -> None
         run_cli("evaluate", str(policy), "--scenario", "mixed-fleet-server", cwd=tmp_path),
         "p.yaml: policy.slabs: unknown key",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "machine: {memory_gib: 64, tiers: {slow_gib: 64}}",
+            "machine.tiers.slow_gib: found 64, expected less than memory_gib",
+        ),
+        (
+            "workload: {stacks: {depth_share_4k: 0.5}}",
+            "workload.stacks.depth_share_4k: the four depth shares add up to 0.58",
+        ),
+        ("costs: {stacks: {growth_fault_ns: -1}}", "costs.stacks.growth_fault_ns: found -1.0"),
+        ("workload: {percpu: {memcg: 3}}", "workload.percpu.memcg: unknown key"),
+        ("workload: {tiering: {peak_share: 2}}", "workload.tiering.peak_share: found 2"),
+    ],
+)
+def test_bad_family_sections_of_a_scenario_exit_2(tmp_path: Path, text: str, fragment: str) -> None:
+    from tests.conftest import assert_one_line_error
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"name: bad\n{text}\n")
+    result = run_cli("evaluate", "baseline", "--scenario", str(scenario), cwd=tmp_path)
+    assert_one_line_error(result, "s.yaml: " + fragment)
