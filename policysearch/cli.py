@@ -83,13 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--select",
         action="append",
-        help=f"policies to give a report card (repeat it; default: knee): {SELECT_HELP}",
+        help="policies to give a report card (repeat it; default: knee): "
+        + SELECT_HELP.replace("%", "%%"),
     )
 
     export = sub.add_parser("export", help="export one policy of a study as YAML")
     export.add_argument("study")
     export.add_argument("--storage", default=DEFAULT_STORAGE)
-    export.add_argument("--select", default="knee", help=SELECT_HELP)
+    export.add_argument("--select", default="knee", help=SELECT_HELP.replace("%", "%%"))
     export.add_argument("--out", required=True, type=Path, help="policy YAML file to write")
 
     evaluate = sub.add_parser(
