@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from objectives.contention import Acquisition
 from objectives.percpu_params import PercpuPolicy
 from objectives.scenario import Scenario
+from objectives.units import PAGE_BYTES
 
 PCPU_LOCK = "pcpu_lock"
-PAGE_BYTES = 4096
 
 
 @dataclass(frozen=True)

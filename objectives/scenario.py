@@ -32,8 +32,7 @@ from objectives.percpu_params import PercpuCosts, PercpuWorkload
 from objectives.pid_params import PidCosts
 from objectives.stacks_params import StackCosts, StackWorkload, check_depth_shares
 from objectives.tiering_params import TierCosts, TierMachine, TierWorkload
-
-GIB = 1 << 30
+from objectives.units import GIB
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,8 @@ import numpy as np
 
 from objectives.scenario import Scenario
 from objectives.stacks_params import PAGE_KIB, StackPolicy
+from objectives.units import PAGE_BYTES
 
-PAGE_BYTES = PAGE_KIB * 1024
 FULL_PAGES = 4
 _PAGES = np.arange(1, FULL_PAGES + 1)
 _FIXED_POINT_ROUNDS = 12

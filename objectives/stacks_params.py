@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from objectives.errors import InputError
 from objectives.fields import spec
+from objectives.units import PAGE_BYTES
 
-PAGE_KIB = 4
+PAGE_KIB = PAGE_BYTES // 1024
 THREAD_SIZE_KIB = 16
 STACK_TIERS_KIB = (4, 8, 12, 16)
 """Committed stack sizes: 1 to 4 pages of the 16 KiB x86_64 THREAD_SIZE."""

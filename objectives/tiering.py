@@ -79,11 +79,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from objectives.scenario import GIB, Scenario
+from objectives.scenario import Scenario
 from objectives.tiering_params import KERNEL_OBJECT_TYPES, TierPolicy
+from objectives.units import GIB, MIB, PAGE_BYTES
 
-PAGE_BYTES = 4096
-MIB = 1 << 20
 SECONDS_PER_DAY = 86_400.0
 METRIC_NAMES = (
     "kernel_fast_bytes",
