@@ -6,7 +6,7 @@ metrics: random PID policies simulated on ``thread-churn-20``, stored in a journ
 SQLite (with ``--sqlite``). Then it prints and saves to ``bench/results/front.json``:
 
 * ``compute_s``: the front, its hypervolume and the automatic reference point from the trials
-  in memory (``policysearch.front.summarise`` after the trials are loaded); the target is
+  in memory (``policysearch.analysis.front.summarise`` after the trials are loaded); the target is
   under 1 second;
 * ``load_s``: reading the study's trials from storage (Optuna's replay of the journal, or the
   SQL queries), which the ``front`` command pays too;
@@ -29,10 +29,10 @@ from optuna.distributions import CategoricalDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
 from objectives import baseline, load_scenario, simulate
-from policysearch.config import load_job
-from policysearch.front import summarise
-from policysearch.storage import open_storage
-from policysearch.study_meta import read, record
+from policysearch.analysis.front import summarise
+from policysearch.jobs.config import load_job
+from policysearch.run.storage import open_storage
+from policysearch.run.study_meta import read, record
 
 HERE = Path(__file__).resolve().parent
 JOB = HERE.parent / "configs" / "jobs" / "quickstart.yaml"

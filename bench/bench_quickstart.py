@@ -17,11 +17,11 @@ from pathlib import Path
 
 import optuna
 
-from policysearch.config import load_job
-from policysearch.execution import make_executor
-from policysearch.front import front_trials
-from policysearch.search import RunOptions, run_search
-from policysearch.study_meta import read
+from policysearch.analysis.front import front_trials
+from policysearch.jobs.config import load_job
+from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.executors import make_executor
+from policysearch.run.study_meta import read
 
 HERE = Path(__file__).resolve().parent
 

@@ -22,19 +22,28 @@ of a few hundred trials can get close to the front.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from objectives.errors import InputError
 from objectives.metrics import MetricSpec
 from objectives.policy import Knob
+from objectives.problem import Problem
 
 
 @dataclass(frozen=True)
-class Benchmark:
-    """One analytic problem: its variables, objectives, true front and reference point."""
+class Benchmark(Problem):
+    """One analytic problem: its variables, objectives, true front and reference point.
 
+    A ``Problem`` whose points are the variables ``x0 ..`` (missing ones are 0.5, the middle);
+    it has no baseline and no kernel scenario.
+    """
+
+    kind = "benchmark"
     name: str
     description: str
     variables: int
@@ -44,13 +53,40 @@ class Benchmark:
     front_sampler: Callable[[int], np.ndarray]
 
     @property
-    def knobs(self) -> tuple[str, ...]:
+    def variable_names(self) -> tuple[str, ...]:
         """The variable names a job searches: ``x0 .. x{n-1}``, each in [0, 1]."""
         return tuple(f"x{i}" for i in range(self.variables))
 
-    def evaluate(self, params: Mapping[str, float]) -> dict[str, float]:
-        """Objective values of one point; missing variables are 0.5 (the middle)."""
-        x = np.array([float(params.get(name, 0.5)) for name in self.knobs])
+    def knobs(self) -> dict[str, Knob]:
+        """The variables as searchable knobs (floats in [0, 1])."""
+        return {
+            name: Knob(
+                name,
+                "benchmark",
+                name,
+                float,
+                0.5,
+                {"min": 0.0, "max": 1.0, "unit": "", "help": f"variable {name} of {self.name}"},
+            )
+            for name in self.variable_names
+        }
+
+    def metrics(self) -> dict[str, MetricSpec]:
+        """The objectives as metrics (all minimised)."""
+        return {
+            name: MetricSpec(name, "", "minimize", f"objective {name} of {self.name}", "benchmark")
+            for name in self.objectives
+        }
+
+    def describe(self) -> dict[str, str]:
+        return {"benchmark": self.name, "description": self.description}
+
+    def default_space(self) -> dict[str, Any]:
+        """Every variable over [0, 1]."""
+        return {name: {"low": 0.0, "high": 1.0} for name in self.variable_names}
+
+    def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
+        x = np.array([float(params.get(name, 0.5)) for name in self.variable_names])
         return dict(zip(self.objectives, map(float, self.function(x)), strict=True))
 
     def true_front(self, points: int = 1000) -> np.ndarray:
@@ -60,6 +96,22 @@ class Benchmark:
     def to_mapping(self) -> dict[str, str]:
         """How a study stores the problem."""
         return {"benchmark": self.name}
+
+    @classmethod
+    def from_job(cls, ref: Any, *, source: str, relative_to: Path | None = None) -> Benchmark:
+        """The benchmark a job names under ``benchmark:``."""
+        return _named(ref, source, "benchmark")
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, source: str) -> Benchmark:
+        """The benchmark a study stored (``{"benchmark": NAME}``)."""
+        return _named(data.get("benchmark"), source, "benchmark")
+
+
+def _named(name: Any, source: str, key: str) -> Benchmark:
+    if not isinstance(name, str) or name not in BENCHMARKS:
+        raise InputError(source, key, f"found {name!r}, expected one of: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[name]
 
 
 def _g_zdt(x: np.ndarray) -> float:
@@ -154,26 +206,3 @@ BENCHMARKS: dict[str, Benchmark] = {
         ),
     )
 }
-
-
-def benchmark_knobs(benchmark: Benchmark) -> dict[str, Knob]:
-    """The problem's variables as searchable knobs (floats in [0, 1])."""
-    return {
-        name: Knob(
-            name,
-            "benchmark",
-            name,
-            float,
-            0.5,
-            {"min": 0.0, "max": 1.0, "unit": "", "help": f"variable {name} of {benchmark.name}"},
-        )
-        for name in benchmark.knobs
-    }
-
-
-def benchmark_metrics(benchmark: Benchmark) -> dict[str, MetricSpec]:
-    """The problem's objectives as metrics (all minimised)."""
-    return {
-        name: MetricSpec(name, "", "minimize", f"objective {name} of {benchmark.name}", "benchmark")
-        for name in benchmark.objectives
-    }

@@ -1,4 +1,9 @@
-"""The one error the simulator raises for bad input (scenario, policy, knob values)."""
+"""The one input-error type of both packages: bad input a user can fix.
+
+``objectives`` raises it for a bad scenario, policy or knob value; ``policysearch`` raises the
+same type for a bad argument, job, policy file or study name (``policysearch.errors.BadInput``
+is this class), and its command line exits with ``exit_code`` 2 and the message on one line.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ class InputError(ValueError):
         key: dotted key path inside the source, e.g. ``workload.churn_processes``.
         detail: what was found and what is expected.
     """
+
+    exit_code = 2
 
     def __init__(self, source: str, key: str, detail: str) -> None:
         self.source = source

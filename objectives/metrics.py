@@ -257,6 +257,16 @@ HARD_LIMITS: dict[str, float] = {
 """Risk metrics every search constrains, whatever the job says (a stack overflow panics)."""
 
 
+def metric_catalogue() -> dict[str, MetricSpec]:
+    """Every metric the simulator returns, by name (a copy)."""
+    return dict(CATALOGUE)
+
+
+def hard_limits() -> dict[str, float]:
+    """Risk metric -> its hard limit (a copy of ``HARD_LIMITS``)."""
+    return dict(HARD_LIMITS)
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Simulated metrics: an immutable mapping from catalogue name to value."""

@@ -15,28 +15,28 @@ from pathlib import Path
 from typing import NoReturn
 
 from objectives import (
-    CATALOGUE,
-    InputError,
     baseline,
     builtin_scenarios,
     knob_catalogue,
     load_scenario,
     simulate,
 )
+from objectives.metrics import metric_catalogue
 from objectives.scenario import read_yaml, scenario_keys
 from policysearch import __version__
-from policysearch.config import DEFAULT_STORAGE, EXECUTORS, load_job
-from policysearch.errors import BadInput, PolicySearchError
-from policysearch.export import policy_document, read_policy, write_policy
-from policysearch.front import (
+from policysearch.analysis.front import (
     SELECT_HELP,
     FrontSummary,
     render,
     select_trial,
     summarise,
 )
-from policysearch.report_card import card_from_metrics, render_cards
-from policysearch.storage import describe, load_study, open_storage
+from policysearch.analysis.report_card import card_from_metrics, render_cards
+from policysearch.errors import BadInput, PolicySearchError
+from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.outputs.export import policy_document, read_policy, write_policy
+from policysearch.run.executors import EXECUTORS
+from policysearch.run.storage import describe, load_study, open_storage
 
 SUMMARY_ROWS = 15
 
@@ -61,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("job", help="job YAML file")
     run.add_argument("--trials", type=_positive, help="finished trials wanted in the study")
     run.add_argument("--workers", type=_positive, help="parallel evaluations")
-    run.add_argument("--executor", choices=EXECUTORS, help="where evaluations run")
+    run.add_argument(
+        "--executor",
+        choices=tuple(EXECUTORS),
+        help="where evaluations run: "
+        + "; ".join(f"{k.name}: {k.help}" for k in EXECUTORS.values()),
+    )
     run.add_argument("--address", help="Ray cluster address (default: start Ray locally)")
     run.add_argument("--storage", help=f"journal file or Optuna URL (default: {DEFAULT_STORAGE})")
     run.add_argument("--study", help="study name (default: the job's name)")
@@ -142,11 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_optuna()
     try:
         return COMMANDS[args.command](args)
-    except (PolicySearchError, InputError) as exc:
+    except (PolicySearchError, BadInput) as exc:
         if args.debug:
             raise
         print(f"policysearch: error: {exc}", file=sys.stderr)
-        return exc.exit_code if isinstance(exc, PolicySearchError) else 2
+        return exc.exit_code
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -190,8 +195,8 @@ def _non_negative(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from policysearch.search import RunOptions, run_search
-    from policysearch.study_meta import read
+    from policysearch.run.driver import RunOptions, run_search
+    from policysearch.run.study_meta import read
 
     job = load_job(args.job)
     opts = RunOptions(
@@ -214,14 +219,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"({result.completed_now} new, {result.failed_now} failed) in {describe(opts.storage)}"
     )
     print(
-        f"Pareto front: {len(front)} policies on {info.scenario.name}"
+        f"Pareto front: {len(front)} policies on {info.problem.name}"
         + (f" (showing {SUMMARY_ROWS})" if len(front) > SUMMARY_ROWS else "")
     )
     if front:
         shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
         print(render(shown, info, "table"))
         print(_hypervolume_line(summary))
-        if not info.is_benchmark:
+        if info.problem.scenarios():
             print(
                 f"next: policysearch export {opts.study_name} --storage {opts.storage} "
                 "--select knee --out policy.yaml"
@@ -235,7 +240,7 @@ def _spread(items: list, count: int) -> list:
 
 
 def _open(study_name: str, storage_url: str):
-    from policysearch.study_meta import read
+    from policysearch.run.study_meta import read
 
     study = load_study(open_storage(storage_url, must_exist=True), study_name, storage_url)
     return study, read(study, storage_url)
@@ -243,7 +248,7 @@ def _open(study_name: str, storage_url: str):
 
 def cmd_front(args: argparse.Namespace) -> int:
     if args.plot is not None:
-        from policysearch.report import check_plot_path
+        from policysearch.outputs.report import check_plot_path
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
     study, info = _open(args.study, args.storage)
@@ -261,7 +266,7 @@ def cmd_front(args: argparse.Namespace) -> int:
     if args.format == "table":
         print(_hypervolume_line(summary))
     if args.plot is not None:
-        from policysearch.report import write_front_plot
+        from policysearch.outputs.report import write_front_plot
 
         written = write_front_plot(study, info, args.plot)
         print(f"wrote {written}", file=sys.stderr if args.format != "table" else sys.stdout)
@@ -269,7 +274,7 @@ def cmd_front(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from policysearch.report import write_report
+    from policysearch.outputs.report import write_report
 
     if not args.out.parent.is_dir():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
@@ -290,17 +295,17 @@ def _hypervolume_line(summary: FrontSummary) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     study, info = _open(args.study, args.storage)
-    if info.is_benchmark:
+    if not info.problem.scenarios():
         raise BadInput(
             args.study,
             "",
-            f"is a study of the benchmark {info.scenario.name!r}: it has no kernel policy to "
-            "export (use `front` to see its points)",
+            f"is a study of {info.problem.name!r}, not of a kernel scenario: it has no kernel "
+            "policy to export (use `front` to see its points)",
         )
     trial = select_trial(study, info, args.select)
     if not args.out.parent.exists():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
-    policy = baseline().with_knobs({**info.fixed_knobs, **trial.params}, source=info.name)
+    policy = info.problem.policy(info.point(trial.params))
     write_policy(args.out, policy_document(policy, trial, info, args.storage, args.select))
     print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select})")
     return 0
@@ -397,7 +402,7 @@ def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) ->
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from policysearch.dashboard import serve
+    from policysearch.outputs.dashboard import serve
 
     serve(args.study, args.storage, host=args.host, port=args.port)
     return 0
@@ -408,7 +413,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     knobs = ", ".join(d.knob for d in job.dimensions)
     objectives = ", ".join(f"{o.metric} ({o.direction})" for o in job.objectives)
     print(
-        f"{args.job}: valid. scenario {job.scenario.name}; searching {knobs}; "
+        f"{args.job}: valid. {job.problem.kind} {job.problem.name}; searching {knobs}; "
         f"objectives {objectives}; {len(job.constraints)} constraints; "
         f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
         f"{job.sampler.name}"
@@ -439,7 +444,7 @@ def cmd_knobs(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    for spec in CATALOGUE.values():
+    for spec in metric_catalogue().values():
         print(f"{spec.name:26s} {spec.unit:9s} {spec.direction:9s} {spec.meaning}")
     return 0
 

@@ -36,20 +36,17 @@ from typing import Any
 
 import numpy as np
 
-from objectives import CATALOGUE, InputError, Scenario, knob_catalogue, load_scenario
-from objectives.benchmarks import BENCHMARKS, Benchmark, benchmark_knobs, benchmark_metrics
 from objectives.fields import convert
-from objectives.metrics import HARD_LIMITS
+from objectives.problem import Problem, problem_from_job, problem_kinds
 from objectives.scenario import read_yaml
 from policysearch.errors import BadInput
+from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
+from policysearch.run.executors import EXECUTORS
 
-SAMPLERS = ("nsga2", "tpe", "gp", "random")
-EXECUTORS = ("ray", "serial")
 DEFAULT_STORAGE = "policysearch.journal"
 _TOP_KEYS = (
     "name",
-    "scenario",
-    "benchmark",
+    *problem_kinds(),
     "space",
     "objectives",
     "constraints",
@@ -89,7 +86,18 @@ class Constraint:
         return excess / scale
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.bound:g}"
+        return f"{self.metric} {self.op} {exact_number(self.bound)}"
+
+    def as_data(self) -> list[Any]:
+        """``[metric, op, bound]``: plain data that keeps the bound exact (a study stores it)."""
+        return [self.metric, self.op, self.bound]
+
+
+def exact_number(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (``1234567``, ``0.1 + 0.2``)."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -106,22 +114,12 @@ class Dimension:
 
 
 @dataclass(frozen=True)
-class SamplerConfig:
-    """Which Optuna sampler drives the search."""
-
-    name: str = "nsga2"
-    seed: int = 0
-    population_size: int | None = None
-
-
-@dataclass(frozen=True)
 class JobConfig:
     """A validated search job."""
 
     name: str
     source: str
-    scenario_ref: str
-    scenario: Scenario | Benchmark  # a benchmark job solves an analytic problem instead
+    problem: Problem  # a kernel scenario, or an analytic benchmark problem
     dimensions: tuple[Dimension, ...]
     fixed: dict[str, Any]
     objectives: tuple[Objective, ...]
@@ -143,10 +141,7 @@ def load_job(path: str | Path) -> JobConfig:
     """
     path = Path(path)
     source = str(path)
-    try:
-        data = read_yaml(path)
-    except InputError as exc:
-        raise BadInput(exc.source, exc.key, exc.detail) from None
+    data = read_yaml(path)
     return job_from_mapping(
         data, source=source, base_dir=path.resolve().parent, default_name=path.stem
     )
@@ -166,24 +161,20 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
     name = _string(data.get("name", default_name), source, "name")
     if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
         raise BadInput(source, "name", f"found {name!r}, expected letters, digits and _.:- only")
-    problem = _problem(data, source, base_dir)
-    scenario_ref = problem.name
-    if isinstance(problem, Benchmark):
-        knobs, metrics, limits = benchmark_knobs(problem), benchmark_metrics(problem), {}
-        space = data.get("space") or {k: {"low": 0.0, "high": 1.0} for k in problem.knobs}
-    else:
-        scenario_ref = data["scenario"]
-        knobs, metrics, limits = knob_catalogue(), CATALOGUE, HARD_LIMITS
-        space = data.get("space")
-    dims, fixed = _space(space, source, knobs)
+    problem = problem_from_job(data, source=source, relative_to=base_dir)
+    space = data.get("space")
+    if space is None:
+        space = problem.default_space()
+    dims, fixed = split_space(space, source, problem.knobs())
+    metrics = problem.metrics()
     objectives = _objectives(data.get("objectives"), source, metrics)
-    constraints = _constraints(data.get("constraints") or [], source, metrics, limits)
-    scenario = problem
+    constraints = _constraints(
+        data.get("constraints") or [], source, metrics, problem.hard_limits()
+    )
     return JobConfig(
         name=name,
         source=source,
-        scenario_ref=scenario_ref,
-        scenario=scenario,
+        problem=problem,
         dimensions=dims,
         fixed=fixed,
         objectives=objectives,
@@ -191,38 +182,21 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         sampler=_sampler(data.get("sampler"), source),
         trials=_integer(data.get("trials", 100), source, "trials", 1, 10_000_000),
         workers=_integer(data.get("workers", 2), source, "workers", 1, 100_000),
-        executor=_choice(data.get("executor", "ray"), source, "executor", EXECUTORS),
+        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTORS)),
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
         raw=dict(data),
     )
 
 
-def _problem(data: dict[str, Any], source: str, base_dir: Path) -> Scenario | Benchmark:
-    """The scenario a job simulates, or the analytic benchmark it solves."""
-    if "benchmark" in data:
-        if "scenario" in data:
-            raise BadInput(source, "benchmark", "found both benchmark and scenario, expected one")
-        name = _string(data["benchmark"], source, "benchmark")
-        if name not in BENCHMARKS:
-            raise BadInput(
-                source, "benchmark", f"found {name!r}, expected one of: {', '.join(BENCHMARKS)}"
-            )
-        return BENCHMARKS[name]
-    if "scenario" not in data:
-        raise BadInput(
-            source, "scenario", "missing required key (a built-in scenario name or a file)"
-        )
-    scenario_ref = _string(data["scenario"], source, "scenario")
-    try:
-        return load_scenario(scenario_ref, relative_to=base_dir)
-    except InputError as exc:
-        raise BadInput(source, "scenario", f"{exc}") from None
-
-
-def _space(
+def split_space(
     space: Any, source: str, catalogue: dict[str, Any]
 ) -> tuple[tuple[Dimension, ...], dict[str, Any]]:
+    """A job's ``space`` validated and split into searched dimensions and fixed knobs.
+
+    Raises:
+        BadInput: an unknown knob, a bad value or range, or nothing searched.
+    """
     if not isinstance(space, dict) or not space:
         raise BadInput(
             source,
@@ -256,10 +230,7 @@ def _space(
 
 
 def _knob_value(knob: Any, value: Any, source: str, key: str) -> Any:
-    try:
-        return convert(knob.type, value, knob.meta, source=source, key=key)
-    except InputError as exc:
-        raise BadInput(exc.source, exc.key, exc.detail) from None
+    return convert(knob.type, value, knob.meta, source=source, key=key)
 
 
 def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
@@ -301,7 +272,7 @@ def _objectives(items: Any, source: str, metrics: dict[str, Any]) -> tuple[Objec
         raise BadInput(
             source,
             "objectives",
-            "expected a non-empty list of metric names (`policysearch knobs --metrics` lists them)",
+            "expected a non-empty list of metric names (`policysearch metrics` lists them)",
         )
     result = []
     for i, item in enumerate(items):
@@ -368,26 +339,39 @@ def _constraints(
 
 def _sampler(spec: Any, source: str) -> SamplerConfig:
     if spec is None:
-        return SamplerConfig()
+        spec = {}
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict):
-        raise BadInput(
-            source, "sampler", "expected a sampler name or {name, seed, population_size}"
-        )
-    extra = [k for k in spec if k not in ("name", "seed", "population_size")]
+        raise BadInput(source, "sampler", "expected a sampler name or {name, seed, OPTIONS}")
+    name = _choice(spec.get("name", "nsga2"), source, "sampler.name", tuple(SAMPLERS))
+    kind = SAMPLERS[name]
+    allowed = ("name", "seed", *kind.options)
+    extra = [k for k in spec if k not in allowed]
     if extra:
+        elsewhere = [other for other, k in SAMPLERS.items() if extra[0] in k.options]
+        hint = f" (an option of {', '.join(elsewhere)})" if elsewhere else ""
         raise BadInput(
-            source, f"sampler.{extra[0]}", "unknown key; expected name, seed, population_size"
+            source,
+            f"sampler.{extra[0]}",
+            f"unknown key for sampler {name}{hint}; expected {', '.join(allowed)}",
         )
-    name = _choice(spec.get("name", "nsga2"), source, "sampler.name", SAMPLERS)
-    population = spec.get("population_size")
-    if population is not None:
-        population = _integer(population, source, "sampler.population_size", 2, 100_000)
-        if name != "nsga2":
-            raise BadInput(source, "sampler.population_size", f"only applies to nsga2, not {name}")
+    missing = kind.missing()
+    if missing:
+        raise BadInput(
+            source,
+            "sampler.name",
+            f"{name!r} needs {' and '.join(missing)}; install them with: "
+            f"pip install {' '.join(missing)} (or choose "
+            f"{', '.join(n for n in SAMPLERS if n != name)})",
+        )
+    options: dict[str, Any] = {}
+    if "population_size" in spec:
+        options["population_size"] = _integer(
+            spec["population_size"], source, "sampler.population_size", 2, 100_000
+        )
     seed = _integer(spec.get("seed", 0), source, "sampler.seed", 0, 2**31 - 1)
-    return SamplerConfig(name=name, seed=seed, population_size=population)
+    return SamplerConfig(name=name, seed=seed, options=options)
 
 
 def _metric(metric: Any, source: str, key: str, metrics: dict[str, Any]) -> None:

@@ -1,9 +1,6 @@
-"""The knob space of a job as Optuna distributions, and trial parameters back to a policy."""
+"""The knob space of a job as Optuna distributions."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from optuna.distributions import (
     BaseDistribution,
@@ -12,9 +9,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from objectives import Policy, baseline
-from objectives.benchmarks import Benchmark
-from policysearch.config import Dimension, JobConfig
+from policysearch.jobs.config import Dimension, JobConfig
 
 
 def distribution(dim: Dimension) -> BaseDistribution:
@@ -30,13 +25,3 @@ def distribution(dim: Dimension) -> BaseDistribution:
 def distributions(job: JobConfig) -> dict[str, BaseDistribution]:
     """Knob name -> distribution, for ``Study.ask(fixed_distributions=...)``."""
     return {dim.knob: distribution(dim) for dim in job.dimensions}
-
-
-def policy_for(job: JobConfig, params: Mapping[str, Any]) -> Policy | dict[str, Any]:
-    """The policy a trial evaluates: the baseline, the job's fixed knobs, then the trial's.
-
-    A benchmark job evaluates the point itself: its fixed and searched variables.
-    """
-    if isinstance(job.scenario, Benchmark):
-        return {**job.fixed, **params}
-    return baseline().with_knobs({**job.fixed, **params}, source=job.source)

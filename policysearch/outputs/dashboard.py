@@ -10,7 +10,7 @@ through ``bottle.run``, which prints a banner before it binds (so a port in use 
 reported in one line), logs every request the page's polling makes, and swallows Ctrl-C.
 
 The objectives show under their metric names because the search stores them with
-``Study.set_metric_names`` (see ``policysearch.study_meta.record``); the dashboard serves them
+``Study.set_metric_names`` (see ``policysearch.run.study_meta.record``); the dashboard serves them
 as ``objective_names`` in ``/api/studies/<id>``.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from policysearch.errors import BadInput
-from policysearch.storage import load_study, open_storage
+from policysearch.run.storage import load_study, open_storage
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -42,7 +42,7 @@ def serve(
 
     Args:
         study_name: a study in the storage.
-        storage_url: a journal file or an Optuna RDB URL (``policysearch.storage``).
+        storage_url: a journal file or an Optuna RDB URL (``policysearch.run.storage``).
         host: the address to listen on; 127.0.0.1 keeps the dashboard on this machine.
         port: the TCP port; 0 picks a free one (the printed address names it).
         out: where the address is printed.

@@ -27,11 +27,12 @@ from typing import Any
 import yaml
 from optuna.trial import FrozenTrial
 
-from objectives import CATALOGUE, InputError, Policy, Scenario, policy_from_mapping
+from objectives import Policy, Scenario, policy_from_mapping
 from objectives.scenario import read_yaml, scenario_from_mapping
 from policysearch import __version__
 from policysearch.errors import BadInput
-from policysearch.study_meta import StudyInfo
+from policysearch.run import records
+from policysearch.run.study_meta import StudyInfo
 
 FORMAT = "policysearch-policy/1"
 
@@ -52,17 +53,14 @@ def policy_document(
     policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str, selection: str
 ) -> dict[str, Any]:
     """The YAML document of an exported policy."""
-    metrics = {
-        name: float(trial.user_attrs[name]) for name in CATALOGUE if name in trial.user_attrs
-    }
     return {
         "format": FORMAT,
         "policy": policy.grouped(),
         "predicted": {
-            "scenario": info.scenario.name,
-            "seed": int(trial.user_attrs.get("sim_seed", info.sim_seed)),
-            "metrics": metrics,
-            "scenario_spec": info.scenario.to_mapping(),
+            "scenario": info.problem.name,
+            "seed": records.seed(trial, info.sim_seed),
+            "metrics": records.metrics(trial),
+            "scenario_spec": info.problem.to_mapping(),
         },
         "provenance": {
             "study": info.name,
@@ -91,32 +89,29 @@ def read_policy(path: Path) -> PolicyFile:
         BadInput: naming the file and key at fault.
     """
     source = str(path)
-    try:
-        data = read_yaml(path)
-        if not isinstance(data, dict):
-            raise InputError(source, "(top level)", "expected a mapping with format and policy")
-        if data.get("format") != FORMAT:
-            raise InputError(source, "format", f"found {data.get('format')!r}, expected {FORMAT!r}")
-        if "policy" not in data:
-            raise InputError(source, "policy", "missing required key")
-        policy = policy_from_mapping(data["policy"], source=source, path="policy")
-        predicted = data.get("predicted") or {}
-        if not isinstance(predicted, dict):
-            raise InputError(source, "predicted", "expected a mapping")
-        spec = predicted.get("scenario_spec")
-        scenario = (
-            scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
-            if spec is not None
-            else None
-        )
-        seed = predicted.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise InputError(source, "predicted.seed", f"found {seed!r}, expected an integer")
-        metrics = predicted.get("metrics") or {}
-        if not isinstance(metrics, dict):
-            raise InputError(source, "predicted.metrics", "expected a mapping of metric -> value")
-    except InputError as exc:
-        raise BadInput(exc.source, exc.key, exc.detail) from None
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise BadInput(source, "(top level)", "expected a mapping with format and policy")
+    if data.get("format") != FORMAT:
+        raise BadInput(source, "format", f"found {data.get('format')!r}, expected {FORMAT!r}")
+    if "policy" not in data:
+        raise BadInput(source, "policy", "missing required key")
+    policy = policy_from_mapping(data["policy"], source=source, path="policy")
+    predicted = data.get("predicted") or {}
+    if not isinstance(predicted, dict):
+        raise BadInput(source, "predicted", "expected a mapping")
+    spec = predicted.get("scenario_spec")
+    scenario = (
+        scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
+        if spec is not None
+        else None
+    )
+    seed = predicted.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise BadInput(source, "predicted.seed", f"found {seed!r}, expected an integer")
+    metrics = predicted.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise BadInput(source, "predicted.metrics", "expected a mapping of metric -> value")
     return PolicyFile(
         policy=policy,
         scenario_name=predicted.get("scenario"),

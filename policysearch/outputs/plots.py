@@ -1,6 +1,6 @@
 """Pictures of a stored study, as PNG bytes: the front, the search's progress, what matters.
 
-Every function takes a loaded study and its ``StudyInfo`` (``policysearch.study_meta.read``)
+Every function takes a loaded study and its ``StudyInfo`` (``policysearch.run.study_meta.read``)
 and returns a PNG:
 
 * ``front_png``: the objectives against each other (two objectives: one plot; more: every
@@ -39,11 +39,10 @@ from matplotlib.ticker import EngFormatter
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives import baseline, simulate
+from policysearch.analysis.front import feasible, select_trial, summarise
+from policysearch.analysis.pareto import hypervolume_history, minimise_view
 from policysearch.errors import BadInput
-from policysearch.front import feasible, select_trial, summarise
-from policysearch.pareto import hypervolume_history, minimise_view
-from policysearch.study_meta import StudyInfo
+from policysearch.run.study_meta import StudyInfo
 
 FRONT_COLOUR = "#1f77b4"
 DOMINATED_COLOUR = "#cfcfcf"
@@ -84,8 +83,9 @@ def _points(study: optuna.Study, info: StudyInfo) -> _Points:
     except BadInput:
         knee = None
     today = None
-    if not info.is_benchmark:
-        metrics = simulate(baseline(), info.scenario, info.sim_seed)
+    today_params = info.problem.baseline_params()
+    if today_params is not None:
+        metrics = info.problem.evaluate(today_params, info.sim_seed)
         today = np.array([metrics[o.metric] for o in info.objectives], dtype=float)
     return _Points(
         trials=trials,
@@ -157,7 +157,7 @@ def _scale(
 def front_png(study: optuna.Study, info: StudyInfo) -> bytes:
     """The objectives against each other, front highlighted, baseline and knee marked."""
     pts = _points(study, info)
-    title = f"{info.name}: Pareto front on {info.scenario.name}"
+    title = f"{info.name}: Pareto front on {info.problem.name}"
     if not pts.trials:
         return _message(title, "no finished trials yet")
     m = len(info.objectives)
@@ -210,8 +210,8 @@ def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connec
             label=f"infeasible ({int(infeasible.sum())})",
             zorder=2,
         )
-    if info.is_benchmark and connect:
-        true = info.scenario.true_front(400)  # a known front: show how close the search got
+    true = info.problem.true_front(400) if connect else None
+    if true is not None:  # a known front: show how close the search got
         ax.plot(true[:, i], true[:, j], color="#2ca02c", lw=1, label="true front", zorder=2)
     if pts.front:
         front = np.array([t.values for t in pts.front], dtype=float)

@@ -3,7 +3,7 @@
 The page works offline and from a mail attachment: inline CSS, every picture a base64
 ``data:`` URI, no script, no external font, link or CDN. It shows the job (scenario,
 objectives, constraints with the automatic hard limits, the searched knobs), the trial counts,
-the hypervolume and its reference point, the pictures of ``policysearch.plots``, the report
+the hypervolume and its reference point, the pictures of ``policysearch.outputs.plots``, the report
 card of the knee policy against today's Linux, and the table of the front.
 
 Every text that comes from the study (names, descriptions, knob values) is escaped.
@@ -23,13 +23,12 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from objectives import baseline, knob_catalogue
-from objectives.metrics import HARD_LIMITS
-from policysearch import __version__, plots
+from policysearch import __version__
+from policysearch.analysis.front import FrontSummary, render, select_trial, summarise
+from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.errors import BadInput
-from policysearch.front import FrontSummary, render, select_trial, summarise
-from policysearch.report_card import render_cards, report_card
-from policysearch.study_meta import StudyInfo
+from policysearch.outputs import plots
+from policysearch.run.study_meta import StudyInfo
 
 PLOT_SUFFIXES = (".png", ".html")
 
@@ -195,14 +194,9 @@ def _fmt(value: Any) -> str:
 
 
 def _job_section(study: optuna.Study, info: StudyInfo) -> str:
-    scenario = info.scenario
-    about = [("scenario", scenario.name), ("description", scenario.description)]
-    source = getattr(scenario, "source", "")
-    if source:
-        about.append(("source", source))
-    job_file = study.user_attrs.get("policysearch:job_file")
-    if job_file:
-        about.append(("job file", job_file))
+    about: list[tuple[str, Any]] = list(info.problem.describe().items())
+    if info.job_file:
+        about.append(("job file", info.job_file))
     about += [
         ("sampler", f"{info.sampler} (seed {info.sampler_seed})"),
         ("simulation seed", info.sim_seed),
@@ -217,7 +211,7 @@ def _job_section(study: optuna.Study, info: StudyInfo) -> str:
         (
             str(c),
             "automatic: a hard limit every search applies"
-            if c.metric in HARD_LIMITS and c.metric not in written
+            if c.metric in info.problem.hard_limits() and c.metric not in written
             else "from the job",
         )
         for c in info.constraints
@@ -233,37 +227,30 @@ def _job_section(study: optuna.Study, info: StudyInfo) -> str:
         "<h3>Searched knobs</h3>",
         _table(("knob", "searched over", "meaning"), _knob_rows(study, info)),
     ]
-    if info.fixed_knobs:
+    if info.fixed:
         parts += [
             "<h3>Fixed knobs</h3>",
-            _table(("knob", "value"), sorted(info.fixed_knobs.items())),
+            _table(("knob", "value"), sorted(info.fixed.items())),
         ]
     return "\n".join(parts)
 
 
 def _knob_rows(study: optuna.Study, info: StudyInfo) -> list[tuple[str, str, str]]:
-    space = {k: v for k, v in (info.job.get("space") or {}).items() if isinstance(v, list | dict)}
-    if not space:  # a benchmark's default space: take what Optuna searched
-        for trial in study.get_trials(deepcopy=False):
-            for knob, dist in trial.distributions.items():
-                space.setdefault(knob, _describe_distribution(dist))
-    known = knob_catalogue() if not info.is_benchmark else {}
+    known = info.problem.knobs()
     rows = []
-    for knob, domain in space.items():
-        meta = known[knob].meta if knob in known else {}
-        if isinstance(domain, list):
-            text = "one of " + ", ".join(map(str, domain))
-        elif isinstance(domain, dict):
-            text = f"{domain.get('low')} to {domain.get('high')}"
-            if domain.get("log"):
+    for dim in info.dimensions:
+        meta = known[dim.knob].meta if dim.knob in known else {}
+        if dim.choices is not None:
+            text = "one of " + ", ".join(map(str, dim.choices))
+        else:
+            text = f"{dim.low} to {dim.high}"
+            if dim.log:
                 text += ", log scale"
-            if domain.get("step"):
-                text += f", step {domain['step']}"
+            if dim.step:
+                text += f", step {dim.step}"
             if meta.get("unit"):
                 text += f" {meta['unit']}"
-        else:
-            text = str(domain)
-        rows.append((knob, text, meta.get("help", "")))
+        rows.append((dim.knob, text, meta.get("help", "")))
     return rows
 
 
@@ -320,10 +307,10 @@ def _importance_table(study: optuna.Study, info: StudyInfo) -> str:
 def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> str:
     ident = "report-card" if rule == "knee" else f"report-card-{_slug(rule)}"
     head = f'<section id="{ident}">\n<h2>Report card of the policy {_e(rule)}</h2>'
-    if info.is_benchmark:
+    if not info.problem.scenarios():
         return (
-            f"{head}\n<p>{_e(info.name)} is a study of the benchmark {_e(info.scenario.name)}: "
-            "it has no kernel policy, so no report card.</p>\n</section>"
+            f"{head}\n<p>{_e(info.name)} is a study of {_e(info.problem.name)}, not of a kernel "
+            "scenario: it has no kernel policy, so no report card.</p>\n</section>"
         )
     try:
         knee = select_trial(study, info, rule)
@@ -331,9 +318,9 @@ def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> s
         if rule != "knee":
             raise
         return f"{head}\n<p>No feasible finished trial yet, so no knee policy.</p>\n</section>"
-    knobs = {**info.fixed_knobs, **knee.params}
-    policy = baseline().with_knobs(knobs, source=info.name)
-    cards = report_card(policy, [info.scenario], info.sim_seed)
+    knobs = info.point(knee.params)
+    policy = info.problem.policy(knobs)
+    cards = report_card(policy, info.problem.scenarios(), info.sim_seed)
     return "\n".join(
         [
             head,

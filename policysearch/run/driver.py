@@ -1,10 +1,9 @@
 """The ask/tell driver: keeps every worker busy, tells results, resumes studies.
 
-The loop asks Optuna for a trial whenever a worker is free, submits the trial's policy to the
-executor, and tells the result as soon as any evaluation finishes. A trial's metrics are stored
-as user attributes, its constraints with ``Trial.set_constraint`` and its objective values with
-``Study.tell``. Every trial of a study is simulated with the same seed (common random numbers),
-so two policies differ by their knobs, not by sampling noise.
+The loop asks Optuna for a trial whenever a worker is free, submits the trial's point (the
+job's fixed knobs, then the trial's) to the executor, and tells the result as soon as any
+evaluation finishes; ``records`` stores it. Every trial of a study is simulated with the same
+seed (common random numbers), so two policies differ by their knobs, not by sampling noise.
 
 Resuming: running the same job again loads the study and continues until it holds the wanted
 number of COMPLETE trials. Trials left RUNNING by a killed run are marked FAIL first; on Ctrl-C
@@ -13,7 +12,6 @@ the driver marks the in-flight trials FAIL itself, so no finished trial is lost 
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,13 +20,13 @@ from typing import TextIO
 import optuna
 from optuna.trial import TrialState
 
-from policysearch import study_meta
-from policysearch.config import JobConfig
 from policysearch.errors import RunFailure
-from policysearch.execution import BaseExecutor, EvalTask, Outcome, make_executor
-from policysearch.samplers import make_sampler
-from policysearch.space import distributions, policy_for
-from policysearch.storage import open_storage, study_names
+from policysearch.jobs.config import JobConfig
+from policysearch.jobs.samplers import make_sampler
+from policysearch.jobs.space import distributions
+from policysearch.run import records, study_meta
+from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
+from policysearch.run.storage import open_storage, study_names
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -82,13 +80,11 @@ def run_search(
         _fail_stale(study)
         # a seeded sampler must not replay the first run's proposals: offset its seed
         study.sampler = make_sampler(
-            replace(job.sampler, seed=opts.seed),
-            seed_offset=len(study.trials),
-            source=job.source,
+            replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
         )
         done_before = _count(study, TrialState.COMPLETE)
     else:
-        sampler = make_sampler(replace(job.sampler, seed=opts.seed), source=job.source)
+        sampler = make_sampler(replace(job.sampler, seed=opts.seed))
         study = optuna.create_study(
             study_name=opts.study_name, storage=storage, directions=directions, sampler=sampler
         )
@@ -104,8 +100,9 @@ def run_search(
     )
     if done_before >= opts.trials:
         return RunResult(study, resumed, done_before, 0, 0)
-    scenarios = {job.scenario.name: job.scenario}
-    with executor_factory(opts.executor, scenarios, opts.workers, opts.address) as executor:
+    problems = {job.problem.name: job.problem}
+    options = ExecutorOptions(workers=opts.workers, address=opts.address)
+    with executor_factory(opts.executor, problems, options) as executor:
         completed, failed = _drive(study, job, opts, executor, done_before)
     return RunResult(study, resumed, done_before, completed, failed)
 
@@ -125,29 +122,38 @@ def _drive(
                 and done_before + completed + len(inflight) < opts.trials
             ):
                 trial = study.ask(dists)
-                trial.set_user_attr("sim_seed", opts.seed)
-                trial.set_user_attr("scenario", job.scenario.name)
-                task = EvalTask(job.scenario.name, policy_for(job, trial.params), opts.seed)
+                records.start(trial, seed=opts.seed, problem=job.problem.name)
+                task = EvalTask(job.problem.name, {**job.fixed, **trial.params}, opts.seed)
                 inflight[executor.submit(task)] = trial
             if not inflight:
                 break
             ticket, outcome = executor.wait_any()
             trial = inflight.pop(ticket)
-            if _tell(study, trial, job, outcome):
+            error = outcome.error
+            if error is None:
+                error = records.finish(
+                    study,
+                    trial,
+                    outcome.metrics,
+                    objectives=job.objectives,
+                    constraints=job.constraints,
+                )
+            else:
+                records.fail(study, trial, error)
+            if error is None:
                 completed += 1
                 if bar is not None:
                     bar.update(1)
             else:
                 failed += 1
-                first_error = first_error or outcome.error
+                first_error = first_error or error
                 if completed == 0 and failed >= MAX_FIRST_FAILURES:
                     raise RunFailure(
                         f"the first {failed} evaluations all failed; first error: {first_error}"
                     )
     except BaseException:
         for trial in inflight.values():
-            trial.set_user_attr("error", "interrupted before it finished")
-            study.tell(trial, state=TrialState.FAIL)
+            records.fail(study, trial, "interrupted before it finished")
         raise
     finally:
         if bar is not None:
@@ -155,31 +161,10 @@ def _drive(
     return completed, failed
 
 
-def _tell(study: optuna.Study, trial: optuna.Trial, job: JobConfig, outcome: Outcome) -> bool:
-    """Tell one result; return True when the trial COMPLETEd."""
-    if not outcome.ok:
-        trial.set_user_attr("error", outcome.error)
-        study.tell(trial, state=TrialState.FAIL)
-        return False
-    values = [outcome.metrics[o.metric] for o in job.objectives]
-    if not all(math.isfinite(v) for v in values):
-        trial.set_user_attr("error", f"non-finite objective values {values}")
-        study.tell(trial, state=TrialState.FAIL)
-        return False
-    for name, value in outcome.metrics.items():
-        trial.set_user_attr(name, value)
-    for constraint in job.constraints:
-        trial.set_constraint(
-            str(constraint), constraint.violation(outcome.metrics[constraint.metric])
-        )
-    study.tell(trial, values)
-    return True
-
-
 def _fail_stale(study: optuna.Study) -> None:
     """Mark trials left RUNNING by a run that was killed as FAIL (one driver per study)."""
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(frozen.number, state=TrialState.FAIL)
+        records.fail(study, frozen.number, None)
 
 
 def _count(study: optuna.Study, state: TrialState) -> int:

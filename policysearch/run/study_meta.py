@@ -2,11 +2,12 @@
 storage and the study name.
 
 Study user attributes (readable by optuna-dashboard and the ``optuna`` CLI):
-``policysearch:job`` (the job file as written), ``policysearch:scenario`` (the full scenario),
+``policysearch:job`` (the job file as written), ``policysearch:scenario`` (the problem as
+``Problem.to_mapping()``: the full scenario, or ``{benchmark: NAME}``),
 ``policysearch:scenario_name``, ``policysearch:objectives`` (``[[metric, direction], ...]``),
-``policysearch:constraints`` (``["metric <= bound", ...]``), ``policysearch:sim_seed`` and
-``policysearch:version``. Each trial stores every metric as a user attribute of the same name,
-its constraint values through ``Trial.set_constraint`` and its objective values.
+``policysearch:constraints`` (``[[metric, op, bound], ...]``: the bound a JSON number, so it
+reads back exactly), ``policysearch:sim_seed`` and ``policysearch:version``. What each trial
+stores is ``policysearch.run.records``' business.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any
 
 import optuna
 
-from objectives import CATALOGUE, Scenario
-from objectives.benchmarks import BENCHMARKS, Benchmark, benchmark_metrics
-from objectives.scenario import scenario_from_mapping
+from objectives import InputError
+from objectives.metrics import MetricSpec
+from objectives.problem import Problem, problem_from_mapping, problem_kinds
 from policysearch import __version__
-from policysearch.config import Constraint, JobConfig, Objective
 from policysearch.errors import BadInput
+from policysearch.jobs.config import Constraint, Dimension, JobConfig, Objective, split_space
 
 PREFIX = "policysearch:"
 
@@ -31,10 +32,10 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
     attrs: dict[str, Any] = {
         "job": _plain(job.raw),
         "job_file": job.source,
-        "scenario": job.scenario.to_mapping(),
-        "scenario_name": job.scenario.name,
+        "scenario": job.problem.to_mapping(),
+        "scenario_name": job.problem.name,
         "objectives": [[o.metric, o.direction] for o in job.objectives],
-        "constraints": [str(c) for c in job.constraints],
+        "constraints": [c.as_data() for c in job.constraints],
         "sampler": job.sampler.name,
         "sampler_seed": job.sampler.seed,
         "sim_seed": sim_seed,
@@ -52,36 +53,30 @@ class StudyInfo:
     name: str
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
-    scenario: Scenario | Benchmark
+    problem: Problem
+    dimensions: tuple[Dimension, ...]
+    fixed: dict[str, Any]
     sampler: str
     sampler_seed: int
     sim_seed: int
     job: dict[str, Any]
+    job_file: str | None = None
 
     @property
-    def is_benchmark(self) -> bool:
-        """True for a study of an analytic benchmark problem (no kernel policy)."""
-        return isinstance(self.scenario, Benchmark)
+    def metric_catalogue(self) -> dict[str, MetricSpec]:
+        """The metrics trials of this study carry."""
+        return self.problem.metrics()
 
-    @property
-    def metric_catalogue(self) -> dict[str, Any]:
-        """The metrics trials of this study carry: the simulator's or the benchmark's."""
-        if isinstance(self.scenario, Benchmark):
-            return benchmark_metrics(self.scenario)
-        return dict(CATALOGUE)
-
-    @property
-    def fixed_knobs(self) -> dict[str, Any]:
-        """Knobs the job fixed rather than searched (scalars in its ``space``)."""
-        space = self.job.get("space") or {}
-        return {k: v for k, v in space.items() if not isinstance(v, list | dict)}
+    def point(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The knobs a trial with ``params`` evaluated: the job's fixed knobs, then its own."""
+        return {**self.fixed, **params}
 
 
 def read(study: optuna.Study, storage_url: str) -> StudyInfo:
     """Read the job facts back.
 
     Raises:
-        BadInput: the study was not created by policysearch.
+        BadInput: the study was not created by policysearch, or this version cannot read it.
     """
     attrs = study.user_attrs
     if PREFIX + "objectives" not in attrs:
@@ -90,32 +85,39 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
             study.study_name,
             "this study was not created by policysearch (no stored job)",
         )
+    source = f"{storage_url}: study {study.study_name!r}"
     objectives = tuple(Objective(m, d) for m, d in attrs[PREFIX + "objectives"])
-    constraints = []
-    for text in attrs.get(PREFIX + "constraints", []):
-        metric, op, bound = text.split()
-        constraints.append(Constraint(metric, op, float(bound)))
-    stored = attrs[PREFIX + "scenario"]
-    if isinstance(stored, dict) and set(stored) == {"benchmark"}:
-        if stored["benchmark"] not in BENCHMARKS:
-            raise BadInput(
-                storage_url,
-                study.study_name,
-                f"stored benchmark {stored['benchmark']!r} is unknown to this version",
-            )
-        scenario: Scenario | Benchmark = BENCHMARKS[stored["benchmark"]]
-    else:
-        scenario = scenario_from_mapping(stored, source=f"{study.study_name} (stored scenario)")
+    constraints = tuple(_constraint(item) for item in attrs.get(PREFIX + "constraints", []))
+    try:
+        problem = problem_from_mapping(attrs[PREFIX + "scenario"], source=f"{source} (stored)")
+    except InputError as exc:
+        raise BadInput(storage_url, study.study_name, f"stored problem: {exc.detail}") from None
+    job = attrs.get(PREFIX + "job", {})
+    space = job.get("space")
+    dimensions, fixed = split_space(
+        problem.default_space() if space is None else space, source, problem.knobs()
+    )
     return StudyInfo(
         name=study.study_name,
         objectives=objectives,
-        constraints=tuple(constraints),
-        scenario=scenario,
+        constraints=constraints,
+        problem=problem,
+        dimensions=dimensions,
+        fixed=fixed,
         sampler=attrs.get(PREFIX + "sampler", "?"),
         sampler_seed=int(attrs.get(PREFIX + "sampler_seed", 0)),
         sim_seed=int(attrs.get(PREFIX + "sim_seed", 0)),
-        job=attrs.get(PREFIX + "job", {}),
+        job=job,
+        job_file=attrs.get(PREFIX + "job_file"),
     )
+
+
+def _constraint(item: Any) -> Constraint:
+    if isinstance(item, str):  # studies written before bounds were stored as data
+        metric, op, bound = item.split()
+        return Constraint(metric, op, float(bound))
+    metric, op, bound = item
+    return Constraint(metric, op, float(bound))
 
 
 def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> None:
@@ -134,12 +136,13 @@ def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> N
             f"found {found}, but study {study.study_name!r} in {storage_url} was run "
             f"with {stored}; use another --study name or the original job",
         )
-    if info.scenario != job.scenario:
+    if info.problem != job.problem:
+        key = next((k for k in problem_kinds() if k in job.raw), "scenario")
         raise BadInput(
             job.source,
-            "scenario",
-            f"differs from the scenario stored in study {study.study_name!r} "
-            f"({info.scenario.name}); use another --study name or the original job",
+            key,
+            f"differs from the {key} stored in study {study.study_name!r} "
+            f"({info.problem.name}); use another --study name or the original job",
         )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from objectives.benchmarks import BENCHMARKS
-from policysearch.pareto import hypervolume, nondominated_mask
+from policysearch.analysis.pareto import hypervolume, nondominated_mask
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_optimal_variables_land_on_the_true_front(name: str) -> None:
     for _ in range(20):
         position = rng.random(2)
         distance = 0.5 if name == "dtlz2" else 0.0  # where g is at its minimum
-        params = {k: distance for k in benchmark.knobs}
+        params = {k: distance for k in benchmark.variable_names}
         params["x0"] = float(position[0])
         if name == "dtlz2":
             params["x1"] = float(position[1])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from objectives.benchmarks import BENCHMARKS
-from policysearch.pareto import hypervolume
+from policysearch.analysis.pareto import hypervolume
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
 JOB = CONFIGS / "jobs" / "benchmark-zdt1.yaml"

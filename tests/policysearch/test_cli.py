@@ -25,7 +25,7 @@ import yaml
 from optuna.trial import TrialState
 
 from objectives import baseline, load_scenario, simulate
-from policysearch.storage import open_storage
+from policysearch.run.storage import open_storage
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
 QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policysearch.config import load_job
 from policysearch.errors import BadInput
+from policysearch.jobs.config import load_job
 from tests.conftest import CONFIGS
 
 GOOD = {
@@ -91,7 +91,8 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 def test_scenario_file_relative_to_the_job(tmp_path: Path) -> None:
     (tmp_path / "mine.yaml").write_text("name: mine\nworkload: {churn_processes: 4}\n")
     job = load_job(_write(tmp_path, {**GOOD, "scenario": "mine.yaml"}))
-    assert job.scenario.name == "mine" and job.scenario.workload.churn_processes == 4
+    (scenario,) = job.problem.scenarios()
+    assert scenario.name == "mine" and scenario.workload.churn_processes == 4
 
 
 @pytest.mark.parametrize("job", sorted((CONFIGS / "jobs").glob("*.yaml")), ids=lambda p: p.stem)

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from policysearch.cli import main
-from policysearch.config import load_job
-from policysearch.search import RunOptions, run_search
+from policysearch.jobs.config import load_job
+from policysearch.run.driver import RunOptions, run_search
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
 QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"

@@ -5,20 +5,18 @@ from __future__ import annotations
 import pytest
 
 from objectives import baseline, load_scenario, simulate
-from policysearch.execution import EvalTask, SerialExecutor
-from policysearch.execution.ray_executor import RayExecutor
+from objectives.problem import ScenarioProblem
+from policysearch.run.executors import EXECUTORS, EvalTask, ExecutorOptions, make_executor
 
 SCENARIO = load_scenario("thread-churn-20")
-POLICIES = [baseline().with_knobs({"pid.range_width": w}) for w in (0, 16, 64, 250, 1024)]
+PROBLEM = ScenarioProblem(SCENARIO)
+POINTS = [{"pid.range_width": w} for w in (0, 16, 64, 250, 1024)]
 
 
-@pytest.fixture(params=["serial", "ray"])
+@pytest.fixture(params=sorted(EXECUTORS))
 def executor(request, ray_address):
-    scenarios = {SCENARIO.name: SCENARIO}
-    if request.param == "serial":
-        ex = SerialExecutor(scenarios)
-    else:
-        ex = RayExecutor(scenarios, workers=2)  # reuses the session's Ray
+    # every registered executor; Ray reuses the session's Ray
+    ex = make_executor(request.param, {PROBLEM.name: PROBLEM}, ExecutorOptions(workers=2))
     yield ex
     ex.close()
 
@@ -37,32 +35,33 @@ def _drain(executor, tasks):
 
 
 def test_every_ticket_returned_once_with_the_simulated_metrics(executor) -> None:
-    tasks = [EvalTask(SCENARIO.name, p, seed=5) for p in POLICIES]
+    tasks = [EvalTask(PROBLEM.name, p, seed=5) for p in POINTS]
     tickets, results = _drain(executor, tasks)
     assert sorted(results) == sorted(tickets)
     for ticket, task in tickets.items():
         assert results[ticket].ok
-        assert results[ticket].metrics == simulate(task.policy, SCENARIO, 5).as_dict()
+        policy = baseline().with_knobs(task.params)
+        assert results[ticket].metrics == simulate(policy, SCENARIO, 5).as_dict()
 
 
 def test_submit_beyond_capacity_is_refused(executor) -> None:
     for _ in range(executor.capacity):
-        executor.submit(EvalTask(SCENARIO.name, baseline(), 0))
+        executor.submit(EvalTask(PROBLEM.name, {}, 0))
     with pytest.raises(RuntimeError, match="executor is full"):
-        executor.submit(EvalTask(SCENARIO.name, baseline(), 0))
+        executor.submit(EvalTask(PROBLEM.name, {}, 0))
     while executor.running:
         executor.wait_any()
 
 
 def test_a_failing_task_reports_its_error_and_the_executor_goes_on(executor) -> None:
-    bad = EvalTask(SCENARIO.name, baseline(), seed=-1)  # numpy refuses negative seeds
-    good = EvalTask(SCENARIO.name, baseline(), seed=0)
+    bad = EvalTask(PROBLEM.name, {}, seed=-1)  # numpy refuses negative seeds
+    good = EvalTask(PROBLEM.name, {}, seed=0)
     _, results = _drain(executor, [bad, good])
     outcomes = [results[t] for t in sorted(results)]
     assert not outcomes[0].ok and "negative" in outcomes[0].error.lower()
     assert outcomes[1].ok
 
 
-def test_unknown_scenario_is_refused(executor) -> None:
-    with pytest.raises(KeyError, match="unknown scenario"):
-        executor.submit(EvalTask("nowhere", baseline(), 0))
+def test_unknown_problem_is_refused(executor) -> None:
+    with pytest.raises(KeyError, match="unknown problem"):
+        executor.submit(EvalTask("nowhere", {}, 0))

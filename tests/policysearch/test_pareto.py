@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policysearch.pareto import (
+from policysearch.analysis.pareto import (
     hypervolume,
     hypervolume_history,
     knee_index,

@@ -23,12 +23,11 @@ import pytest
 from matplotlib import image as mpimg
 from optuna.trial import create_trial
 
-from objectives import simulate
-from policysearch import plots
-from policysearch.config import job_from_mapping
-from policysearch.report import write_report
-from policysearch.space import distributions, policy_for
-from policysearch.study_meta import read, record
+from policysearch.jobs.config import job_from_mapping
+from policysearch.jobs.space import distributions
+from policysearch.outputs import plots
+from policysearch.outputs.report import write_report
+from policysearch.run.study_meta import read, record
 from tests.browser import chromium_or_skip, dump_dom, screenshot
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 
@@ -180,7 +179,7 @@ def _study(job: dict[str, Any], params: list[dict[str, Any]]) -> tuple[optuna.St
     record(study, config, 0)
     dists = distributions(config)
     for each in params:
-        metrics = simulate(policy_for(config, each), config.scenario, 0).as_dict()
+        metrics = config.problem.evaluate({**config.fixed, **each}, 0)
         study.add_trial(
             create_trial(
                 values=[metrics[o.metric] for o in config.objectives],

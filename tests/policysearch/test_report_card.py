@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from objectives import Metrics, baseline, load_scenario, simulate
-from policysearch.report_card import card_from_metrics, render_cards, report_card, verdict
+from policysearch.analysis.report_card import card_from_metrics, render_cards, report_card, verdict
 from tests.conftest import run_cli
 
 DYNAMIC_4K = baseline().with_knobs({"stacks.initial_kib": 4})

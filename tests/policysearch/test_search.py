@@ -8,16 +8,18 @@ from pathlib import Path
 
 import optuna
 import pytest
+import yaml
 from optuna.trial import TrialState
 
-from policysearch.config import SamplerConfig, load_job
 from policysearch.errors import BadInput
-from policysearch.samplers import make_sampler
-from policysearch.search import RunOptions, run_search
-from policysearch.storage import open_storage
+from policysearch.jobs.config import job_from_mapping, load_job
+from policysearch.jobs.samplers import SamplerConfig
+from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.storage import open_storage
 from tests.conftest import CONFIGS
 
-JOB = load_job(CONFIGS / "jobs" / "quickstart.yaml")
+JOB_FILE = CONFIGS / "jobs" / "quickstart.yaml"
+JOB = load_job(JOB_FILE)
 
 
 @pytest.mark.parametrize("sampler", ["nsga2", "tpe", "random"])
@@ -43,10 +45,10 @@ def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, samp
 
 def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -> None:
     from policysearch.errors import RunFailure
-    from policysearch.execution import SerialExecutor
+    from policysearch.run.executors import SerialExecutor
 
-    def broken_executor(kind, scenarios, workers, address):
-        return SerialExecutor({name: None for name in scenarios})  # simulate() will raise
+    def broken_executor(kind, problems, options):
+        return SerialExecutor({name: None for name in problems})  # evaluate() will raise
 
     opts = RunOptions(
         trials=50,
@@ -69,13 +71,18 @@ def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -
 @pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
 def test_gp_without_torch_is_refused_with_the_fix() -> None:
     with pytest.raises(BadInput, match=r"sampler.name: 'gp' needs torch.*pip install"):
-        make_sampler(SamplerConfig(name="gp"), source="job.yaml")
+        job_from_mapping(
+            {**yaml.safe_load(JOB_FILE.read_text()), "sampler": "gp"},
+            source="job.yaml",
+            base_dir=JOB_FILE.parent,
+            default_name="job",
+        )
 
 
 def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: Path) -> None:
     # Seed 000: a stack growth that cannot be served is a panic, so the risk is a hard limit.
-    from policysearch.front import feasible, front_trials
-    from policysearch.study_meta import read
+    from policysearch.analysis.front import feasible, front_trials
+    from policysearch.run.study_meta import read
 
     job = load_job(CONFIGS / "jobs" / "stacks.yaml")
     storage = str(tmp_path / "stacks.journal")

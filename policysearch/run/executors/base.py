@@ -17,21 +17,30 @@ import abc
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from objectives import Policy, Scenario, simulate
-from objectives.benchmarks import Benchmark
+from objectives.problem import Problem
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """How an executor runs: every option is a field, so a new one breaks no call site.
+
+    Attributes:
+        workers: evaluations at the same time (the serial executor runs one regardless).
+        address: Ray cluster address; ``None`` starts a private Ray on this machine.
+    """
+
+    workers: int = 1
+    address: str | None = None
 
 
 @dataclass(frozen=True)
 class EvalTask:
-    """One simulation to run: a policy on one of the executor's scenarios, with a seed.
+    """One evaluation: a point (knob -> value) of one of the executor's problems, with a seed."""
 
-    For a benchmark problem (``objectives.benchmarks``) ``scenario`` names the problem and
-    ``policy`` is the point: variable name -> value.
-    """
-
-    scenario: str
-    policy: Policy | Mapping[str, float]
+    problem: str
+    params: Mapping[str, Any]
     seed: int
 
 
@@ -47,24 +56,22 @@ class Outcome:
         return self.error is None
 
 
-def run_task(scenarios: dict[str, Scenario | Benchmark], task: EvalTask) -> Outcome:
+def run_task(problems: Mapping[str, Problem], task: EvalTask) -> Outcome:
     """Run one task; any exception becomes the outcome's error (last line of the traceback)."""
     try:
-        problem = scenarios[task.scenario]
-        if isinstance(problem, Benchmark):
-            return Outcome(metrics=problem.evaluate(task.policy))
-        metrics = simulate(task.policy, problem, task.seed)
+        metrics = problems[task.problem].evaluate(task.params, task.seed)
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(error=detail)
-    return Outcome(metrics=metrics.as_dict())
+    return Outcome(metrics=metrics)
 
 
 class BaseExecutor(abc.ABC):
     """Runs ``EvalTask``s on workers; see the module docstring for the rules."""
 
-    def __init__(self, scenarios: dict[str, Scenario]) -> None:
-        self.scenarios = dict(scenarios)
+    def __init__(self, problems: Mapping[str, Problem], options: ExecutorOptions) -> None:
+        self.problems = dict(problems)
+        self.options = options
         self._next_ticket = 0
 
     @property
@@ -79,8 +86,8 @@ class BaseExecutor(abc.ABC):
 
     def submit(self, task: EvalTask) -> int:
         """Start ``task``; return its ticket."""
-        if task.scenario not in self.scenarios:
-            raise KeyError(f"unknown scenario {task.scenario!r}")
+        if task.problem not in self.problems:
+            raise KeyError(f"unknown problem {task.problem!r}")
         if self.running >= self.capacity:
             raise RuntimeError(f"executor is full ({self.capacity} tasks running)")
         ticket = self._next_ticket

@@ -1,6 +1,6 @@
 """Evaluate tasks on Ray actors: on this machine by default, on a Ray cluster with an address.
 
-Each actor holds the job's scenarios (sent once) and evaluates one task at a time; the driver
+Each actor holds the job's problems (sent once) and evaluates one task at a time; the driver
 keeps every actor busy. Without an address a private local Ray is started quietly (no
 dashboard, no usage report, workers' logs not forwarded) and shut down at ``close()``. With an
 address the executor connects to that cluster and ships the ``objectives`` package to it
@@ -12,44 +12,49 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
-from objectives import Scenario
+from objectives.problem import Problem
 from policysearch.errors import RunFailure
-from policysearch.execution.base import BaseExecutor, EvalTask, Outcome, run_task
+from policysearch.run.executors.base import (
+    BaseExecutor,
+    EvalTask,
+    ExecutorOptions,
+    Outcome,
+    run_task,
+)
 
 
 class _Evaluator:
-    """The actor: scenarios held in memory, one task at a time."""
+    """The actor: problems held in memory, one task at a time."""
 
-    def __init__(self, scenarios: dict[str, Scenario]) -> None:
-        self.scenarios = scenarios
+    def __init__(self, problems: dict[str, Problem]) -> None:
+        self.problems = problems
 
     def evaluate(self, task: EvalTask) -> Outcome:
-        return run_task(self.scenarios, task)
+        return run_task(self.problems, task)
 
 
 class RayExecutor(BaseExecutor):
-    """``workers`` Ray actors; see the module docstring."""
+    """``options.workers`` Ray actors; see the module docstring."""
 
-    def __init__(
-        self, scenarios: dict[str, Scenario], workers: int, address: str | None = None
-    ) -> None:
-        super().__init__(scenarios)
+    def __init__(self, problems: Mapping[str, Problem], options: ExecutorOptions) -> None:
+        super().__init__(problems, options)
         import ray  # imported here: Ray takes a second to import and serial runs need none
 
         self._ray = ray
-        self._workers = workers
+        self._workers = options.workers
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
-            _init_ray(ray, workers, address)
+            _init_ray(ray, options.workers, options.address)
         self._actor_cls = ray.remote(num_cpus=1)(_Evaluator)
-        self._scenarios_ref = ray.put(self.scenarios)
-        self._idle = [self._new_actor() for _ in range(workers)]
+        self._problems_ref = ray.put(self.problems)
+        self._idle = [self._new_actor() for _ in range(options.workers)]
         self._pending: dict[Any, tuple[int, Any, EvalTask]] = {}
 
     def _new_actor(self) -> Any:
-        return self._actor_cls.remote(self._scenarios_ref)
+        return self._actor_cls.remote(self._problems_ref)
 
     @property
     def capacity(self) -> int:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 
-from policysearch.execution.base import BaseExecutor, EvalTask, Outcome, run_task
+from objectives.problem import Problem
+from policysearch.run.executors.base import (
+    BaseExecutor,
+    EvalTask,
+    ExecutorOptions,
+    Outcome,
+    run_task,
+)
 
 
 class SerialExecutor(BaseExecutor):
     """Runs each task when ``wait_any`` asks for it, in submission order; capacity 1."""
 
-    def __init__(self, scenarios: dict) -> None:
-        super().__init__(scenarios)
+    def __init__(
+        self, problems: Mapping[str, Problem], options: ExecutorOptions | None = None
+    ) -> None:
+        super().__init__(problems, options or ExecutorOptions())
         self._queue: deque[tuple[int, EvalTask]] = deque()
 
     @property
@@ -29,4 +39,4 @@ class SerialExecutor(BaseExecutor):
         if not self._queue:
             raise RuntimeError("wait_any() with no task running")
         ticket, task = self._queue.popleft()
-        return ticket, run_task(self.scenarios, task)
+        return ticket, run_task(self.problems, task)

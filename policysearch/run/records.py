@@ -1,0 +1,115 @@
+"""The trial record: what one trial stores, written and read here and nowhere else.
+
+Layout in the Optuna storage (readable by optuna-dashboard and the ``optuna`` CLI):
+
+* objective values: ``Study.tell(trial, values)``, in the study's objective order;
+* every metric of the evaluation: a user attribute of the same name (a float);
+* the constraints: ``Trial.set_constraint(text, violation)``, one per constraint of the job, the
+  violation relative (``Constraint.violation``), <= 0 when satisfied;
+* ``sim_seed`` and ``scenario``: the seed and the problem the trial was evaluated with;
+* a FAIL trial: ``error``, the one-line reason.
+
+Readers get metrics as dicts or as one numpy table for many trials, feasibility against the
+study's constraints (exact bounds, stored as data by ``study_meta``), and the point a trial
+evaluated (the job's fixed knobs, then the trial's own).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from policysearch.jobs.config import Constraint, Objective
+
+SEED_ATTR = "sim_seed"
+PROBLEM_ATTR = "scenario"
+ERROR_ATTR = "error"
+_RESERVED = frozenset({SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
+
+
+def start(trial: optuna.Trial, *, seed: int, problem: str) -> None:
+    """Note on a new trial what it will be evaluated with."""
+    trial.set_user_attr(SEED_ATTR, seed)
+    trial.set_user_attr(PROBLEM_ATTR, problem)
+
+
+def finish(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    metrics: Mapping[str, float],
+    *,
+    objectives: Sequence[Objective],
+    constraints: Sequence[Constraint],
+) -> str | None:
+    """Store a finished evaluation and tell it; return ``None``, or why it FAILed instead."""
+    values = [metrics[o.metric] for o in objectives]
+    if not all(math.isfinite(v) for v in values):
+        reason = f"non-finite objective values {values}"
+        fail(study, trial, reason)
+        return reason
+    for name, value in metrics.items():
+        trial.set_user_attr(name, value)
+    for constraint in constraints:
+        trial.set_constraint(str(constraint), constraint.violation(metrics[constraint.metric]))
+    study.tell(trial, values)
+    return None
+
+
+def fail(study: optuna.Study, trial: optuna.Trial | int, reason: str | None) -> None:
+    """Tell a trial FAIL, noting why (``None``: a stale trial of a killed run, no reason)."""
+    if reason is not None and not isinstance(trial, int):
+        trial.set_user_attr(ERROR_ATTR, reason)
+    study.tell(trial, state=TrialState.FAIL)
+
+
+def metrics(trial: FrozenTrial) -> dict[str, float]:
+    """Every metric the trial stored."""
+    return {k: float(v) for k, v in trial.user_attrs.items() if k not in _RESERVED}
+
+
+def metric(trial: FrozenTrial, name: str) -> float:
+    """One stored metric of a trial."""
+    return float(trial.user_attrs[name])
+
+
+def seed(trial: FrozenTrial, default: int) -> int:
+    """The simulation seed a trial was evaluated with."""
+    return int(trial.user_attrs.get(SEED_ATTR, default))
+
+
+def error(trial: FrozenTrial) -> str | None:
+    """Why a trial FAILed, if it says."""
+    return trial.user_attrs.get(ERROR_ATTR)
+
+
+def metric_table(trials: Sequence[FrozenTrial], names: Sequence[str]) -> np.ndarray:
+    """Stored metrics of many trials as one ``trials x names`` float array."""
+    if not trials:
+        return np.empty((0, len(names)))
+    return np.array([[t.user_attrs[m] for m in names] for t in trials], dtype=float)
+
+
+def feasible_mask(trials: Sequence[FrozenTrial], constraints: Sequence[Constraint]) -> np.ndarray:
+    """True for each trial whose stored metrics satisfy every constraint (100k trials: 0.1 s)."""
+    mask = np.ones(len(trials), dtype=bool)
+    if not constraints or not trials:
+        return mask
+    table = metric_table(trials, [c.metric for c in constraints])
+    for column, constraint in enumerate(constraints):
+        mask &= constraint.violation(table[:, column]) <= 0
+    return mask
+
+
+def is_feasible(trial: FrozenTrial, constraints: Sequence[Constraint]) -> bool:
+    """``feasible_mask`` of one trial."""
+    return all(c.violation(trial.user_attrs[c.metric]) <= 0 for c in constraints)
+
+
+def point(trial: FrozenTrial, fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """The knobs a trial evaluated: the job's fixed knobs, then the trial's own."""
+    return {**fixed, **trial.params}
