@@ -5,25 +5,43 @@ Usable on its own::
     from objectives import baseline, load_scenario, simulate
     metrics = simulate(baseline(), load_scenario("thread-churn-20"), seed=0)
     metrics["clone_throughput_per_s"]
+
+Policy families (stacks, percpu, pid, tiering) are registered units: see
+``objectives.family.Family`` for the interface and ``objectives.registry`` for the list.
 """
 
 from __future__ import annotations
 
 from objectives.errors import InputError
+from objectives.family import Family, LoopFigures, Part
 from objectives.machine import simulate
-from objectives.metrics import CATALOGUE, Metrics, MetricSpec
+from objectives.metrics import (
+    CATALOGUE,
+    HARD_LIMITS,
+    Metrics,
+    MetricSpec,
+    hard_limits,
+    metric_catalogue,
+)
 from objectives.percpu_params import PercpuPolicy
 from objectives.pid_params import PidPolicy
-from objectives.policy import Policy, baseline, knob_catalogue, policy_from_mapping
-from objectives.scenario import Scenario, builtin_scenarios, load_scenario
+from objectives.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
+from objectives.registry import FAMILIES, register_family, registered, unregister_family
+from objectives.scenario import Scenario, builtin_scenarios, load_scenario, scenario_from_mapping
 from objectives.stacks_params import StackPolicy
 from objectives.tiering_params import TierPolicy
 
 __all__ = [
     "CATALOGUE",
+    "FAMILIES",
+    "HARD_LIMITS",
+    "Family",
     "InputError",
+    "Knob",
+    "LoopFigures",
     "MetricSpec",
     "Metrics",
+    "Part",
     "PercpuPolicy",
     "PidPolicy",
     "Policy",
@@ -32,8 +50,14 @@ __all__ = [
     "TierPolicy",
     "baseline",
     "builtin_scenarios",
+    "hard_limits",
     "knob_catalogue",
     "load_scenario",
+    "metric_catalogue",
     "policy_from_mapping",
+    "register_family",
+    "registered",
+    "scenario_from_mapping",
     "simulate",
+    "unregister_family",
 ]

@@ -21,7 +21,8 @@ def build(cls: type[T], data: Any, *, source: str, path: str = "") -> T:
     """Create ``cls`` from a mapping, filling defaults and checking types, bounds and choices.
 
     Args:
-        cls: a dataclass type; nested dataclass fields are built recursively.
+        cls: a dataclass type; nested dataclass fields are built recursively. A class with a
+            ``concrete_class()`` (``objectives.sections``) is built as the class it returns.
         data: the mapping read from YAML (``None`` means all defaults).
         source: file name used in error messages.
         path: dotted key path of ``data`` inside the file.
@@ -32,6 +33,9 @@ def build(cls: type[T], data: Any, *, source: str, path: str = "") -> T:
     Raises:
         InputError: on an unknown key, a missing required key, a wrong type or a bad value.
     """
+    concrete = getattr(cls, "concrete_class", None)
+    if concrete is not None:
+        cls = concrete()
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -30,14 +30,61 @@ and 22528 kB for online ones (ratio exactly 64); after 1000 memcgs 4390912 kB an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from objectives.contention import Acquisition
-from objectives.percpu_params import PercpuPolicy
-from objectives.scenario import Scenario
+from objectives.creation import churners
+from objectives.family import Family, LoopFigures, Part
+from objectives.metrics import MetricSpec
+from objectives.percpu_params import PercpuCosts, PercpuPolicy, PercpuWorkload
 from objectives.units import PAGE_BYTES
 
+if TYPE_CHECKING:
+    from objectives.scenario import Scenario
+
 PCPU_LOCK = "pcpu_lock"
+
+METRICS = (
+    MetricSpec(
+        "percpu_bytes",
+        "bytes",
+        "minimize",
+        "percpu memory: boot-time areas, memcgs, mm counters and cached objects, over "
+        "the CPU units allocated",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_lock_utilization",
+        "fraction",
+        "minimize",
+        "busy share of the percpu allocator's global pcpu_lock",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_lock_wait_ns",
+        "ns",
+        "minimize",
+        "mean time per task creation spent waiting for pcpu_lock",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_cpu_fraction",
+        "fraction",
+        "minimize",
+        "machine CPU time spent initialising and summing percpu counters of new mms",
+        "percpu",
+    ),
+    MetricSpec(
+        "cpu_online_latency_us",
+        "us",
+        "minimize",
+        "extra time to bring one CPU online: populating every percpu chunk for it "
+        "when allocating for online CPUs only (0 when allocating for possible CPUs)",
+        "percpu",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -119,3 +166,44 @@ def percpu_cpu_fraction(model: PercpuModel, scenario: Scenario, forks_per_s: flo
     onlines_per_s = scenario.workload.percpu.cpu_onlines_per_hour / 3600.0
     busy_ns = forks_per_s * model.init_ns + onlines_per_s * model.online_latency_us * 1000.0
     return float(busy_ns / (scenario.machine.online_cpus * 1e9))
+
+
+class PercpuFamily(Family):
+    """The percpu allocator: memory and fork-path work first (``percpu_model``), then the
+    CPU share at the fork rate and ``pcpu_lock``'s figures from the creation loop."""
+
+    name = "percpu"
+    policy = PercpuPolicy
+    workload = PercpuWorkload
+    costs = PercpuCosts
+    metrics = METRICS
+    locks = (PCPU_LOCK,)
+    cpu_metric = "percpu_cpu_fraction"
+
+    def prepare(
+        self, policy: PercpuPolicy, scenario: Scenario, earlier: Mapping[str, Part]
+    ) -> Part:
+        model = percpu_model(policy, scenario)
+        return Part(
+            memory_bytes={"percpu": model.bytes},
+            fork_ns=model.fork_ns,
+            acquisitions=model.acquisitions,
+            sharers={PCPU_LOCK: float(churners(scenario))},
+            metrics={
+                "percpu_bytes": model.bytes,
+                "cpu_online_latency_us": model.online_latency_us,
+            },
+            model=model,
+        )
+
+    def finish(
+        self, part: Part, policy: PercpuPolicy, scenario: Scenario, loop: LoopFigures
+    ) -> dict[str, float]:
+        return {
+            "percpu_cpu_fraction": percpu_cpu_fraction(part.model, scenario, loop.fork_per_s),
+            "percpu_lock_utilization": loop.busiest(self.locks),
+            "percpu_lock_wait_ns": loop.wait_ns(self.locks),
+        }
+
+
+FAMILY = PercpuFamily()

@@ -37,10 +37,17 @@ Memory (``pid_bytes``), for ``T = resident_tasks + 2 * churn_processes`` tasks:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from objectives.contention import Acquisition
-from objectives.pid_params import PID_MAX_LIMIT, PidPolicy
-from objectives.scenario import Scenario
+from objectives.creation import churners
+from objectives.family import Family, LoopFigures, Part
+from objectives.metrics import MetricSpec
+from objectives.pid_params import PID_MAX_LIMIT, PidCosts, PidPolicy
+
+if TYPE_CHECKING:
+    from objectives.scenario import Scenario
 
 RADIX_SLOTS = 64
 RADIX_NODE_BYTES = 576
@@ -48,6 +55,33 @@ STRUCT_PID_BYTES = 136
 UPID_BYTES = 16
 RANGE_HEADER_BYTES = 64
 LOCK_BYTES = 64
+PID_LOCKS = ("pidmap_lock", "pid_range_lock", "pid_range_index_lock")
+
+METRICS = (
+    MetricSpec(
+        "pid_bytes",
+        "bytes",
+        "minimize",
+        "PID allocator memory over all namespace levels: struct pid objects, the "
+        "IDR nodes or the carved ranges (bitmap + pid pointer array) and their index",
+        "pid",
+    ),
+    MetricSpec(
+        "pid_lock_utilization",
+        "fraction",
+        "minimize",
+        "busy share of the busiest PID allocator lock instance (pidmap_lock, a "
+        "range lock or the range index lock)",
+        "pid",
+    ),
+    MetricSpec(
+        "pid_lock_wait_ns",
+        "ns",
+        "minimize",
+        "mean time per task creation spent waiting for PID allocator locks",
+        "pid",
+    ),
+)
 
 
 def pid_max(possible_cpus: int) -> int:
@@ -95,7 +129,7 @@ def pid_acquisitions(
     machine, work, costs = scenario.machine, scenario.workload, scenario.costs.pid
     levels = work.ns_depth
     if policy.range_width == 0:
-        lock = "pidmap_lock"
+        lock = PID_LOCKS[0]
         if policy.lock_mode == "twice":
             acqs = [Acquisition(lock, costs.idr_alloc_ns)]
             acqs += [Acquisition(lock, costs.idr_alloc_ns, back_to_back=True)] * (levels - 1)
@@ -110,19 +144,17 @@ def pid_acquisitions(
     per_group = 1.0 + (group_cpus - 1) * (churners - 1) / (cpus - 1) if cpus > 1 else 1.0
     remote = work.remote_free_fraction * (groups - 1) / groups
     per_trip = policy.range_width * policy.refill_batch
+    _, range_lock, index_lock = PID_LOCKS
     acqs = [
-        Acquisition("pid_range_lock", levels * costs.range_alloc_ns),
-        Acquisition("pid_range_lock", levels * costs.range_free_ns, remote=remote),
+        Acquisition(range_lock, levels * costs.range_alloc_ns),
+        Acquisition(range_lock, levels * costs.range_free_ns, remote=remote),
         Acquisition(
-            "pid_range_index_lock",
+            index_lock,
             levels * policy.refill_batch * costs.range_refill_ns,
             rate=1.0 / per_trip,
         ),
     ]
-    return tuple(acqs), {"pid_range_lock": per_group, "pid_range_index_lock": float(churners)}
-
-
-PID_LOCKS = ("pidmap_lock", "pid_range_lock", "pid_range_index_lock")
+    return tuple(acqs), {range_lock: per_group, index_lock: float(churners)}
 
 
 def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
@@ -141,3 +173,35 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     live = min(float(slots), occupied_blocks(slots, tasks) + groups * policy.refill_batch)
     per_level = live * range_bytes(width) + radix_nodes(slots, live) * RADIX_NODE_BYTES
     return float(pids + levels * per_level + groups * LOCK_BYTES)
+
+
+class PidFamily(Family):
+    """PID allocation: its lock trips on every task creation and its memory first, then the
+    busiest PID lock's utilisation and the waiting from the creation loop."""
+
+    name = "pid"
+    policy = PidPolicy
+    costs = PidCosts
+    metrics = METRICS
+    locks = PID_LOCKS
+
+    def prepare(self, policy: PidPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
+        acquisitions, sharers = pid_acquisitions(policy, scenario, churners(scenario))
+        memory = pid_memory_bytes(policy, scenario)
+        return Part(
+            memory_bytes={"pid": memory},
+            acquisitions=acquisitions,
+            sharers=sharers,
+            metrics={"pid_bytes": memory},
+        )
+
+    def finish(
+        self, part: Part, policy: PidPolicy, scenario: Scenario, loop: LoopFigures
+    ) -> dict[str, float]:
+        return {
+            "pid_lock_utilization": loop.busiest(self.locks),
+            "pid_lock_wait_ns": loop.wait_ns(self.locks),
+        }
+
+
+FAMILY = PidFamily()

@@ -1,14 +1,15 @@
-"""Policies: one frozen dataclass per family; ``baseline()`` is Linux today.
+"""Policies: one member per registered family; ``baseline()`` is Linux today.
 
-A *knob* is one field of a family, named ``family.field`` (``pid.range_width``). Jobs search
-knobs; exported policy files group them by family. Every knob documents its unit, bounds and
-meaning in its field metadata (``policysearch knobs`` prints them).
+``Policy`` has one field per family in ``objectives.registry.FAMILIES`` (``policy.stacks`` is
+a ``StackPolicy``), built by ``objectives.sections``. A *knob* is one field of a family's
+policy, named ``family.field`` (``pid.range_width``). Jobs search knobs; exported policy files
+group them by family. Every knob documents its unit, bounds and meaning in its field metadata
+(``policysearch knobs`` prints them).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,20 +17,15 @@ from typing import Any
 
 from objectives.errors import InputError
 from objectives.fields import build, convert
-from objectives.percpu_params import PercpuPolicy
-from objectives.pid_params import PidPolicy
-from objectives.stacks_params import StackPolicy
-from objectives.tiering_params import TierPolicy
+from objectives.registry import FAMILIES, per_registry
+from objectives.sections import FamilySections, Sectioned
 
 
 @dataclass(frozen=True)
-class Policy:
-    """A complete kernel memory policy: one member per modelled family."""
+class Policy(Sectioned, metaclass=FamilySections):
+    """A complete kernel memory policy: one member per registered family (``policy.pid``)."""
 
-    stacks: StackPolicy = dataclasses.field(default_factory=StackPolicy)
-    percpu: PercpuPolicy = dataclasses.field(default_factory=PercpuPolicy)
-    pid: PidPolicy = dataclasses.field(default_factory=PidPolicy)
-    tiering: TierPolicy = dataclasses.field(default_factory=TierPolicy)
+    _role = "policy"
 
     def knobs(self) -> dict[str, Any]:
         """The policy as a flat mapping ``family.knob -> value``."""
@@ -101,14 +97,12 @@ class Knob:
         return self.meta.get("choices")
 
 
-@functools.cache
+@per_registry
 def _catalogue() -> dict[str, Knob]:
     catalogue: dict[str, Knob] = {}
-    policy_hints = typing.get_type_hints(Policy)
-    for family in dataclasses.fields(Policy):
-        family_cls = policy_hints[family.name]
-        hints = typing.get_type_hints(family_cls)
-        for field in dataclasses.fields(family_cls):
+    for family in FAMILIES.values():
+        hints = typing.get_type_hints(family.policy)
+        for field in dataclasses.fields(family.policy):
             name = f"{family.name}.{field.name}"
             catalogue[name] = Knob(
                 name, family.name, field.name, hints[field.name], field.default, field.metadata
@@ -117,5 +111,5 @@ def _catalogue() -> dict[str, Knob]:
 
 
 def knob_catalogue() -> dict[str, Knob]:
-    """Every knob of every family, in declaration order (built once, copied per call)."""
+    """Every knob of every registered family, in registration and declaration order."""
     return dict(_catalogue())

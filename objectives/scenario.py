@@ -10,8 +10,10 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
                stacks: {depth_share_4k: 0.92, ...}, percpu: {memcgs: 0}, tiering: {...}}
     costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 2000}, percpu: {...}}
 
-The family sections live beside their models: ``pid_params``, ``stacks_params``,
-``percpu_params`` and ``tiering_params``.
+``Machine``, ``Workload`` and ``Costs`` hold the keys every scenario has; each registered
+family (``objectives.registry``) adds its own section to them (``workload.stacks``,
+``machine.tiers``, ``costs.pid``), declared beside its model, and its own cross-checks
+(``Family.check``).
 
 Every key has a documented default (``policysearch scenarios --describe`` lists them), so a
 scenario file only states what differs.
@@ -28,16 +30,16 @@ import yaml
 
 from objectives.errors import InputError
 from objectives.fields import build, spec
-from objectives.percpu_params import PercpuCosts, PercpuWorkload
-from objectives.pid_params import PidCosts
-from objectives.stacks_params import StackCosts, StackWorkload, check_depth_shares
-from objectives.tiering_params import TierCosts, TierMachine, TierWorkload
+from objectives.registry import FAMILIES
+from objectives.sections import FamilySections, Sectioned
 from objectives.units import GIB
 
 
 @dataclass(frozen=True)
-class Machine:
-    """The machine shape."""
+class Machine(Sectioned, metaclass=FamilySections):
+    """The machine shape (and each family's part of it, e.g. ``tiers``)."""
+
+    _role = "machine"
 
     online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
     possible_cpus: int = spec(
@@ -57,26 +59,16 @@ class Machine:
         "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)",
     )
 
-    tiers: TierMachine = dataclasses.field(default_factory=TierMachine)
-
     @property
     def memory_bytes(self) -> int:
         return int(self.memory_gib * GIB)
 
-    @property
-    def fast_bytes(self) -> int:
-        """Bytes of the fast tier (all memory when there is no slow tier)."""
-        return self.memory_bytes - self.slow_bytes
-
-    @property
-    def slow_bytes(self) -> int:
-        """Bytes of the slow tier."""
-        return int(self.tiers.slow_gib * GIB)
-
 
 @dataclass(frozen=True)
-class Workload:
-    """What runs on the machine."""
+class Workload(Sectioned, metaclass=FamilySections):
+    """What runs on the machine (and each family's part of it, e.g. ``stacks``)."""
+
+    _role = "workload"
 
     churn_processes: int = spec(
         20,
@@ -137,19 +129,13 @@ class Workload:
         help="mean time of one fork+exec+exit outside the modelled costs (a short shell "
         "command on a large machine; assumed)",
     )
-    stacks: StackWorkload = dataclasses.field(default_factory=StackWorkload)
-    percpu: PercpuWorkload = dataclasses.field(default_factory=PercpuWorkload)
-    tiering: TierWorkload = dataclasses.field(default_factory=TierWorkload)
 
 
 @dataclass(frozen=True)
-class Costs:
+class Costs(Sectioned, metaclass=FamilySections):
     """Kernel costs per family; override any of them per scenario to sweep unknown costs."""
 
-    pid: PidCosts = dataclasses.field(default_factory=PidCosts)
-    stacks: StackCosts = dataclasses.field(default_factory=StackCosts)
-    percpu: PercpuCosts = dataclasses.field(default_factory=PercpuCosts)
-    tiering: TierCosts = dataclasses.field(default_factory=TierCosts)
+    _role = "costs"
 
 
 @dataclass(frozen=True)
@@ -182,14 +168,8 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
             "machine.possible_cpus",
             f"found {machine.possible_cpus}, expected at least online_cpus ({machine.online_cpus})",
         )
-    if machine.tiers.slow_gib >= machine.memory_gib:
-        raise InputError(
-            source,
-            "machine.tiers.slow_gib",
-            f"found {machine.tiers.slow_gib:g}, expected less than memory_gib "
-            f"({machine.memory_gib:g}): the slow tier is part of the machine's memory",
-        )
-    check_depth_shares(scenario.workload.stacks, source=source, path="workload.stacks")
+    for family in FAMILIES.values():
+        family.check(scenario, source=source)
     return scenario
 
 

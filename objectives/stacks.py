@@ -43,13 +43,25 @@ public figure (see ``StackCosts``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from objectives.scenario import Scenario
-from objectives.stacks_params import PAGE_KIB, StackPolicy
+from objectives.family import Family, LoopFigures, Part
+from objectives.metrics import MetricSpec
+from objectives.stacks_params import (
+    PAGE_KIB,
+    StackCosts,
+    StackPolicy,
+    StackWorkload,
+    check_depth_shares,
+)
 from objectives.units import PAGE_BYTES
+
+if TYPE_CHECKING:
+    from objectives.scenario import Scenario
 
 FULL_PAGES = 4
 _PAGES = np.arange(1, FULL_PAGES + 1)
@@ -181,6 +193,70 @@ def stack_rate_metrics(
         "stack_cpu_fraction": float(busy_ns / (cpus * 1e9)),
         "stack_overflows_per_day": float(overflows),
     }
+
+
+METRICS = (
+    MetricSpec(
+        "stack_bytes",
+        "bytes",
+        "minimize",
+        "committed kernel stack memory: live threads, per-CPU cached stacks and "
+        "per-CPU growth reserves",
+        "stacks",
+    ),
+    MetricSpec(
+        "stack_faults_per_s",
+        "1/s",
+        "minimize",
+        "stack growth faults per second, whole machine",
+        "stacks",
+    ),
+    MetricSpec(
+        "stack_cpu_fraction",
+        "fraction",
+        "minimize",
+        "machine CPU time spent in stack growth faults and downgrades",
+        "stacks",
+    ),
+    MetricSpec(
+        "stack_overflows_per_day",
+        "1/day",
+        "minimize",
+        "expected stack growths that cannot be served (a kernel panic), whole machine; "
+        "a hard limit of 0: a policy with any risk is infeasible",
+        "stacks",
+        hard_max=0.0,
+    ),
+)
+
+
+class StacksFamily(Family):
+    """Kernel stacks: committed memory and per-creation work first, fault rates once the
+    creation rate is known (``stack_model``, then ``stack_rate_metrics``)."""
+
+    name = "stacks"
+    policy = StackPolicy
+    workload = StackWorkload
+    costs = StackCosts
+    metrics = METRICS
+    cpu_metric = "stack_cpu_fraction"
+
+    def prepare(self, policy: StackPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
+        model = stack_model(policy, scenario)
+        return Part(
+            memory_bytes={"stacks": model.bytes}, creation_ns=model.creation_ns, model=model
+        )
+
+    def finish(
+        self, part: Part, policy: StackPolicy, scenario: Scenario, loop: LoopFigures
+    ) -> dict[str, float]:
+        return stack_rate_metrics(part.model, policy, scenario, loop.creations_per_s)
+
+    def check(self, scenario: Scenario, *, source: str) -> None:
+        check_depth_shares(scenario.workload.stacks, source=source, path="workload.stacks")
+
+
+FAMILY = StacksFamily()
 
 
 @dataclass(frozen=True)

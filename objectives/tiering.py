@@ -77,23 +77,99 @@ tables are not migrated back); the quasi-static phases return them at turnover i
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from objectives.scenario import Scenario
-from objectives.tiering_params import KERNEL_OBJECT_TYPES, TierPolicy
+from objectives.errors import InputError
+from objectives.family import Family, Part
+from objectives.metrics import MetricSpec
+from objectives.tiering_params import (
+    KERNEL_OBJECT_TYPES,
+    TierCosts,
+    TierMachine,
+    TierPolicy,
+    TierWorkload,
+)
 from objectives.units import GIB, MIB, PAGE_BYTES
 
+if TYPE_CHECKING:
+    from objectives.scenario import Machine, Scenario
+
 SECONDS_PER_DAY = 86_400.0
-METRIC_NAMES = (
-    "kernel_fast_bytes",
-    "kernel_slow_bytes",
-    "kernel_access_latency_ns",
-    "workload_slowdown_fraction",
-    "migration_bytes_per_s",
-    "reclaim_pages_per_s",
-    "oom_kills_per_day",
-    "tiering_cpu_fraction",
+
+METRICS = (
+    MetricSpec(
+        "kernel_fast_bytes",
+        "bytes",
+        "minimize",
+        "page tables, stacks and slab on the fast tier (time-averaged)",
+        "tiering",
+    ),
+    MetricSpec(
+        "kernel_slow_bytes",
+        "bytes",
+        "minimize",
+        "page tables, stacks and slab on the slow tier (time-averaged)",
+        "tiering",
+    ),
+    MetricSpec(
+        "kernel_access_latency_ns",
+        "ns",
+        "minimize",
+        "mean load latency of cache-missing kernel-object accesses",
+        "tiering",
+    ),
+    MetricSpec(
+        "workload_slowdown_fraction",
+        "fraction",
+        "minimize",
+        "extra CPU time the workload stalls on kernel objects placed on the slow tier, "
+        "over its time with every kernel object on the fast tier",
+        "tiering",
+    ),
+    MetricSpec(
+        "migration_bytes_per_s",
+        "bytes/s",
+        "minimize",
+        "kernel pages migrated from the slow to the fast tier per second",
+        "tiering",
+    ),
+    MetricSpec(
+        "reclaim_pages_per_s",
+        "pages/s",
+        "minimize",
+        "data pages reclaimed early because kernel allocations must use the fast tier",
+        "tiering",
+    ),
+    MetricSpec(
+        "oom_kills_per_day",
+        "1/day",
+        "minimize",
+        "expected OOM kills because the fast tier cannot hold the fast-only kernel "
+        "allocations and what cannot be reclaimed",
+        "tiering",
+    ),
+    MetricSpec(
+        "tiering_cpu_fraction",
+        "fraction",
+        "minimize",
+        "machine CPU time spent migrating kernel pages and reclaiming",
+        "tiering",
+    ),
 )
+METRIC_NAMES = tuple(spec.name for spec in METRICS)
+"""The tiering metrics of the catalogue, in catalogue order."""
+
+
+def slow_tier_bytes(machine: Machine) -> int:
+    """Bytes of the slow tier."""
+    return int(machine.tiers.slow_gib * GIB)
+
+
+def fast_tier_bytes(machine: Machine) -> int:
+    """Bytes of the fast tier (all memory when there is no slow tier)."""
+    return machine.memory_bytes - slow_tier_bytes(machine)
 
 
 @dataclass(frozen=True)
@@ -112,6 +188,43 @@ class TieringResult:
     page_table_bytes: float
     slab_bytes: float
     clone_penalty_ns: float
+
+
+class TieringFamily(Family):
+    """Kernel allocations on a slow tier: analytic and deterministic, so everything is known
+    before the creation loop; it places the stack family's committed bytes (registered after
+    it) and adds its slow-tier penalty to every task creation."""
+
+    name = "tiering"
+    policy = TierPolicy
+    machine = TierMachine
+    workload = TierWorkload
+    costs = TierCosts
+    section_keys: ClassVar[Mapping[str, str]] = {"machine": "tiers"}
+    metrics = METRICS
+    cpu_metric = "tiering_cpu_fraction"
+
+    def prepare(self, policy: TierPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
+        result = simulate_tiering(policy, scenario, earlier["stacks"].memory_bytes["stacks"])
+        return Part(
+            memory_bytes={"page_tables": result.page_table_bytes, "slab": result.slab_bytes},
+            creation_ns=result.clone_penalty_ns,
+            metrics=result.metrics,
+            model=result,
+        )
+
+    def check(self, scenario: Scenario, *, source: str) -> None:
+        machine = scenario.machine
+        if machine.tiers.slow_gib >= machine.memory_gib:
+            raise InputError(
+                source,
+                "machine.tiers.slow_gib",
+                f"found {machine.tiers.slow_gib:g}, expected less than memory_gib "
+                f"({machine.memory_gib:g}): the slow tier is part of the machine's memory",
+            )
+
+
+FAMILY = TieringFamily()
 
 
 @dataclass(frozen=True)
@@ -186,7 +299,7 @@ def simulate_tiering(policy: TierPolicy, scenario: Scenario, stack_bytes: float)
 def _phase(policy: TierPolicy, scenario: Scenario, data: float, stack_bytes: float) -> _Phase:
     """One phase with ``data`` bytes of data: steps 1 to 8 of the module docstring, unaveraged."""
     machine, work = scenario.machine, scenario.workload.tiering
-    fast_cap, slow_cap = float(machine.fast_bytes), float(machine.slow_bytes)
+    fast_cap, slow_cap = float(fast_tier_bytes(machine)), float(slow_tier_bytes(machine))
     lam = work.kernel_turnover_per_s
 
     # 1. Kernel objects, in KERNEL_OBJECT_TYPES order.

@@ -15,7 +15,7 @@ import pytest
 
 from objectives import CATALOGUE, InputError, load_scenario
 from objectives.scenario import GIB, Scenario, builtin_scenarios, scenario_from_mapping
-from objectives.tiering import METRIC_NAMES, simulate_tiering
+from objectives.tiering import METRIC_NAMES, fast_tier_bytes, simulate_tiering, slow_tier_bytes
 from objectives.tiering_params import TierPolicy
 
 CXL = "dram-cxl-1to2-inference"
@@ -95,8 +95,8 @@ def test_the_scenario_is_built_in_and_is_seed_004s_server(cxl) -> None:
     assert CXL in builtin_scenarios()
     assert cxl.name == CXL
     machine = cxl.machine
-    assert machine.slow_bytes == pytest.approx(2 * machine.fast_bytes)
-    assert cxl.workload.tiering.data_gib * GIB > machine.fast_bytes
+    assert slow_tier_bytes(machine) == pytest.approx(2 * fast_tier_bytes(machine))
+    assert cxl.workload.tiering.data_gib * GIB > fast_tier_bytes(machine)
 
 
 def test_result_carries_exactly_the_tiering_metrics_of_the_catalogue(cxl) -> None:
