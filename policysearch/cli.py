@@ -24,14 +24,9 @@ from objectives import (
 from objectives.metrics import metric_catalogue
 from objectives.scenario import read_yaml, scenario_keys
 from policysearch import __version__
-from policysearch.analysis.front import (
-    SELECT_HELP,
-    FrontSummary,
-    render,
-    select_trial,
-    summarise,
-)
+from policysearch.analysis.front import SELECT_HELP, render, select_trial
 from policysearch.analysis.report_card import card_from_metrics, render_cards
+from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput, PolicySearchError
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
 from policysearch.outputs.export import policy_document, read_policy, write_policy
@@ -211,8 +206,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     result = run_search(job, opts)
     info = read(result.study, opts.storage)
-    summary = summarise(result.study, info)
-    front = summary.front
+    view = study_view(result.study, info)
+    front = list(view.front)
     total = result.completed_before + result.completed_now
     print(
         f"study {opts.study_name!r}: {total} finished trials "
@@ -225,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if front:
         shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
         print(render(shown, info, "table"))
-        print(_hypervolume_line(summary))
+        print(_hypervolume_line(view))
         if info.problem.scenarios():
             print(
                 f"next: policysearch export {opts.study_name} --storage {opts.storage} "
@@ -252,23 +247,23 @@ def cmd_front(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
     study, info = _open(args.study, args.storage)
-    summary = summarise(study, info)
-    text = render(summary.front, info, args.format)
+    view = study_view(study, info)
+    text = render(view.front, info, args.format)
     if args.format == "json":
         data = json.loads(text)
         data.update(
-            hypervolume=summary.hypervolume,
-            reference_point=list(summary.reference),
-            trials={"complete": summary.complete, "feasible": summary.feasible},
+            hypervolume=view.hypervolume,
+            reference_point=list(view.reference),
+            trials={"complete": view.complete, "feasible": view.feasible_count},
         )
         text = json.dumps(data, indent=2)
     print(text)
     if args.format == "table":
-        print(_hypervolume_line(summary))
+        print(_hypervolume_line(view))
     if args.plot is not None:
         from policysearch.outputs.report import write_front_plot
 
-        written = write_front_plot(study, info, args.plot)
+        written = write_front_plot(view, args.plot)
         print(f"wrote {written}", file=sys.stderr if args.format != "table" else sys.stdout)
     return 0
 
@@ -279,16 +274,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.out.parent.is_dir():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     study, info = _open(args.study, args.storage)
-    print(write_report(study, info, args.storage, args.out, args.select or ["knee"]))
+    view = study_view(study, info)
+    print(write_report(study, info, args.storage, args.out, args.select or ["knee"], view))
     return 0
 
 
-def _hypervolume_line(summary: FrontSummary) -> str:
+def _hypervolume_line(view: StudyView) -> str:
     """One line on the front's size and hypervolume, naming the automatic reference point."""
-    reference = ", ".join(f"{r:.6g}" for r in summary.reference)
+    reference = ", ".join(f"{r:.6g}" for r in view.reference)
     return (
-        f"{len(summary.front)} policies on the front of {summary.feasible} feasible "
-        f"({summary.complete} finished) trials; hypervolume {summary.hypervolume:.6g} "
+        f"{len(view.front)} policies on the front of {view.feasible_count} feasible "
+        f"({view.complete} finished) trials; hypervolume {view.hypervolume:.6g} "
         f"(minimise view, reference point [{reference}]: nadir + 10% of the range)"
     )
 

@@ -1,3 +1,4 @@
-"""The analysis: Pareto fronts and hypervolume in plain numpy (``pareto``), a stored study's
-front and selection rules (``front``), and the report card against today's Linux
-(``report_card``)."""
+"""The analysis: Pareto fronts and hypervolume in plain numpy (``pareto``), a stored study seen
+once (``view``: its trials, front, knee, hypervolume, baseline and importances, computed from
+one read of the trials), the selection rules and printable tables (``front``), and the report
+card against today's Linux (``report_card``)."""

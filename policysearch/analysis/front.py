@@ -1,27 +1,23 @@
-"""From a stored study to its Pareto front, a chosen trial, and printable tables."""
+"""From a stored study to its front summary, a chosen trial (the ``--select`` rules), and
+printable tables (``render``: table, JSON or CSV).
+
+The front itself is computed by ``policysearch.analysis.view``; the functions here read a
+``StudyView`` when the caller has one, and build it otherwise.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from policysearch.analysis.pareto import (
-    hypervolume,
-    knee_index,
-    minimise_view,
-    nondominated_mask,
-    reference_point,
-)
+from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.run import records
 from policysearch.run.study_meta import StudyInfo
@@ -41,7 +37,7 @@ def feasible(trial: FrozenTrial, info: StudyInfo) -> bool:
 
 @dataclass(frozen=True)
 class FrontSummary:
-    """The front of a study and its hypervolume.
+    """The front of a study and its hypervolume (the front-only part of a ``StudyView``).
 
     ``reference`` is the automatic reference point (``pareto.reference_point``) of the
     front's points: its nadir plus 10% of its range, in the all-minimise view (maximised
@@ -57,48 +53,13 @@ class FrontSummary:
 
 def summarise(study: optuna.Study, info: StudyInfo) -> FrontSummary:
     """The feasible front and its hypervolume, from one read of the trials."""
-    # Reading 100k trials allocates several hundred thousand small objects, none of them in
-    # reference cycles: pausing the cyclic collector avoids passes that double the time.
-    with _gc_paused():
-        return _summarise(study, info)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _summarise(study: optuna.Study, info: StudyInfo) -> FrontSummary:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    trials = [
-        t
-        for t, ok in zip(complete, records.feasible_mask(complete, info.constraints), strict=True)
-        if ok
-    ]
-    if not trials:
-        return FrontSummary([], len(complete), 0, 0.0, ())
-    costs = minimise_view(
-        np.array([t.values for t in trials]), [o.direction for o in info.objectives]
-    )
-    mask = nondominated_mask(costs)
-    on_front = [t for t, keep in zip(trials, mask, strict=True) if keep]
-    distinct: dict[tuple[float, ...], FrozenTrial] = {}
-    for trial in sorted(on_front, key=lambda t: t.number):
-        distinct.setdefault(tuple(trial.values), trial)  # same outcome: keep the first trial
-    front = sorted(distinct.values(), key=lambda t: (t.values[0], t.number))
-    reference = reference_point(costs[mask])
+    view = study_view(study, info)
     return FrontSummary(
-        front=front,
-        complete=len(complete),
-        feasible=len(trials),
-        hypervolume=hypervolume(costs[mask], reference),
-        reference=tuple(float(r) for r in reference),
+        front=list(view.front),
+        complete=view.complete,
+        feasible=view.feasible_count,
+        hypervolume=view.hypervolume,
+        reference=view.reference,
     )
 
 
@@ -108,11 +69,20 @@ def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
     Trials with identical objective values (knobs that made no difference) appear once, as the
     earliest such trial.
     """
-    return summarise(study, info).front
+    return list(study_view(study, info).front)
 
 
-def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial:
+def select_trial(
+    study: optuna.Study, info: StudyInfo, rule: str, view: StudyView | None = None
+) -> FrozenTrial:
     """The trial a selection rule picks (see ``SELECT_HELP``).
+
+    Args:
+        study: the loaded study.
+        info: its stored job facts.
+        rule: the ``--select`` rule.
+        view: the study's view, when the caller has it: its trials, knee and baseline are
+            reused rather than read or computed again.
 
     Raises:
         BadInput: unknown rule, unknown trial or metric, or no feasible trial.
@@ -121,7 +91,10 @@ def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial
         number = rule.removeprefix("trial:")
         if not number.isdigit():
             raise BadInput("--select", "", f"found {rule!r}, expected trial:N with N a number")
-        matches = [t for t in study.get_trials(deepcopy=False) if t.number == int(number)]
+        if view is not None:
+            matches = [t for t in view.trials if t.number == int(number)]
+        else:
+            matches = [t for t in study.get_trials(deepcopy=False) if t.number == int(number)]
         if not matches or matches[0].state != TrialState.COMPLETE:
             raise BadInput(
                 "--select",
@@ -129,16 +102,14 @@ def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial
                 f"trial {number} is not a finished trial of study {study.study_name!r}",
             )
         return matches[0]
-    front = front_trials(study, info)
-    if not front:
+    if view is None:
+        view = study_view(study, info)
+    if view.knee is None:
         raise BadInput(
             "--select", "", f"study {study.study_name!r} has no feasible finished trial yet"
         )
     if rule == "knee":
-        costs = minimise_view(
-            np.array([t.values for t in front]), [o.direction for o in info.objectives]
-        )
-        return front[knee_index(costs)]
+        return view.knee
     head, *bound_texts = rule.split(",")
     match = re.fullmatch(r"(min|max):([A-Za-z0-9_]+)", head.strip())
     if match is None:
@@ -146,12 +117,11 @@ def select_trial(study: optuna.Study, info: StudyInfo, rule: str) -> FrozenTrial
     sense, metric = match.groups()
     catalogue = info.metric_catalogue
     _check_metric(metric, catalogue)
-    bounds = [_bound(text, info, catalogue) for text in bound_texts]
+    bounds = [_bound(text, view, catalogue) for text in bound_texts]
     pool = [
         t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if feasible(t, info)
-        and all(bound.holds(records.metric(t, bound.metric)) for bound in bounds)
+        for t, ok in zip(view.trials, view.feasible, strict=True)
+        if ok and all(bound.holds(records.metric(t, bound.metric)) for bound in bounds)
     ]
     if not pool:
         raise BadInput(
@@ -180,14 +150,14 @@ class Bound:
         return self.text
 
 
-def _check_metric(metric: str, catalogue: dict[str, object]) -> None:
+def _check_metric(metric: str, catalogue: Mapping[str, object]) -> None:
     if metric not in catalogue:
         raise BadInput(
             "--select", "", f"unknown metric {metric!r}; expected one of: {', '.join(catalogue)}"
         )
 
 
-def _bound(text: str, info: StudyInfo, catalogue: dict[str, object]) -> Bound:
+def _bound(text: str, view: StudyView, catalogue: Mapping[str, object]) -> Bound:
     match = _BOUND.fullmatch(text)
     if match is None:
         raise BadInput(
@@ -198,15 +168,16 @@ def _bound(text: str, info: StudyInfo, catalogue: dict[str, object]) -> Bound:
     value = float(number)
     label = f"{metric}{op}{number}{percent}"
     if percent:
-        today_params = info.problem.baseline_params()
-        if today_params is None:
+        today_metrics = view.baseline_metrics
+        if today_metrics is None:
+            info = view.info
             raise BadInput(
                 "--select",
                 "",
                 f"{label}: study {info.name!r} ({info.problem.name}) has no baseline to take a "
                 "percent of",
             )
-        today = info.problem.evaluate(today_params, info.sim_seed)[metric]
+        today = today_metrics[metric]
         value = today * value / 100.0
         label += f" of today's {today:.6g} (= {value:.6g})"
     return Bound(metric, op, value, label)

@@ -1,20 +1,21 @@
-"""Pictures of a stored study, as PNG bytes: the front, the search's progress, what matters.
+"""Pictures of a study view, as PNG bytes: the front, the search's progress, what matters.
 
-Every function takes a loaded study and its ``StudyInfo`` (``policysearch.run.study_meta.read``)
-and returns a PNG:
+Every function takes a ``policysearch.analysis.view.StudyView`` and draws what it holds; none
+reads the study or computes an analysis (front, knee, baseline, history, importances are the
+view's). Each returns a PNG:
 
 * ``front_png``: the objectives against each other (two objectives: one plot; more: every
   pair). The feasible front is highlighted and, with two objectives, connected; dominated
-  feasible trials are light grey, infeasible ones grey crosses. Today's Linux (``baseline()``
-  simulated on the study's scenario and seed) is a star and the knee point
-  (``front.select_trial(..., "knee")``) is annotated. An axis is logarithmic only when its
+  feasible trials are light grey, infeasible ones grey crosses. Today's Linux (``view.today``)
+  is a star and the knee point (``view.knee``) is annotated; a known true front
+  (``view.true_front``, benchmarks) is a green line. An axis is logarithmic only when its
   positive values span more than two decades.
 * ``hypervolume_png``: the hypervolume of the feasible front of the first k finished trials
-  against k (``pareto.hypervolume_history``), with the reference point ``front.summarise``
-  reports, so that the curve ends at the hypervolume ``policysearch front`` prints.
+  against k (``view.history``), with the view's reference point, so that the curve ends at the
+  hypervolume ``policysearch front`` prints.
 * ``importances_png``: for each objective, the share of each knob in reaching the best trials
-  (Optuna's PED-ANOVA evaluator, which needs no extra package). When there is nothing to
-  rank (too few trials, one distinct value, a single knob) the panel says why.
+  (``view.importances``, Optuna's PED-ANOVA). When there is nothing to rank (too few trials,
+  one distinct value, a single knob) the panel says why.
 * ``knobs_png``: each searched knob against each objective; categorical knobs on a
   categorical axis.
 
@@ -26,9 +27,7 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import optuna
@@ -37,11 +36,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.trial import FrozenTrial, TrialState
 
-from policysearch.analysis.front import feasible, select_trial, summarise
-from policysearch.analysis.pareto import hypervolume_history, minimise_view
-from policysearch.errors import BadInput
+from policysearch.analysis.view import StudyView
 from policysearch.run.study_meta import StudyInfo
 
 FRONT_COLOUR = "#1f77b4"
@@ -51,53 +47,6 @@ BASELINE_COLOUR = "#d62728"
 KNEE_COLOUR = "#ff7f0e"
 LOG_DECADES = 2.0
 """An axis is logarithmic when its positive values span more than this many decades."""
-MIN_TARGET_TRIALS = 5
-"""PED-ANOVA is steadier with at least this many trials in its top quantile."""
-
-
-@dataclass(frozen=True)
-class _Points:
-    """The finished trials of a study, in trial order, and what the plots mark on them."""
-
-    trials: list[FrozenTrial]
-    values: np.ndarray  # trials x objectives
-    feasible: np.ndarray  # bool per trial
-    on_front: np.ndarray  # bool per trial: a distinct point of the feasible front
-    front: list[FrozenTrial]
-    knee: FrozenTrial | None
-    today: np.ndarray | None  # objective values of today's Linux, or None (benchmark)
-    reference: tuple[float, ...]
-    hypervolume: float
-
-
-def _points(study: optuna.Study, info: StudyInfo) -> _Points:
-    trials = sorted(
-        study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number
-    )
-    m = len(info.objectives)
-    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), m)
-    summary = summarise(study, info)
-    front_numbers = {t.number for t in summary.front}
-    try:
-        knee = select_trial(study, info, "knee") if summary.front else None
-    except BadInput:
-        knee = None
-    today = None
-    today_params = info.problem.baseline_params()
-    if today_params is not None:
-        metrics = info.problem.evaluate(today_params, info.sim_seed)
-        today = np.array([metrics[o.metric] for o in info.objectives], dtype=float)
-    return _Points(
-        trials=trials,
-        values=values,
-        feasible=np.array([feasible(t, info) for t in trials], dtype=bool),
-        on_front=np.array([t.number in front_numbers for t in trials], dtype=bool),
-        front=summary.front,
-        knee=knee,
-        today=today,
-        reference=summary.reference,
-        hypervolume=summary.hypervolume,
-    )
 
 
 def _png(fig: Figure) -> bytes:
@@ -154,15 +103,15 @@ def _scale(
         target.set_major_formatter(EngFormatter(sep=""))
 
 
-def front_png(study: optuna.Study, info: StudyInfo) -> bytes:
+def front_png(view: StudyView) -> bytes:
     """The objectives against each other, front highlighted, baseline and knee marked."""
-    pts = _points(study, info)
+    info = view.info
     title = f"{info.name}: Pareto front on {info.problem.name}"
-    if not pts.trials:
+    if not view.trials:
         return _message(title, "no finished trials yet")
     m = len(info.objectives)
     if m == 1:
-        return _single_objective_front(pts, info, title)
+        return _single_objective_front(view, title)
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
     cols = min(3, len(pairs))
     rows = math.ceil(len(pairs) / cols)
@@ -170,7 +119,7 @@ def front_png(study: optuna.Study, info: StudyInfo) -> bytes:
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, (i, j) in zip(axes, pairs, strict=False):
-        _front_panel(ax, pts, info, i, j, connect=m == 2)
+        _front_panel(ax, view, i, j, connect=m == 2)
     for ax in axes[len(pairs) :]:
         ax.set_axis_off()
     handles, labels = axes[0].get_legend_handles_labels()
@@ -187,10 +136,11 @@ def front_png(study: optuna.Study, info: StudyInfo) -> bytes:
     return _png(fig)
 
 
-def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connect: bool) -> None:
-    x, y = pts.values[:, i], pts.values[:, j]
-    dominated = pts.feasible & ~pts.on_front
-    infeasible = ~pts.feasible
+def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> None:
+    info = view.info
+    x, y = view.values[:, i], view.values[:, j]
+    dominated = view.feasible & ~view.on_front
+    infeasible = ~view.feasible
     if dominated.any():
         ax.scatter(
             x[dominated],
@@ -210,11 +160,11 @@ def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connec
             label=f"infeasible ({int(infeasible.sum())})",
             zorder=2,
         )
-    true = info.problem.true_front(400) if connect else None
+    true = view.true_front if connect else None
     if true is not None:  # a known front: show how close the search got
         ax.plot(true[:, i], true[:, j], color="#2ca02c", lw=1, label="true front", zorder=2)
-    if pts.front:
-        front = np.array([t.values for t in pts.front], dtype=float)
+    if view.front:
+        front = np.array([t.values for t in view.front], dtype=float)
         order = np.argsort(front[:, i], kind="stable")
         ax.plot(
             front[order, i],
@@ -223,14 +173,14 @@ def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connec
             ms=6,
             lw=1.4 if connect else 0,
             color=FRONT_COLOUR,
-            label=f"Pareto front ({len(pts.front)})",
+            label=f"Pareto front ({len(view.front)})",
             zorder=3,
         )
     xs, ys = [x], [y]
-    if pts.today is not None:
+    if view.today is not None:
         ax.scatter(
-            [pts.today[i]],
-            [pts.today[j]],
+            [view.today[i]],
+            [view.today[j]],
             s=220,
             marker="*",
             color=BASELINE_COLOUR,
@@ -241,16 +191,16 @@ def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connec
         )
         ax.annotate(
             "today's Linux",
-            (pts.today[i], pts.today[j]),
+            (view.today[i], view.today[j]),
             xytext=(8, -14),
             textcoords="offset points",
             color=BASELINE_COLOUR,
             fontsize="small",
         )
-        xs.append(pts.today[i : i + 1])
-        ys.append(pts.today[j : j + 1])
-    if pts.knee is not None:
-        kx, ky = pts.knee.values[i], pts.knee.values[j]
+        xs.append(view.today[i : i + 1])
+        ys.append(view.today[j : j + 1])
+    if view.knee is not None:
+        kx, ky = view.knee.values[i], view.knee.values[j]
         ax.scatter(
             [kx],
             [ky],
@@ -258,11 +208,11 @@ def _front_panel(ax: Axes, pts: _Points, info: StudyInfo, i: int, j: int, connec
             facecolor="none",
             edgecolor=KNEE_COLOUR,
             linewidth=2,
-            label=f"knee (trial {pts.knee.number})",
+            label=f"knee (trial {view.knee.number})",
             zorder=4,
         )
         ax.annotate(
-            f"knee: trial {pts.knee.number}",
+            f"knee: trial {view.knee.number}",
             (kx, ky),
             xytext=(24, 24),
             textcoords="offset points",
@@ -281,32 +231,33 @@ def _better(direction: str) -> str:
     return ", lower is better" if direction == "minimize" else ", higher is better"
 
 
-def _single_objective_front(pts: _Points, info: StudyInfo, title: str) -> bytes:
+def _single_objective_front(view: StudyView, title: str) -> bytes:
+    info = view.info
     fig = Figure(figsize=(8.0, 5.0), layout="constrained")
     ax = fig.add_subplot()
-    numbers = np.array([t.number for t in pts.trials])
-    y = pts.values[:, 0]
+    numbers = np.array([t.number for t in view.trials])
+    y = view.values[:, 0]
     ax.scatter(
-        numbers[pts.feasible], y[pts.feasible], s=18, color=DOMINATED_COLOUR, label="feasible"
+        numbers[view.feasible], y[view.feasible], s=18, color=DOMINATED_COLOUR, label="feasible"
     )
     ax.scatter(
-        numbers[~pts.feasible],
-        y[~pts.feasible],
+        numbers[~view.feasible],
+        y[~view.feasible],
         s=22,
         marker="x",
         color=INFEASIBLE_COLOUR,
         label="infeasible",
     )
-    if pts.knee is not None:
+    if view.knee is not None:
         ax.scatter(
-            [pts.knee.number],
-            [pts.knee.values[0]],
+            [view.knee.number],
+            [view.knee.values[0]],
             s=80,
             color=FRONT_COLOUR,
-            label=f"best (trial {pts.knee.number})",
+            label=f"best (trial {view.knee.number})",
         )
-    if pts.today is not None:
-        ax.axhline(pts.today[0], color=BASELINE_COLOUR, ls="--", label="today's Linux")
+    if view.today is not None:
+        ax.axhline(view.today[0], color=BASELINE_COLOUR, ls="--", label="today's Linux")
     _scale(ax, "y", y)
     ax.set_xlabel("trial")
     ax.set_ylabel(_label(info, info.objectives[0].metric) + _better(info.objectives[0].direction))
@@ -316,14 +267,12 @@ def _single_objective_front(pts: _Points, info: StudyInfo, title: str) -> bytes:
     return _png(fig)
 
 
-def hypervolume_png(study: optuna.Study, info: StudyInfo) -> bytes:
+def hypervolume_png(view: StudyView) -> bytes:
     """Hypervolume of the feasible front of the first k finished trials, against k."""
-    pts = _points(study, info)
-    title = f"{info.name}: hypervolume as the search went on"
-    if not pts.feasible.any():
+    title = f"{view.info.name}: hypervolume as the search went on"
+    if not view.front:
         return _message(title, "no feasible finished trial yet: nothing dominates anything")
-    costs = minimise_view(pts.values, [o.direction for o in info.objectives])
-    ks, volumes = hypervolume_history(costs, pts.feasible, pts.reference)
+    ks, volumes = view.history
     fig = Figure(figsize=(8.0, 4.2), layout="constrained")
     ax = fig.add_subplot()
     ax.step(ks, volumes, where="post", color=FRONT_COLOUR, lw=1.6)
@@ -341,7 +290,7 @@ def hypervolume_png(study: optuna.Study, info: StudyInfo) -> bytes:
     ax.set_ylim(bottom=0)
     _scale(ax, "y", volumes, allow_log=False)  # growth from 0 reads best on a linear axis
     ax.grid(True, alpha=0.3)
-    reference = ", ".join(f"{r:.4g}" for r in pts.reference)
+    reference = ", ".join(f"{r:.4g}" for r in view.reference)
     fig.suptitle(
         f"{title}\nminimise view (maximised objectives negated), reference point [{reference}]",
         fontsize="medium",
@@ -349,61 +298,10 @@ def hypervolume_png(study: optuna.Study, info: StudyInfo) -> bytes:
     return _png(fig)
 
 
-def importance_values(
-    study: optuna.Study, info: StudyInfo
-) -> list[tuple[str, dict[str, float] | str]]:
-    """Per objective: ``(metric, {knob: share})``, or ``(metric, why there is nothing)``.
-
-    Shares come from ``PedAnovaImportanceEvaluator`` over every finished trial, the target
-    negated for a maximised objective (PED-ANOVA ranks low values best), normalised to sum 1.
-    """
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    knobs = sorted({k for t in trials for k, d in t.distributions.items() if not d.single()})
-    result: list[tuple[str, dict[str, float] | str]] = []
-    for i, objective in enumerate(info.objectives):
-        metric = objective.metric
-        if len(trials) < 2:
-            result.append((metric, f"{len(trials)} finished trial(s): nothing to compare"))
-            continue
-        if not knobs:
-            result.append((metric, "no knob was searched: nothing to rank"))
-            continue
-        if len(knobs) == 1:
-            result.append(
-                (metric, f"only one knob ({knobs[0]}) was searched: nothing to rank it against")
-            )
-            continue
-        if len({t.values[i] for t in trials}) < 2:
-            result.append((metric, "every trial has the same value: no knob changes it"))
-            continue
-        sign = -1.0 if objective.direction == "maximize" else 1.0
-        quantile = min(0.5, max(0.1, MIN_TARGET_TRIALS / len(trials)))
-        evaluator = optuna.importance.PedAnovaImportanceEvaluator(target_quantile=quantile)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                raw = optuna.importance.get_param_importances(
-                    study,
-                    evaluator=evaluator,
-                    params=knobs,
-                    target=lambda t, i=i, sign=sign: sign * t.values[i],
-                    normalize=False,
-                )
-        except (ValueError, RuntimeError) as exc:
-            result.append((metric, f"Optuna could not rank the knobs: {exc}"))
-            continue
-        total = float(sum(raw.values()))
-        if not total > 0:
-            result.append((metric, "no knob separates the best trials from the rest"))
-            continue
-        result.append((metric, {k: float(v) / total for k, v in raw.items()}))
-    return result
-
-
-def importances_png(study: optuna.Study, info: StudyInfo) -> bytes:
+def importances_png(view: StudyView) -> bytes:
     """One bar chart per objective: each knob's share in reaching its best trials."""
-    title = f"{info.name}: knob importances (PED-ANOVA, all finished trials)"
-    ranked = importance_values(study, info)
+    title = f"{view.info.name}: knob importances (PED-ANOVA, all finished trials)"
+    ranked = view.importances
     knobs = max((len(v) for _, v in ranked if isinstance(v, dict)), default=1)
     cols = len(ranked)
     fig = Figure(figsize=(max(7.0, 4.4 * cols), 1.4 + 0.38 * max(knobs, 3)), layout="constrained")
@@ -424,12 +322,12 @@ def importances_png(study: optuna.Study, info: StudyInfo) -> bytes:
     return _png(fig)
 
 
-def knobs_png(study: optuna.Study, info: StudyInfo) -> bytes:
+def knobs_png(view: StudyView) -> bytes:
     """Each searched knob (rows) against each objective (columns), one small scatter each."""
-    pts = _points(study, info)
+    info = view.info
     title = f"{info.name}: each knob against each objective"
     distributions: dict[str, optuna.distributions.BaseDistribution] = {}
-    for trial in pts.trials:
+    for trial in view.trials:
         for knob, dist in trial.distributions.items():
             distributions.setdefault(knob, dist)
     knobs = sorted(distributions)
@@ -449,11 +347,11 @@ def knobs_png(study: optuna.Study, info: StudyInfo) -> bytes:
         hspace=0.6,
     )
     axes = fig.subplots(len(knobs), m, squeeze=False)
-    dominated = pts.feasible & ~pts.on_front
+    dominated = view.feasible & ~view.on_front
     for r, knob in enumerate(knobs):
         dist = distributions[knob]
-        present = np.array([knob in t.params for t in pts.trials], dtype=bool)
-        raw = [t.params.get(knob) for t in pts.trials]
+        present = np.array([knob in t.params for t in view.trials], dtype=bool)
+        raw = [t.params.get(knob) for t in view.trials]
         if isinstance(dist, CategoricalDistribution):
             labels = [str(c) for c in dist.choices]
             index = {c: n for n, c in enumerate(dist.choices)}
@@ -466,11 +364,11 @@ def knobs_png(study: optuna.Study, info: StudyInfo) -> bytes:
             x = np.array([float(v) if p else np.nan for v, p in zip(raw, present, strict=True)])
         for c, objective in enumerate(info.objectives):
             ax = axes[r, c]
-            y = pts.values[:, c]
+            y = view.values[:, c]
             for mask, style in (
                 (dominated & present, {"s": 12, "color": DOMINATED_COLOUR}),
-                (~pts.feasible & present, {"s": 14, "marker": "x", "color": INFEASIBLE_COLOUR}),
-                (pts.on_front & present, {"s": 16, "color": FRONT_COLOUR}),
+                (~view.feasible & present, {"s": 14, "marker": "x", "color": INFEASIBLE_COLOUR}),
+                (view.on_front & present, {"s": 16, "color": FRONT_COLOUR}),
             ):
                 if mask.any():
                     ax.scatter(x[mask], y[mask], **style)

@@ -4,9 +4,12 @@ The page works offline and from a mail attachment: inline CSS, every picture a b
 ``data:`` URI, no script, no external font, link or CDN. It shows the job (scenario,
 objectives, constraints with the automatic hard limits, the searched knobs), the trial counts,
 the hypervolume and its reference point, the pictures of ``policysearch.outputs.plots``, the report
-card of the knee policy against today's Linux, and the table of the front.
+card of the knee policy against today's Linux, and the table of the front. ``front --plot``'s
+picture file is written here too.
 
-Every text that comes from the study (names, descriptions, knob values) is escaped.
+Everything the page shows of the trials comes from one ``policysearch.analysis.view.StudyView``
+(one read of the trials, one front); this module lays it out. Every text that comes from the
+study (names, descriptions, knob values) is escaped.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from policysearch import __version__
-from policysearch.analysis.front import FrontSummary, render, select_trial, summarise
+from policysearch.analysis.front import render, select_trial
 from policysearch.analysis.report_card import render_cards, report_card
+from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import plots
 from policysearch.run.study_meta import StudyInfo
@@ -55,6 +58,7 @@ def write_report(
     storage_url: str,
     out_path: str | Path,
     selections: Sequence[str] = ("knee",),
+    view: StudyView | None = None,
 ) -> Path:
     """Write the HTML report of ``study`` to ``out_path`` atomically; return the path.
 
@@ -64,17 +68,18 @@ def write_report(
         storage_url: where it is stored (shown on the page).
         out_path: the HTML file to write.
         selections: the ``--select`` rules of the policies that get a report card.
+        view: the study's view, if the caller has it (else it is built here).
 
     Raises:
         BadInput: the folder of ``out_path`` does not exist, or a selection rule is invalid.
     """
     out = Path(out_path)
-    page = report_html(study, info, storage_url, selections)
+    page = report_html(study, info, storage_url, selections, view)
     _write_atomically(out, page.encode("utf-8"))
     return out
 
 
-def write_front_plot(study: optuna.Study, info: StudyInfo, out_path: str | Path) -> Path:
+def write_front_plot(view: StudyView, out_path: str | Path) -> Path:
     """Write the front picture as a PNG, or as a small self-contained HTML page around it.
 
     Raises:
@@ -82,7 +87,8 @@ def write_front_plot(study: optuna.Study, info: StudyInfo, out_path: str | Path)
     """
     out = Path(out_path)
     check_plot_path(out)
-    png = plots.front_png(study, info)
+    info = view.info
+    png = plots.front_png(view)
     if out.suffix.lower() == ".png":
         data = png
     else:
@@ -111,31 +117,38 @@ def check_plot_path(path: Path) -> None:
 
 
 def report_html(
-    study: optuna.Study, info: StudyInfo, storage_url: str, selections: Sequence[str] = ("knee",)
+    study: optuna.Study,
+    info: StudyInfo,
+    storage_url: str,
+    selections: Sequence[str] = ("knee",),
+    view: StudyView | None = None,
 ) -> str:
-    """The report page as a string."""
-    summary = summarise(study, info)
+    """The report page as a string (``view``: the study's view, built here if not given)."""
+    if view is None:
+        view = study_view(study, info)
+    # The cards come first: a bad --select rule is refused before any picture is drawn.
+    cards = [_card_section(study, view, rule) for rule in selections]
     title = f"policysearch report: {info.name}"
     parts = [
         f"<h1>{_e(title)}</h1>",
         f'<p class="note">study {_e(info.name)} in {_e(storage_url)}; '
         f"policysearch {_e(__version__)}</p>",
-        _job_section(study, info),
-        _trials_section(study, summary),
+        _job_section(info),
+        _trials_section(view),
         "<h2>Pareto front</h2>",
-        _img(plots.front_png(study, info), f"Pareto front of {info.name}", "front-plot"),
+        _img(plots.front_png(view), f"Pareto front of {info.name}", "front-plot"),
         '<p class="note">Blue: the feasible Pareto front; light grey: feasible but dominated; '
         "grey crosses: infeasible; the star: today's Linux (the baseline policy simulated on "
         "the same scenario and seed); the ring: the knee point.</p>",
         "<h2>Hypervolume as the search went on</h2>",
-        _img(plots.hypervolume_png(study, info), "hypervolume history", "hypervolume-plot"),
+        _img(plots.hypervolume_png(view), "hypervolume history", "hypervolume-plot"),
         "<h2>Knob importances</h2>",
-        _img(plots.importances_png(study, info), "knob importances", "importance-plot"),
-        _importance_table(study, info),
+        _img(plots.importances_png(view), "knob importances", "importance-plot"),
+        _importance_table(view),
         "<h2>Each knob against each objective</h2>",
-        _img(plots.knobs_png(study, info), "knobs against objectives", "knobs-plot"),
-        *(_card_section(study, info, rule) for rule in selections),
-        _front_section(study, summary, info),
+        _img(plots.knobs_png(view), "knobs against objectives", "knobs-plot"),
+        *cards,
+        _front_section(view),
     ]
     return _page(title, parts)
 
@@ -193,7 +206,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _job_section(study: optuna.Study, info: StudyInfo) -> str:
+def _job_section(info: StudyInfo) -> str:
     about: list[tuple[str, Any]] = list(info.problem.describe().items())
     if info.job_file:
         about.append(("job file", info.job_file))
@@ -225,7 +238,7 @@ def _job_section(study: optuna.Study, info: StudyInfo) -> str:
         _table(("constraint", "origin"), constraints) if constraints else "<p>none</p>",
         '<p class="note">A trial is feasible when it meets every constraint.</p>',
         "<h3>Searched knobs</h3>",
-        _table(("knob", "searched over", "meaning"), _knob_rows(study, info)),
+        _table(("knob", "searched over", "meaning"), _knob_rows(info)),
     ]
     if info.fixed:
         parts += [
@@ -235,7 +248,7 @@ def _job_section(study: optuna.Study, info: StudyInfo) -> str:
     return "\n".join(parts)
 
 
-def _knob_rows(study: optuna.Study, info: StudyInfo) -> list[tuple[str, str, str]]:
+def _knob_rows(info: StudyInfo) -> list[tuple[str, str, str]]:
     known = info.problem.knobs()
     rows = []
     for dim in info.dimensions:
@@ -254,30 +267,21 @@ def _knob_rows(study: optuna.Study, info: StudyInfo) -> list[tuple[str, str, str
     return rows
 
 
-def _describe_distribution(dist: optuna.distributions.BaseDistribution) -> str:
-    if isinstance(dist, optuna.distributions.CategoricalDistribution):
-        return "one of " + ", ".join(map(str, dist.choices))
-    low, high = getattr(dist, "low", "?"), getattr(dist, "high", "?")
-    return f"{low} to {high}" + (", log scale" if getattr(dist, "log", False) else "")
-
-
-def _trials_section(study: optuna.Study, summary: FrontSummary) -> str:
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    failed = states.count(TrialState.FAIL)
-    other = len(states) - summary.complete - failed
+def _trials_section(view: StudyView) -> str:
+    failed, other = view.failed, view.unfinished
     counts = [
-        ("finished (complete)", summary.complete),
-        ("feasible", summary.feasible),
+        ("finished (complete)", view.complete),
+        ("feasible", view.feasible_count),
         ("failed", failed),
-        ("on the front", len(summary.front)),
+        ("on the front", len(view.front)),
     ]
     if other:
         counts.append(("running or pruned", other))
     spans = "".join(f"<span>{_e(name)}: <b>{_e(n)}</b></span>" for name, n in counts)
-    if summary.front:
-        reference = ", ".join(f"{r:.6g}" for r in summary.reference)
+    if view.front:
+        reference = ", ".join(f"{r:.6g}" for r in view.reference)
         volume = (
-            f"<p>Hypervolume of the front: <b>{summary.hypervolume:.6g}</b> (all-minimise view: "
+            f"<p>Hypervolume of the front: <b>{view.hypervolume:.6g}</b> (all-minimise view: "
             f"maximised objectives negated; automatic reference point [{_e(reference)}]: "
             "nadir + 10% of the range in each objective, as <code>policysearch front</code> "
             "reports it).</p>"
@@ -287,8 +291,8 @@ def _trials_section(study: optuna.Study, summary: FrontSummary) -> str:
     return f'<h2>Trials</h2>\n<p class="counts">{spans}</p>\n{volume}'
 
 
-def _importance_table(study: optuna.Study, info: StudyInfo) -> str:
-    ranked = plots.importance_values(study, info)
+def _importance_table(view: StudyView) -> str:
+    ranked = view.importances
     knobs = sorted({k for _, v in ranked if isinstance(v, dict) for k in v})
     if not knobs:
         reasons = "; ".join(f"{m}: {v}" for m, v in ranked if isinstance(v, str))
@@ -304,7 +308,8 @@ def _importance_table(study: optuna.Study, info: StudyInfo) -> str:
     )
 
 
-def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> str:
+def _card_section(study: optuna.Study, view: StudyView, rule: str = "knee") -> str:
+    info = view.info
     ident = "report-card" if rule == "knee" else f"report-card-{_slug(rule)}"
     head = f'<section id="{ident}">\n<h2>Report card of the policy {_e(rule)}</h2>'
     if not info.problem.scenarios():
@@ -313,7 +318,7 @@ def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> s
             "scenario: it has no kernel policy, so no report card.</p>\n</section>"
         )
     try:
-        knee = select_trial(study, info, rule)
+        knee = select_trial(study, info, rule, view)
     except BadInput:
         if rule != "knee":
             raise
@@ -342,17 +347,15 @@ def _card_section(study: optuna.Study, info: StudyInfo, rule: str = "knee") -> s
     )
 
 
-def _front_section(study: optuna.Study, summary: FrontSummary, info: StudyInfo) -> str:
+def _front_section(view: StudyView) -> str:
     head = "<h2>The front</h2>"
-    if not summary.front:
+    if not view.front:
         return f"{head}\n<p>No feasible finished trial yet.</p>"
-    data = json.loads(render(summary.front, info, "json"))
+    info = view.info
+    data = json.loads(render(view.front, info, "json"))
     rows = data["front"]
     header = list(rows[0])
-    try:
-        knee = select_trial(study, info, "knee").number
-    except BadInput:
-        knee = None
+    knee = view.knee.number if view.knee is not None else None
     marked = next((n for n, row in enumerate(rows) if row["trial"] == knee), None)
     return "\n".join(
         [

@@ -23,6 +23,7 @@ import pytest
 from matplotlib import image as mpimg
 from optuna.trial import create_trial
 
+from policysearch.analysis.view import study_view
 from policysearch.jobs.config import job_from_mapping
 from policysearch.jobs.space import distributions
 from policysearch.outputs import plots
@@ -192,8 +193,9 @@ def _study(job: dict[str, Any], params: list[dict[str, Any]]) -> tuple[optuna.St
 
 
 def _all_pictures(study: optuna.Study, info: Any) -> None:
+    view = study_view(study, info)
     for draw in (plots.front_png, plots.hypervolume_png, plots.importances_png, plots.knobs_png):
-        _assert_picture(draw(study, info), min_width=300)
+        _assert_picture(draw(view), min_width=300)
 
 
 def test_empty_study_gives_pictures_that_say_so(tmp_path: Path) -> None:
@@ -204,8 +206,9 @@ def test_empty_study_gives_pictures_that_say_so(tmp_path: Path) -> None:
         },
         [],
     )
+    view = study_view(study, info)
     for draw in (plots.front_png, plots.hypervolume_png, plots.importances_png, plots.knobs_png):
-        assert draw(study, info).startswith(PNG_SIGNATURE)
+        assert draw(view).startswith(PNG_SIGNATURE)
     out = write_report(study, info, "memory", tmp_path / "empty.html")
     text = " ".join(_parse(out.read_text()).text)
     assert "no knee policy" in text and "no front and no hypervolume" in text
@@ -216,7 +219,7 @@ def test_identical_outcomes_and_a_single_knob_explain_missing_importances() -> N
     same = {"pid.range_width": 64, "pid.range_share_cpus": 4}
     space = {"pid.range_width": [0, 64], "pid.range_share_cpus": {"low": 1, "high": 8}}
     study, info = _study({"space": space, "objectives": objectives}, [same] * 4)
-    ranked = dict(plots.importance_values(study, info))
+    ranked = dict(study_view(study, info).importances)
     assert ranked["pid_bytes"] == "every trial has the same value: no knob changes it"
     _all_pictures(study, info)
 
@@ -224,9 +227,10 @@ def test_identical_outcomes_and_a_single_knob_explain_missing_importances() -> N
     one, one_info = _study(
         {"space": {"pid.lock_mode": ["once", "twice"]}, "objectives": objectives}, lock
     )
-    reasons = [why for _, why in plots.importance_values(one, one_info)]
+    one_view = study_view(one, one_info)
+    reasons = [why for _, why in one_view.importances]
     assert all(isinstance(w, str) and "only one knob (pid.lock_mode)" in w for w in reasons)
-    _assert_picture(plots.importances_png(one, one_info), min_width=300)
+    _assert_picture(plots.importances_png(one_view), min_width=300)
 
 
 def test_three_objectives_and_a_maximised_one() -> None:

@@ -1,0 +1,261 @@
+"""The study view: everything ``front``, ``report``, the plots and ``run``'s summary show of a
+stored study, computed once from one read of its trials.
+
+``study_view(study, info)`` reads the trials once and computes, in the all-minimise view of
+``policysearch.analysis.pareto``:
+
+* the COMPLETE trials by number, their objective values and which are feasible (the job's
+  constraints, through ``policysearch.run.records``);
+* the front: the feasible trials no feasible trial dominates, trials with identical outcomes
+  shown once (as the earliest such trial), ordered by first objective then number;
+* its knee (``pareto.knee_index``), hypervolume and automatic reference point.
+
+What only some readers need is computed on first use and then kept (``functools.
+cached_property``): today's Linux on the study's problem and seed (one simulation; ``None``
+when the problem has no baseline), the hypervolume history, the known true front, and the knob
+importances (Optuna's PED-ANOVA, over an in-memory copy of the trials so the storage is not
+read again). Outputs draw and print what the view holds; they compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from policysearch.analysis.pareto import (
+    hypervolume,
+    hypervolume_history,
+    knee_index,
+    minimise_view,
+    nondominated_mask,
+    reference_point,
+)
+from policysearch.run import records
+from policysearch.run.study_meta import StudyInfo
+
+MIN_TARGET_TRIALS = 5
+"""PED-ANOVA is steadier with at least this many trials in its top quantile."""
+TRUE_FRONT_POINTS = 400
+"""Points of a known true front (benchmark problems) the view holds for drawing."""
+
+Importances = list[tuple[str, dict[str, float] | str]]
+"""Per objective: ``(metric, {knob: share})``, or ``(metric, why there is nothing to rank)``."""
+
+
+@dataclass(frozen=True, eq=False)
+class StudyView:
+    """A stored study as its outputs show it (see the module doc).
+
+    Attributes:
+        info: the study's stored job facts.
+        trials: the COMPLETE trials, by number.
+        failed: how many trials FAILed.
+        unfinished: how many trials are neither COMPLETE nor FAILed (running, waiting, pruned).
+        values: objective values, ``len(trials) x objectives``, in the study's order.
+        costs: ``values`` in the all-minimise view (maximised columns negated).
+        feasible: per trial, whether it meets every constraint.
+        on_front: per trial, whether it is one of ``front``.
+        front: the distinct feasible non-dominated trials, by first objective then number.
+        knee: the front's knee trial, or ``None`` without a front.
+        hypervolume: the hypervolume of the front (0 without a front).
+        reference: the automatic reference point of the front (``()`` without a front).
+    """
+
+    info: StudyInfo
+    trials: tuple[FrozenTrial, ...]
+    failed: int
+    unfinished: int
+    values: np.ndarray
+    costs: np.ndarray
+    feasible: np.ndarray
+    on_front: np.ndarray
+    front: tuple[FrozenTrial, ...]
+    knee: FrozenTrial | None
+    hypervolume: float
+    reference: tuple[float, ...]
+
+    @property
+    def complete(self) -> int:
+        """How many trials are COMPLETE."""
+        return len(self.trials)
+
+    @property
+    def feasible_count(self) -> int:
+        """How many COMPLETE trials are feasible."""
+        return int(self.feasible.sum())
+
+    @cached_property
+    def baseline_metrics(self) -> dict[str, float] | None:
+        """Today's Linux simulated on the study's problem and seed, or ``None`` (no baseline)."""
+        params = self.info.problem.baseline_params()
+        if params is None:
+            return None
+        return dict(self.info.problem.evaluate(params, self.info.sim_seed))
+
+    @cached_property
+    def today(self) -> np.ndarray | None:
+        """Today's Linux's objective values, in the study's order, or ``None``."""
+        metrics = self.baseline_metrics
+        if metrics is None:
+            return None
+        return np.array([metrics[o.metric] for o in self.info.objectives], dtype=float)
+
+    @cached_property
+    def history(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(k, hypervolume)``: the front of the first k trials against the view's reference
+        point, so that it ends at ``hypervolume`` (``pareto.hypervolume_history``)."""
+        if not self.front:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        return hypervolume_history(self.costs, self.feasible, self.reference)
+
+    @cached_property
+    def true_front(self) -> np.ndarray | None:
+        """The problem's known Pareto front (``TRUE_FRONT_POINTS`` points), or ``None``."""
+        return self.info.problem.true_front(TRUE_FRONT_POINTS)
+
+    @cached_property
+    def importances(self) -> Importances:
+        """Per objective, each searched knob's share in reaching its best trials.
+
+        PED-ANOVA (``optuna.importance.PedAnovaImportanceEvaluator``, no extra package) over
+        every COMPLETE trial, feasible or not, the target negated for a maximised objective
+        (PED-ANOVA ranks low values best), normalised to sum 1. When there is nothing to rank
+        (too few trials, one distinct value, a single knob) the entry says why.
+        """
+        return _importances(self)
+
+
+def study_view(study: optuna.Study, info: StudyInfo) -> StudyView:
+    """The view of ``study``, from one read of its trials."""
+    # Reading 100k trials allocates several hundred thousand small objects, none of them in
+    # reference cycles: pausing the cyclic collector avoids passes that double the time.
+    with _gc_paused():
+        every = study.get_trials(deepcopy=False)
+    return build_view(every, info)
+
+
+def build_view(every: list[FrozenTrial], info: StudyInfo) -> StudyView:
+    """The view of a study whose trials (in any state) are ``every``."""
+    trials = sorted((t for t in every if t.state == TrialState.COMPLETE), key=lambda t: t.number)
+    failed = sum(t.state == TrialState.FAIL for t in every)
+    m = len(info.objectives)
+    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), m)
+    costs = minimise_view(values, [o.direction for o in info.objectives])
+    feasible = records.feasible_mask(trials, info.constraints)
+    front_rows = _front_rows(costs, feasible)
+    front = tuple(sorted((trials[i] for i in front_rows), key=lambda t: (t.values[0], t.number)))
+    on_front = np.zeros(len(trials), dtype=bool)
+    on_front[front_rows] = True
+    knee = None
+    volume, reference = 0.0, ()
+    if front:
+        front_costs = minimise_view(
+            np.array([t.values for t in front], dtype=float),
+            [o.direction for o in info.objectives],
+        )
+        knee = front[knee_index(front_costs)]
+        # The reference of the distinct front is that of every non-dominated row: duplicates
+        # change neither its nadir nor its range.
+        point = reference_point(front_costs)
+        volume = hypervolume(front_costs, point)
+        reference = tuple(float(r) for r in point)
+    return StudyView(
+        info=info,
+        trials=tuple(trials),
+        failed=failed,
+        unfinished=len(every) - len(trials) - failed,
+        values=values,
+        costs=costs,
+        feasible=feasible,
+        on_front=on_front,
+        front=front,
+        knee=knee,
+        hypervolume=volume,
+        reference=reference,
+    )
+
+
+def _front_rows(costs: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    """Rows of the distinct front: feasible, non-dominated, the earliest of identical rows.
+
+    ``costs`` is in trial order, so the first of identical rows is the earliest trial.
+    """
+    rows = np.flatnonzero(feasible)
+    if rows.size == 0:
+        return rows
+    rows = rows[nondominated_mask(costs[rows])]
+    _, first = np.unique(costs[rows], axis=0, return_index=True)
+    return np.sort(rows[first])
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _importances(view: StudyView) -> Importances:
+    trials = view.trials
+    knobs = sorted({k for t in trials for k, d in t.distributions.items() if not d.single()})
+    result: Importances = []
+    copy: optuna.Study | None = None
+    for i, objective in enumerate(view.info.objectives):
+        metric = objective.metric
+        if len(trials) < 2:
+            result.append((metric, f"{len(trials)} finished trial(s): nothing to compare"))
+            continue
+        if not knobs:
+            result.append((metric, "no knob was searched: nothing to rank"))
+            continue
+        if len(knobs) == 1:
+            result.append(
+                (metric, f"only one knob ({knobs[0]}) was searched: nothing to rank it against")
+            )
+            continue
+        if len(np.unique(view.values[:, i])) < 2:
+            result.append((metric, "every trial has the same value: no knob changes it"))
+            continue
+        if copy is None:
+            copy = _in_memory(view)
+        sign = -1.0 if objective.direction == "maximize" else 1.0
+        quantile = min(0.5, max(0.1, MIN_TARGET_TRIALS / len(trials)))
+        evaluator = optuna.importance.PedAnovaImportanceEvaluator(target_quantile=quantile)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = optuna.importance.get_param_importances(
+                    copy,
+                    evaluator=evaluator,
+                    params=knobs,
+                    target=lambda t, i=i, sign=sign: sign * t.values[i],
+                    normalize=False,
+                )
+        except (ValueError, RuntimeError) as exc:
+            result.append((metric, f"Optuna could not rank the knobs: {exc}"))
+            continue
+        total = float(sum(raw.values()))
+        if not total > 0:
+            result.append((metric, "no knob separates the best trials from the rest"))
+            continue
+        result.append((metric, {k: float(v) / total for k, v in raw.items()}))
+    return result
+
+
+def _in_memory(view: StudyView) -> optuna.Study:
+    """The view's trials in an in-memory study: Optuna's importance evaluators read a study."""
+    copy = optuna.create_study(directions=[o.direction for o in view.info.objectives])
+    copy.add_trials(view.trials)
+    return copy
