@@ -1,7 +1,8 @@
 """The samplers a job may name: one registry, read by the job validation, the CLI and the README.
 
-Each entry is a name, a line of help, the options the job's ``sampler:`` mapping may set
-besides ``name`` and ``seed``, the modules it needs, and a factory. All of them read
+Each entry is a name, a line of help, a factory, how many trials it wants in flight for a
+number of workers, the options the job's ``sampler:`` mapping may set besides ``name`` and
+``seed``, and the modules it needs. All of them read
 ``Trial.set_constraint`` (constrained domination for NSGA-II, constrained TPE/GP), so a
 constraint of the job is honoured whichever sampler runs. A new sampler is one entry here.
 """
@@ -39,6 +40,7 @@ class SamplerKind:
     name: str
     help: str
     factory: Callable[[SamplerConfig, int], optuna.samplers.BaseSampler]
+    window: Callable[[SamplerConfig, int], int]
     options: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
 
@@ -56,26 +58,45 @@ SAMPLERS: dict[str, SamplerKind] = {
             lambda cfg, seed: optuna.samplers.NSGAIISampler(
                 seed=seed, population_size=cfg.population_size or DEFAULT_POPULATION
             ),
+            # a generation is sampled from the last one's survivors: all of it may be in flight
+            lambda cfg, workers: max(workers, cfg.population_size or DEFAULT_POPULATION),
             options=("population_size",),
         ),
         SamplerKind(
             "tpe",
             "multivariate TPE with constraints",
             lambda cfg, seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
+            # each proposal learns from every result so far: one trial per worker in flight
+            lambda cfg, workers: workers,
         ),
         SamplerKind(
             "gp",
             "Gaussian-process Bayesian optimisation (needs torch and scipy)",
             lambda cfg, seed: optuna.samplers.GPSampler(seed=seed),
+            lambda cfg, workers: workers,
             requires=("torch", "scipy"),
         ),
         SamplerKind(
             "random",
             "uniform random search",
             lambda cfg, seed: optuna.samplers.RandomSampler(seed=seed),
+            # proposals ignore results: keep every worker's queue full
+            lambda cfg, workers: 8 * workers,
         ),
     )
 }
+
+
+def in_flight(cfg: SamplerConfig, workers: int) -> tuple[int, int]:
+    """How many trials the sampler wants in flight with ``workers`` workers, and per call.
+
+    The window is the sampler's (a generation for NSGA-II, one per worker for model-based
+    samplers); it is cut into calls of ``batch`` trials, two per worker when the window allows,
+    so a worker starts its next call while the driver stores the last one.
+    """
+    window = SAMPLERS[cfg.name].window(cfg, workers)
+    batch = max(1, window // (2 * workers))
+    return window, batch
 
 
 def make_sampler(cfg: SamplerConfig, *, seed_offset: int = 0) -> optuna.samplers.BaseSampler:

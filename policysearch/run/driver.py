@@ -13,6 +13,7 @@ the driver marks the in-flight trials FAIL itself, so no finished trial is lost 
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TextIO
@@ -22,11 +23,11 @@ from optuna.trial import TrialState
 
 from policysearch.errors import RunFailure
 from policysearch.jobs.config import JobConfig
-from policysearch.jobs.samplers import make_sampler
+from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
-from policysearch.run.storage import open_storage, study_names
+from policysearch.run.storage import open_run_storage, study_names
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -66,94 +67,147 @@ def run_search(
 ) -> RunResult:
     """Create or resume the study of ``job`` and run it to ``opts.trials`` finished trials.
 
+    Nothing is written to the storage before the executor is up: a cluster that cannot be
+    reached leaves no empty study behind.
+
     Raises:
         BadInput: the stored study is incompatible with the job.
-        RunFailure: every evaluation fails.
+        RunFailure: the executor cannot start, or every evaluation fails.
         KeyboardInterrupt: after marking in-flight trials FAIL.
     """
-    storage = open_storage(opts.storage)
+    run_storage = open_run_storage(opts.storage)
+    storage = run_storage.storage
     resumed = opts.study_name in study_names(storage)
-    directions = [o.direction for o in job.objectives]
+    study = None
     if resumed:
         study = optuna.load_study(study_name=opts.study_name, storage=storage)
         study_meta.check_compatible(study, job, opts.storage)
-        _fail_stale(study)
-        # a seeded sampler must not replay the first run's proposals: offset its seed
-        study.sampler = make_sampler(
-            replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
-        )
         done_before = _count(study, TrialState.COMPLETE)
-    else:
-        sampler = make_sampler(replace(job.sampler, seed=opts.seed))
-        study = optuna.create_study(
-            study_name=opts.study_name, storage=storage, directions=directions, sampler=sampler
-        )
-        study_meta.record(study, job, opts.seed)
-        done_before = 0
-    verb = "resuming" if resumed else "creating"
-    print(
-        f"{verb} study {opts.study_name!r} in {opts.storage} "
-        f"({done_before} of {opts.trials} trials finished; {opts.workers} {opts.executor} "
-        f"worker{'s' if opts.workers != 1 else ''})",
-        file=out,
-        flush=True,
-    )
-    if done_before >= opts.trials:
-        return RunResult(study, resumed, done_before, 0, 0)
+        if done_before >= opts.trials:
+            _announce(out, "resuming", opts, done_before, None)
+            return RunResult(study, resumed, done_before, 0, 0)
     problems = {job.problem.name: job.problem}
-    options = ExecutorOptions(workers=opts.workers, address=opts.address)
+    window, batch = in_flight(job.sampler, opts.workers)
+    options = ExecutorOptions(workers=opts.workers, address=opts.address, batch_size=batch)
     with executor_factory(opts.executor, problems, options) as executor:
-        completed, failed = _drive(study, job, opts, executor, done_before)
+        if study is not None:
+            _fail_stale(study)
+            # a seeded sampler must not replay the first run's proposals: offset its seed
+            study.sampler = make_sampler(
+                replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
+            )
+        else:
+            study = optuna.create_study(
+                study_name=opts.study_name,
+                storage=storage,
+                directions=[o.direction for o in job.objectives],
+                sampler=make_sampler(replace(job.sampler, seed=opts.seed)),
+            )
+            study_meta.record(study, job, opts.seed)
+            done_before = 0
+        run_storage.commit()
+        _announce(out, "resuming" if resumed else "creating", opts, done_before, executor)
+        completed, failed = _drive(
+            study,
+            job,
+            opts,
+            executor,
+            done_before,
+            min(window, executor.capacity),
+            run_storage.commit,
+        )
+    study_meta.note_target(study, opts.trials)
+    run_storage.commit()
     return RunResult(study, resumed, done_before, completed, failed)
 
 
+def _announce(
+    out: TextIO, verb: str, opts: RunOptions, done: int, executor: BaseExecutor | None
+) -> None:
+    line = f"{verb} study {opts.study_name!r} in {opts.storage} ({done} of {opts.trials} trials "
+    if executor is None:
+        line += "finished; nothing to do)"
+    elif executor.parallelism == 1:
+        line += f"finished; {opts.executor} executor, one evaluation at a time)"
+    else:
+        line += f"finished; {opts.executor} executor, {executor.parallelism} evaluations at a time)"
+    print(line, file=out, flush=True)
+
+
 def _drive(
-    study: optuna.Study, job: JobConfig, opts: RunOptions, executor: BaseExecutor, done_before: int
+    study: optuna.Study,
+    job: JobConfig,
+    opts: RunOptions,
+    executor: BaseExecutor,
+    done_before: int,
+    window: int,
+    commit: Callable[[], None],
 ) -> tuple[int, int]:
+    """Ask batches, tell results in submission order, commit after each told batch.
+
+    At most ``window`` trials are in flight. Results are told in the order their trials were
+    asked, whatever order the workers finish in, so the sampler sees the same history on every
+    run and executor: the same job, seed and workers give the same trials.
+    """
     dists = distributions(job)
-    inflight: dict[int, optuna.Trial] = {}
+    batch_size = executor.options.batch_size
+    inflight: deque[list[optuna.Trial]] = deque()
     completed = failed = 0
     first_error: str | None = None
     bar = _progress(opts, done_before)
     try:
         while True:
-            while (
-                len(inflight) < executor.capacity
-                and done_before + completed + len(inflight) < opts.trials
-            ):
-                trial = study.ask(dists)
-                records.start(trial, seed=opts.seed, problem=job.problem.name)
-                task = EvalTask(job.problem.name, {**job.fixed, **trial.params}, opts.seed)
-                inflight[executor.submit(task)] = trial
+            while True:
+                wanted = opts.trials - done_before - completed - executor.running
+                room = min(window - executor.running, wanted, batch_size)
+                if room <= 0:
+                    break
+                trials = [study.ask(dists) for _ in range(room)]
+                for trial in trials:
+                    records.start(trial, seed=opts.seed, problem=job.problem.name)
+                executor.submit(
+                    [
+                        EvalTask(job.problem.name, {**job.fixed, **t.params}, opts.seed)
+                        for t in trials
+                    ]
+                )
+                inflight.append(trials)
             if not inflight:
                 break
-            ticket, outcome = executor.wait_any()
-            trial = inflight.pop(ticket)
-            error = outcome.error
-            if error is None:
-                error = records.finish(
-                    study,
-                    trial,
-                    outcome.metrics,
-                    objectives=job.objectives,
-                    constraints=job.constraints,
-                )
-            else:
-                records.fail(study, trial, error)
-            if error is None:
-                completed += 1
-                if bar is not None:
-                    bar.update(1)
-            else:
-                failed += 1
-                first_error = first_error or error
-                if completed == 0 and failed >= MAX_FIRST_FAILURES:
-                    raise RunFailure(
-                        f"the first {failed} evaluations all failed; first error: {first_error}"
+            results = executor.wait()
+            trials = inflight[0]
+            told = 0
+            for trial, (_ticket, outcome) in zip(trials, results, strict=True):
+                error = outcome.error
+                if error is None:
+                    error = records.finish(
+                        study,
+                        trial,
+                        outcome.metrics,
+                        objectives=job.objectives,
+                        constraints=job.constraints,
                     )
+                else:
+                    records.fail(study, trial, error)
+                if error is None:
+                    told += 1
+                else:
+                    failed += 1
+                    first_error = first_error or error
+            inflight.popleft()
+            commit()  # the batch is durable: only now does it count as finished
+            completed += told
+            if bar is not None and told:
+                bar.update(told)
+            if completed == 0 and failed >= MAX_FIRST_FAILURES:
+                raise RunFailure(
+                    f"the first {failed} evaluations all failed; first error: {first_error}"
+                )
     except BaseException:
-        for trial in inflight.values():
-            records.fail(study, trial, "interrupted before it finished")
+        for trials in inflight:
+            for trial in trials:
+                records.fail_if_running(study, trial, "interrupted before it finished")
+        commit()
         raise
     finally:
         if bar is not None:

@@ -3,7 +3,9 @@
 Layout in the Optuna storage (readable by optuna-dashboard and the ``optuna`` CLI):
 
 * objective values: ``Study.tell(trial, values)``, in the study's objective order;
-* every metric of the evaluation: a user attribute of the same name (a float);
+* every metric of the evaluation: one user attribute ``metrics``, a mapping of metric name to
+  float (one storage write, where one attribute per metric took thirty); studies written
+  before keep one attribute per metric and are read alike;
 * the constraints: ``Trial.set_constraint(text, violation)``, one per constraint of the job, the
   violation relative (``Constraint.violation``), <= 0 when satisfied;
 * ``sim_seed`` and ``scenario``: the seed and the problem the trial was evaluated with;
@@ -16,6 +18,7 @@ evaluated (the job's fixed knobs, then the trial's own).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,10 +29,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.jobs.config import Constraint, Objective
 
+METRICS_ATTR = "metrics"
 SEED_ATTR = "sim_seed"
 PROBLEM_ATTR = "scenario"
 ERROR_ATTR = "error"
-_RESERVED = frozenset({SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
+_RESERVED = frozenset({METRICS_ATTR, SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
 
 
 def start(trial: optuna.Trial, *, seed: int, problem: str) -> None:
@@ -52,8 +56,7 @@ def finish(
         reason = f"non-finite objective values {values}"
         fail(study, trial, reason)
         return reason
-    for name, value in metrics.items():
-        trial.set_user_attr(name, value)
+    trial.set_user_attr(METRICS_ATTR, {name: float(v) for name, v in metrics.items()})
     for constraint in constraints:
         trial.set_constraint(str(constraint), constraint.violation(metrics[constraint.metric]))
     study.tell(trial, values)
@@ -67,14 +70,24 @@ def fail(study: optuna.Study, trial: optuna.Trial | int, reason: str | None) -> 
     study.tell(trial, state=TrialState.FAIL)
 
 
+def fail_if_running(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """``fail`` for a trial that may have been told already (an interrupted batch)."""
+    with contextlib.suppress(RuntimeError, ValueError):  # already told: it keeps its state
+        fail(study, trial, reason)
+
+
 def metrics(trial: FrozenTrial) -> dict[str, float]:
     """Every metric the trial stored."""
+    stored = trial.user_attrs.get(METRICS_ATTR)
+    if isinstance(stored, dict):
+        return dict(stored)
     return {k: float(v) for k, v in trial.user_attrs.items() if k not in _RESERVED}
 
 
 def metric(trial: FrozenTrial, name: str) -> float:
     """One stored metric of a trial."""
-    return float(trial.user_attrs[name])
+    stored = trial.user_attrs.get(METRICS_ATTR)
+    return float(stored[name] if isinstance(stored, dict) else trial.user_attrs[name])
 
 
 def seed(trial: FrozenTrial, default: int) -> int:
@@ -91,7 +104,12 @@ def metric_table(trials: Sequence[FrozenTrial], names: Sequence[str]) -> np.ndar
     """Stored metrics of many trials as one ``trials x names`` float array."""
     if not trials:
         return np.empty((0, len(names)))
-    return np.array([[t.user_attrs[m] for m in names] for t in trials], dtype=float)
+    rows = []
+    for trial in trials:
+        stored = trial.user_attrs.get(METRICS_ATTR)
+        source = stored if isinstance(stored, dict) else trial.user_attrs
+        rows.append([source[m] for m in names])
+    return np.array(rows, dtype=float)
 
 
 def feasible_mask(trials: Sequence[FrozenTrial], constraints: Sequence[Constraint]) -> np.ndarray:
@@ -107,7 +125,7 @@ def feasible_mask(trials: Sequence[FrozenTrial], constraints: Sequence[Constrain
 
 def is_feasible(trial: FrozenTrial, constraints: Sequence[Constraint]) -> bool:
     """``feasible_mask`` of one trial."""
-    return all(c.violation(trial.user_attrs[c.metric]) <= 0 for c in constraints)
+    return all(c.violation(metric(trial, c.metric)) <= 0 for c in constraints)
 
 
 def point(trial: FrozenTrial, fixed: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
@@ -15,6 +17,7 @@ from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from policysearch.errors import BadInput
+from policysearch.run.journal import GroupCommitJournal
 
 JOURNAL_PREFIX = "journal:"
 
@@ -55,6 +58,30 @@ def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
         return optuna.storages.RDBStorage(url)
     except Exception as exc:
         raise BadInput("--storage", "", f"cannot open storage {url!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class RunStorage:
+    """The storage a run writes to, and how to make what it wrote durable."""
+
+    storage: BaseStorage
+    commit: Callable[[], None]
+
+
+def open_run_storage(url: str) -> RunStorage:
+    """Open ``url`` for a run: a journal file commits in groups (``run.journal``) and is only
+    created by the first commit; a database commits every write itself.
+
+    Raises:
+        BadInput: the URL is unusable.
+    """
+    if is_journal(url):
+        path = journal_path(url)
+        if path.parent and not path.parent.exists():
+            raise BadInput("--storage", "", f"the folder of {str(path)!r} does not exist")
+        backend = GroupCommitJournal(str(path))
+        return RunStorage(JournalStorage(backend), backend.commit)
+    return RunStorage(open_storage(url), lambda: None)
 
 
 def describe(url: str) -> str:

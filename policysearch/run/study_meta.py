@@ -120,6 +120,14 @@ def _constraint(item: Any) -> Constraint:
     return Constraint(metric, op, float(bound))
 
 
+def note_target(study: optuna.Study, trials: int) -> None:
+    """Record the trial count the study was last run to (the stored job says what it reached)."""
+    job = dict(study.user_attrs.get(PREFIX + "job") or {})
+    if job.get("trials") != trials:
+        job["trials"] = trials
+        study.set_user_attr(PREFIX + "job", job)
+
+
 def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> None:
     """Refuse to resume a study with a job whose objectives or scenario differ.
 

@@ -37,9 +37,9 @@ def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, samp
     assert study.metric_names == ["pid_bytes", "clone_latency_p99_ns"]
     assert study.user_attrs["policysearch:scenario_name"] == "thread-churn-20"
     trial = study.get_trials(states=(TrialState.COMPLETE,))[0]
-    assert trial.values == [trial.user_attrs["pid_bytes"], trial.user_attrs["clone_latency_p99_ns"]]
+    assert trial.values == [trial.user_attrs["metrics"]["pid_bytes"], trial.user_attrs["metrics"]["clone_latency_p99_ns"]]
     constraint = next(v for k, v in trial.system_attrs.items() if k.startswith("constraints"))
-    expected = (500_000 - trial.user_attrs["clone_throughput_per_s"]) / 500_000
+    expected = (500_000 - trial.user_attrs["metrics"]["clone_throughput_per_s"]) / 500_000
     assert constraint == pytest.approx(expected)
 
 
@@ -48,7 +48,7 @@ def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -
     from policysearch.run.executors import SerialExecutor
 
     def broken_executor(kind, problems, options):
-        return SerialExecutor({name: None for name in problems})  # evaluate() will raise
+        return SerialExecutor({name: None for name in problems}, options)  # evaluate() raises
 
     opts = RunOptions(
         trials=50,
@@ -64,7 +64,9 @@ def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -
     ):
         run_search(JOB, opts, out=io.StringIO(), executor_factory=broken_executor)
     study = optuna.load_study(study_name="broken", storage=open_storage(str(tmp_path / "j")))
-    assert [t.state for t in study.trials] == [TrialState.FAIL] * 10
+    # the batch in hand is told, the ones still in flight are marked FAIL: none completes
+    assert 10 <= len(study.trials) <= 10 + 20  # NSGA-II's window is one generation (20)
+    assert {t.state for t in study.trials} == {TrialState.FAIL}
     assert "AttributeError" in study.trials[0].user_attrs["error"]
 
 
@@ -99,9 +101,9 @@ def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: 
     study = optuna.load_study(study_name="s", storage=open_storage(storage))
     info = read(study, storage)
     trials = study.get_trials(states=(TrialState.COMPLETE,))
-    risky = [t for t in trials if t.user_attrs["stack_overflows_per_day"] > 0]
+    risky = [t for t in trials if t.user_attrs["metrics"]["stack_overflows_per_day"] > 0]
     assert risky, "the sampler should have tried some policies with too small a reserve"
     assert not any(feasible(t, info) for t in risky)
     front = front_trials(study, info)
     assert front
-    assert all(t.user_attrs["stack_overflows_per_day"] == 0 for t in front)
+    assert all(t.user_attrs["metrics"]["stack_overflows_per_day"] == 0 for t in front)

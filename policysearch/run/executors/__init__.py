@@ -16,6 +16,7 @@ from policysearch.run.executors.base import (
     EvalTask,
     ExecutorOptions,
     Outcome,
+    run_batch,
     run_task,
 )
 from policysearch.run.executors.serial import SerialExecutor
@@ -70,5 +71,6 @@ __all__ = [
     "Outcome",
     "SerialExecutor",
     "make_executor",
+    "run_batch",
     "run_task",
 ]

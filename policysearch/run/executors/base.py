@@ -1,25 +1,38 @@
-"""The executor interface: evaluate candidate policies, several at a time.
+"""The executor interface: evaluate trials in batches, several batches at a time.
 
 Rules every executor keeps (``tests/policysearch/test_execution.py`` checks them once for all):
 
-* ``submit(task)`` returns a ticket at once; at most ``capacity`` tasks run at the same time,
-  and ``submit`` on a full executor raises ``RuntimeError``.
-* ``wait_any()`` blocks until one submitted task finishes and returns ``(ticket, outcome)``;
-  every submitted ticket is returned exactly once. A task that raises does not break the
-  executor: its ``Outcome`` carries the error text instead of metrics.
+* ``submit(tasks)`` starts one batch (a list of ``EvalTask``; one call to one worker, which
+  evaluates it with ``Problem.evaluate_batch``) and returns its tickets at once, one per task.
+  At most ``capacity`` tasks are in flight; ``submit`` beyond it raises ``RuntimeError``.
+* ``wait()`` blocks until the OLDEST submitted batch has finished and returns its
+  ``(ticket, outcome)`` pairs in submission order. Results come back in submission order
+  whatever the workers' speeds, so a driver that tells them in that order sees the same
+  sequence of events on every executor and every run: the same job and seed give the same
+  trials bit for bit.
+* A task that raises does not break the batch or the executor: its ``Outcome`` carries the error
+  text (the last line of the traceback) and the other tasks of its batch their metrics. A
+  worker that dies costs the tasks it held (their outcomes say so) and is replaced.
 * The same task gives the same metrics on any executor (the simulator is deterministic).
 * ``close()`` releases workers; executors are context managers.
+
+Subclasses implement ``capacity``, ``_start(tickets, tasks)`` and ``_finish_oldest()``.
 """
 
 from __future__ import annotations
 
 import abc
 import traceback
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from objectives.problem import Problem
+
+DEFAULT_BATCH = 4
+"""Tasks per worker call: enough to amortise a call, few enough to keep samplers informed."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +40,14 @@ class ExecutorOptions:
     """How an executor runs: every option is a field, so a new one breaks no call site.
 
     Attributes:
-        workers: evaluations at the same time (the serial executor runs one regardless).
+        workers: worker processes evaluating at the same time (serial: 1 whatever is asked).
         address: Ray cluster address; ``None`` starts a private Ray on this machine.
+        batch_size: tasks per worker call.
     """
 
     workers: int = 1
     address: str | None = None
+    batch_size: int = DEFAULT_BATCH
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,24 @@ class Outcome:
         return self.error is None
 
 
+def run_batch(problems: Mapping[str, Problem], tasks: Sequence[EvalTask]) -> list[Outcome]:
+    """Evaluate a batch, one ``evaluate_batch`` per run of tasks with the same problem and seed.
+
+    When a vectorised call raises, its tasks are evaluated one by one, so the error lands on the
+    task that caused it and the others keep their metrics.
+    """
+    outcomes: list[Outcome] = []
+    for (name, seed), group in groupby(tasks, key=lambda t: (t.problem, t.seed)):
+        points = [t.params for t in group]
+        try:
+            results = problems[name].evaluate_batch(points, seed)
+        except Exception:
+            outcomes += [run_task(problems, EvalTask(name, p, seed)) for p in points]
+        else:
+            outcomes += [Outcome(metrics=m) for m in results]
+    return outcomes
+
+
 def run_task(problems: Mapping[str, Problem], task: EvalTask) -> Outcome:
     """Run one task; any exception becomes the outcome's error (last line of the traceback)."""
     try:
@@ -67,40 +100,64 @@ def run_task(problems: Mapping[str, Problem], task: EvalTask) -> Outcome:
 
 
 class BaseExecutor(abc.ABC):
-    """Runs ``EvalTask``s on workers; see the module docstring for the rules."""
+    """Runs batches of ``EvalTask`` on workers; see the module docstring for the rules."""
 
     def __init__(self, problems: Mapping[str, Problem], options: ExecutorOptions) -> None:
         self.problems = dict(problems)
         self.options = options
         self._next_ticket = 0
+        self._batches: deque[list[int]] = deque()
+        self._in_flight = 0
 
     @property
     @abc.abstractmethod
     def capacity(self) -> int:
-        """How many tasks may run at once."""
+        """How many tasks may be in flight at once."""
 
     @property
-    @abc.abstractmethod
+    def parallelism(self) -> int:
+        """How many tasks are evaluated at the same moment (what progress lines report)."""
+        return 1
+
+    @property
     def running(self) -> int:
-        """How many submitted tasks have not been returned by ``wait_any`` yet."""
+        """Tasks submitted and not yet returned by ``wait``."""
+        return self._in_flight
 
-    def submit(self, task: EvalTask) -> int:
-        """Start ``task``; return its ticket."""
-        if task.problem not in self.problems:
-            raise KeyError(f"unknown problem {task.problem!r}")
-        if self.running >= self.capacity:
-            raise RuntimeError(f"executor is full ({self.capacity} tasks running)")
-        ticket = self._next_ticket
-        self._next_ticket += 1
-        self._submit(ticket, task)
-        return ticket
+    def submit(self, tasks: Sequence[EvalTask]) -> list[int]:
+        """Start one batch; return one ticket per task."""
+        if not tasks:
+            return []
+        for task in tasks:
+            if task.problem not in self.problems:
+                raise KeyError(f"unknown problem {task.problem!r}")
+        if self._in_flight + len(tasks) > self.capacity:
+            raise RuntimeError(
+                f"executor is full ({self._in_flight} of {self.capacity} tasks in flight)"
+            )
+        tickets = list(range(self._next_ticket, self._next_ticket + len(tasks)))
+        self._next_ticket += len(tasks)
+        self._start(tickets, list(tasks))
+        self._batches.append(tickets)
+        self._in_flight += len(tasks)
+        return tickets
+
+    def wait(self) -> list[tuple[int, Outcome]]:
+        """Block until the oldest batch finishes; its ``(ticket, outcome)`` in submission order."""
+        if not self._batches:
+            raise RuntimeError("wait() with no batch in flight")
+        tickets = self._batches.popleft()
+        outcomes = self._finish_oldest()
+        self._in_flight -= len(tickets)
+        return list(zip(tickets, outcomes, strict=True))
 
     @abc.abstractmethod
-    def _submit(self, ticket: int, task: EvalTask) -> None: ...
+    def _start(self, tickets: list[int], tasks: list[EvalTask]) -> None:
+        """Start evaluating one batch."""
 
     @abc.abstractmethod
-    def wait_any(self) -> tuple[int, Outcome]:
-        """Block until one running task finishes; return its ticket and outcome."""
+    def _finish_oldest(self) -> list[Outcome]:
+        """Block until the oldest started batch finishes; its outcomes in task order."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the workers."""

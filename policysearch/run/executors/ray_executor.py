@@ -1,17 +1,23 @@
-"""Evaluate tasks on Ray actors: on this machine by default, on a Ray cluster with an address.
+"""Evaluate batches on Ray actors: on this machine by default, on a Ray cluster with an address.
 
-Each actor holds the job's problems (sent once) and evaluates one task at a time; the driver
-keeps every actor busy. Without an address a private local Ray is started quietly (no
-dashboard, no usage report, workers' logs not forwarded) and shut down at ``close()``. With an
-address the executor connects to that cluster and ships the ``objectives`` package to it
-(``runtime_env.py_modules``), so the cluster's nodes need only Ray, NumPy and PyYAML. If Ray is
-already initialised in this process (tests, notebooks) that Ray is used and left running.
+Each actor holds the job's problems (sent once) and evaluates a batch per call with
+``Problem.evaluate_batch``; the driver keeps two batches queued per actor, so an actor starts
+its next batch while the driver is still storing the last one's results. Actors are placed with
+Ray's ``SPREAD`` strategy, one per worker, over every node of a cluster.
+
+Without an address a private local Ray is started quietly with ``address="local"`` (never a
+cluster some earlier ``ray start`` left behind; no dashboard, no usage report, workers' logs
+not forwarded) and shut down at ``close()``. With an address the executor connects to that
+cluster and ships the ``objectives`` package to it (``runtime_env.py_modules``), so the
+cluster's nodes need only Ray, NumPy and PyYAML. If Ray is already initialised in this process
+(tests, notebooks) that Ray is used and left running.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,18 +28,18 @@ from policysearch.run.executors.base import (
     EvalTask,
     ExecutorOptions,
     Outcome,
-    run_task,
+    run_batch,
 )
 
 
 class _Evaluator:
-    """The actor: problems held in memory, one task at a time."""
+    """The actor: problems held in memory, one batch per call."""
 
     def __init__(self, problems: dict[str, Problem]) -> None:
         self.problems = problems
 
-    def evaluate(self, task: EvalTask) -> Outcome:
-        return run_task(self.problems, task)
+    def evaluate(self, tasks: list[EvalTask]) -> list[Outcome]:
+        return run_batch(self.problems, tasks)
 
 
 class RayExecutor(BaseExecutor):
@@ -44,53 +50,51 @@ class RayExecutor(BaseExecutor):
         import ray  # imported here: Ray takes a second to import and serial runs need none
 
         self._ray = ray
-        self._workers = options.workers
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             _init_ray(ray, options.workers, options.address)
-        self._actor_cls = ray.remote(num_cpus=1)(_Evaluator)
+        self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Evaluator)
         self._problems_ref = ray.put(self.problems)
-        self._idle = [self._new_actor() for _ in range(options.workers)]
-        self._pending: dict[Any, tuple[int, Any, EvalTask]] = {}
+        self._actors = [self._new_actor() for _ in range(options.workers)]
+        self._next_actor = 0
+        self._calls: deque[tuple[Any, int, int]] = deque()  # (result ref, actor index, tasks)
 
     def _new_actor(self) -> Any:
         return self._actor_cls.remote(self._problems_ref)
 
     @property
     def capacity(self) -> int:
-        return self._workers
+        return 2 * self.options.workers * self.options.batch_size
 
     @property
-    def running(self) -> int:
-        return len(self._pending)
+    def parallelism(self) -> int:
+        return self.options.workers
 
-    def _submit(self, ticket: int, task: EvalTask) -> None:
-        actor = self._idle.pop()
-        self._pending[actor.evaluate.remote(task)] = (ticket, actor, task)
+    def _start(self, tickets: list[int], tasks: list[EvalTask]) -> None:
+        index = self._next_actor
+        self._next_actor = (index + 1) % len(self._actors)
+        ref = self._actors[index].evaluate.remote(tasks)
+        self._calls.append((ref, index, len(tasks)))
 
-    def wait_any(self) -> tuple[int, Outcome]:
-        if not self._pending:
-            raise RuntimeError("wait_any() with no task running")
-        ready, _ = self._ray.wait(list(self._pending), num_returns=1)
-        ticket, actor, _task = self._pending.pop(ready[0])
+    def _finish_oldest(self) -> list[Outcome]:
+        ref, index, count = self._calls.popleft()
         try:
-            outcome = self._ray.get(ready[0])
+            return self._ray.get(ref)
         except self._ray.exceptions.RayActorError as exc:
-            actor = self._new_actor()  # the worker died: replace it, report the task failed
-            outcome = Outcome(error=f"Ray worker died: {exc.__class__.__name__}")
+            # the worker (or its node) died: replace it; its batch is reported failed
+            self._ray.kill(self._actors[index], no_restart=True)
+            self._actors[index] = self._new_actor()
+            error = f"Ray worker died: {exc.__class__.__name__}"
         except self._ray.exceptions.RayError as exc:
-            outcome = Outcome(error=f"Ray error: {str(exc).splitlines()[0]}")
-        self._idle.append(actor)
-        return ticket, outcome
+            error = f"Ray error: {str(exc).splitlines()[0]}"
+        return [Outcome(error=error)] * count
 
     def close(self) -> None:
-        # killing an actor also drops the task it was running
-        for _ticket, actor, _task in self._pending.values():
-            self._idle.append(actor)
-        self._pending.clear()
-        for actor in self._idle:
+        # killing an actor also drops the batches queued on it
+        for actor in self._actors:
             self._ray.kill(actor)
-        self._idle.clear()
+        self._actors.clear()
+        self._calls.clear()
         if self._owns_ray:
             self._ray.shutdown()
             self._owns_ray = False
@@ -105,8 +109,17 @@ def _init_ray(ray: Any, workers: int, address: str | None) -> None:
 
             ray.init(address=address, runtime_env={"py_modules": [objectives]}, **quiet)
         else:
-            ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False, **quiet)
+            ray.init(
+                address="local",
+                num_cpus=max(workers, os.cpu_count() or 1),
+                include_dashboard=False,
+                **quiet,
+            )
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        target = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise RunFailure(f"cannot start {target}: {first}") from None
+        doing = (
+            f"cannot connect to the Ray cluster at {address}"
+            if address
+            else ("cannot start a local Ray")
+        )
+        raise RunFailure(f"{doing}: {first}") from None

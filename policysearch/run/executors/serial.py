@@ -1,4 +1,4 @@
-"""Evaluate tasks one at a time in this process (no Ray; for debugging and small jobs)."""
+"""Evaluate batches one at a time in this process (no Ray; for debugging and small jobs)."""
 
 from __future__ import annotations
 
@@ -11,32 +11,29 @@ from policysearch.run.executors.base import (
     EvalTask,
     ExecutorOptions,
     Outcome,
-    run_task,
+    run_batch,
 )
 
 
 class SerialExecutor(BaseExecutor):
-    """Runs each task when ``wait_any`` asks for it, in submission order; capacity 1."""
+    """Runs each batch when ``wait`` asks for it, in submission order, one task at a time.
+
+    Its capacity is that of the Ray executor with the same options (two batches per worker),
+    so a job asks and tells in the same order, and gives the same trials, on either.
+    """
 
     def __init__(
         self, problems: Mapping[str, Problem], options: ExecutorOptions | None = None
     ) -> None:
         super().__init__(problems, options or ExecutorOptions())
-        self._queue: deque[tuple[int, EvalTask]] = deque()
+        self._queue: deque[list[EvalTask]] = deque()
 
     @property
     def capacity(self) -> int:
-        return 1
+        return 2 * self.options.workers * self.options.batch_size
 
-    @property
-    def running(self) -> int:
-        return len(self._queue)
+    def _start(self, tickets: list[int], tasks: list[EvalTask]) -> None:
+        self._queue.append(tasks)
 
-    def _submit(self, ticket: int, task: EvalTask) -> None:
-        self._queue.append((ticket, task))
-
-    def wait_any(self) -> tuple[int, Outcome]:
-        if not self._queue:
-            raise RuntimeError("wait_any() with no task running")
-        ticket, task = self._queue.popleft()
-        return ticket, run_task(self.problems, task)
+    def _finish_oldest(self) -> list[Outcome]:
+        return run_batch(self.problems, self._queue.popleft())

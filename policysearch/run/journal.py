@@ -1,0 +1,102 @@
+"""A journal file that commits in groups: many Optuna log records, one write and one fsync.
+
+Optuna's ``JournalFileBackend`` writes and fsyncs every record: a trial's ask, its parameters,
+its attributes and its tell are ten or more fsyncs. The driver needs durability only at its
+commit points (a told trial counts as finished once it is on disk), so this backend keeps the
+records appended since the last ``commit()`` in memory, serves them to the storage's own reads
+as if they were in the file, and writes them all with one fsync at ``commit()``.
+
+Rules:
+
+* Until ``commit()`` returns, nothing of the group is on disk: a crash loses the whole group.
+  The driver therefore counts a trial as finished only after the commit that carries its tell.
+  A trial whose ask was committed but whose tell was not stays RUNNING in the file and is
+  marked FAIL on the next run (the resume rules of ``policysearch.run.driver``).
+* One writer at a time: while a group is pending, another process appending to the same file
+  would interleave with it. ``commit()`` checks that the file is still the size it left it and
+  refuses (``RunFailure``) otherwise; the pending group is then dropped, never written on top of
+  another process's records. Several drivers on one study want a database (PostgreSQL).
+* Readers that only read (``front``, ``report``) use Optuna's plain backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from typing import Any
+
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+from optuna.storages.journal._file import get_lock_file
+
+from policysearch.errors import RunFailure
+
+
+class GroupCommitJournal(JournalFileBackend):
+    """A ``JournalFileBackend`` whose appends wait in memory for ``commit()``."""
+
+    def __init__(self, file_path: str) -> None:
+        # The parent's set-up minus creating the file: the first commit creates it, so a run
+        # that fails before its first commit leaves no file behind.
+        self._file_path = file_path
+        self._lock = JournalFileSymlinkLock(file_path)
+        self._log_number_offset: dict[int, int] = {0: 0}
+        self._pending: list[dict[str, Any]] = []
+        self._scanned = False  # the parent has read the whole file once
+        self._size = os.path.getsize(file_path) if os.path.exists(file_path) else 0
+
+    def _file_logs(self) -> int:
+        # the parent records the byte offset of every record it has read: their count
+        return max(self._log_number_offset)
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        self._pending.extend(logs)
+
+    def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
+        if os.path.exists(self._file_path) and (
+            not self._scanned or log_number_from < self._file_logs()
+        ):
+            yield from super().read_logs(log_number_from)
+            self._scanned = True
+        yield from self._pending[max(0, log_number_from - self._file_logs()) :]
+
+    @property
+    def pending(self) -> int:
+        """Records waiting for ``commit()``."""
+        return len(self._pending)
+
+    def commit(self) -> None:
+        """Write the pending records with one fsync.
+
+        Raises:
+            RunFailure: another process wrote to the file meanwhile (nothing is written).
+        """
+        if not self._pending:
+            return
+        lines = [
+            (json.dumps(log, separators=(",", ":")) + "\n").encode("utf-8") for log in self._pending
+        ]
+        data = b"".join(lines)
+        with get_lock_file(self._lock):
+            size = os.path.getsize(self._file_path) if os.path.exists(self._file_path) else 0
+            if size != self._size:
+                self._pending.clear()
+                raise RunFailure(
+                    f"{self._file_path}: another process wrote to this journal during the run; "
+                    "run one driver per journal file (several drivers need a database storage)"
+                )
+            with open(self._file_path, "ab") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        # The records are now in the file where the reads already numbered them.
+        count = self._file_logs()
+        for line in lines:
+            self._log_number_offset[count + 1] = self._log_number_offset[count] + len(line)
+            count += 1
+        self._size += len(data)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        """Drop the pending records (they were never on disk)."""
+        self._pending.clear()
