@@ -1,13 +1,17 @@
 """The ask/tell driver: keeps every worker busy, tells results, resumes studies.
 
-The loop asks Optuna for a trial whenever a worker is free, submits the trial's point (the
-job's fixed knobs, then the trial's) to the executor, and tells the result as soon as any
-evaluation finishes; ``records`` stores it. Every trial of a study is simulated with the same
-seed (common random numbers), so two policies differ by their knobs, not by sampling noise.
+The loop asks the sampler for a batch of trials whenever the window the sampler wants in flight
+has room (``jobs.samplers.in_flight``), submits their points (the job's fixed knobs, then the
+trial's) to the executor, and tells the results in the order the trials were asked;
+``records`` stores each one. It asks and tells on an in-memory copy of the study and writes
+each finished trial to the storage as one record, a batch per commit (``run.mirror``). Every
+trial of a study is simulated with the same seed (common random numbers), so two policies
+differ by their knobs, not by sampling noise.
 
 Resuming: running the same job again loads the study and continues until it holds the wanted
-number of COMPLETE trials. Trials left RUNNING by a killed run are marked FAIL first; on Ctrl-C
-the driver marks the in-flight trials FAIL itself, so no finished trial is lost or repeated.
+number of COMPLETE trials. Trials left RUNNING by older versions are marked FAIL first; on
+Ctrl-C the driver marks the in-flight trials FAIL itself; a kill leaves only what was
+committed. No finished trial is lost or repeated.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
+from policysearch.run.mirror import MirroredStudy
 from policysearch.run.storage import open_run_storage, study_names
 
 MAX_FIRST_FAILURES = 10
@@ -93,7 +98,7 @@ def run_search(
         if study is not None:
             _fail_stale(study)
             # a seeded sampler must not replay the first run's proposals: offset its seed
-            study.sampler = make_sampler(
+            sampler = make_sampler(
                 replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
             )
         else:
@@ -101,20 +106,15 @@ def run_search(
                 study_name=opts.study_name,
                 storage=storage,
                 directions=[o.direction for o in job.objectives],
-                sampler=make_sampler(replace(job.sampler, seed=opts.seed)),
             )
             study_meta.record(study, job, opts.seed)
+            sampler = make_sampler(replace(job.sampler, seed=opts.seed))
             done_before = 0
         run_storage.commit()
+        mirror = MirroredStudy(study, sampler, run_storage.commit)
         _announce(out, "resuming" if resumed else "creating", opts, done_before, executor)
         completed, failed = _drive(
-            study,
-            job,
-            opts,
-            executor,
-            done_before,
-            min(window, executor.capacity),
-            run_storage.commit,
+            mirror, job, opts, executor, done_before, min(window, executor.capacity)
         )
     study_meta.note_target(study, opts.trials)
     run_storage.commit()
@@ -135,13 +135,12 @@ def _announce(
 
 
 def _drive(
-    study: optuna.Study,
+    mirror: MirroredStudy,
     job: JobConfig,
     opts: RunOptions,
     executor: BaseExecutor,
     done_before: int,
     window: int,
-    commit: Callable[[], None],
 ) -> tuple[int, int]:
     """Ask batches, tell results in submission order, commit after each told batch.
 
@@ -149,6 +148,7 @@ def _drive(
     asked, whatever order the workers finish in, so the sampler sees the same history on every
     run and executor: the same job, seed and workers give the same trials.
     """
+    study = mirror.memory
     dists = distributions(job)
     batch_size = executor.options.batch_size
     inflight: deque[list[optuna.Trial]] = deque()
@@ -164,7 +164,7 @@ def _drive(
                     break
                 trials = [study.ask(dists) for _ in range(room)]
                 for trial in trials:
-                    records.start(trial, seed=opts.seed, problem=job.problem.name)
+                    records.start(trial, seed=opts.seed)
                 executor.submit(
                     [
                         EvalTask(job.problem.name, {**job.fixed, **t.params}, opts.seed)
@@ -180,7 +180,7 @@ def _drive(
             for trial, (_ticket, outcome) in zip(trials, results, strict=True):
                 error = outcome.error
                 if error is None:
-                    error = records.finish(
+                    frozen, error = records.finish(
                         study,
                         trial,
                         outcome.metrics,
@@ -188,14 +188,15 @@ def _drive(
                         constraints=job.constraints,
                     )
                 else:
-                    records.fail(study, trial, error)
+                    frozen = records.fail(study, trial, error)
+                mirror.persist(frozen)
                 if error is None:
                     told += 1
                 else:
                     failed += 1
                     first_error = first_error or error
             inflight.popleft()
-            commit()  # the batch is durable: only now does it count as finished
+            mirror.commit()  # the batch is durable: only now does it count as finished
             completed += told
             if bar is not None and told:
                 bar.update(told)
@@ -206,8 +207,10 @@ def _drive(
     except BaseException:
         for trials in inflight:
             for trial in trials:
-                records.fail_if_running(study, trial, "interrupted before it finished")
-        commit()
+                frozen = records.fail_if_running(study, trial, "interrupted before it finished")
+                if frozen is not None:
+                    mirror.persist(frozen)
+        mirror.commit()
         raise
     finally:
         if bar is not None:

@@ -43,22 +43,20 @@ class GroupCommitJournal(JournalFileBackend):
         self._log_number_offset: dict[int, int] = {0: 0}
         self._pending: list[dict[str, Any]] = []
         self._scanned = False  # the parent has read the whole file once
+        self._file_records = 0  # records in the file, once scanned
         self._size = os.path.getsize(file_path) if os.path.exists(file_path) else 0
-
-    def _file_logs(self) -> int:
-        # the parent records the byte offset of every record it has read: their count
-        return max(self._log_number_offset)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         self._pending.extend(logs)
 
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
-        if os.path.exists(self._file_path) and (
-            not self._scanned or log_number_from < self._file_logs()
-        ):
-            yield from super().read_logs(log_number_from)
+        if not self._scanned or log_number_from < self._file_records:
+            if os.path.exists(self._file_path):
+                yield from super().read_logs(log_number_from)
+                # the parent notes the byte offset of every record it read: their count
+                self._file_records = max(self._log_number_offset)
             self._scanned = True
-        yield from self._pending[max(0, log_number_from - self._file_logs()) :]
+        yield from self._pending[max(0, log_number_from - self._file_records) :]
 
     @property
     def pending(self) -> int:
@@ -90,10 +88,11 @@ class GroupCommitJournal(JournalFileBackend):
                 f.flush()
                 os.fsync(f.fileno())
         # The records are now in the file where the reads already numbered them.
-        count = self._file_logs()
+        count = self._file_records
         for line in lines:
             self._log_number_offset[count + 1] = self._log_number_offset[count] + len(line)
             count += 1
+        self._file_records = count
         self._size += len(data)
         self._pending.clear()
 

@@ -8,7 +8,7 @@ Layout in the Optuna storage (readable by optuna-dashboard and the ``optuna`` CL
   before keep one attribute per metric and are read alike;
 * the constraints: ``Trial.set_constraint(text, violation)``, one per constraint of the job, the
   violation relative (``Constraint.violation``), <= 0 when satisfied;
-* ``sim_seed`` and ``scenario``: the seed and the problem the trial was evaluated with;
+* ``sim_seed``: the simulation seed the trial was evaluated with (the problem is the study's);
 * a FAIL trial: ``error``, the one-line reason.
 
 Readers get metrics as dicts or as one numpy table for many trials, feasibility against the
@@ -31,15 +31,14 @@ from policysearch.jobs.config import Constraint, Objective
 
 METRICS_ATTR = "metrics"
 SEED_ATTR = "sim_seed"
-PROBLEM_ATTR = "scenario"
+PROBLEM_ATTR = "scenario"  # written by studies before 0.2: the problem name
 ERROR_ATTR = "error"
 _RESERVED = frozenset({METRICS_ATTR, SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
 
 
-def start(trial: optuna.Trial, *, seed: int, problem: str) -> None:
-    """Note on a new trial what it will be evaluated with."""
+def start(trial: optuna.Trial, *, seed: int) -> None:
+    """Note on a new trial the simulation seed it is evaluated with."""
     trial.set_user_attr(SEED_ATTR, seed)
-    trial.set_user_attr(PROBLEM_ATTR, problem)
 
 
 def finish(
@@ -49,31 +48,30 @@ def finish(
     *,
     objectives: Sequence[Objective],
     constraints: Sequence[Constraint],
-) -> str | None:
-    """Store a finished evaluation and tell it; return ``None``, or why it FAILed instead."""
+) -> tuple[FrozenTrial, str | None]:
+    """Store a finished evaluation and tell it: the told trial, and why it FAILed (or None)."""
     values = [metrics[o.metric] for o in objectives]
     if not all(math.isfinite(v) for v in values):
         reason = f"non-finite objective values {values}"
-        fail(study, trial, reason)
-        return reason
+        return fail(study, trial, reason), reason
     trial.set_user_attr(METRICS_ATTR, {name: float(v) for name, v in metrics.items()})
     for constraint in constraints:
         trial.set_constraint(str(constraint), constraint.violation(metrics[constraint.metric]))
-    study.tell(trial, values)
-    return None
+    return study.tell(trial, values), None
 
 
-def fail(study: optuna.Study, trial: optuna.Trial | int, reason: str | None) -> None:
+def fail(study: optuna.Study, trial: optuna.Trial | int, reason: str | None) -> FrozenTrial:
     """Tell a trial FAIL, noting why (``None``: a stale trial of a killed run, no reason)."""
     if reason is not None and not isinstance(trial, int):
         trial.set_user_attr(ERROR_ATTR, reason)
-    study.tell(trial, state=TrialState.FAIL)
+    return study.tell(trial, state=TrialState.FAIL)
 
 
-def fail_if_running(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+def fail_if_running(study: optuna.Study, trial: optuna.Trial, reason: str) -> FrozenTrial | None:
     """``fail`` for a trial that may have been told already (an interrupted batch)."""
     with contextlib.suppress(RuntimeError, ValueError):  # already told: it keeps its state
-        fail(study, trial, reason)
+        return fail(study, trial, reason)
+    return None
 
 
 def metrics(trial: FrozenTrial) -> dict[str, float]:

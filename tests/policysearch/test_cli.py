@@ -63,7 +63,7 @@ def test_quickstart_prints_a_front_of_at_least_five_policies(searched) -> None:
     trials = _complete(folder)
     assert len(trials) == 120
     sample = trials[0]
-    assert {"metrics", "sim_seed", "scenario"} <= set(sample.user_attrs)
+    assert {"metrics", "sim_seed"} <= set(sample.user_attrs)
     assert {"clone_throughput_per_s", "pid_bytes"} <= set(sample.user_attrs["metrics"])
     assert sample.system_attrs  # constraint stored with Trial.set_constraint
 
