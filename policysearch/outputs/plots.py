@@ -60,6 +60,22 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _margins(
+    fig: Figure, left: float, right: float, bottom: float, top: float, **gaps: float
+) -> None:
+    """Fixed margins in inches. A layout engine measures every text of the figure before
+    drawing it, which costs about as much as the drawing; these figures' texts have known
+    sizes."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        **gaps,
+    )
+
+
 def _message(title: str, text: str, size: tuple[float, float] = (7.0, 2.2)) -> bytes:
     """A small figure that says why there is nothing to plot."""
     fig = Figure(figsize=size)
@@ -115,8 +131,11 @@ def front_png(view: StudyView) -> bytes:
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
     cols = min(3, len(pairs))
     rows = math.ceil(len(pairs) / cols)
-    size = (8.0, 5.6) if m == 2 else (4.6 * cols, 4.0 * rows + 0.8)
-    fig = Figure(figsize=size, layout="constrained")
+    if m == 2:
+        fig = Figure(figsize=(8.0, 5.6))
+        _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.5)
+    else:
+        fig = Figure(figsize=(4.6 * cols, 4.0 * rows + 0.8), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, (i, j) in zip(axes, pairs, strict=False):
         _front_panel(ax, view, i, j, connect=m == 2)
@@ -233,7 +252,8 @@ def _better(direction: str) -> str:
 
 def _single_objective_front(view: StudyView, title: str) -> bytes:
     info = view.info
-    fig = Figure(figsize=(8.0, 5.0), layout="constrained")
+    fig = Figure(figsize=(8.0, 5.0))
+    _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.5)
     ax = fig.add_subplot()
     numbers = np.array([t.number for t in view.trials])
     y = view.values[:, 0]
@@ -273,7 +293,8 @@ def hypervolume_png(view: StudyView) -> bytes:
     if not view.front:
         return _message(title, "no feasible finished trial yet: nothing dominates anything")
     ks, volumes = view.history
-    fig = Figure(figsize=(8.0, 4.2), layout="constrained")
+    fig = Figure(figsize=(8.0, 4.2))
+    _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.75)
     ax = fig.add_subplot()
     ax.step(ks, volumes, where="post", color=FRONT_COLOUR, lw=1.6)
     ax.scatter([ks[-1]], [volumes[-1]], color=FRONT_COLOUR, zorder=3)
@@ -334,18 +355,9 @@ def knobs_png(view: StudyView) -> bytes:
     if not knobs:
         return _message(title, "no finished trial with a searched knob yet")
     m = len(info.objectives)
-    width, height = 3.4 * m + 0.7, 2.3 * len(knobs) + 0.9
-    fig = Figure(figsize=(width, height))
-    # Fixed margins in inches rather than a layout engine: with many knobs, constrained layout
-    # measures every tick label and costs more than drawing the figure.
-    fig.subplots_adjust(
-        left=0.75 / width,
-        right=1 - 0.15 / width,
-        bottom=0.65 / height,
-        top=1 - 0.75 / height,
-        wspace=0.3,
-        hspace=0.6,
-    )
+    fig = Figure(figsize=(3.4 * m + 0.7, 2.3 * len(knobs) + 0.9))
+    # With many knobs, constrained layout would cost more than drawing the figure.
+    _margins(fig, left=0.75, right=0.15, bottom=0.65, top=0.75, wspace=0.3, hspace=0.6)
     axes = fig.subplots(len(knobs), m, squeeze=False)
     dominated = view.feasible & ~view.on_front
     for r, knob in enumerate(knobs):

@@ -9,6 +9,7 @@ first objective), the knee and the selection rules against the view.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,23 @@ def test_front_matches_brute_force_with_ties(seed: int) -> None:
         earliest.setdefault(p, n)
     expected = sorted(earliest.values(), key=lambda n: (points[n][0], n))
     assert [t.number for t in view.front] == expected
+
+
+def test_importances_are_optunas_on_the_stored_study(journal: Path) -> None:
+    study = optuna.load_study(study_name="quickstart", storage=open_storage(str(journal)))
+    info = read(study, str(journal))
+    ranked = dict(study_view(study, info).importances)
+    knobs = sorted(d.knob for d in info.dimensions)
+    quantile = min(0.5, max(0.1, view_module.MIN_TARGET_TRIALS / TRIALS))
+    for i, objective in enumerate(info.objectives):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = optuna.importance.get_param_importances(
+                study,
+                evaluator=optuna.importance.PedAnovaImportanceEvaluator(target_quantile=quantile),
+                params=knobs,
+                target=lambda t, i=i: t.values[i],
+            )
+        shares = ranked[objective.metric]
+        assert isinstance(shares, dict), shares
+        assert shares == pytest.approx(expected)
