@@ -37,7 +37,10 @@ def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, samp
     assert study.metric_names == ["pid_bytes", "clone_latency_p99_ns"]
     assert study.user_attrs["policysearch:scenario_name"] == "thread-churn-20"
     trial = study.get_trials(states=(TrialState.COMPLETE,))[0]
-    assert trial.values == [trial.user_attrs["metrics"]["pid_bytes"], trial.user_attrs["metrics"]["clone_latency_p99_ns"]]
+    assert trial.values == [
+        trial.user_attrs["metrics"]["pid_bytes"],
+        trial.user_attrs["metrics"]["clone_latency_p99_ns"],
+    ]
     constraint = next(v for k, v in trial.system_attrs.items() if k.startswith("constraints"))
     expected = (500_000 - trial.user_attrs["metrics"]["clone_throughput_per_s"]) / 500_000
     assert constraint == pytest.approx(expected)
