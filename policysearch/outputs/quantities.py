@@ -1,0 +1,123 @@
+"""Numbers as people read them: one formatter per unit, for every table, card, axis and page.
+
+``quantity(value, unit)`` picks a scale by unit: bytes in B/KiB/MiB/GiB/TiB (binary, as
+``/proc/meminfo`` and the kernel's sizes), times in ns/µs/ms/s from whichever time unit the
+metric is stored in, fractions as percent, rates with thousands separators (``976,433 /s``),
+counts with thousands separators. ``change(value, base)`` is a signed relative change
+(``+3.2%``) that never prints ``-0.00%``, and ``column(values, unit)`` formats a whole table
+column with one scale and one number of decimals so the column reads down. Machine formats
+(JSON, CSV) keep raw numbers: only human-facing text goes through here.
+
+Rules: never an exponent (``e+06``) for a value a kernel metric can take; at most four
+significant digits, never fewer than three; ``0`` prints as ``0`` in the unit; NaN and
+infinities print as ``n/a`` and ``inf``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+_BYTE_STEPS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+_TIME_IN_NS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+_TIME_STEPS = (("s", 1e9), ("ms", 1e6), ("µs", 1e3), ("ns", 1.0))
+_BYTE_UNITS = {"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def quantity(value: float, unit: str) -> str:
+    """``value`` (stored in ``unit``) as text with a readable scale: ``2.36 GiB``, ``37.6 µs``."""
+    special = _special(value)
+    if special is not None:
+        return special
+    scale, suffix = _scale(abs(value), unit)
+    scaled = value / scale
+    if scale == 1.0 and float(scaled).is_integer() and unit not in _TIME_IN_NS:
+        return f"{round(scaled):,}{suffix}"  # a whole number of items needs no decimals
+    return f"{_digits(scaled, _decimals(abs(scaled)))}{suffix}"
+
+
+def column(values: Sequence[float], unit: str) -> list[str]:
+    """A table column: one scale and one number of decimals for every row (so it reads down).
+
+    The scale is the one the column's largest magnitude takes; decimals are enough for the
+    smallest non-zero magnitude to keep three significant digits, at most three.
+    """
+    finite = [abs(v) for v in values if _special(v) is None]
+    if not finite:
+        return [_special(v) or "" for v in values]
+    scale, suffix = _scale(max(finite), unit)
+    smallest = min((v for v in finite if v > 0), default=0.0) / scale
+    decimals = max(_decimals(max(finite) / scale), _decimals(smallest) if smallest else 0)
+    decimals = min(decimals, 3)
+    return [_special(v) or f"{_digits(v / scale, decimals)}{suffix}" for v in values]
+
+
+def change(value: float, base: float) -> str:
+    """The relative change from ``base`` to ``value``: ``+3.2%``, ``-0.5%``, ``0%``, or ``n/a``."""
+    if _special(value) is not None or _special(base) is not None or base == 0:
+        return "n/a" if value != base else "0%"
+    relative = (value - base) / abs(base) * 100.0
+    text = _digits(relative, 1 if abs(relative) >= 0.1 else 2)
+    if float(text.replace(",", "")) == 0.0:
+        return "0%"
+    return f"{'+' if relative > 0 else ''}{text}%"
+
+
+def count(value: float) -> str:
+    """A count with thousands separators and no fraction: ``1,048,576``."""
+    special = _special(value)
+    return special if special is not None else f"{round(value):,}"
+
+
+def _scale(magnitude: float, unit: str) -> tuple[float, str]:
+    """(divisor, suffix) for a magnitude in ``unit``."""
+    if unit in _BYTE_UNITS:
+        in_bytes = magnitude * _BYTE_UNITS[unit]
+        for name, size in _BYTE_STEPS:
+            if in_bytes >= size:
+                return size / _BYTE_UNITS[unit], f" {name}"
+        return 1.0 / _BYTE_UNITS[unit], " B"
+    if unit in _TIME_IN_NS:
+        in_ns = magnitude * _TIME_IN_NS[unit]
+        for name, size in _TIME_STEPS:
+            if in_ns >= size or name == "ns":
+                return size / _TIME_IN_NS[unit], f" {name}"
+    if unit in ("fraction", "probability"):
+        return 0.01, "%"
+    if unit in ("bytes/s",):
+        for name, size in _BYTE_STEPS:
+            if magnitude >= size:
+                return float(size), f" {name}/s"
+        return 1.0, " B/s"
+    if not unit:
+        return 1.0, ""
+    if unit.startswith("1/"):
+        return 1.0, f" /{unit[2:]}"
+    if unit.endswith("/s") and unit != "/s":
+        return 1.0, f" {unit}"
+    return 1.0, f" {unit}"
+
+
+def _decimals(magnitude: float) -> int:
+    """Decimals for three significant digits (none at 100 and above)."""
+    if magnitude == 0 or magnitude >= 100:
+        return 0
+    if magnitude >= 10:
+        return 1
+    if magnitude >= 1:
+        return 2
+    # below 1: enough decimals to show three significant digits, at most six
+    return min(6, 2 - math.floor(math.log10(magnitude)))
+
+
+def _digits(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return "0" if text.lstrip("-") == f"{0:.{decimals}f}" else text
+
+
+def _special(value: float) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return None
