@@ -89,15 +89,16 @@ truncated where ``|phi|`` is provably below ``1e-8`` (CDF error below ``1e-8``).
 not decayed by ``K = 8192`` terms (cvs near or above 1: densities singular at their start),
 an exponential spectral filter ``sigma_k = exp(-36 (k / K)^8)`` removes the Gibbs ripples and
 the window starts 64 filter widths lower so that no smeared mass is lost.
-The window is ``lo = max(0, mu_low - 10 sd_low)`` (every term is at least its no-wait part,
-whose gamma left tail is sub-Gaussian: less than ``e^-50`` of the mass lies below) to ``lo +
-T = mu + 12 sd + 40 theta_max`` (``theta_max`` the largest gamma scale: the mass that wraps
-round is below ``1e-12`` for these sub-gamma sums). A coarse CDF on ``4K`` grid points
-brackets the quantile and two Newton steps on the series itself polish it. Numerical error of
+The window is ``lo = max(0, mu_low - 10 sd_low)``, where ``mu_low`` and ``sd_low`` belong to a
+floor sum (``C = floor(rate)``, ``M`` at a count it falls below with probability ``< e^-40``,
+Bernstein) whose gamma left tail is sub-Gaussian: less than ``e^-40`` of the mass lies below;
+it ends at ``lo + T = mu + 12 sd + 40 theta_max`` (``theta_max`` the largest gamma scale: the
+mass that wraps round is below ``1e-12`` for these sub-gamma sums). A coarse CDF on ``4K`` grid
+points brackets the quantile and two Newton steps on the series polish it. Numerical error of
 the quantile: below ``1e-6`` relative against a 4x wider window keeping ``|phi|`` down to
 ``1e-14``, and within the sampling noise (0.5 %) of a one-million-draw Monte Carlo of the same
-model, including cvs of 0.05 and of 1.5-2 (test_contention_speed.py). It is deterministic:
-no random draws, the same loop gives the same p99 bit for bit, whatever the seed.
+model, including cvs of 0.05 and of 1.5-2 (test_contention_speed.py). It is deterministic: no
+random draws, the same loop gives the same p99 bit for bit, whatever the seed.
 
 Model error against the event-by-event simulation ``objectives.contention_des``: within 5 %
 on throughput and mean latency and within 10 % on p99 on ``tests/objectives/
@@ -413,11 +414,23 @@ def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> lis
     return terms
 
 
+def _ahead_floor(term: _Term) -> int:
+    """A count of holders ahead ``M`` falls below with probability under ``e^-40``.
+
+    Bernstein: ``P(M < m p - t) <= exp(-t^2 / (2 (m p (1 - p) + t / 3)))``, ``= e^-40`` at
+    ``t = 40/3 + sqrt((40/3)^2 + 80 m p (1 - p))``.
+    """
+    m_mean = term.others * term.p_ahead
+    slack = 40.0 / 3.0 + math.sqrt((40.0 / 3.0) ** 2 + 80.0 * m_mean * (1.0 - term.p_ahead))
+    return max(0, math.floor(m_mean - slack))
+
+
 def _moments(loop: ClosedLoop, terms: list[_Term], work_ns: float) -> tuple[float, ...]:
-    """Mean and variance of the operation, and of its no-wait floor (``C = floor(rate)``).
+    """Mean and variance of the operation, and of a floor below which it almost never falls.
 
     Uses ``Var[Gamma] = mean * scale`` and the laws of total expectation and variance over
-    ``C`` and ``M``.
+    ``C`` and ``M``. The floor takes ``C = floor(rate)`` and each ``M`` at a count it falls
+    below with probability under ``e^-40`` (Bernstein's inequality for the binomial).
     """
     h2 = loop.hold_cv**2
     mean = work_ns
@@ -439,8 +452,9 @@ def _moments(loop: ClosedLoop, terms: list[_Term], work_ns: float) -> tuple[floa
             second += weight * (c_var + c_mean**2)
         mean += first
         var += max(0.0, second - first**2)
-        low_mean += whole * term.own_ns
-        low_var += whole * h2 * term.own_ns**2
+        ahead_low = whole * _ahead_floor(term)
+        low_mean += whole * term.own_ns + ahead_low * term.ahead_ns
+        low_var += h2 * (whole * term.own_ns**2 + ahead_low * term.ahead_ns**2)
     return mean, var, low_mean, low_var
 
 
@@ -456,20 +470,34 @@ def _frequencies_needed(
 ) -> int:
     """Frequencies ``k * step`` (k = 1..K) before ``|phi|`` surely drops below ``negligible``.
 
-    ``|phi(w)| <= prod (1 + (theta w)^2)^(-shape / 2) <= prod (theta w)^-shape`` over the work
-    and the ``floor(rate)`` own holds that every operation pays, so ``w_K = exp((-log
-    negligible - sum shape log theta) / sum shape)`` suffices; at most ``_MAX_FREQUENCIES``.
+    ``|phi(w)| <= e^-40 + prod (1 + (theta w)^2)^(-shape / 2) <= e^-40 + prod (theta w)^-shape``
+    over the work, the ``floor(rate)`` own holds and the ``_ahead_floor`` holds ahead that all
+    but ``e^-40`` of the operations pay, so ``w = exp((-log negligible - sum shape log theta)
+    / sum shape)`` suffices; bisection below it on the first bound; at most ``_MAX_FREQUENCIES``.
     """
     parts = [(work_ns * loop.work_cv**2, 1.0 / loop.work_cv**2)] if work_ns > 0 else []
     for term in terms:
         whole = math.floor(term.rate)
         if whole and term.own_ns > 0:
             parts.append((term.own_ns * loop.hold_cv**2, whole / loop.hold_cv**2))
+        ahead = whole * _ahead_floor(term)
+        if ahead and term.ahead_ns > 0:
+            parts.append((term.ahead_ns * loop.hold_cv**2, ahead / loop.hold_cv**2))
     total = sum(shape for _, shape in parts)
     if total <= 0.0:
         return _MAX_FREQUENCIES
     log_cut = (-math.log(negligible) - sum(a * math.log(theta) for theta, a in parts)) / total
-    return min(_MAX_FREQUENCIES, max(1, math.ceil(math.exp(log_cut) / step)))
+    high = min(_MAX_FREQUENCIES, max(1, math.ceil(math.exp(log_cut) / step)))
+
+    def above(k: int) -> bool:  # the tighter bound, for many small holds (Gaussian decay)
+        bound = sum(-0.5 * a * math.log1p((theta * k * step) ** 2) for theta, a in parts)
+        return bound > math.log(negligible)
+
+    low = 0
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if above(mid) else (low, mid)
+    return high
 
 
 def _characteristic(
