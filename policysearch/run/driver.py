@@ -12,11 +12,35 @@ Resuming: running the same job again loads the study and continues until it hold
 number of COMPLETE trials. Trials left RUNNING by older versions are marked FAIL first; on
 Ctrl-C the driver marks the in-flight trials FAIL itself; a kill leaves only what was
 committed. No finished trial is lost or repeated.
+
+Several drivers, one study (Optuna's distributed pattern, on a database storage such as
+PostgreSQL): start the same job with the same storage and study on as many machines as wanted.
+
+* Whoever comes first creates the study and stores the job; a driver that loses the race to
+  create it (``DuplicatedStudyError``) loads it instead, waits for the stored job and checks it
+  is compatible, as a resumed run does.
+* Before asking each new batch, a driver refreshes its memory copy from the storage
+  (``MirroredStudy.refresh``): the trials the others finished join its history, so its sampler
+  learns from them, and the study's COMPLETE count decides how many more to ask. A driver
+  stops asking once COMPLETE trials plus its own in flight reach the target, so together the
+  drivers stop at the target, overshooting by at most what the others had in flight (one
+  window each, ``jobs.samplers.in_flight``). Each driver writes each of its trials as one
+  record, so no trial is counted twice.
+* Trial numbers in a driver's memory copy match the stored ones only with one driver; the
+  stored numbers are the study's.
+* A journal file takes one driver (its group commit refuses a second writer), and with one
+  driver the refresh finds nothing new: a single run behaves, and is as fast and as
+  reproducible, as before.
+
+Passwords: the storage URL is shown redacted (``run.storage.redact``) and the job stored in
+the study carries the redacted URL, never the password.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -32,10 +56,13 @@ from policysearch.jobs.space import distributions
 from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
 from policysearch.run.mirror import MirroredStudy
-from policysearch.run.storage import open_run_storage, study_names
+from policysearch.run.storage import open_run_storage, redact, study_names
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
+
+STORED_JOB_WAIT_S = 10.0
+"""How long to wait for the job another driver is storing in the study it just created."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,8 @@ class RunResult:
     completed_before: int
     completed_now: int
     failed_now: int
+    completed_by_others: int = 0
+    """COMPLETE trials other drivers stored during this run (several drivers on one study)."""
 
 
 def run_search(
@@ -85,8 +114,7 @@ def run_search(
     resumed = opts.study_name in study_names(storage)
     study = None
     if resumed:
-        study = optuna.load_study(study_name=opts.study_name, storage=storage)
-        study_meta.check_compatible(study, job, opts.storage)
+        study = _load(storage, job, opts)
         done_before = _count(study, TrialState.COMPLETE)
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
@@ -95,36 +123,70 @@ def run_search(
     window, batch = in_flight(job.sampler, opts.workers)
     options = ExecutorOptions(workers=opts.workers, address=opts.address, batch_size=batch)
     with executor_factory(opts.executor, problems, options) as executor:
-        if study is not None:
+        if study is None:
+            try:
+                study = optuna.create_study(
+                    study_name=opts.study_name,
+                    storage=storage,
+                    directions=[o.direction for o in job.objectives],
+                )
+            except optuna.exceptions.DuplicatedStudyError:  # another driver just created it
+                resumed = True
+                study = _load(storage, job, opts)
+                done_before = _count(study, TrialState.COMPLETE)
+            else:
+                study_meta.record(study, _without_password(job), opts.seed)
+                sampler = make_sampler(replace(job.sampler, seed=opts.seed))
+                done_before = 0
+        if resumed:
             _fail_stale(study)
             # a seeded sampler must not replay the first run's proposals: offset its seed
             sampler = make_sampler(
                 replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
             )
-        else:
-            study = optuna.create_study(
-                study_name=opts.study_name,
-                storage=storage,
-                directions=[o.direction for o in job.objectives],
-            )
-            study_meta.record(study, job, opts.seed)
-            sampler = make_sampler(replace(job.sampler, seed=opts.seed))
-            done_before = 0
         run_storage.commit()
         mirror = MirroredStudy(study, sampler, run_storage.commit)
         _announce(out, "resuming" if resumed else "creating", opts, done_before, executor)
-        completed, failed = _drive(
-            mirror, job, opts, executor, done_before, min(window, executor.capacity)
-        )
+        completed, failed = _drive(mirror, job, opts, executor, min(window, executor.capacity))
     study_meta.note_target(study, opts.trials)
     run_storage.commit()
-    return RunResult(study, resumed, done_before, completed, failed)
+    others = mirror.complete - done_before - completed
+    return RunResult(study, resumed, done_before, completed, failed, others)
+
+
+def _load(storage: optuna.storages.BaseStorage, job: JobConfig, opts: RunOptions) -> optuna.Study:
+    """Load the study to resume or join, once its job is stored, and check it fits ``job``.
+
+    A driver that created the study a moment ago may still be storing its job (``version`` is
+    its last attribute): an empty study without it is waited for (``STORED_JOB_WAIT_S``)
+    before it is judged.
+
+    Raises:
+        BadInput: the stored study is incompatible with the job (or not policysearch's).
+    """
+    study = optuna.load_study(study_name=opts.study_name, storage=storage)
+    deadline = time.monotonic() + STORED_JOB_WAIT_S
+    while study_meta.PREFIX + "version" not in study.user_attrs and not study.trials:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    study_meta.check_compatible(study, job, redact(opts.storage))
+    return study
+
+
+def _without_password(job: JobConfig) -> JobConfig:
+    """``job`` as the study stores it: a storage URL in the job file loses its password."""
+    stored = job.raw.get("storage")
+    if not isinstance(stored, str) or redact(stored) == stored:
+        return job
+    return replace(job, raw={**job.raw, "storage": redact(stored)})
 
 
 def _announce(
     out: TextIO, verb: str, opts: RunOptions, done: int, executor: BaseExecutor | None
 ) -> None:
-    line = f"{verb} study {opts.study_name!r} in {opts.storage} ({done} of {opts.trials} trials "
+    line = f"{verb} study {opts.study_name!r} in {redact(opts.storage)} ({done} of {opts.trials} "
+    line += "trials "
     if executor is None:
         line += "finished; nothing to do)"
     elif executor.parallelism == 1:
@@ -139,14 +201,15 @@ def _drive(
     job: JobConfig,
     opts: RunOptions,
     executor: BaseExecutor,
-    done_before: int,
     window: int,
 ) -> tuple[int, int]:
     """Ask batches, tell results in submission order, commit after each told batch.
 
     At most ``window`` trials are in flight. Results are told in the order their trials were
     asked, whatever order the workers finish in, so the sampler sees the same history on every
-    run and executor: the same job, seed and workers give the same trials.
+    run and executor: the same job, seed and workers give the same trials. Before each ask the
+    memory copy takes in what other drivers finished (``MirroredStudy.refresh``), and asking
+    stops once the study's COMPLETE trials plus this driver's in flight reach the target.
     """
     study = mirror.memory
     dists = distributions(job)
@@ -154,12 +217,16 @@ def _drive(
     inflight: deque[list[optuna.Trial]] = deque()
     completed = failed = 0
     first_error: str | None = None
-    bar = _progress(opts, done_before)
+    bar = _progress(opts, mirror.complete)
     try:
         while True:
             while True:
-                wanted = opts.trials - done_before - completed - executor.running
-                room = min(window - executor.running, wanted, batch_size)
+                room = min(window - executor.running, batch_size)
+                if room > 0:  # refresh only when a batch could be asked
+                    others = mirror.refresh()
+                    if bar is not None and others:
+                        bar.update(others)
+                    room = min(room, opts.trials - mirror.complete - executor.running)
                 if room <= 0:
                     break
                 trials = [study.ask(dists) for _ in range(room)]
@@ -219,9 +286,14 @@ def _drive(
 
 
 def _fail_stale(study: optuna.Study) -> None:
-    """Mark trials left RUNNING by a run that was killed as FAIL (one driver per study)."""
+    """Mark trials left RUNNING by a run that was killed (by older versions) as FAIL.
+
+    The driver itself only ever stores finished trials, so a RUNNING trial is never another
+    live driver's; two drivers resuming at once may both try, and the second finds it done.
+    """
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        records.fail(study, frozen.number, None)
+        with contextlib.suppress(RuntimeError, ValueError):  # already FAILed by another driver
+            records.fail(study, frozen.number, None)
 
 
 def _count(study: optuna.Study, state: TrialState) -> int:

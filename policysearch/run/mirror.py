@@ -10,12 +10,24 @@ records of a batch with one commit (``run.journal``: one fsync).
 Rules:
 
 * On opening, the memory copy receives every finished trial of the durable study, in order, so
-  the sampler sees the whole history and the trial numbers agree on both sides.
-* Trials are persisted in the order they were asked (the driver tells in that order), so a
-  trial has the same number in memory and on disk.
+  the sampler sees the whole history.
+* Trials are persisted in the order they were asked (the driver tells in that order). With one
+  driver, a trial therefore has the same number in memory and on disk.
 * Only finished trials (COMPLETE or FAIL) reach the durable storage; a trial counts as
   finished once the commit that carries it returns. A killed run leaves nothing RUNNING
   behind; what it had not committed is simply not there, and the next run asks again.
+* Several drivers on one study (a database storage, ``shared``): ``refresh()`` adds to the
+  memory copy the finished trials the others wrote since the last look, so the sampler learns
+  from them and ``complete`` counts the study's COMPLETE trials, not only this driver's. Each
+  driver still writes each of its own trials as exactly one record, and never copies back a
+  trial it read, so no trial is stored or counted twice. Trial numbers then differ between the
+  memory copy and the storage (each side numbers in the order it saw the trials); the stored
+  number is the study's. On the first trials of another driver, the sampler's random
+  generator is reseeded (Optuna's ``BaseSampler.reseed_rng``, as for ``n_jobs > 1``), so that
+  two drivers started with the same seed stop proposing the same points. The window asked
+  before that first sight (at most one window per driver) may repeat the other's points.
+* A journal file has one driver (``run.journal`` refuses a second writer): ``refresh()`` does
+  nothing there, so a single run costs nothing more and stays deterministic.
 """
 
 from __future__ import annotations
@@ -23,7 +35,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import optuna
+from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
+
+_FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 
 
 class MirroredStudy:
@@ -32,6 +47,10 @@ class MirroredStudy:
     Attributes:
         durable: the stored study (what ``front``, ``report`` and the dashboard read).
         memory: the in-memory study the driver asks and tells.
+        shared: other drivers may write to the durable study (a database storage).
+        complete: COMPLETE trials in the memory copy: the durable study's as of the last
+            ``refresh()``, plus this driver's own told since.
+        foreign: trials of other drivers added by ``refresh()`` so far.
     """
 
     def __init__(
@@ -42,16 +61,64 @@ class MirroredStudy:
     ) -> None:
         self.durable = durable
         self._commit = commit
+        self._storage = durable._storage
         self._study_id = durable._study_id
         self.memory = optuna.create_study(
             directions=durable.directions, sampler=sampler, study_name=durable.study_name
         )
-        finished = durable.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
-        self.memory.add_trials(finished)
+        self.shared = isinstance(self._storage, RDBStorage)
+        self.foreign = 0
+        self.complete = 0
+        self._own: set[int] = set()  # durable ids of the trials this driver wrote
+        self._seen = -1  # every durable trial up to this id has been looked at
+        self._unfinished: set[int] = set()  # durable trials still running when last looked at
+        trials = durable.get_trials(deepcopy=False)
+        self._add(trials)
+
+    def _add(self, trials: list[FrozenTrial]) -> int:
+        """Add the finished trials of ``trials`` not seen yet; the COMPLETE ones added."""
+        added = 0
+        for trial in trials:
+            self._seen = max(self._seen, trial._trial_id)
+            if trial._trial_id in self._own:
+                continue
+            if trial.state not in _FINISHED:
+                self._unfinished.add(trial._trial_id)
+                continue
+            self._unfinished.discard(trial._trial_id)
+            self.memory.add_trial(trial)
+            added += trial.state == TrialState.COMPLETE
+        self.complete += added
+        return added
+
+    def refresh(self) -> int:
+        """Add the trials other drivers finished since the last look; the COMPLETE ones added.
+
+        Costs one query for a database storage (Optuna's RDB storage creates a study's trials
+        one at a time under a lock on the study, so its trial ids commit in increasing order
+        and "ids above the last seen, plus the ones seen running" misses none), nothing for a
+        journal file.
+        """
+        if not self.shared:
+            return 0
+        trials = self._storage._get_trials(
+            self._study_id,
+            states=None,
+            included_trial_ids=set(self._unfinished),
+            trial_id_greater_than=self._seen,
+        )
+        trials.sort(key=lambda t: t._trial_id)
+        before = len(self.memory.trials)
+        added = self._add(trials)
+        if len(self.memory.trials) > before and self.foreign == 0:
+            self.memory.sampler.reseed_rng()
+        self.foreign += len(self.memory.trials) - before
+        return added
 
     def persist(self, frozen: FrozenTrial) -> None:
         """Queue a finished trial of the memory copy for the durable storage (one record)."""
-        self.durable._storage.create_new_trial(self._study_id, template_trial=frozen)
+        self._own.add(self._storage.create_new_trial(self._study_id, template_trial=frozen))
+        self.complete += frozen.state == TrialState.COMPLETE
 
     def commit(self) -> None:
         """Make every persisted trial durable (one fsync for a journal file)."""

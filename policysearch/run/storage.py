@@ -2,15 +2,29 @@
 
 * ``policysearch.journal`` or ``journal:PATH``: Optuna's ``JournalStorage`` over a file,
   safe for several processes on one machine; the ``optuna`` CLI reads it with
-  ``--storage PATH --storage-class JournalFileBackend``.
-* ``sqlite:///studies.db``, ``postgresql://...``, ``mysql://...``: Optuna's RDB storage.
+  ``--storage PATH --storage-class JournalFileBackend``. One driver per journal file.
+* ``postgresql://user:pass@host:port/db``: the storage for team use. Several drivers may run
+  the same job against one study at once (``run.driver``), and ``front``, ``report``,
+  ``export`` and ``dashboard`` work from any machine that reaches the server. Its driver is
+  the optional extra ``pip install 'policysearch[postgres]'`` (psycopg2); a bare
+  ``postgresql://`` (or ``postgres://``) URL uses psycopg2 when it is installed, else psycopg 3.
+* ``sqlite:///studies.db``, ``mysql://...``: Optuna's RDB storage too.
+
+Rules for URLs with a password: the password is never printed, stored or written to a file.
+Everything shown to a user goes through ``redact`` (``postgresql://user:***@host/db``), and
+every error raised here is one line (``BadInput``, exit code 2) naming the redacted URL, with
+the password scrubbed from the database's own message too.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import optuna
 from optuna.storages import BaseStorage, JournalStorage
@@ -20,6 +34,46 @@ from policysearch.errors import BadInput
 from policysearch.run.journal import GroupCommitJournal
 
 JOURNAL_PREFIX = "journal:"
+CONNECT_TIMEOUT_S = 10
+"""A PostgreSQL server that does not answer within this many seconds is an error, not a hang."""
+
+_PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` parameter) as ``***``.
+
+    ``postgresql://user:pass@host:5432/db`` -> ``postgresql://user:***@host:5432/db``. Journal
+    paths and URLs without a password come back unchanged.
+    """
+    if is_journal(url):
+        return url
+    scheme, rest = url.split("://", 1)
+    at = rest.rfind("@")  # the last one: an unencoded '@' in a password stays hidden too
+    if at >= 0 and ":" in rest[:at]:
+        user = rest[:at].split(":", 1)[0]
+        rest = f"{user}:***{rest[at:]}"
+    return f"{scheme}://" + _PASSWORD_PARAM.sub(r"\1***", rest)
+
+
+def _passwords(url: str) -> list[str]:
+    """The password of ``url`` as written and decoded (to scrub from a server's messages)."""
+    if is_journal(url):
+        return []
+    rest = url.split("://", 1)[1]
+    found = [m.group(0).split("=", 1)[1] for m in _PASSWORD_PARAM.finditer(rest)]
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        found.append(rest[:at].split(":", 1)[1])
+    return [p for raw in found if raw for p in {raw, unquote(raw)}]
+
+
+def _one_line(text: str, url: str) -> str:
+    """A database error as one line, without the password of ``url``."""
+    line = "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    for password in sorted(_passwords(url), key=len, reverse=True):
+        line = line.replace(password, "***")
+    return line
 
 
 def is_journal(url: str) -> bool:
@@ -54,10 +108,80 @@ def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
         if path.parent and not path.parent.exists():
             raise BadInput("--storage", "", f"the folder of {str(path)!r} does not exist")
         return JournalStorage(JournalFileBackend(str(path)))
-    try:
-        return optuna.storages.RDBStorage(url)
-    except Exception as exc:
-        raise BadInput("--storage", "", f"cannot open storage {url!r}: {exc}") from None
+    return _open_rdb(url)
+
+
+def _dialect(url: str) -> str:
+    return url.split("://", 1)[0].split("+", 1)[0].lower()
+
+
+def _with_driver(url: str) -> str:
+    """A bare ``postgresql://``/``postgres://`` URL with the PostgreSQL driver that is installed.
+
+    SQLAlchemy 2.1 takes psycopg 3 for a bare ``postgresql://``; our extra installs psycopg2.
+    """
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in ("postgresql", "postgres"):
+        return url
+    for module, name in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{name}://{rest}"
+    return f"postgresql+psycopg2://{rest}"  # the missing-driver error then names psycopg2
+
+
+def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
+    """Optuna's RDB storage for ``url``; every failure becomes one ``BadInput`` line.
+
+    Two drivers opening a fresh database at the same moment both create Optuna's tables; the
+    loser of that race gets an integrity error and simply tries again (the tables now exist).
+    """
+    import sqlalchemy.exc
+
+    shown = redact(url)
+    engine_kwargs: dict = {}
+    if _dialect(url) in ("postgresql", "postgres"):
+        engine_kwargs["pool_pre_ping"] = True  # a long run outlives idle connections
+        if "connect_timeout" not in url:
+            engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(_with_driver(url), engine_kwargs=engine_kwargs)
+        except ImportError as exc:
+            module = getattr(exc.__cause__, "name", None) or "its database driver"
+            if module == "psycopg2":
+                fix = "pip install 'policysearch[postgres]'"
+            elif _dialect(url) in ("postgresql", "postgres"):
+                fix = (
+                    f"pip install {module}, or drop '+{module}' from the URL "
+                    "and pip install 'policysearch[postgres]'"
+                )
+            else:
+                fix = f"pip install the package that provides {module!r}"
+            raise BadInput(
+                "--storage",
+                "",
+                f"{shown} needs the Python module {module!r}, which is not installed; "
+                f"install it with {fix}",
+            ) from None
+        except sqlalchemy.exc.ArgumentError as exc:
+            raise BadInput(
+                "--storage",
+                "",
+                f"cannot use {shown}: {_one_line(exc, url)}; expected a journal file path or "
+                "an Optuna database URL such as postgresql://user:password@host:5432/db",
+            ) from None
+        except sqlalchemy.exc.OperationalError as exc:  # cannot connect, bad login, no such db
+            reason = _one_line(getattr(exc, "orig", None) or exc, url)
+            raise BadInput("--storage", "", f"cannot reach {shown}: {reason}") from None
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
+            if attempt + 1 < attempts:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            reason = _one_line(getattr(exc, "orig", None) or exc, url)
+            raise BadInput("--storage", "", f"cannot open {shown}: {reason}") from None
+        except Exception as exc:
+            raise BadInput("--storage", "", f"cannot open {shown}: {_one_line(exc, url)}") from None
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -85,10 +209,10 @@ def open_run_storage(url: str) -> RunStorage:
 
 
 def describe(url: str) -> str:
-    """A one-line description of the storage for progress output."""
+    """A one-line description of the storage for progress output (its password hidden)."""
     if is_journal(url):
         return f"journal file {journal_path(url)}"
-    return url
+    return redact(url)
 
 
 def study_names(storage: BaseStorage) -> list[str]:
@@ -109,5 +233,5 @@ def load_study(storage: BaseStorage, name: str, url: str) -> optuna.Study:
     names = study_names(storage)
     if name not in names:
         listed = ", ".join(names) if names else "none"
-        raise BadInput(url, name, f"no such study; studies in this storage: {listed}")
+        raise BadInput(redact(url), name, f"no such study; studies in this storage: {listed}")
     return optuna.load_study(study_name=name, storage=storage)
