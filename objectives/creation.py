@@ -10,6 +10,12 @@ loop (``objectives.contention``) holds every registered family's ``Part``:
 * lock trips: the families' acquisitions taken by every creation, then the fork-only ones,
   each group in registration order (the order fixes the random draws of the p99 sampling).
 
+Topology: the churners are spread evenly over ``machine.sockets``; a lock's cache line passes
+to a CPU of another socket with probability ``x = (N - N/S) / (N - 1)`` and then costs
+``cross_socket_factor`` times the same-socket hand-off, so the loop's hand-off is
+``cacheline_handoff_ns x (1 + (cross_socket_factor - 1) x)``. (One hand-off serves every lock
+of the loop: a group lock whose CPUs share a socket is charged the same mix.)
+
 When more processes churn than CPUs are online they time-share: throughput is that of
 ``online_cpus`` churners and each operation takes ``churn_processes / online_cpus`` times
 longer in wall time. With no churners the latencies are those of one creation on an idle
@@ -85,6 +91,13 @@ def churners(scenario: Scenario) -> int:
     return max(1, min(scenario.workload.churn_processes, scenario.machine.online_cpus))
 
 
+def handoff_ns(scenario: Scenario) -> float:
+    """Mean cache-line hand-off between churners spread over the sockets (module doc)."""
+    machine = scenario.machine
+    cross = machine.cross_socket_share(churners(scenario))
+    return machine.cacheline_handoff_ns * (1.0 + (machine.cross_socket_factor - 1.0) * cross)
+
+
 def creation_loop(scenario: Scenario, parts: Iterable[Part]) -> ClosedLoop:
     """The closed loop of task creations with every family's part added in (module doc)."""
     parts = list(parts)
@@ -102,7 +115,7 @@ def creation_loop(scenario: Scenario, parts: Iterable[Part]) -> ClosedLoop:
         acquisitions=tuple(t for t in trips if not t.fork_only)
         + tuple(t for t in trips if t.fork_only),
         sharers=sharers,
-        handoff_ns=scenario.machine.cacheline_handoff_ns,
+        handoff_ns=handoff_ns(scenario),
         work_cv=work.work_cv,
         hold_cv=work.hold_cv,
         fork_fraction=work.fork_fraction,

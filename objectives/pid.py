@@ -25,13 +25,22 @@ ops/s for ``once`` (seed: ~465k and 510k..560k), with ``pidmap_lock`` still ~100
 Memory (``pid_bytes``), for ``T = resident_tasks + 2 * churn_processes`` tasks:
 
 * ``struct pid``: ``T * (136 + 16 L)`` bytes (struct pid with ``L`` upids, include/linux/pid.h);
-* per level, ids are spread over ``[0, pid_max)`` (``pid_max = max(32768, 1024 *
-  possible_cpus)``, at most 4,194,304) by the cyclic allocator, so ``T`` ids occupy an expected
-  ``B (1 - (1 - 1/B)^T)`` of ``B`` blocks;
+* per level, ids are spread over ``[0, P)`` (``P`` = ``machine.pid_max``, by default the
+  kernel's ``max(32768, 1024 x possible_cpus)``, at most 4,194,304) by the cyclic allocator,
+  so ``T`` ids occupy an expected ``B (1 - (1 - 1/B)^T)`` of ``B`` blocks;
 * global IDR: radix-tree nodes of 64 slots, 576 bytes each, at every tree depth;
 * ranges: the occupied ranges plus ``refill_batch`` fresh ranges per CPU group, each
   ``64 + W/8 + 8 W`` bytes (header, bitmap, pid pointer array), indexed by an XArray
-  (576-byte nodes), plus one 64-byte lock per group.
+  (576-byte nodes), plus one 64-byte lock per group. A range never exceeds the space
+  (``W' = min(W, P)``) and the ranges held never hold more than ``P`` ids, so ``pid_bytes``
+  grows with ``W`` until the whole space is carved and stays there.
+
+Feasibility (``pid_space_use_fraction``, hard limit 1): the ids a policy must reserve at once
+over the ids the space offers above the ``RESERVED_PIDS`` (300). The global IDR needs one id per
+live task: ``T / (P - 300)``. Ranges need every group's ``refill_batch`` fresh ranges plus the
+ranges packed with the live tasks: ``(G x refill_batch + ceil(T / W)) x W / (P - 300)``. Above
+1 the kernel cannot carve the space that way (``alloc_pid`` would fail with EAGAIN), so every
+search treats the policy as infeasible, as it does a stack-overflow risk.
 """
 
 from __future__ import annotations
@@ -43,8 +52,9 @@ from typing import TYPE_CHECKING
 from objectives.contention import Acquisition
 from objectives.creation import churners
 from objectives.family import Family, LoopFigures, Part
+from objectives.limits import RESERVED_PIDS, default_pid_max
 from objectives.metrics import MetricSpec
-from objectives.pid_params import PID_MAX_LIMIT, PidCosts, PidPolicy
+from objectives.pid_params import PidCosts, PidPolicy
 
 if TYPE_CHECKING:
     from objectives.scenario import Scenario
@@ -81,12 +91,22 @@ METRICS = (
         "mean time per task creation spent waiting for PID allocator locks",
         "pid",
     ),
+    MetricSpec(
+        "pid_space_use_fraction",
+        "fraction",
+        "minimize",
+        "ids the policy must hold at once (live tasks, or the carved ranges: every group's "
+        "refill batch plus the ranges of the live tasks) over the usable PID space "
+        "(pid_max - 300); a hard limit of 1: a carve the PID space cannot hold is infeasible",
+        "pid",
+        hard_max=1.0,
+    ),
 )
 
 
 def pid_max(possible_cpus: int) -> int:
     """Default pid_max: max(32768, 1024 x possible CPUs), capped at PID_MAX_LIMIT."""
-    return min(PID_MAX_LIMIT, max(32_768, 1024 * possible_cpus))
+    return default_pid_max(possible_cpus)
 
 
 def occupied_blocks(blocks: float, ids: float) -> float:
@@ -157,21 +177,45 @@ def pid_acquisitions(
     return tuple(acqs), {range_lock: per_group, index_lock: float(churners)}
 
 
+def range_groups(policy: PidPolicy, scenario: Scenario) -> int:
+    """CPU groups that each own ranges and a lock (``range_share_cpus`` CPUs per group)."""
+    cpus = scenario.machine.online_cpus
+    return math.ceil(cpus / min(policy.range_share_cpus, cpus))
+
+
+def pid_space_use(policy: PidPolicy, scenario: Scenario) -> float:
+    """Ids the policy must hold at once over the usable PID space (module doc, Feasibility)."""
+    tasks = _tasks(scenario)
+    usable = scenario.machine.pid_space - RESERVED_PIDS
+    if policy.range_width == 0:
+        return tasks / usable
+    width = policy.range_width
+    ranges = range_groups(policy, scenario) * policy.refill_batch + math.ceil(tasks / width)
+    return ranges * width / usable
+
+
+def _tasks(scenario: Scenario) -> int:
+    return scenario.workload.resident_tasks + 2 * scenario.workload.churn_processes
+
+
 def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     """PID allocator memory over all namespace levels, bytes (see module doc)."""
     machine, work = scenario.machine, scenario.workload
     levels = work.ns_depth
-    tasks = work.resident_tasks + 2 * work.churn_processes
-    span = pid_max(machine.possible_cpus)
+    tasks = _tasks(scenario)
+    span = machine.pid_space
     pids = tasks * (STRUCT_PID_BYTES + UPID_BYTES * levels)
     if policy.range_width == 0:
         index = levels * radix_nodes(span, tasks) * RADIX_NODE_BYTES
         return float(pids + index)
-    width = policy.range_width
-    groups = math.ceil(machine.online_cpus / min(policy.range_share_cpus, machine.online_cpus))
+    # A range wider than the space is the space; the ranges held never exceed it.
+    width = min(policy.range_width, span)
+    groups = range_groups(policy, scenario)
     slots = math.ceil(span / width)
     live = min(float(slots), occupied_blocks(slots, tasks) + groups * policy.refill_batch)
-    per_level = live * range_bytes(width) + radix_nodes(slots, live) * RADIX_NODE_BYTES
+    ids = min(live * width, float(span))
+    ranges = live * RANGE_HEADER_BYTES + ids * (8.0 + 1.0 / 8.0)
+    per_level = ranges + radix_nodes(slots, live) * RADIX_NODE_BYTES
     return float(pids + levels * per_level + groups * LOCK_BYTES)
 
 
@@ -192,7 +236,10 @@ class PidFamily(Family):
             memory_bytes={"pid": memory},
             acquisitions=acquisitions,
             sharers=sharers,
-            metrics={"pid_bytes": memory},
+            metrics={
+                "pid_bytes": memory,
+                "pid_space_use_fraction": pid_space_use(policy, scenario),
+            },
         )
 
     def finish(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from objectives.fields import spec
-
-PID_MAX_LIMIT = 4_194_304
-"""Upper limit of pid_max on 64-bit kernels (include/linux/threads.h, PID_MAX_LIMIT)."""
+from objectives.limits import PID_MAX_LIMIT  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)

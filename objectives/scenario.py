@@ -30,6 +30,14 @@ import yaml
 
 from objectives.errors import InputError
 from objectives.fields import build, spec
+from objectives.limits import (
+    FUTEX_TID_MASK,
+    PID_MAX_LIMIT,
+    RESERVED_PIDS,
+    default_pid_max,
+    default_threads_max,
+    min_pid_max,
+)
 from objectives.registry import FAMILIES
 from objectives.sections import FamilySections, Sectioned
 from objectives.units import GIB
@@ -55,13 +63,68 @@ class Machine(Sectioned, metaclass=FamilySections):
         min=0.0,
         max=10_000.0,
         unit="ns",
-        help="cost of pulling a contended lock's cache line from another CPU; fitted to seed "
-        "003 (the 465k -> ~530k ops/s gain of dropping one pidmap_lock trip)",
+        help="cost of pulling a contended lock's cache line from another CPU of the same "
+        "socket; fitted to seed 003 (the 465k -> ~530k ops/s gain of dropping one "
+        "pidmap_lock trip)",
+    )
+    sockets: int = spec(
+        1,
+        min=1,
+        max=64,
+        unit="sockets",
+        help="sockets (NUMA nodes) the online CPUs are spread over evenly; a lock's cache "
+        "line handed to a CPU of another socket costs cross_socket_factor times more",
+    )
+    cross_socket_factor: float = spec(
+        2.0,
+        min=1.0,
+        max=20.0,
+        unit="ratio",
+        help="cost of a cross-socket cache-line hand-off or remote-node access over a "
+        "same-socket one; default the kernel's NUMA distance ratio REMOTE_DISTANCE / "
+        "LOCAL_DISTANCE = 20 / 10 (include/linux/topology.h), the figure Linux assumes "
+        "when firmware gives none",
+    )
+    pid_max: int = spec(
+        0,
+        min=0,
+        max=PID_MAX_LIMIT,
+        unit="ids",
+        help="sysctl kernel.pid_max; 0 = the kernel's boot default max(32768, 1024 x "
+        "possible CPUs), at most PID_MAX_LIMIT 4194304 (kernel/pid.c, include/linux/"
+        "threads.h); an admin raises it to run more tasks",
+    )
+    threads_max: int = spec(
+        0,
+        min=0,
+        max=FUTEX_TID_MASK,
+        unit="tasks",
+        help="sysctl kernel.threads-max; 0 = the kernel's boot default memory / (8 x "
+        "THREAD_SIZE) (kernel/fork.c set_max_threads: thread structures take at most an "
+        "eighth of memory)",
     )
 
     @property
     def memory_bytes(self) -> int:
         return int(self.memory_gib * GIB)
+
+    @property
+    def pid_space(self) -> int:
+        """The effective pid_max: ``pid_max``, or the kernel's default when it is 0."""
+        return self.pid_max or default_pid_max(self.possible_cpus)
+
+    @property
+    def task_limit(self) -> int:
+        """The effective threads-max: ``threads_max``, or the kernel's default when 0."""
+        return self.threads_max or default_threads_max(self.memory_bytes)
+
+    def cross_socket_share(self, sharers: float) -> float:
+        """Probability that a lock shared by ``sharers`` churners spread evenly over the
+        sockets passes from one holder to a holder on another socket."""
+        if self.sockets <= 1 or sharers <= 1:
+            return 0.0
+        per_socket = max(1.0, sharers / self.sockets)
+        return max(0.0, (sharers - per_socket) / (sharers - 1.0))
 
 
 @dataclass(frozen=True)
@@ -168,9 +231,55 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
             "machine.possible_cpus",
             f"found {machine.possible_cpus}, expected at least online_cpus ({machine.online_cpus})",
         )
+    if machine.sockets > machine.online_cpus:
+        raise InputError(
+            source,
+            "machine.sockets",
+            f"found {machine.sockets}, expected at most online_cpus ({machine.online_cpus})",
+        )
+    _check_limits(scenario, source)
     for family in FAMILIES.values():
         family.check(scenario, source=source)
     return scenario
+
+
+def live_tasks(scenario: Scenario) -> int:
+    """Tasks alive at once: the resident ones and, per churner, its parent and its child."""
+    return scenario.workload.resident_tasks + 2 * scenario.workload.churn_processes
+
+
+def _check_limits(scenario: Scenario, source: str) -> None:
+    """Refuse a scenario Linux cannot run: more tasks than pid_max or threads-max allow."""
+    machine = scenario.machine
+    if machine.pid_max and machine.pid_max < min_pid_max(machine.possible_cpus):
+        raise InputError(
+            source,
+            "machine.pid_max",
+            f"found {machine.pid_max}, expected 0 (the kernel's default) or at least "
+            f"{min_pid_max(machine.possible_cpus)} (kernel/pid.c: max(301, 8 x possible CPUs))",
+        )
+    tasks = live_tasks(scenario)
+    # Each task holds one id per namespace level; ids 0..RESERVED_PIDS are not reused.
+    usable = machine.pid_space - RESERVED_PIDS
+    if tasks > usable:
+        how = "machine.pid_max" if machine.pid_max else "the default pid_max"
+        raise InputError(
+            source,
+            "workload.resident_tasks",
+            f"found {tasks} live tasks (resident_tasks + 2 x churn_processes), more than the "
+            f"{usable} ids {how} ({machine.pid_space}) leaves above the {RESERVED_PIDS} "
+            f"reserved ones; raise machine.pid_max (sysctl kernel.pid_max, at most "
+            f"{PID_MAX_LIMIT}) as an admin would, or run fewer tasks",
+        )
+    if tasks > machine.task_limit:
+        how = "machine.threads_max" if machine.threads_max else "the default threads-max"
+        raise InputError(
+            source,
+            "workload.resident_tasks",
+            f"found {tasks} live tasks, more than {how} ({machine.task_limit}: memory / "
+            f"(8 x 16 KiB) by default); raise machine.threads_max (sysctl kernel.threads-max) "
+            "as an admin would, or run fewer tasks",
+        )
 
 
 def scenario_keys(cls: type = Scenario, prefix: str = "") -> list[tuple[str, Any, dict]]:

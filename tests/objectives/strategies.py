@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from objectives import Policy, Scenario, baseline, knob_catalogue
+from objectives.limits import PID_MAX_LIMIT, RESERVED_PIDS
 from objectives.scenario import scenario_from_mapping
 
 
@@ -37,20 +38,26 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     total = sum(shares) or 1.0
     shares = [s / total for s in shares]
     shares[0] = 1.0 - sum(shares[1:]) if sum(shares) else 1.0
+    churn = draw(st.integers(0, 600))
+    # Linux refuses more tasks than pid_max and threads-max allow: raise both as an admin
+    # would, and keep the tasks within them.
+    resident = draw(st.integers(0, min(2_000_000, PID_MAX_LIMIT - RESERVED_PIDS - 2 * churn)))
     data = {
         "machine": {
             "online_cpus": online,
             "possible_cpus": possible,
             "memory_gib": memory,
+            "pid_max": PID_MAX_LIMIT,
+            "threads_max": 2 * PID_MAX_LIMIT,
             "tiers": {
                 "slow_gib": slow,
                 "slow_latency_ns": draw(st.floats(100.0, 500.0)),
             },
         },
         "workload": {
-            "churn_processes": draw(st.integers(0, 600)),
+            "churn_processes": churn,
             "fork_fraction": draw(st.floats(0.0, 1.0)),
-            "resident_tasks": draw(st.integers(0, 2_000_000)),
+            "resident_tasks": resident,
             "ns_depth": draw(st.integers(1, 4)),
             "stacks": {
                 "depth_share_4k": max(0.0, shares[0]),
