@@ -16,13 +16,21 @@ seed:
 * verdicts: memory-bound (CPU to spare), the work grows by ``(1 + g)(1 - dcpu) - 1``;
   CPU-bound, it changes by ``-dcpu``. A gain is positive, a loss negative. tglx's
   256 GiB / 64k threads example: ``g`` = 0.29% and ``dcpu`` = 1% give a loss either way;
-* risks: stack overflows, OOM kills and early reclaim, policy against baseline.
+* risks: stack overflows, OOM kills and early reclaim, policy against baseline;
+* applicability: a task-creation latency whose kind of task the scenario never creates (no
+  thread creations, or no forks, with the baseline and with the policy) is shown as n/a, not
+  as a change: it is what one would take, not what the workload pays;
+* the verdict, decided in this order, and the card names the metric that decided it:
+  a risk the policy raises (``net loss``), a lock the policy saturates (utilisation at least
+  ``SATURATED``) that the baseline did not (``net loss``), an applicable task-creation latency
+  more than ``LATENCY_TOLERANCE`` worse (a ``trade-off``: more work per byte, slower creation),
+  else the work gain above (``net gain``, ``net loss`` or ``neutral``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from objectives import Metrics, Policy, Scenario, baseline, simulate
 
@@ -35,6 +43,15 @@ LATENCY_METRICS = (
 RISK_METRICS = ("stack_overflows_per_day", "oom_kills_per_day", "reclaim_pages_per_s")
 NEUTRAL = 1e-4
 """Work changes smaller than this (0.01%) are reported as neutral."""
+SATURATED = 0.9
+"""A lock busy at least this share of the time is saturated: its waiters queue (seed 003 calls
+pidmap_lock at ~100% busy "the primary bottleneck")."""
+LATENCY_TOLERANCE = 0.01
+"""An applicable latency more than 1% worse makes a gain a trade-off (seed 000: "1% runtime
+overhead can make it a net loss")."""
+RATES = {"clone": "clone_throughput_per_s", "fork": "fork_throughput_per_s"}
+"""The rate that makes each kind of task-creation latency apply."""
+LOCK_SUFFIX = "_lock_utilization"
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class Change:
 
     baseline: float
     policy: float
+    applies: bool = True
 
     @property
     def relative(self) -> float | None:
@@ -66,15 +84,33 @@ class ScenarioCard:
     memory_bound_gain: float
     cpu_bound_gain: float
     risks: dict[str, Change]
+    locks: dict[str, Change] = field(default_factory=dict)
+
+    @property
+    def memory_bound_verdict(self) -> str:
+        """The memory-bound verdict, latency, locks and risks included (module doc)."""
+        return judge(self, self.memory_bound_gain)[0]
+
+    @property
+    def cpu_bound_verdict(self) -> str:
+        """The CPU-bound verdict, latency, locks and risks included (module doc)."""
+        return judge(self, self.cpu_bound_gain)[0]
+
+    @property
+    def decided_by(self) -> str:
+        """The metric that decided the memory-bound verdict."""
+        return judge(self, self.memory_bound_gain)[1]
 
     def as_dict(self) -> dict:
-        """Plain data for JSON (each change with its relative value)."""
+        """Plain data for JSON (each change with its relative value, n/a ones as null)."""
         data = asdict(self)
-        for group in ("latency", "risks"):
+        for group in ("latency", "risks", "locks"):
             for name, change in getattr(self, group).items():
-                data[group][name]["relative"] = change.relative
-        data["memory_bound_verdict"] = verdict(self.memory_bound_gain)
-        data["cpu_bound_verdict"] = verdict(self.cpu_bound_gain)
+                data[group][name]["relative"] = change.relative if change.applies else None
+        data["memory_bound_verdict"] = self.memory_bound_verdict
+        data["cpu_bound_verdict"] = self.cpu_bound_verdict
+        data["decided_by"] = self.decided_by
+        data["cpu_bound_decided_by"] = judge(self, self.cpu_bound_gain)[1]
         return data
 
 
@@ -104,18 +140,54 @@ def card_from_metrics(scenario: Scenario, policy: Metrics, today: Metrics) -> Sc
         extra_threads=threads * extra_work,
         extra_work_fraction=extra_work,
         cpu_overhead_change=dcpu,
-        latency={m: Change(today[m], policy[m]) for m in LATENCY_METRICS},
+        latency={
+            m: Change(today[m], policy[m], _applies(m, policy, today)) for m in LATENCY_METRICS
+        },
         memory_bound_gain=(1.0 + extra_work) * (1.0 - dcpu) - 1.0,
         cpu_bound_gain=-dcpu,
-        risks={m: Change(today[m], policy[m]) for m in RISK_METRICS},
+        risks={m: Change(today[m], policy[m]) for m in RISK_METRICS if m in today},
+        locks={
+            m: Change(today[m], policy[m]) for m in today if m.endswith(LOCK_SUFFIX) and m in policy
+        },
     )
 
 
+def _applies(metric: str, policy: Metrics, today: Metrics) -> bool:
+    """A task-creation latency applies when that kind of task is created at all."""
+    rate = RATES[metric.split("_", 1)[0]]
+    return policy[rate] > 0 or today[rate] > 0
+
+
 def verdict(gain: float) -> str:
-    """``net gain``, ``net loss`` or ``neutral`` (within 0.01%)."""
+    """``net gain``, ``net loss`` or ``neutral`` (within 0.01%), from the work gain alone."""
     if abs(gain) < NEUTRAL:
         return "neutral"
     return "net gain" if gain > 0 else "net loss"
+
+
+def judge(card: ScenarioCard, gain: float) -> tuple[str, str]:
+    """The verdict on ``gain`` with risks, lock saturation and latency, and what decided it.
+
+    Returns:
+        ``(verdict, deciding metric)``; the order is the module doc's.
+    """
+    for name, change in card.risks.items():
+        if change.policy > change.baseline:
+            return "net loss", name
+    for name, change in card.locks.items():
+        if change.policy >= SATURATED > change.baseline:
+            return "net loss", name
+    worst = max(
+        (
+            (change.relative, name)
+            for name, change in card.latency.items()
+            if change.applies and change.relative is not None
+        ),
+        default=None,
+    )
+    if worst is not None and worst[0] > LATENCY_TOLERANCE and gain >= NEUTRAL:
+        return "trade-off", worst[1]
+    return verdict(gain), "work gain"
 
 
 def render_cards(cards: Sequence[ScenarioCard]) -> str:
@@ -136,13 +208,22 @@ def _render(card: ScenarioCard) -> str:
         f"  4. cost              CPU overhead {_points(card.cpu_overhead_change)} of machine time",
     ]
     for name, change in card.latency.items():
+        if not change.applies:
+            kind = "thread creations" if name.startswith("clone") else "forks"
+            lines.append(f"     {name:22s} n/a (the scenario has no {kind})")
+            continue
         lines.append(
             f"     {name:22s} {change.baseline:12.4g} -> {change.policy:12.4g}  {_relative(change)}"
         )
+    for name, change in card.locks.items():
+        flag = "  saturated" if change.policy >= SATURATED else ""
+        lines.append(f"     {name:22s} {change.baseline:12.3f} -> {change.policy:12.3f}{flag}")
+    memory_verdict, memory_why = judge(card, card.memory_bound_gain)
+    cpu_verdict, cpu_why = judge(card, card.cpu_bound_gain)
     lines += [
-        f"  verdict              memory-bound: {verdict(card.memory_bound_gain)} "
-        f"({_percent(card.memory_bound_gain)} work); CPU-bound: "
-        f"{verdict(card.cpu_bound_gain)} ({_percent(card.cpu_bound_gain)} work)",
+        f"  verdict              memory-bound: {memory_verdict} "
+        f"({_percent(card.memory_bound_gain)} work; decided by {memory_why}); CPU-bound: "
+        f"{cpu_verdict} ({_percent(card.cpu_bound_gain)} work; decided by {cpu_why})",
         "  risks",
     ]
     for name, change in card.risks.items():
