@@ -12,6 +12,7 @@ Rules:
   The driver therefore counts a trial as finished only after the commit that carries its tell.
   A trial whose ask was committed but whose tell was not stays RUNNING in the file and is
   marked FAIL on the next run (the resume rules of ``policysearch.run.driver``).
+* A commit is not cut in half by Ctrl-C: SIGINT and SIGTERM are held while it writes.
 * One writer at a time: while a group is pending, another process appending to the same file
   would interleave with it. ``commit()`` checks that the file is still the size it left it and
   refuses (``RunFailure``) otherwise; the pending group is then dropped, never written on top of
@@ -21,15 +22,32 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Generator
+import signal
+import threading
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.storages.journal._file import get_lock_file
 
 from policysearch.errors import RunFailure
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (delivered when the block ends) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class GroupCommitJournal(JournalFileBackend):
@@ -75,7 +93,8 @@ class GroupCommitJournal(JournalFileBackend):
             (json.dumps(log, separators=(",", ":")) + "\n").encode("utf-8") for log in self._pending
         ]
         data = b"".join(lines)
-        with get_lock_file(self._lock):
+        # Ctrl-C must not land between the write and the bookkeeping: hold it until both are done
+        with _signals_held(), get_lock_file(self._lock):
             size = os.path.getsize(self._file_path) if os.path.exists(self._file_path) else 0
             if size != self._size:
                 self._pending.clear()
@@ -87,14 +106,14 @@ class GroupCommitJournal(JournalFileBackend):
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        # The records are now in the file where the reads already numbered them.
-        count = self._file_records
-        for line in lines:
-            self._log_number_offset[count + 1] = self._log_number_offset[count] + len(line)
-            count += 1
-        self._file_records = count
-        self._size += len(data)
-        self._pending.clear()
+            # The records are now in the file where the reads already numbered them.
+            count = self._file_records
+            for line in lines:
+                self._log_number_offset[count + 1] = self._log_number_offset[count] + len(line)
+                count += 1
+            self._file_records = count
+            self._size += len(data)
+            self._pending.clear()
 
     def discard(self) -> None:
         """Drop the pending records (they were never on disk)."""
