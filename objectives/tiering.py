@@ -26,7 +26,10 @@ placement. Every metric is the time-weighted mean of the two phases. Per phase:
    of which ``R = r D - min(E, r D)`` is reclaimable.
 3. Allocation order: Linux fills the fast tier first and falls back to the slow tier, so
    every allocation has the same chance ``s = min(max(0, T - F), S) / T`` (``T = D' + K``)
-   of sitting on the slow tier.
+   of sitting on the slow tier. With ``data_promotion`` (NUMA-balancing tiering) and a
+   non-zero rate limit, the hot data ``H = min(data_hot_share x D', F)`` is kept on the fast
+   tier first and the rest shares what is left: ``s = min(max(0, T - F), S) / (T - H)`` for
+   kernel objects and cold data (hot data pages compete with kernel objects for DRAM).
 4. Types restricted to the fast tier (bytes ``Kf``) need ``X = s Kf`` fast bytes more than
    Linux today gives them. Reclaim frees them from the reclaimable data on the fast tier,
    ``Q = (1 - s) R`` (the evicted data refaults onto the slow tier): early reclaim
@@ -316,9 +319,13 @@ def _phase(policy: TierPolicy, scenario: Scenario, data: float, stack_bytes: flo
     resident = max(0.0, data - excess)
     reclaimable -= evicted
 
-    # 3. Fast tier first, then the slow tier.
+    # 3. Fast tier first, then the slow tier; promoted hot data takes its fast share first.
     demand = resident + total_kernel
-    slow_share = min(max(0.0, demand - fast_cap), slow_cap) / demand if demand > 0 else 0.0
+    hot = 0.0
+    if work.data_promotion and policy.rate_limit_mbps > 0:
+        hot = min(work.data_hot_share * resident, fast_cap)
+    overflow = min(max(0.0, demand - fast_cap), slow_cap)
+    slow_share = overflow / (demand - hot) if demand > hot else 0.0
 
     # 4. Fast-only types displace reclaimable data from the fast tier.
     displaced = slow_share * math.fsum(k for k, f in zip(kernel, fast_only, strict=True) if f)
@@ -330,7 +337,9 @@ def _phase(policy: TierPolicy, scenario: Scenario, data: float, stack_bytes: flo
     # 5. Migration, densest segments first, within the budget.
     room = max(0.0, fast_cap - demand) + fast_reclaimable - early
     budget = max(0.0, room - policy.free_watermark * fast_cap)
-    if lam > 0:
+    if policy.rate_limit_mbps <= 0:
+        budget = 0.0  # a 0 limit promotes nothing (kernel/sched/fair.c)
+    elif lam > 0:
         rate_cap = min(policy.rate_limit_mbps * MIB, machine.tiers.slow_bandwidth_gbs * 1e9)
         budget = min(budget, rate_cap / lam)
     segments = _segments(policy, scenario, kernel, loads, slow_bytes)
