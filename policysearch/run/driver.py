@@ -113,6 +113,7 @@ def run_search(
     storage = run_storage.storage
     resumed = opts.study_name in study_names(storage)
     study = None
+    joined = False
     if resumed:
         study = _load(storage, job, opts)
         done_before = _count(study, TrialState.COMPLETE)
@@ -131,7 +132,7 @@ def run_search(
                     directions=[o.direction for o in job.objectives],
                 )
             except optuna.exceptions.DuplicatedStudyError:  # another driver just created it
-                resumed = True
+                resumed = joined = True
                 study = _load(storage, job, opts)
                 done_before = _count(study, TrialState.COMPLETE)
             else:
@@ -146,7 +147,8 @@ def run_search(
             )
         run_storage.commit()
         mirror = MirroredStudy(study, sampler, run_storage.commit)
-        _announce(out, "resuming" if resumed else "creating", opts, done_before, executor)
+        verb = "joining" if joined else "resuming" if resumed else "creating"
+        _announce(out, verb, opts, done_before, executor)
         completed, failed = _drive(mirror, job, opts, executor, min(window, executor.capacity))
     study_meta.note_target(study, opts.trials)
     run_storage.commit()

@@ -66,18 +66,19 @@ class MirroredStudy:
         self.memory = optuna.create_study(
             directions=durable.directions, sampler=sampler, study_name=durable.study_name
         )
-        self.shared = isinstance(self._storage, RDBStorage)
+        # Optuna wraps a database in a cache (``_CachedStorage``); refresh asks the database.
+        self._backend = getattr(self._storage, "_backend", self._storage)
+        self.shared = isinstance(self._backend, RDBStorage)
         self.foreign = 0
         self.complete = 0
         self._own: set[int] = set()  # durable ids of the trials this driver wrote
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
-        trials = durable.get_trials(deepcopy=False)
-        self._add(trials)
+        self._add(durable.get_trials(deepcopy=False))
 
-    def _add(self, trials: list[FrozenTrial]) -> int:
-        """Add the finished trials of ``trials`` not seen yet; the COMPLETE ones added."""
-        added = 0
+    def _add(self, trials: list[FrozenTrial]) -> tuple[int, int]:
+        """Add the finished trials of ``trials`` not seen yet: how many, and how many COMPLETE."""
+        added = complete = 0
         for trial in trials:
             self._seen = max(self._seen, trial._trial_id)
             if trial._trial_id in self._own:
@@ -87,9 +88,10 @@ class MirroredStudy:
                 continue
             self._unfinished.discard(trial._trial_id)
             self.memory.add_trial(trial)
-            added += trial.state == TrialState.COMPLETE
-        self.complete += added
-        return added
+            added += 1
+            complete += trial.state == TrialState.COMPLETE
+        self.complete += complete
+        return added, complete
 
     def refresh(self) -> int:
         """Add the trials other drivers finished since the last look; the COMPLETE ones added.
@@ -101,19 +103,18 @@ class MirroredStudy:
         """
         if not self.shared:
             return 0
-        trials = self._storage._get_trials(
+        trials = self._backend._get_trials(
             self._study_id,
             states=None,
             included_trial_ids=set(self._unfinished),
             trial_id_greater_than=self._seen,
         )
         trials.sort(key=lambda t: t._trial_id)
-        before = len(self.memory.trials)
-        added = self._add(trials)
-        if len(self.memory.trials) > before and self.foreign == 0:
+        added, complete = self._add(trials)
+        if added and self.foreign == 0:
             self.memory.sampler.reseed_rng()
-        self.foreign += len(self.memory.trials) - before
-        return added
+        self.foreign += added
+        return complete
 
     def persist(self, frozen: FrozenTrial) -> None:
         """Queue a finished trial of the memory copy for the durable storage (one record)."""
