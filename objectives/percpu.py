@@ -11,14 +11,24 @@ single-threaded share under ``counter_mode: dual`` (a plain counter until the fi
 A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the symmetric walk of
 ``objectives.stacks``) and only under fork churn.
 
-Fork path (only forks create an mm). For each of the ``allocs_per_fork`` allocations of a
-new mm with per-CPU counters: a cache hit (probability ``C / (C + 1)``) costs
-``cache_hit_ns`` and skips the lock and the initialisation (the constructed object's counters
-sum to zero); a miss takes ``pcpu_lock`` for ``alloc_hold_ns`` and zeroes every unit
-(``U x init_ns_per_cpu``, or only ``cpus_touched`` units with ``lazy`` counters). At exit each
-counter is summed over the online CPUs (``cpus_touched`` when lazy) and freed: back into the
-cache, or under ``pcpu_lock`` (``free_hold_ns``) when the cache is full. ``pcpu_lock`` is one
-global lock: its contention comes from ``objectives.contention``.
+Fork path (only forks create an mm). A new mm with per-CPU counters makes ``n`` percpu
+allocations: ``allocs_per_fork``, or 1 with ``group_allocs`` (all its percpu data in one
+allocation). For each: a cache hit (probability ``C / (C + 1)``) costs ``cache_hit_ns`` and
+skips the locks and the initialisation (the constructed object's counters sum to zero); a miss
+takes the three global locks of mm/percpu.c and lib/percpu_counter.c, each modelled apart:
+
+* ``pcpu_alloc_mutex`` for ``alloc_mutex_ns`` (every GFP_KERNEL allocation serialises on it);
+* ``pcpu_lock`` for ``alloc_hold_ns`` (the area search) and, at exit, ``free_hold_ns``
+  (``free_percpu``); the nesting of the allocation's ``pcpu_lock`` section inside the mutex is
+  modelled as two back-to-back sections;
+* ``percpu_counters_lock`` for ``counters_list_ns`` at the init and at the destroy of each of
+  the ``counter_allocs_per_fork`` counter groups (1 with ``group_allocs``).
+
+It then zeroes every unit (``U x init_ns_per_cpu``, or only ``cpus_touched`` units with
+``lazy`` counters), once per allocation: grouped data shares one cache line per CPU. At exit
+each allocation is summed over the online CPUs (``cpus_touched`` when lazy) and freed: back
+into the cache, or under ``pcpu_lock`` when the cache is full. Slots on other sockets cost
+``cross_socket_factor`` times more to zero and sum (``machine.sockets``).
 
 CPU hotplug. Allocating for online CPUs only means every chunk must be populated when a CPU
 comes online (seed 002's RFC, under ``pcpu_alloc_mutex``): ``percpu bytes per unit / 4 KiB x
@@ -45,6 +55,9 @@ if TYPE_CHECKING:
     from objectives.scenario import Scenario
 
 PCPU_LOCK = "pcpu_lock"
+PCPU_ALLOC_MUTEX = "pcpu_alloc_mutex"
+PERCPU_COUNTERS_LOCK = "percpu_counters_lock"
+PERCPU_LOCKS = (PCPU_LOCK, PCPU_ALLOC_MUTEX, PERCPU_COUNTERS_LOCK)
 
 METRICS = (
     MetricSpec(
@@ -59,14 +72,16 @@ METRICS = (
         "percpu_lock_utilization",
         "fraction",
         "minimize",
-        "busy share of the percpu allocator's global pcpu_lock",
+        "busy share of the busiest global percpu lock: pcpu_lock, pcpu_alloc_mutex or "
+        "percpu_counters_lock",
         "percpu",
     ),
     MetricSpec(
         "percpu_lock_wait_ns",
         "ns",
         "minimize",
-        "mean time per task creation spent waiting for pcpu_lock",
+        "mean time per task creation spent waiting for the percpu locks (pcpu_lock, "
+        "pcpu_alloc_mutex, percpu_counters_lock)",
         "percpu",
     ),
     MetricSpec(
@@ -133,21 +148,31 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
     lazy = policy.counter_mode == "lazy"
     init_units = min(load.cpus_touched, units) if lazy else units
     sum_units = min(load.cpus_touched, cpus) if lazy else cpus
-    allocs = load.allocs_per_fork
+    machine = scenario.machine
+    remote = (machine.sockets - 1) / machine.sockets
+    numa = 1.0 + (machine.cross_socket_factor - 1.0) * remote
+    allocs = min(1, load.allocs_per_fork) if policy.group_allocs else load.allocs_per_fork
+    groups = min(load.counter_allocs_per_fork, allocs)
     init_ns = (
         allocs
         * counted
+        * numa
         * ((1.0 - hit) * init_units * costs.init_ns_per_cpu + sum_units * costs.sum_ns_per_cpu)
     )
     plain_ns = allocs * (1.0 - counted) * costs.plain_counter_ns
     cache_ns = allocs * counted * 2.0 * hit * costs.cache_hit_ns
+    trips = allocs * counted * (1.0 - hit)
+    counter_trips = groups * counted * (1.0 - hit)
     acquisitions = (
+        Acquisition(PCPU_ALLOC_MUTEX, costs.alloc_mutex_ns, rate=trips, fork_only=True),
+        Acquisition(PCPU_LOCK, costs.alloc_hold_ns, rate=trips, fork_only=True),
         Acquisition(
-            PCPU_LOCK, costs.alloc_hold_ns, rate=allocs * counted * (1.0 - hit), fork_only=True
+            PERCPU_COUNTERS_LOCK, costs.counters_list_ns, rate=counter_trips, fork_only=True
         ),
         Acquisition(
-            PCPU_LOCK, costs.free_hold_ns, rate=allocs * counted * (1.0 - hit), fork_only=True
+            PERCPU_COUNTERS_LOCK, costs.counters_list_ns, rate=counter_trips, fork_only=True
         ),
+        Acquisition(PCPU_LOCK, costs.free_hold_ns, rate=trips, fork_only=True),
     )
     online_us = 0.0
     if policy.allocate_for == "online":
@@ -177,7 +202,7 @@ class PercpuFamily(Family):
     workload = PercpuWorkload
     costs = PercpuCosts
     metrics = METRICS
-    locks = (PCPU_LOCK,)
+    locks = PERCPU_LOCKS
     cpu_metric = "percpu_cpu_fraction"
 
     def prepare(
@@ -188,7 +213,7 @@ class PercpuFamily(Family):
             memory_bytes={"percpu": model.bytes},
             fork_ns=model.fork_ns,
             acquisitions=model.acquisitions,
-            sharers={PCPU_LOCK: float(churners(scenario))},
+            sharers=dict.fromkeys(PERCPU_LOCKS, float(churners(scenario))),
             metrics={
                 "percpu_bytes": model.bytes,
                 "cpu_online_latency_us": model.online_latency_us,

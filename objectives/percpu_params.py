@@ -35,6 +35,13 @@ class PercpuPolicy:
         help="constructed percpu objects each CPU keeps for reuse (Mateusz Guzik's slab "
         "ctor/dtor cache): a hit skips the allocator lock and the initialisation",
     )
+    group_allocs: bool = spec(
+        False,
+        help="make all of a new mm's percpu data one allocation (Mathieu Desnoyers' "
+        "'struct mm_percpu_struct', lkml 2025-11-28 reply to Krisman's RFC): one lock trip "
+        "and one cache line per CPU to zero instead of allocs_per_fork of each; today only "
+        "rss_stat's counters are grouped (percpu_counter_init_many, commit 14ef95be6f55)",
+    )
     counter_mode: str = spec(
         "eager",
         choices=("eager", "dual", "lazy"),
@@ -71,6 +78,16 @@ class PercpuWorkload:
         max=64,
         unit="allocations",
         help="percpu allocations per new mm (rss_stat counters, mm_cid; seed 001: 'several')",
+    )
+    counter_allocs_per_fork: int = spec(
+        1,
+        min=0,
+        max=64,
+        unit="allocations",
+        help="of allocs_per_fork, those that are percpu_counter groups, each registering on "
+        "the global percpu_counters_lock at init and at destroy (lib/percpu_counter.c, "
+        "CONFIG_HOTPLUG_CPU): 1 since Linux 6.6 (rss_stat via percpu_counter_init_many), "
+        "4 before (one per NR_MM_COUNTERS counter)",
     )
     cpus_touched: float = spec(
         2.0,
@@ -116,25 +133,54 @@ class PercpuCosts:
         "plus mm_cid)",
     )
     alloc_hold_ns: float = spec(
+        600.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
+        help="pcpu_lock critical section of one allocation (chunk bitmap search). Bounded by "
+        "Mateusz Guzik's execve benchmark (commit 14ef95be6f55, lore 20230823050609.2228718-3-"
+        "mjguzik@gmail.com): 133,544 execs/s on 26 cores 'predominantly bottlenecked' on 5 "
+        "separate allocations + 5 frees per exec, so at most 7.5 us of percpu locking per "
+        "exec, ~750 ns per trip with its hand-off: 600 alloc + 400 free + 2 hand-offs = "
+        "1.48 us per pair (the 60/40 split is assumed: a free only clears bitmap bits). "
+        "With it the model gives that commit's 133.5k and 186k execs/s (+39%) "
+        "(tests/objectives/test_percpu_locks.py, fork work fitted to the 186k)",
+    )
+    free_hold_ns: float = spec(
         400.0,
         min=0.0,
         max=1e6,
         unit="ns",
-        help="pcpu_lock critical section of one allocation (chunk bitmap search; assumed)",
+        help="pcpu_lock critical section of one free_percpu (see alloc_hold_ns)",
     )
-    free_hold_ns: float = spec(
-        250.0,
+    alloc_mutex_ns: float = spec(
+        150.0,
         min=0.0,
         max=1e6,
         unit="ns",
-        help="pcpu_lock critical section of one free (assumed)",
+        help="pcpu_alloc_mutex section of one GFP_KERNEL allocation outside pcpu_lock "
+        "(mm/percpu.c pcpu_alloc: chunk selection and the populated-page check); every "
+        "non-atomic allocation serialises on this mutex, frees do not take it (assumed from "
+        "the code path: a few cache misses; bounded by the same 7.5 us per exec)",
+    )
+    counters_list_ns: float = spec(
+        100.0,
+        min=0.0,
+        max=1e6,
+        unit="ns",
+        help="percpu_counters_lock section of one counter-group init or destroy: a list_add or "
+        "list_del on the global percpu_counters list (assumed: two cache lines)",
     )
     init_ns_per_cpu: float = spec(
         15.0,
         min=0.0,
         max=1e5,
         unit="ns",
-        help="zeroing one CPU's slot of a new allocation (a cache miss on remote memory)",
+        help="zeroing one CPU's slot of a new allocation, same socket (a store to a line "
+        "not in this CPU's cache, write-allocated without waiting: well under a 90 ns load); "
+        "slots on other sockets cost machine.cross_socket_factor times more. Assumed; Jan "
+        "Kara reports the rss_stat percpu counters cost gitsource 10% more system time on his "
+        "machine (Krisman's RFC, lore 20251127233635.4170047-1-krisman@suse.de)",
     )
     sum_ns_per_cpu: float = spec(
         10.0,

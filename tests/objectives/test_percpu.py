@@ -49,7 +49,15 @@ def test_lazy_counters_initialise_only_touched_cpus(storm) -> None:
 def test_initialisation_grows_with_possible_cpus(storm) -> None:
     bigger = dataclasses.replace(storm.machine, possible_cpus=4 * storm.machine.possible_cpus)
     wide = dataclasses.replace(storm, machine=bigger)
-    assert _run(wide)["fork_latency_mean_ns"] > _run(storm)["fork_latency_mean_ns"]
+    assert _run(wide)["percpu_cpu_fraction"] > _run(storm)["percpu_cpu_fraction"]
+    # pcpu_lock is saturated in the storm: the latency is the lock's queue, so longer private
+    # work leaves it unchanged at most (a closed loop at its bottleneck)
+    assert _run(wide)["fork_latency_mean_ns"] >= 0.999 * _run(storm)["fork_latency_mean_ns"]
+    # without the lock bottleneck (a cache), the wider initialisation shows in the latency
+    assert (
+        _run(wide, cache_objects=1)["fork_latency_mean_ns"]
+        > _run(storm, cache_objects=1)["fork_latency_mean_ns"]
+    )
 
 
 def test_online_only_allocation_pays_at_cpu_hotplug() -> None:
