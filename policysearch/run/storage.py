@@ -18,6 +18,7 @@ the password scrubbed from the database's own message too.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 import time
@@ -123,9 +124,10 @@ def _with_driver(url: str) -> str:
     scheme, rest = url.split("://", 1)
     if scheme.lower() not in ("postgresql", "postgres"):
         return url
-    for module, name in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
-        if importlib.util.find_spec(module) is not None:
-            return f"postgresql+{name}://{rest}"
+    for module in ("psycopg2", "psycopg"):
+        with contextlib.suppress(ImportError, ValueError):
+            if importlib.util.find_spec(module) is not None:
+                return f"postgresql+{module}://{rest}"
     return f"postgresql+psycopg2://{rest}"  # the missing-driver error then names psycopg2
 
 

@@ -241,3 +241,22 @@ def test_an_unusable_postgres_url_is_one_line_without_the_password(
     assert_one_line_error(result, "--storage", redact(url))
     for secret in (server.password, wrong):
         assert secret not in result.stderr + result.stdout
+
+
+def test_a_missing_driver_names_the_extra(tmp_path: Path) -> None:
+    """Without psycopg2 (and psycopg), the error names the extra that installs it."""
+    url = "postgresql://ann:hunter2-secret@127.0.0.1:9/studies"
+    code = (
+        "import sys; sys.modules['psycopg2'] = sys.modules['psycopg'] = None; "
+        "from policysearch.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "front", "quickstart", "--storage", url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert_one_line_error(result, redact(url), "'psycopg2'", "pip install 'policysearch[postgres]'")
+    assert "hunter2-secret" not in result.stderr
