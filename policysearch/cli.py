@@ -285,7 +285,7 @@ def _hypervolume_line(view: StudyView) -> str:
     return (
         f"{len(view.front)} policies on the front of {view.feasible_count} feasible "
         f"({view.complete} finished) trials; hypervolume {view.hypervolume:.6g} "
-        f"(minimise view, reference point [{reference}]: nadir + 10% of the range)"
+        f"(minimise view, reference point [{reference}]: {view.reference_origin})"
     )
 
 

@@ -39,6 +39,7 @@ from policysearch.analysis.pareto import (
     nondominated_mask,
     reference_point,
 )
+from policysearch.analysis.reference import AUTOMATIC, OVERRIDE
 from policysearch.run import records
 from policysearch.run.study_meta import StudyInfo
 
@@ -67,7 +68,9 @@ class StudyView:
         front: the distinct feasible non-dominated trials, by first objective then number.
         knee: the front's knee trial, or ``None`` without a front.
         hypervolume: the hypervolume of the front (0 without a front).
-        reference: the automatic reference point of the front (``()`` without a front).
+        reference: the reference point (``()`` without a front): the study's fixed point
+            (``analysis.reference``), a ``--ref`` override, or the automatic point of the front.
+        reference_origin: where the reference point comes from, in words.
     """
 
     info: StudyInfo
@@ -82,6 +85,7 @@ class StudyView:
     knee: FrozenTrial | None
     hypervolume: float
     reference: tuple[float, ...]
+    reference_origin: str = AUTOMATIC
 
     @property
     def complete(self) -> int:
@@ -134,16 +138,20 @@ class StudyView:
         return _importances(self)
 
 
-def study_view(study: optuna.Study, info: StudyInfo) -> StudyView:
-    """The view of ``study``, from one read of its trials."""
+def study_view(
+    study: optuna.Study, info: StudyInfo, reference: Sequence[float] | None = None
+) -> StudyView:
+    """The view of ``study``, from one read of its trials (``reference`` overrides the point)."""
     # Reading 100k trials allocates several hundred thousand small objects, none of them in
     # reference cycles: pausing the cyclic collector avoids passes that double the time.
     with _gc_paused():
         every = study.get_trials(deepcopy=False)
-    return build_view(every, info)
+    return build_view(every, info, reference)
 
 
-def build_view(every: list[FrozenTrial], info: StudyInfo) -> StudyView:
+def build_view(
+    every: list[FrozenTrial], info: StudyInfo, reference: Sequence[float] | None = None
+) -> StudyView:
     """The view of a study whose trials (in any state) are ``every``."""
     trials = sorted((t for t in every if t.state == TrialState.COMPLETE), key=lambda t: t.number)
     failed = sum(t.state == TrialState.FAIL for t in every)
@@ -156,18 +164,22 @@ def build_view(every: list[FrozenTrial], info: StudyInfo) -> StudyView:
     on_front = np.zeros(len(trials), dtype=bool)
     on_front[front_rows] = True
     knee = None
-    volume, reference = 0.0, ()
+    volume, point, origin = 0.0, (), AUTOMATIC
+    if reference is not None:
+        point, origin = tuple(float(r) for r in reference), OVERRIDE
+    elif info.reference is not None:
+        point, origin = info.reference.point, info.reference.origin
     if front:
         front_costs = minimise_view(
             np.array([t.values for t in front], dtype=float),
             [o.direction for o in info.objectives],
         )
         knee = front[knee_index(front_costs)]
-        # The reference of the distinct front is that of every non-dominated row: duplicates
-        # change neither its nadir nor its range.
-        point = reference_point(front_costs)
+        if origin == AUTOMATIC:
+            # The reference of the distinct front is that of every non-dominated row:
+            # duplicates change neither its nadir nor its range.
+            point = tuple(float(r) for r in reference_point(front_costs))
         volume = hypervolume(front_costs, point)
-        reference = tuple(float(r) for r in point)
     return StudyView(
         info=info,
         trials=tuple(trials),
@@ -180,7 +192,8 @@ def build_view(every: list[FrozenTrial], info: StudyInfo) -> StudyView:
         front=front,
         knee=knee,
         hypervolume=volume,
-        reference=reference,
+        reference=point if front else (),
+        reference_origin=origin,
     )
 
 

@@ -313,7 +313,8 @@ def hypervolume_png(view: StudyView) -> bytes:
     ax.grid(True, alpha=0.3)
     reference = ", ".join(f"{r:.4g}" for r in view.reference)
     fig.suptitle(
-        f"{title}\nminimise view (maximised objectives negated), reference point [{reference}]",
+        f"{title}\nminimise view (maximised objectives negated), reference point [{reference}]"
+        f"\n({view.reference_origin})",
         fontsize="medium",
     )
     return _png(fig)

@@ -282,9 +282,8 @@ def _trials_section(view: StudyView) -> str:
         reference = ", ".join(f"{r:.6g}" for r in view.reference)
         volume = (
             f"<p>Hypervolume of the front: <b>{view.hypervolume:.6g}</b> (all-minimise view: "
-            f"maximised objectives negated; automatic reference point [{_e(reference)}]: "
-            "nadir + 10% of the range in each objective, as <code>policysearch front</code> "
-            "reports it).</p>"
+            f"maximised objectives negated; reference point [{_e(reference)}]: "
+            f"{_e(view.reference_origin)}, as <code>policysearch front</code> reports it).</p>"
         )
     else:
         volume = "<p>No feasible finished trial yet, so no front and no hypervolume.</p>"

@@ -12,15 +12,19 @@ stores is ``policysearch.run.records``' business.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import optuna
 
 from objectives import InputError
 from objectives.metrics import MetricSpec
 from objectives.problem import Problem, problem_from_mapping, problem_kinds
 from policysearch import __version__
+from policysearch.analysis.pareto import minimise_view
+from policysearch.analysis.reference import Reference, from_baseline
 from policysearch.errors import BadInput
 from policysearch.jobs.config import Constraint, Dimension, JobConfig, Objective, split_space
 
@@ -28,7 +32,7 @@ PREFIX = "policysearch:"
 
 
 def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
-    """Store the job in a new study."""
+    """Store the job in a new study, with the hypervolume's reference point fixed for good."""
     attrs: dict[str, Any] = {
         "job": _plain(job.raw),
         "job_file": job.source,
@@ -41,9 +45,21 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         "sim_seed": sim_seed,
         "version": __version__,
     }
+    reference = _reference(job, sim_seed)
+    if reference is not None:
+        attrs["reference"] = {"point": list(reference.point), "origin": reference.origin}
     for key, value in attrs.items():
         study.set_user_attr(PREFIX + key, value)
     study.set_metric_names([o.metric for o in job.objectives])
+
+
+def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
+    today = job.problem.baseline_params()
+    if today is None:
+        return None
+    metrics = job.problem.evaluate(today, sim_seed)
+    values = np.array([[metrics[o.metric] for o in job.objectives]], dtype=float)
+    return from_baseline(minimise_view(values, [o.direction for o in job.objectives])[0])
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class StudyInfo:
     sim_seed: int
     job: dict[str, Any]
     job_file: str | None = None
+    reference: Reference | None = None
 
     @property
     def metric_catalogue(self) -> dict[str, MetricSpec]:
@@ -109,7 +126,20 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
         sim_seed=int(attrs.get(PREFIX + "sim_seed", 0)),
         job=job,
         job_file=attrs.get(PREFIX + "job_file"),
+        reference=_stored_reference(attrs.get(PREFIX + "reference"), len(objectives)),
     )
+
+
+def _stored_reference(stored: Any, objectives: int) -> Reference | None:
+    """The stored point, or ``None`` (older studies, or one that does not fit the objectives)."""
+    if not isinstance(stored, dict):
+        return None
+    point = stored.get("point")
+    if not isinstance(point, list) or len(point) != objectives:
+        return None
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in point):
+        return None
+    return Reference(tuple(float(v) for v in point), str(stored.get("origin", "stored")))
 
 
 def _constraint(item: Any) -> Constraint:

@@ -8,6 +8,7 @@ first objective), the knee and the selection rules against the view.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import warnings
 from collections.abc import Callable
@@ -167,7 +168,8 @@ def _hand_made(points: list[tuple[float, float, float]]) -> tuple[optuna.Study, 
             )
         )
     study.add_trial(create_trial(state=optuna.trial.TrialState.FAIL))
-    return study, read(study, "memory")
+    # hand-made values, not simulated ones: judge them against the automatic reference point
+    return study, dataclasses.replace(read(study, "memory"), reference=None)
 
 
 FEASIBLE = 6e5
