@@ -2,27 +2,37 @@
 
 Each actor holds the job's problems (sent once) and evaluates a batch per call with
 ``Problem.evaluate_batch``; the driver keeps two batches queued per actor, so an actor starts
-its next batch while the driver is still storing the last one's results. Actors are placed with
-Ray's ``SPREAD`` strategy, one per worker, over every node of a cluster.
+its next batch while the driver is still storing the last one's results. Actors ask for one
+CPU each and are placed with Ray's ``SPREAD`` strategy, so ``workers`` actors go round the
+nodes of a cluster (a test on a two-node cluster sees them on both).
 
-Without an address a private local Ray is started quietly with ``address="local"`` (never a
-cluster some earlier ``ray start`` left behind; no dashboard, no usage report, workers' logs
-not forwarded) and shut down at ``close()``. With an address the executor connects to that
-cluster and ships the ``objectives`` package to it (``runtime_env.py_modules``), so the
-cluster's nodes need only Ray, NumPy and PyYAML. If Ray is already initialised in this process
-(tests, notebooks) that Ray is used and left running.
+Which Ray (``run.cluster`` has the rules): with an address (``--address``, the job's, or
+``RAY_ADDRESS``) the executor connects to that cluster and ships the ``objectives`` package to
+it (``runtime_env.py_modules``), so the cluster's nodes need only Ray, NumPy and PyYAML.
+Without one, a private local Ray is started quietly with ``address="local"`` (never a cluster
+some earlier ``ray start`` left behind; no dashboard, no usage report, workers' logs not
+forwarded) and shut down at ``close()``. If Ray is already initialised in this process (tests,
+notebooks, ``policysearch submit``'s entrypoint) that Ray is used and left running.
+
+A lost actor (its process or its whole node died) costs only the batches it held: their
+outcomes carry the error, so the driver marks those trials FAIL and asks new ones. The actor is
+replaced once, however many of its batches fail, and the replacement is placed by ``SPREAD``
+again, which only considers live nodes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from objectives.problem import Problem
 from policysearch.errors import RunFailure
+from policysearch.run import cluster
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,
@@ -30,6 +40,10 @@ from policysearch.run.executors.base import (
     Outcome,
     run_batch,
 )
+
+PLACE_TIMEOUT_S = 60.0
+"""How long to wait for Ray to place a worker when none is placed (first start, shipping the
+simulator to the nodes, or every node lost) before the run fails."""
 
 
 class _Evaluator:
@@ -41,9 +55,20 @@ class _Evaluator:
     def evaluate(self, tasks: list[EvalTask]) -> list[Outcome]:
         return run_batch(self.problems, tasks)
 
+    def node_id(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
 
 class RayExecutor(BaseExecutor):
-    """``options.workers`` Ray actors; see the module docstring."""
+    """``options.workers`` Ray actors; see the module docstring.
+
+    Each slot of the pool holds an actor; a slot is *placed* once its actor answered where it
+    runs. Batches go round the placed slots only, so an actor that waits for a CPU (a node
+    was lost and the cluster is full) holds no batch: the run goes on with fewer workers and
+    the slot joins when Ray places its actor.
+    """
 
     def __init__(self, problems: Mapping[str, Problem], options: ExecutorOptions) -> None:
         super().__init__(problems, options)
@@ -52,15 +77,70 @@ class RayExecutor(BaseExecutor):
         self._ray = ray
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
-            _init_ray(ray, options.workers, options.address)
+            _init_ray(ray, options.workers, cluster.cluster_address(options.address))
         self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Evaluator)
         self._problems_ref = ray.put(self.problems)
-        self._actors = [self._new_actor() for _ in range(options.workers)]
+        self._actors: list[Any] = []
+        self._placing: dict[int, Any] = {}  # slot -> ref of its actor's node id, until placed
+        self.nodes: dict[int, str] = {}  # slot -> Ray node id of its placed actor
+        for slot in range(options.workers):
+            self._actors.append(None)
+            self._replace(slot)
         self._next_actor = 0
-        self._calls: deque[tuple[Any, int, int]] = deque()  # (result ref, actor index, tasks)
+        # (result ref, slot, the actor called, tasks)
+        self._calls: deque[tuple[Any, int, Any, int]] = deque()
+        try:
+            self._await_placement(every=True)
+        except BaseException:
+            self.close()
+            raise
 
-    def _new_actor(self) -> Any:
-        return self._actor_cls.remote(self._problems_ref)
+    def _replace(self, slot: int) -> None:
+        old = self._actors[slot]
+        if old is not None:
+            self._ray.kill(old, no_restart=True)
+        actor = self._actor_cls.remote(self._problems_ref)
+        self._actors[slot] = actor
+        self._placing[slot] = actor.node_id.remote()
+        self.nodes.pop(slot, None)
+
+    def _await_placement(self, *, every: bool = False) -> None:
+        """Note the slots whose actor is placed.
+
+        With ``every``, wait until all are placed, or until ``PLACE_TIMEOUT_S`` has passed
+        with at least one placed; otherwise wait only while none is placed.
+
+        Raises:
+            RunFailure: no slot placed within ``PLACE_TIMEOUT_S``.
+        """
+        deadline = time.monotonic() + PLACE_TIMEOUT_S
+        while self._placing:
+            must_wait = every or not self.nodes
+            slots = list(self._placing)
+            refs = [self._placing[s] for s in slots]
+            done, _ = self._ray.wait(
+                refs,
+                num_returns=1 if must_wait and not every else len(refs),
+                timeout=max(0.0, deadline - time.monotonic()) if must_wait else 0.0,
+            )
+            done_ids = {ref.hex() for ref in done}
+            for slot, ref in zip(slots, refs, strict=True):
+                if ref.hex() in done_ids:
+                    del self._placing[slot]
+                    try:
+                        self.nodes[slot] = self._ray.get(ref)
+                    except self._ray.exceptions.RayError:
+                        self._replace(slot)  # died before it was placed: try again
+            if not must_wait or (self.nodes and not every):
+                return
+            if time.monotonic() >= deadline:
+                if self.nodes:
+                    return  # go on with the placed ones; the others join when placed
+                raise RunFailure(
+                    f"no worker could be placed on Ray within {PLACE_TIMEOUT_S:g} s: each "
+                    f"wants 1 CPU and Ray has {cluster.free_cpus(self._ray)} free; "
+                    "pass fewer --workers or add nodes"
+                )
 
     @property
     def capacity(self) -> int:
@@ -71,29 +151,43 @@ class RayExecutor(BaseExecutor):
         return self.options.workers
 
     def _start(self, tickets: list[int], tasks: list[EvalTask]) -> None:
-        index = self._next_actor
-        self._next_actor = (index + 1) % len(self._actors)
-        ref = self._actors[index].evaluate.remote(tasks)
-        self._calls.append((ref, index, len(tasks)))
+        self._await_placement()  # note newly placed slots; wait only if none is placed
+        count = len(self._actors)
+        slot = next(
+            s for s in ((self._next_actor + i) % count for i in range(count)) if s in self.nodes
+        )
+        self._next_actor = (slot + 1) % count
+        actor = self._actors[slot]
+        ref = actor.evaluate.remote(tasks)
+        self._calls.append((ref, slot, actor, len(tasks)))
 
     def _finish_oldest(self) -> list[Outcome]:
-        ref, index, count = self._calls.popleft()
+        ref, slot, actor, count = self._calls.popleft()
+        errors = self._ray.exceptions
         try:
             return self._ray.get(ref)
-        except self._ray.exceptions.RayActorError as exc:
-            # the worker (or its node) died: replace it; its batch is reported failed
-            self._ray.kill(self._actors[index], no_restart=True)
-            self._actors[index] = self._new_actor()
+        except (errors.RayActorError, errors.NodeDiedError, errors.ObjectLostError) as exc:
+            # the worker or its node died: its batches are reported failed; replace it once
+            # (its other queued batch fails too, and must not replace the replacement)
+            if self._actors[slot] is actor:
+                self._replace(slot)
             error = f"Ray worker died: {exc.__class__.__name__}"
-        except self._ray.exceptions.RayError as exc:
+        except errors.RayError as exc:
             error = f"Ray error: {str(exc).splitlines()[0]}"
         return [Outcome(error=error)] * count
+
+    def actor_nodes(self) -> list[str]:
+        """The Ray node id of each worker's actor (waits until every one is placed)."""
+        self._await_placement(every=True)
+        return [self.nodes[slot] for slot in range(len(self._actors))]
 
     def close(self) -> None:
         # killing an actor also drops the batches queued on it
         for actor in self._actors:
-            self._ray.kill(actor)
+            if actor is not None:
+                self._ray.kill(actor)
         self._actors.clear()
+        self._placing.clear()
         self._calls.clear()
         if self._owns_ray:
             self._ray.shutdown()
@@ -102,24 +196,22 @@ class RayExecutor(BaseExecutor):
 
 def _init_ray(ray: Any, workers: int, address: str | None) -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    quiet = {"log_to_driver": False, "logging_level": logging.ERROR, "configure_logging": True}
-    try:
-        if address:
-            import objectives
+    if address:
+        import objectives
 
-            ray.init(address=address, runtime_env={"py_modules": [objectives]}, **quiet)
-        else:
-            ray.init(
-                address="local",
-                num_cpus=max(workers, os.cpu_count() or 1),
-                include_dashboard=False,
-                **quiet,
-            )
+        # a folder, not the module: Ray Client (ray://) cannot pickle a module
+        shipped = str(Path(objectives.__file__).parent)
+        cluster.connect(ray, address, {"py_modules": [shipped]})
+        return
+    try:
+        ray.init(
+            address="local",
+            num_cpus=max(workers, os.cpu_count() or 1),
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            configure_logging=True,
+        )
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        doing = (
-            f"cannot connect to the Ray cluster at {address}"
-            if address
-            else ("cannot start a local Ray")
-        )
-        raise RunFailure(f"{doing}: {first}") from None
+        raise RunFailure(f"cannot start a local Ray: {first}") from None
