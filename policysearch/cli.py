@@ -62,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where evaluations run: "
         + "; ".join(f"{k.name}: {k.help}" for k in EXECUTORS.values()),
     )
-    run.add_argument("--address", help="Ray cluster address (default: start Ray locally)")
+    run.add_argument(
+        "--address",
+        help="Ray cluster: HOST:PORT (the head's GCS port, 6379), auto, or ray://HOST:10001 "
+        "(default: the job's address, else RAY_ADDRESS, else a private Ray on this machine)",
+    )
     run.add_argument("--storage", help=f"journal file or Optuna URL (default: {DEFAULT_STORAGE})")
     run.add_argument("--study", help="study name (default: the job's name)")
     run.add_argument("--seed", type=_non_negative, help="sampler and simulation seed")
@@ -133,7 +137,102 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument(
         "--port", type=_non_negative, default=8080, help="default: %(default)s; 0 picks a free one"
     )
+    _add_cluster_commands(sub)
     return parser
+
+
+def _add_cluster_commands(sub) -> None:
+    """``submit``, ``status``, ``logs`` and ``stop``: jobs on a Ray cluster's Job API."""
+    dashboard = (
+        "the head's dashboard URL, http://HEAD:8265 "
+        "(default: RAY_API_SERVER_ADDRESS, or RAY_ADDRESS if it is a URL)"
+    )
+    submit = sub.add_parser(
+        "submit",
+        help="run a job on a Ray cluster (Ray Job Submission API); exit code mirrors the job's",
+    )
+    submit.add_argument("job", help="job YAML file (uploaded with the scenario file it names)")
+    submit.add_argument("--address", help=dashboard)
+    how = submit.add_mutually_exclusive_group()
+    how.add_argument(
+        "--follow",
+        dest="follow",
+        action="store_true",
+        default=True,
+        help="stream the job's output until it ends (the default)",
+    )
+    how.add_argument(
+        "--no-wait", dest="follow", action="store_false", help="print the Ray job id and return"
+    )
+    submit.add_argument("--trials", type=_positive, help="finished trials wanted in the study")
+    submit.add_argument(
+        "--workers",
+        type=_positive,
+        help="parallel evaluations (default: the job's; if it has none, one per free CPU)",
+    )
+    submit.add_argument(
+        "--storage",
+        help="database URL or absolute journal path, as the head sees it (default: the job's)",
+    )
+    submit.add_argument("--study", help="study name (default: the job's name)")
+    submit.add_argument("--seed", type=_non_negative, help="sampler and simulation seed")
+    for name, text in (
+        ("status", "print the status of a submitted Ray job"),
+        ("logs", "print the output of a submitted Ray job"),
+        ("stop", "stop a submitted Ray job (its finished trials are kept)"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("job_id", help="the Ray job id `submit` printed")
+        command.add_argument("--address", help=dashboard)
+        if name == "logs":
+            command.add_argument("--follow", action="store_true", help="stream until the job ends")
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from policysearch.run.submit import submit
+
+    if not Path(args.job).is_file():
+        raise BadInput(args.job, "", "no such job file")
+    run_args = ["--quiet"] if not args.follow else []
+    for flag, value in (
+        ("--trials", args.trials),
+        ("--workers", args.workers),
+        ("--storage", args.storage),
+        ("--study", args.study),
+        ("--seed", args.seed),
+    ):
+        if value is not None:
+            run_args += [flag, str(value)]
+    return submit(Path(args.job), args.address, run_args, follow=args.follow)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from policysearch.run.submit import client, final_status
+
+    jobs = client(args.address)
+    final_status(jobs, args.job_id)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from policysearch.run.submit import client, follow_logs, job_info
+
+    jobs = client(args.address)
+    job_info(jobs, args.job_id)  # an unknown id is bad input
+    if args.follow:
+        return follow_logs(jobs, args.job_id)
+    sys.stdout.write(jobs.get_job_logs(args.job_id))
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from policysearch.run.submit import client, job_info
+
+    jobs = client(args.address)
+    job_info(jobs, args.job_id)
+    stopped = jobs.stop_job(args.job_id)
+    print(f"Ray job {args.job_id}: " + ("stop requested" if stopped else "already ended"))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -456,6 +555,10 @@ COMMANDS = {
     "knobs": cmd_knobs,
     "metrics": cmd_metrics,
     "dashboard": cmd_dashboard,
+    "submit": cmd_submit,
+    "status": cmd_status,
+    "logs": cmd_logs,
+    "stop": cmd_stop,
 }
 
 if __name__ == "__main__":
