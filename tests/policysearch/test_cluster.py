@@ -1,0 +1,302 @@
+"""policysearch on a real two-node Ray cluster on this machine (``tests/raycluster.py``).
+
+The cluster starts once for the module (about 20 s). Drivers run in subprocesses: the test
+session holds its own local Ray (``conftest.ray_address``) and one process can be in one Ray
+only. The node-kill test is last: it leaves the cluster with one node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from policysearch.run.records import ERROR_ATTR
+from policysearch.run.storage import open_storage
+from tests.conftest import CONFIGS
+from tests.raycluster import TwoNodeCluster, free_port, start_two_node_cluster
+
+QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[TwoNodeCluster]:
+    started = start_two_node_cluster()
+    yield started
+    started.stop()
+
+
+def run(
+    cluster: TwoNodeCluster, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m policysearch ARGS`` with the cluster's environment (token mode, RAY_TMPDIR)."""
+    return subprocess.run(
+        [sys.executable, "-m", "policysearch", *args],
+        cwd=cwd,
+        env={**cluster.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def completed(journal: Path) -> dict[int, tuple[float, ...]]:
+    study = optuna.load_study(study_name="quickstart", storage=open_storage(str(journal)))
+    return {
+        t.number: tuple(t.values)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    }
+
+
+def test_the_actors_are_spread_over_both_nodes(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from objectives import load_scenario\n"
+        "from objectives.problem import ScenarioProblem\n"
+        "from policysearch.run.executors import ExecutorOptions, make_executor\n"
+        "p = ScenarioProblem(load_scenario('thread-churn-20'))\n"
+        "ex = make_executor('ray', {p.name: p}, ExecutorOptions(workers=2, address=sys.argv[1]))\n"
+        "import json, ray\n"
+        "live = [n['NodeID'] for n in ray.nodes() if n['Alive']]\n"
+        "print(json.dumps({'actors': ex.actor_nodes(), 'live': live}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, cluster.address],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert len(seen["live"]) == 2
+    assert sorted(seen["actors"]) == sorted(seen["live"]), "one actor on each of the two nodes"
+
+
+@pytest.mark.parametrize("form", ["host:port", "auto", "ray://"])
+def test_a_run_reaches_the_cluster_by_each_address_form(
+    cluster: TwoNodeCluster, tmp_path: Path, form: str
+) -> None:
+    address = {"host:port": cluster.address, "auto": "auto", "ray://": cluster.client_address}
+    result = run(
+        cluster,
+        "run",
+        str(QUICKSTART),
+        "--address",
+        address[form],
+        "--trials",
+        "8",
+        "--quiet",
+        "--storage",
+        str(tmp_path / "s.journal"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+
+
+def test_ray_address_is_honoured_and_a_failed_connection_stores_nothing(
+    cluster: TwoNodeCluster, tmp_path: Path
+) -> None:
+    closed = f"127.0.0.1:{free_port()}"
+    journal = tmp_path / "s.journal"
+    result = run(
+        cluster,
+        "run",
+        str(QUICKSTART),
+        "--storage",
+        str(journal),
+        cwd=tmp_path,
+        env={"RAY_ADDRESS": closed},
+    )
+    one_line_error(result, 1, f"cannot connect to the Ray cluster at {closed}:", "ray start --head")
+    assert not journal.exists(), "a failed connection must leave no journal and no study"
+
+
+def test_an_address_of_the_wrong_form_is_bad_input(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    for address, fragment in (
+        (cluster.dashboard, "which is for `policysearch submit`"),
+        ("head-without-port", "expected HOST:PORT"),
+    ):
+        result = run(cluster, "run", str(QUICKSTART), "--address", address, cwd=tmp_path)
+        one_line_error(result, 2, "--address", fragment)
+        assert not (tmp_path / "policysearch.journal").exists()
+
+
+@pytest.mark.skipif(
+    not (Path.home() / ".ray" / "auth_token").is_file(), reason="no Ray token: no token auth"
+)
+def test_a_refused_token_says_how_to_fix_it(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    # the user opted out of token auth; the cluster wants it (Ray retries for about 20 s)
+    result = run(
+        cluster,
+        "run",
+        str(QUICKSTART),
+        "--address",
+        cluster.address,
+        cwd=tmp_path,
+        env={"RAY_AUTH_MODE": "disabled"},
+    )
+    one_line_error(
+        result,
+        1,
+        f"cannot connect to the Ray cluster at {cluster.address}:",
+        "~/.ray/auth_token",
+        "RAY_AUTH_MODE=token",
+    )
+    assert not (tmp_path / "policysearch.journal").exists()
+
+
+def test_submit_follows_the_job_and_the_front_is_read_from_here(
+    cluster: TwoNodeCluster, tmp_path: Path
+) -> None:
+    # a job without `workers`, naming a scenario file beside it: both are uploaded
+    job = yaml.safe_load(QUICKSTART.read_text())
+    del job["workers"]
+    job["scenario"] = "scenarios/churn.yaml"
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "churn.yaml").write_text(
+        (CONFIGS / "scenarios" / "thread-churn-20.yaml").read_text()
+    )
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
+    (tmp_path / "big-unrelated-file.bin").write_bytes(os.urandom(1024))
+    shared = tmp_path / "shared" / "team.journal"  # an absolute path the head writes
+    shared.parent.mkdir()
+
+    result = run(
+        cluster,
+        "submit",
+        "job.yaml",
+        "--address",
+        cluster.dashboard,
+        "--follow",
+        "--trials",
+        "10",
+        "--storage",
+        str(shared),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    assert "2 workers: one per free CPU of the cluster" in result.stdout
+    assert "10 finished trials (10 new, 0 failed)" in result.stdout
+    assert f"Ray job {job_id}: SUCCEEDED" in result.stdout
+
+    front = run(cluster, "front", "quickstart", "--storage", str(shared), cwd=tmp_path)
+    assert front.returncode == 0, front.stderr
+    assert "hypervolume" in front.stdout
+
+    status = run(cluster, "status", job_id, "--address", cluster.dashboard, cwd=tmp_path)
+    assert status.returncode == 0 and f"Ray job {job_id}: SUCCEEDED" in status.stdout
+    logs = run(cluster, "logs", job_id, "--address", cluster.dashboard, cwd=tmp_path)
+    assert logs.returncode == 0 and "Pareto front" in logs.stdout
+
+
+def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    shared = tmp_path / "s.journal"
+    result = run(
+        cluster,
+        "submit",
+        str(QUICKSTART),
+        "--address",
+        cluster.dashboard,
+        "--no-wait",
+        "--trials",
+        "100000",
+        "--storage",
+        str(shared),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    stop = run(cluster, "stop", job_id, "--address", cluster.dashboard, cwd=tmp_path)
+    assert stop.returncode == 0 and "stop requested" in stop.stdout, stop.stderr
+    follow = run(cluster, "logs", job_id, "--follow", "--address", cluster.dashboard, cwd=tmp_path)
+    assert follow.returncode == 130, (follow.stdout, follow.stderr)
+    assert f"Ray job {job_id}: STOPPED" in follow.stderr
+
+
+def test_submit_errors_are_one_line(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    absolute = ["--storage", str(tmp_path / "s.journal")]
+    cases = [
+        (("submit", str(QUICKSTART), "--address", closed, *absolute), 1, "nothing answers there"),
+        (("submit", str(QUICKSTART), "--address", cluster.address, *absolute), 2, "dashboard URL"),
+        (("submit", str(QUICKSTART), "--address", cluster.dashboard), 2, "relative path"),
+        (("submit", "nosuch.yaml", "--address", cluster.dashboard), 2, "no such job file"),
+        (("status", "raysubmit_nosuchjob", "--address", cluster.dashboard), 2, "no such Ray job"),
+        (("status", "x", "--address", closed), 1, f"cannot reach the Ray dashboard at {closed}"),
+    ]
+    for args, code, fragment in cases:
+        one_line_error(run(cluster, *args, cwd=tmp_path), code, fragment)
+    if (Path.home() / ".ray" / "auth_token").is_file():
+        refused = run(
+            cluster,
+            "status",
+            "x",
+            "--address",
+            cluster.dashboard,
+            cwd=tmp_path,
+            env={"RAY_AUTH_MODE": "disabled"},
+        )
+        one_line_error(refused, 1, "RAY_AUTH_MODE=token")
+
+
+def test_a_node_lost_mid_run_costs_only_its_trials(cluster: TwoNodeCluster, tmp_path: Path) -> None:
+    journal = tmp_path / "s.journal"
+    trials = 300
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "policysearch", "run", str(QUICKSTART), "--address",
+         cluster.address, "--trials", str(trials), "--quiet", "--storage", str(journal)],
+        cwd=tmp_path,
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        before: dict[int, tuple[float, ...]] = {}
+        while len(before) < 40:
+            assert driver.poll() is None, driver.communicate()
+            assert time.monotonic() < deadline, "the run did not get going"
+            time.sleep(0.3)
+            if journal.exists():
+                before = completed(journal)
+        cluster.nodes[1].kill()  # the worker node: raylet, its workers and its agents
+        out, err = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0, (out, err)
+    assert len(before) < trials, "the node was killed after the run had finished"
+    after = completed(journal)
+    assert len(after) == trials
+    assert all(after[n] == values for n, values in before.items()), "a finished trial changed"
+    study = optuna.load_study(study_name="quickstart", storage=open_storage(str(journal)))
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    assert failed, ("the node held trials when it died: they are FAIL", len(before), out, err)
+    assert all("Ray worker died" in t.user_attrs.get(ERROR_ATTR, "") for t in failed)
+    assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    assert f"{len(failed)} failed)" in out
