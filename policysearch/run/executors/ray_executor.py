@@ -41,7 +41,7 @@ from policysearch.run.executors.base import (
     run_batch,
 )
 
-PLACE_TIMEOUT_S = 60.0
+PLACE_TIMEOUT_S = 300.0
 """How long to wait for Ray to place a worker when none is placed (first start, shipping the
 simulator to the nodes, or every node lost) before the run fails."""
 
