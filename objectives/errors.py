@@ -7,6 +7,9 @@ is this class), and its command line exits with ``exit_code`` 2 and the message 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class InputError(ValueError):
     """Bad user input: names the file (or source), the key path, what was found and expected.
@@ -25,3 +28,22 @@ class InputError(ValueError):
         self.detail = detail
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {detail}")
+
+
+def one_of(found: object, choices: Iterable[object], *, listed_by: str = "", limit: int = 8) -> str:
+    """``expected one of: ...`` for a short list; for a long one, the closest names and where
+    the whole list is printed, so an error stays one readable line.
+
+    Args:
+        found: what the user wrote (its closest matches are suggested).
+        choices: every valid name.
+        listed_by: the command that lists them all (``policysearch knobs``).
+        limit: lists up to this long are given in full.
+    """
+    names = [str(c) for c in choices]
+    if len(names) <= limit:
+        return f"expected one of: {', '.join(names)}"
+    close = difflib.get_close_matches(str(found), names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    where = f"`{listed_by}` lists all {len(names)}" if listed_by else ", ".join(names[:limit])
+    return f"expected one of {len(names)} names; {hint}{where}"

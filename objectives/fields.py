@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from objectives.errors import InputError
+from objectives.reading import shorten
 
 T = TypeVar("T")
 
@@ -96,11 +97,11 @@ def convert(hint: Any, value: Any, meta: Mapping[str, Any], *, source: str, key:
     choices = meta.get("choices")
     if choices is not None and value not in choices:
         raise InputError(
-            source, key, f"found {value!r}, expected one of: {', '.join(map(str, choices))}"
+            source, key, f"found {shorten(value)}, expected one of: {', '.join(map(str, choices))}"
         )
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise InputError(source, key, f"found {value!r}, expected a value{_bounds(meta)}")
+        raise InputError(source, key, f"found {shorten(value)}, expected a value{_bounds(meta)}")
     return value
 
 
@@ -126,7 +127,7 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing (null)"
-    return f"{value!r} ({type(value).__name__})"
+    return f"{shorten(value)} ({type(value).__name__})"
 
 
 def spec(default: Any, *, unit: str = "", help: str, **bounds: Any) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from objectives.errors import InputError
+from objectives.errors import InputError, one_of
 from objectives.fields import build, convert
 from objectives.registry import FAMILIES, per_registry
 from objectives.sections import FamilySections, Sectioned
@@ -50,7 +50,9 @@ class Policy(Sectioned, metaclass=FamilySections):
         for name, value in values.items():
             if name not in catalogue:
                 raise InputError(
-                    source, name, f"unknown knob; expected one of: {', '.join(catalogue)}"
+                    source,
+                    name,
+                    "unknown knob; " + one_of(name, catalogue, listed_by="policysearch knobs"),
                 )
             knob = catalogue[name]
             checked = convert(knob.type, value, knob.meta, source=source, key=name)

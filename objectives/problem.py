@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from objectives.errors import InputError
+from objectives.errors import InputError, one_of
 from objectives.machine import simulate
 from objectives.metrics import MetricSpec, hard_limits, metric_catalogue
 from objectives.policy import Knob, Policy, baseline, knob_catalogue
@@ -94,7 +94,9 @@ class Problem(abc.ABC):
             knob = knobs.get(name)
             if knob is None:
                 raise InputError(
-                    f"<{self.name}>", name, f"unknown knob; expected one of: {', '.join(knobs)}"
+                    f"<{self.name}>",
+                    name,
+                    "unknown knob; " + one_of(name, knobs, listed_by="policysearch knobs"),
                 )
             checked[name] = convert(knob.type, value, knob.meta, source=f"<{self.name}>", key=name)
         return checked

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from objectives.errors import InputError
 from objectives.fields import build, spec
 from objectives.limits import (
@@ -38,6 +36,7 @@ from objectives.limits import (
     default_threads_max,
     min_pid_max,
 )
+from objectives.reading import read_yaml
 from objectives.registry import FAMILIES
 from objectives.sections import FamilySections, Sectioned
 from objectives.units import GIB
@@ -334,22 +333,3 @@ def load_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Scenar
                 f"no such scenario file or built-in scenario; built-ins are: {', '.join(builtins)}",
             )
     return scenario_from_mapping(read_yaml(path), source=str(path))
-
-
-def read_yaml(path: Path) -> Any:
-    """Read one YAML document with the safe loader.
-
-    Raises:
-        InputError: the file cannot be read or is not valid YAML.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), "", f"cannot read the file ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(str(path), where, f"invalid YAML: {problem}") from None

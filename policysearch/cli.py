@@ -22,16 +22,25 @@ from objectives import (
     simulate,
 )
 from objectives.metrics import metric_catalogue
+from objectives.reading import shorten
 from objectives.scenario import read_yaml, scenario_keys
 from policysearch import __version__
 from policysearch.analysis.front import SELECT_HELP, render, select_trial
 from policysearch.analysis.report_card import card_from_metrics, render_cards
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput, PolicySearchError
-from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.interrupts import Terminated, terminate_like_interrupt
+from policysearch.interrupts import exit_code as interrupt_exit_code
+from policysearch.jobs.config import (
+    DEFAULT_STORAGE,
+    MAX_TRIALS,
+    MAX_WORKERS,
+    NAME_PATTERN,
+    load_job,
+)
 from policysearch.outputs.export import policy_document, read_policy, write_policy
 from policysearch.run.executors import EXECUTORS
-from policysearch.run.storage import describe, load_study, open_storage
+from policysearch.run.storage import describe, load_study, open_storage, redact
 
 SUMMARY_ROWS = 15
 
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run (or resume) a search job")
     run.add_argument("job", help="job YAML file")
     run.add_argument("--trials", type=_positive, help="finished trials wanted in the study")
-    run.add_argument("--workers", type=_positive, help="parallel evaluations")
+    run.add_argument("--workers", type=_workers, help="parallel evaluations")
     run.add_argument(
         "--executor",
         choices=tuple(EXECUTORS),
@@ -68,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the job's address, else RAY_ADDRESS, else a private Ray on this machine)",
     )
     run.add_argument("--storage", help=f"journal file or Optuna URL (default: {DEFAULT_STORAGE})")
-    run.add_argument("--study", help="study name (default: the job's name)")
+    run.add_argument("--study", type=_study_name, help="study name (default: the job's name)")
     run.add_argument("--seed", type=_non_negative, help="sampler and simulation seed")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -240,21 +249,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_optuna()
     try:
-        return COMMANDS[args.command](args)
+        with terminate_like_interrupt():
+            return COMMANDS[args.command](args)
     except (PolicySearchError, BadInput) as exc:
         if args.debug:
             raise
         print(f"policysearch: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
         print(
-            "policysearch: interrupted; finished trials are stored, run the same command to "
-            "continue",
+            f"policysearch: {what}; finished trials are stored, run the same command to continue",
             file=sys.stderr,
         )
-        return 130
+        return interrupt_exit_code(exc)
     except BrokenPipeError:
         # The reader (``| head``) went away: stop quietly, as other command-line tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
@@ -271,21 +281,41 @@ def _quiet_optuna() -> None:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
-def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer >= 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
+def _integer(text: str, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"found {text!r}, expected an integer >= 0")
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected an integer in [{low:,}, {high:,}]"
+        ) from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected an integer in [{low:,}, {high:,}]"
+        )
     return value
+
+
+def _positive(text: str) -> int:
+    """A count: trials, workers (the job file's bounds)."""
+    return _integer(text, 1, MAX_TRIALS)
+
+
+def _workers(text: str) -> int:
+    return _integer(text, 1, MAX_WORKERS)
+
+
+def _non_negative(text: str) -> int:
+    """A seed or a port."""
+    return _integer(text, 0, 2**31 - 1)
+
+
+def _study_name(text: str) -> str:
+    """A study name, by the rule of a job's ``name``."""
+    if not NAME_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected letters, digits and _.:- only"
+        )
+    return text
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -322,7 +352,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(_hypervolume_line(view))
         if info.problem.scenarios():
             print(
-                f"next: policysearch export {opts.study_name} --storage {opts.storage} "
+                f"next: policysearch export {opts.study_name} --storage {redact(opts.storage)} "
                 "--select knee --out policy.yaml"
             )
     return 0
@@ -374,7 +404,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     study, info = _open(args.study, args.storage)
     view = study_view(study, info)
-    print(write_report(study, info, args.storage, args.out, args.select or ["knee"], view))
+    print(write_report(study, info, redact(args.storage), args.out, args.select or ["knee"], view))
     return 0
 
 
@@ -401,7 +431,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.out.parent.exists():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     policy = info.problem.policy(info.point(trial.params))
-    write_policy(args.out, policy_document(policy, trial, info, args.storage, args.select))
+    document = policy_document(policy, trial, info, redact(args.storage), args.select)
+    write_policy(args.out, document)
     print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select})")
     return 0
 

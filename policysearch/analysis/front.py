@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from objectives.errors import one_of
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.run import records
@@ -153,7 +154,10 @@ class Bound:
 def _check_metric(metric: str, catalogue: Mapping[str, object]) -> None:
     if metric not in catalogue:
         raise BadInput(
-            "--select", "", f"unknown metric {metric!r}; expected one of: {', '.join(catalogue)}"
+            "--select",
+            "",
+            f"unknown metric {metric!r}; "
+            + one_of(metric, catalogue, listed_by="policysearch metrics"),
         )
 
 

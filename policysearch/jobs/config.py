@@ -29,6 +29,7 @@ Every error names the file, the key path, what was found and what is expected.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from objectives.errors import one_of
 from objectives.fields import convert
 from objectives.problem import Problem, problem_from_job, problem_kinds
-from objectives.scenario import read_yaml
+from objectives.reading import read_yaml, shorten
 from policysearch.errors import BadInput
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
 from policysearch.run.executors import EXECUTORS
@@ -57,6 +59,10 @@ _TOP_KEYS = (
     "address",
     "storage",
 )
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
+"""What a study name may hold (a job's ``name``, ``--study``)."""
+MAX_TRIALS = 10_000_000
+MAX_WORKERS = 100_000
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
 
 
@@ -159,8 +165,10 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
             source, str(unknown[0]), f"unknown key; expected one of: {', '.join(_TOP_KEYS)}"
         )
     name = _string(data.get("name", default_name), source, "name")
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
-        raise BadInput(source, "name", f"found {name!r}, expected letters, digits and _.:- only")
+    if not NAME_PATTERN.fullmatch(name):
+        raise BadInput(
+            source, "name", f"found {shorten(name)}, expected letters, digits and _.:- only"
+        )
     problem = problem_from_job(data, source=source, relative_to=base_dir)
     space = data.get("space")
     if space is None:
@@ -180,8 +188,8 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         objectives=objectives,
         constraints=constraints,
         sampler=_sampler(data.get("sampler"), source),
-        trials=_integer(data.get("trials", 100), source, "trials", 1, 10_000_000),
-        workers=_integer(data.get("workers", 2), source, "workers", 1, 100_000),
+        trials=_integer(data.get("trials", 100), source, "trials", 1, MAX_TRIALS),
+        workers=_integer(data.get("workers", 2), source, "workers", 1, MAX_WORKERS),
         executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTORS)),
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
@@ -209,7 +217,11 @@ def split_space(
     for knob_name, spec in space.items():
         key = f"space.{knob_name}"
         if knob_name not in catalogue:
-            raise BadInput(source, key, f"unknown knob; expected one of: {', '.join(catalogue)}")
+            raise BadInput(
+                source,
+                key,
+                "unknown knob; " + one_of(knob_name, catalogue, listed_by="policysearch knobs"),
+            )
         knob = catalogue[knob_name]
         if isinstance(spec, list):
             if not spec:
@@ -254,14 +266,14 @@ def _range(knob: Any, spec: dict[str, Any], source: str, key: str) -> Dimension:
         raise BadInput(source, key, f"found low={low} >= high={high}, expected low < high")
     log = spec.get("log", False)
     if not isinstance(log, bool):
-        raise BadInput(source, f"{key}.log", f"found {log!r}, expected true or false")
+        raise BadInput(source, f"{key}.log", f"found {shorten(log)}, expected true or false")
     if log and low <= 0:
         raise BadInput(source, f"{key}.low", f"found {low}, expected > 0 with log: true")
     step = spec.get("step")
     if step is not None and (
         isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
     ):
-        raise BadInput(source, f"{key}.step", f"found {step!r}, expected a positive number")
+        raise BadInput(source, f"{key}.step", f"found {shorten(step)}, expected a positive number")
     if step is not None and log:
         raise BadInput(source, f"{key}.step", "step cannot be combined with log: true")
     return Dimension(knob.name, low=low, high=high, log=log, step=step, integer=knob.type is int)
@@ -311,20 +323,26 @@ def _constraints(
         match = _CONSTRAINT.match(item) if isinstance(item, str) else None
         if match is None:
             raise BadInput(
-                source, key, f"found {item!r}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER'"
+                source,
+                key,
+                f"found {shorten(item)}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER'",
             )
         metric, op, bound_text = match.groups()
         _metric(metric, source, key, metrics)
         try:
             bound = float(bound_text)
         except ValueError:
-            raise BadInput(source, key, f"found bound {bound_text!r}, expected a number") from None
+            bound = math.nan
+        if not math.isfinite(bound):
+            raise BadInput(
+                source, key, f"found bound {shorten(bound_text)}, expected a finite number"
+            )
         limit = limits.get(metric)
         if limit is not None and (op != "<=" or bound > limit):
             raise BadInput(
                 source,
                 key,
-                f"found {item!r}: {metric} has a hard limit of {limit:g} that every search "
+                f"found {shorten(item)}: {metric} has a hard limit of {limit:g} that every search "
                 f"applies; write '{metric} <= {limit:g}' or leave it out",
             )
         result.append(Constraint(metric, op, bound))
@@ -361,7 +379,7 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
         raise BadInput(
             source,
             "sampler.name",
-            f"{name!r} needs {' and '.join(missing)}; install them with: "
+            f"{shorten(name)} needs {' and '.join(missing)}; install them with: "
             f"pip install {' '.join(missing)} (or choose "
             f"{', '.join(n for n in SAMPLERS if n != name)})",
         )
@@ -379,13 +397,14 @@ def _metric(metric: Any, source: str, key: str, metrics: dict[str, Any]) -> None
         raise BadInput(
             source,
             key,
-            f"found {metric!r}, expected a metric from the catalogue: {', '.join(metrics)}",
+            f"found {shorten(metric)}, expected a metric from the catalogue; "
+            + one_of(metric, metrics, listed_by="policysearch metrics"),
         )
 
 
 def _string(value: Any, source: str, key: str) -> str:
     if not isinstance(value, str) or not value:
-        raise BadInput(source, key, f"found {value!r}, expected a non-empty string")
+        raise BadInput(source, key, f"found {shorten(value)}, expected a non-empty string")
     return value
 
 
@@ -395,11 +414,15 @@ def _optional_string(value: Any, source: str, key: str) -> str | None:
 
 def _integer(value: Any, source: str, key: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(source, key, f"found {value!r}, expected an integer in [{low}, {high}]")
+        raise BadInput(
+            source, key, f"found {shorten(value)}, expected an integer in [{low}, {high}]"
+        )
     return value
 
 
 def _choice(value: Any, source: str, key: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise BadInput(source, key, f"found {value!r}, expected one of: {', '.join(choices)}")
+        raise BadInput(
+            source, key, f"found {shorten(value)}, expected one of: {', '.join(choices)}"
+        )
     return value

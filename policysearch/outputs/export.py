@@ -28,7 +28,8 @@ import yaml
 from optuna.trial import FrozenTrial
 
 from objectives import Policy, Scenario, policy_from_mapping
-from objectives.scenario import read_yaml, scenario_from_mapping
+from objectives.reading import read_yaml, shorten
+from objectives.scenario import scenario_from_mapping
 from policysearch import __version__
 from policysearch.errors import BadInput
 from policysearch.run import records
@@ -93,7 +94,9 @@ def read_policy(path: Path) -> PolicyFile:
     if not isinstance(data, dict):
         raise BadInput(source, "(top level)", "expected a mapping with format and policy")
     if data.get("format") != FORMAT:
-        raise BadInput(source, "format", f"found {data.get('format')!r}, expected {FORMAT!r}")
+        raise BadInput(
+            source, "format", f"found {shorten(data.get('format'))}, expected {FORMAT!r}"
+        )
     if "policy" not in data:
         raise BadInput(source, "policy", "missing required key")
     policy = policy_from_mapping(data["policy"], source=source, path="policy")
@@ -107,11 +110,18 @@ def read_policy(path: Path) -> PolicyFile:
         else None
     )
     seed = predicted.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise BadInput(source, "predicted.seed", f"found {seed!r}, expected an integer")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise BadInput(
+            source, "predicted.seed", f"found {shorten(seed)}, expected an integer in [0, 2^32)"
+        )
     metrics = predicted.get("metrics") or {}
     if not isinstance(metrics, dict):
         raise BadInput(source, "predicted.metrics", "expected a mapping of metric -> value")
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BadInput(
+                source, f"predicted.metrics.{name}", f"found {shorten(value)}, expected a number"
+            )
     return PolicyFile(
         policy=policy,
         scenario_name=predicted.get("scenario"),

@@ -110,6 +110,8 @@ def run_search(
         KeyboardInterrupt: after marking in-flight trials FAIL.
     """
     run_storage = open_run_storage(opts.storage)
+    if run_storage.notice:
+        print(f"policysearch: {run_storage.notice}", file=sys.stderr)
     storage = run_storage.storage
     resumed = opts.study_name in study_names(storage)
     study = None

@@ -30,10 +30,11 @@ import threading
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import get_lock_file
 
 from policysearch.errors import RunFailure
+from policysearch.run.journal_files import PidLock
 
 
 @contextlib.contextmanager
@@ -57,7 +58,7 @@ class GroupCommitJournal(JournalFileBackend):
         # The parent's set-up minus creating the file: the first commit creates it, so a run
         # that fails before its first commit leaves no file behind.
         self._file_path = file_path
-        self._lock = JournalFileSymlinkLock(file_path)
+        self._lock = PidLock(file_path)
         self._log_number_offset: dict[int, int] = {0: 0}
         self._pending: list[dict[str, Any]] = []
         self._scanned = False  # the parent has read the whole file once

@@ -33,6 +33,7 @@ from optuna.storages.journal import JournalFileBackend
 
 from policysearch.errors import BadInput
 from policysearch.run.journal import GroupCommitJournal
+from policysearch.run.journal_files import check_journal_path, set_aside_torn_tail
 
 JOURNAL_PREFIX = "journal:"
 CONNECT_TIMEOUT_S = 10
@@ -99,16 +100,10 @@ def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
     """
     if is_journal(url):
         path = journal_path(url)
-        if must_exist and not path.is_file():
-            raise BadInput(
-                "--storage",
-                "",
-                f"no journal file {str(path)!r}; run a search first "
-                "or pass the storage the study was run with (--storage)",
-            )
-        if path.parent and not path.parent.exists():
-            raise BadInput("--storage", "", f"the folder of {str(path)!r} does not exist")
-        return JournalStorage(JournalFileBackend(str(path)))
+        check_journal_path(path, must_exist=must_exist, writing=not must_exist)
+        return _replayed(path, lambda: JournalStorage(JournalFileBackend(str(path))))
+    if must_exist:
+        _check_holds_studies(url)
     return _open_rdb(url)
 
 
@@ -192,6 +187,7 @@ class RunStorage:
 
     storage: BaseStorage
     commit: Callable[[], None]
+    notice: str | None = None  # something the run should tell the user (a repaired journal)
 
 
 def open_run_storage(url: str) -> RunStorage:
@@ -203,11 +199,63 @@ def open_run_storage(url: str) -> RunStorage:
     """
     if is_journal(url):
         path = journal_path(url)
-        if path.parent and not path.parent.exists():
-            raise BadInput("--storage", "", f"the folder of {str(path)!r} does not exist")
+        check_journal_path(path, must_exist=False, writing=True)
+        torn = set_aside_torn_tail(path)
         backend = GroupCommitJournal(str(path))
-        return RunStorage(JournalStorage(backend), backend.commit)
-    return RunStorage(open_storage(url), lambda: None)
+        storage = _replayed(path, lambda: JournalStorage(backend))
+        notice = (
+            f"set aside {torn} bytes of a torn last line (a crash mid-write) in {path}.torn"
+            if torn
+            else None
+        )
+        return RunStorage(storage, backend.commit, notice)
+    return RunStorage(open_storage(url), lambda: None, None)
+
+
+def _replayed(path: Path, open_journal: Callable[[], BaseStorage]) -> BaseStorage:
+    """Open a journal, turning a file that is not one (or is corrupt) into one input line."""
+    try:
+        return open_journal()
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, IndexError) as exc:
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise BadInput(
+            "--storage",
+            "",
+            f"{str(path)!r} is not a readable Optuna journal ({type(exc).__name__}: {reason}); "
+            "pass the journal the study was run with",
+        ) from None
+
+
+def _check_holds_studies(url: str) -> None:
+    """For reading commands: the database exists and holds Optuna's tables; create nothing.
+
+    Optuna's RDB storage creates its tables (and SQLite its file) on first use; a reading
+    command pointed at the wrong place must not leave them behind.
+    """
+    import sqlalchemy
+
+    shown = redact(url)
+    if _dialect(url) == "sqlite":
+        database = sqlalchemy.engine.make_url(url).database
+        if database and database != ":memory:" and not Path(database).is_file():
+            raise BadInput("--storage", "", f"no database file {database!r} ({shown})")
+    try:
+        engine = sqlalchemy.create_engine(_with_driver(url))
+        try:
+            has_studies = sqlalchemy.inspect(engine).has_table("studies")
+        finally:
+            engine.dispose()
+    except ImportError:
+        return  # the opening below reports the missing driver with its fix
+    except Exception as exc:
+        raise BadInput("--storage", "", f"cannot open {shown}: {_one_line(exc, url)}") from None
+    if not has_studies:
+        raise BadInput(
+            "--storage",
+            "",
+            f"{shown} holds no Optuna studies (no 'studies' table); pass the storage the "
+            "study was run with",
+        )
 
 
 def describe(url: str) -> str:

@@ -192,21 +192,11 @@ def test_no_password_in_output_or_in_the_study(
     assert study.user_attrs["policysearch:job"]["storage"] == redact(two_drivers["url"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policysearch/cli.py cmd_run prints `next: policysearch export ... --storage URL` "
-    "with the raw URL; it should print run.storage.redact(URL)",
-)
 def test_the_run_hint_hides_the_password(server: PostgresServer, resumed: dict) -> None:
     for run in resumed["runs"]:
         assert not _leaks(run.stdout, server.password)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policysearch/outputs/export.py writes provenance.storage as the raw URL; it should "
-    "store run.storage.redact(URL)",
-)
 def test_an_exported_policy_hides_the_password(server: PostgresServer, two_drivers: dict) -> None:
     export = two_drivers["export"]
     assert export.returncode == 0, export.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import optuna
@@ -45,7 +46,7 @@ def test_resuming_never_lowers_the_hypervolume(tmp_path: Path) -> None:
     assert volumes[1] >= volumes[0] > 0
     # the history of the resumed study never falls either
     _, history = view.history
-    assert all(b >= a for a, b in zip(history, history[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(history))
 
 
 def test_the_point_is_todays_linux_worsened_by_the_margin(tmp_path: Path) -> None:
