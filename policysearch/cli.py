@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_optuna()
     try:
         with terminate_like_interrupt():
-            return COMMANDS[args.command](args)
+            handler = getattr(args, "handler", None) or COMMANDS[args.command]
+            return handler(args)
     except (PolicySearchError, BadInput) as exc:
         if args.debug:
             raise
