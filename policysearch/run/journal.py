@@ -30,11 +30,11 @@ import threading
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import get_lock_file
 
 from policysearch.errors import RunFailure
 from policysearch.run.journal_files import PidLock
+from policysearch.run.journal_replay import FastFileBackend
 
 
 @contextlib.contextmanager
@@ -51,7 +51,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-class GroupCommitJournal(JournalFileBackend):
+class GroupCommitJournal(FastFileBackend):
     """A ``JournalFileBackend`` whose appends wait in memory for ``commit()``."""
 
     def __init__(self, file_path: str) -> None:

@@ -28,12 +28,12 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages import BaseStorage
 
 from policysearch.errors import BadInput
 from policysearch.run.journal import GroupCommitJournal
 from policysearch.run.journal_files import check_journal_path, set_aside_torn_tail
+from policysearch.run.journal_replay import FastFileBackend, FastJournalStorage
 
 JOURNAL_PREFIX = "journal:"
 CONNECT_TIMEOUT_S = 10
@@ -101,7 +101,7 @@ def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
     if is_journal(url):
         path = journal_path(url)
         check_journal_path(path, must_exist=must_exist, writing=not must_exist)
-        return _replayed(path, lambda: JournalStorage(JournalFileBackend(str(path))))
+        return _replayed(path, lambda: FastJournalStorage(FastFileBackend(str(path))))
     if must_exist:
         _check_holds_studies(url)
     return _open_rdb(url)
@@ -202,7 +202,7 @@ def open_run_storage(url: str) -> RunStorage:
         check_journal_path(path, must_exist=False, writing=True)
         torn = set_aside_torn_tail(path)
         backend = GroupCommitJournal(str(path))
-        storage = _replayed(path, lambda: JournalStorage(backend))
+        storage = _replayed(path, lambda: FastJournalStorage(backend))
         notice = (
             f"set aside {torn} bytes of a torn last line (a crash mid-write) in {path}.torn"
             if torn
