@@ -5,6 +5,7 @@ Usable on its own::
     from objectives import baseline, load_scenario, simulate
     metrics = simulate(baseline(), load_scenario("thread-churn-20"), seed=0)
     metrics["clone_throughput_per_s"]
+    simulate_batch([baseline(), other], scenario)  # many policies, each as ``simulate``
 
 Policy families (stacks, percpu, pid, tiering) are registered units: see
 ``objectives.family.Family`` for the interface and ``objectives.registry`` for the list.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from objectives.errors import InputError
 from objectives.family import Family, LoopFigures, Part
-from objectives.machine import simulate
+from objectives.machine import simulate, simulate_batch
 from objectives.metrics import (
     CATALOGUE,
     HARD_LIMITS,
@@ -59,5 +60,6 @@ __all__ = [
     "registered",
     "scenario_from_mapping",
     "simulate",
+    "simulate_batch",
     "unregister_family",
 ]

@@ -216,6 +216,36 @@ def solve(loop: ClosedLoop, rng: np.random.Generator | None = None) -> LoopResul
             churner, or a non-positive coefficient of variation.
     """
     del rng
+    return solve_batch([loop])[0]
+
+
+def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
+    """``[solve(loop) for loop in loops]``, with the percentiles of all loops inverted together.
+
+    Each result is the same bit for bit as ``solve`` gives for its loop alone
+    (``_latency_quantiles`` keeps the rows of a batch apart).
+
+    Raises:
+        ValueError: as ``solve``, for the first malformed loop.
+    """
+    locks = [_check(loop) for loop in loops]
+    solved = []
+    for loop, names in zip(loops, locks, strict=True):
+        tables = _tables(loop, names)
+        if loop.churners <= EXACT_MVA_MAX_CHURNERS:
+            state = _mva_exact(tables, loop.churners)
+        else:
+            state = _mva_schweitzer(tables, loop.churners)
+        solved.append((loop, tables, state))
+    p99 = _latency_quantiles([(lp, t, st, fork) for lp, t, st in solved for fork in (False, True)])
+    return [
+        _result(loop, names, tables, state, p99[2 * i], p99[2 * i + 1])
+        for i, ((loop, tables, state), names) in enumerate(zip(solved, locks, strict=True))
+    ]
+
+
+def _check(loop: ClosedLoop) -> list[str]:
+    """The loop's lock names, sorted, once the loop is checked (``solve``'s errors)."""
     locks = sorted({a.lock for a in loop.acquisitions})
     unknown = [name for name in locks if name not in loop.sharers]
     if unknown:
@@ -224,21 +254,23 @@ def solve(loop: ClosedLoop, rng: np.random.Generator | None = None) -> LoopResul
         raise ValueError(f"churners must be >= 1, got {loop.churners}")
     if not (loop.work_cv > 0 and loop.hold_cv > 0):
         raise ValueError(f"work_cv and hold_cv must be > 0, got {loop.work_cv} and {loop.hold_cv}")
-    return _solve(loop, locks)
+    return locks
 
 
-def _solve(loop: ClosedLoop, locks: list[str]) -> LoopResult:
-    tables = _tables(loop, locks)
-    if loop.churners <= EXACT_MVA_MAX_CHURNERS:
-        state = _mva_exact(tables, loop.churners)
-    else:
-        state = _mva_schweitzer(tables, loop.churners)
+def _result(
+    loop: ClosedLoop,
+    locks: list[str],
+    tables: _Tables,
+    state: _MvaState,
+    p99: float,
+    fork_p99: float,
+) -> LoopResult:
     return LoopResult(
         throughput_per_s=state.throughput * 1e9,
         latency_mean_ns=_mean_latency(loop, tables, state, fork=False),
-        latency_p99_ns=_latency_quantile(loop, tables, state, fork=False),
+        latency_p99_ns=p99,
         fork_latency_mean_ns=_mean_latency(loop, tables, state, fork=True),
-        fork_latency_p99_ns=_latency_quantile(loop, tables, state, fork=True),
+        fork_latency_p99_ns=fork_p99,
         lock_utilization={
             name: min(1.0, state.utilization[j] * tables.sharers[j] / loop.churners)
             for j, name in enumerate(locks)
@@ -500,39 +532,6 @@ def _frequencies_needed(
     return high
 
 
-def _characteristic(
-    loop: ClosedLoop, terms: list[_Term], work_ns: float, omega: np.ndarray
-) -> np.ndarray:
-    """``phi(-omega) = E[exp(-i omega X)]`` of one operation's duration (module doc)."""
-    cache: dict[float, np.ndarray] = {}
-
-    def hold_cf(mean_ns: float) -> np.ndarray:
-        if mean_ns not in cache:
-            cache[mean_ns] = _log_gamma_cf(omega, mean_ns, loop.hold_cv)
-        return cache[mean_ns]
-
-    def log_part(term: _Term, count: int) -> np.ndarray:
-        """``log E[g_s^C (1 - p + p g_sbar^C)^m | C = count]``."""
-        log_c = count * hold_cf(term.own_ns)
-        if term.others > 0 and term.p_ahead > 0:
-            mix = 1.0 - term.p_ahead + term.p_ahead * np.exp(count * hold_cf(term.ahead_ns))
-            log_c = log_c + term.others * np.log(mix)
-        return log_c
-
-    log_phi = _log_gamma_cf(omega, work_ns, loop.work_cv) if work_ns > 0 else 0j * omega
-    phi = np.ones_like(log_phi)
-    with np.errstate(divide="ignore", under="ignore"):
-        for term in terms:
-            whole = math.floor(term.rate)
-            frac = term.rate - whole
-            if frac <= 0.0:
-                log_phi = log_phi + log_part(term, whole)
-            else:
-                below = np.exp(log_part(term, whole)) if whole else 1.0
-                phi *= (1.0 - frac) * below + frac * np.exp(log_part(term, whole + 1))
-        return phi * np.exp(log_phi)
-
-
 def _latency_quantile(
     loop: ClosedLoop,
     t: _Tables,
@@ -547,6 +546,36 @@ def _latency_quantile(
     ``wide`` (tests only) takes a 4x wider window and keeps frequencies down to
     ``|phi| = 1e-14``: the reference that measures the window and truncation error.
     """
+    return _latency_quantiles([(loop, t, state, fork)], quantile=quantile, wide=wide)[0]
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One quantile to invert: the operation's terms and its Fourier window."""
+
+    loop: ClosedLoop
+    work_ns: float
+    terms: list[_Term]
+    lo: float  # window start, ns
+    span: float  # window length T, ns
+    count: int  # frequencies kept, K
+    grid: int  # points of the coarse CDF
+
+    def signature(self) -> tuple:
+        """Rows with equal signatures run the very same sequence of array operations."""
+        shape = tuple(
+            (
+                math.floor(x.rate) == 0,
+                x.rate > math.floor(x.rate),
+                x.others > 0 and x.p_ahead > 0,
+            )
+            for x in self.terms
+        )
+        return (self.grid, self.count == _MAX_FREQUENCIES, self.work_ns > 0, shape)
+
+
+def _row(loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool) -> _Row | float:
+    """The window and frequency count of one quantile, or the duration if it never varies."""
     work_ns = loop.fork_work_ns if fork else loop.work_ns
     terms = _terms(loop, t, state, fork=fork)
     mean, var, low_mean, low_var = _moments(loop, terms, work_ns)
@@ -564,32 +593,141 @@ def _latency_quantile(
         # the lowest possible duration, or the mass smeared below it would be lost
         margin = _FILTER_MARGIN * span / count
         lo, span = lo - margin, span + margin
-        step = 2.0 * np.pi / span
-    k = np.arange(1, count + 1)
-    omega = step * k
-    # b_k of the module doc; the filter only matters when |phi| had not decayed by the cap
-    coef = _characteristic(loop, terms, work_ns, omega) * np.exp(1j * omega * lo)
-    coef /= 1j * omega * span
-    if count == _MAX_FREQUENCIES:
-        coef *= np.exp(-_FILTER_ALPHA * (k / count) ** _FILTER_ORDER)
-    offset = 2.0 * coef.sum().real
+    grid = max(256, 1 << math.ceil(math.log2(4 * count)))
+    return _Row(loop, work_ns, terms, lo, span, count, grid)
+
+
+def _latency_quantiles(
+    requests: list[tuple[ClosedLoop, _Tables, _MvaState, bool]],
+    *,
+    quantile: float = LATENCY_QUANTILE,
+    wide: bool = False,
+) -> list[float]:
+    """``_latency_quantile`` of many (loop, tables, state, fork) requests at once, ns.
+
+    The window and frequency count of each request are set in scalar code; the inversion
+    itself runs on 2-D arrays, one row per request, over groups of requests whose rows take
+    the same sequence of operations (``_Row.signature``). A row's frequencies are padded with
+    zero coefficients to ``grid / 4`` (at least its count), which depends on the row alone,
+    and every operation is elementwise or reduces along the row: a request's quantile is the
+    same bit for bit whatever else is in the batch.
+    """
+    out: list[float] = [0.0] * len(requests)
+    groups: dict[tuple, list[int]] = {}
+    rows: list[_Row | None] = []
+    for index, (loop, t, state, fork) in enumerate(requests):
+        row = _row(loop, t, state, fork, wide)
+        if isinstance(row, _Row):
+            groups.setdefault(row.signature(), []).append(index)
+            rows.append(row)
+        else:
+            out[index] = float(row)
+            rows.append(None)
+    for members in groups.values():
+        chosen = [rows[i] for i in members]
+        for index, value in zip(members, _invert(chosen, quantile), strict=True):  # type: ignore[arg-type]
+            out[index] = value
+    return out
+
+
+def _column(values: list[float]) -> np.ndarray:
+    return np.array(values, dtype=float)[:, None]
+
+
+def _invert(rows: list[_Row], quantile: float) -> list[float]:
+    """The quantile of each row of one signature group (module doc), ns."""
+    first = rows[0]
+    grid = first.grid
+    width = grid // 4  # >= every row's count: grid >= 4 K
+    span = _column([r.span for r in rows])
+    lo = _column([r.lo for r in rows])
+    count = _column([float(r.count) for r in rows])
+    k = np.arange(1, width + 1)
+    omega = (2.0 * np.pi / span) * k
+    kept = k <= count
+    with np.errstate(all="ignore"):
+        # b_k of the module doc; the filter only matters when |phi| had not decayed by the cap
+        coef = _characteristic_rows(rows, omega) * np.exp(1j * omega * lo)
+        coef /= 1j * omega * span
+        if first.count == _MAX_FREQUENCIES:
+            coef *= np.exp(-_FILTER_ALPHA * (k / count) ** _FILTER_ORDER)
+        coef = np.where(kept, coef, 0.0)
+    offset = 2.0 * coef.sum(axis=1).real
 
     # a coarse CDF on 4K points brackets the quantile ...
-    grid = max(256, 1 << math.ceil(math.log2(4 * count)))
-    spectrum = np.zeros(grid // 2 + 1, dtype=complex)
-    spectrum[1 : count + 1] = grid * coef
-    cdf = np.arange(grid) / grid + np.fft.irfft(spectrum, grid) - offset
-    cdf = np.maximum.accumulate(cdf)
-    i = min(max(int(np.searchsorted(cdf, quantile)), 1), grid - 1)
+    spectrum = np.zeros((len(rows), grid // 2 + 1), dtype=complex)
+    spectrum[:, 1 : width + 1] = grid * coef
+    cdf = np.arange(grid) / grid + np.fft.irfft(spectrum, grid, axis=-1) - offset[:, None]
+    cdf = np.maximum.accumulate(cdf, axis=1)
+    span = span[:, 0]
+    i = np.clip((cdf < quantile).sum(axis=1), 1, grid - 1)  # searchsorted, row by row
     left, right = (i - 1) * span / grid, i * span / grid
-    y = left + (right - left) * min(1.0, max(0.0, (quantile - cdf[i - 1]) / (cdf[i] - cdf[i - 1])))
+    below = np.take_along_axis(cdf, (i - 1)[:, None], axis=1)[:, 0]
+    above = np.take_along_axis(cdf, i[:, None], axis=1)[:, 0]
+    with np.errstate(all="ignore"):
+        share = np.fmin(1.0, np.fmax(0.0, (quantile - below) / (above - below)))
+    y = left + (right - left) * share
     # ... and Newton steps on the exact series F(y) - q, with F' = f, polish it
     density_coef = coef * (1j * omega)
+    active = np.ones(len(rows), dtype=bool)
     for _ in range(_NEWTON_STEPS):
-        wave = np.exp(1j * omega * y)
-        cdf_y = y / span + 2.0 * (coef * wave).sum().real - offset
-        density = 1.0 / span + 2.0 * (density_coef * wave).sum().real
-        if density <= 0.0:
-            break
-        y = min(right, max(left, y - (cdf_y - quantile) / density))
-    return lo + y
+        wave = np.exp(1j * omega * y[:, None])
+        cdf_y = y / span + 2.0 * (coef * wave).sum(axis=1).real - offset
+        density = 1.0 / span + 2.0 * (density_coef * wave).sum(axis=1).real
+        active &= density > 0.0
+        with np.errstate(all="ignore"):
+            step = np.fmin(right, np.fmax(left, y - (cdf_y - quantile) / density))
+        y = np.where(active, step, y)
+    return [float(v) for v in lo[:, 0] + y]
+
+
+def _characteristic_rows(rows: list[_Row], omega: np.ndarray) -> np.ndarray:
+    """``phi(-omega) = E[exp(-i omega X)]`` of each row's operation (module doc).
+
+    The rows share a signature: the same terms, integer or fractional, with or without
+    holders ahead, so each step below is one array operation over all rows.
+    """
+    hold_cv = _column([r.loop.hold_cv for r in rows])
+    if rows[0].work_ns > 0:
+        work_cv = _column([r.loop.work_cv for r in rows])
+        log_phi = _log_gamma_cf(omega, _column([r.work_ns for r in rows]), work_cv)
+    else:
+        log_phi = 0j * omega
+    phi = np.ones_like(log_phi)
+    for slot, term in enumerate(rows[0].terms):
+        slot_terms = [r.terms[slot] for r in rows]
+        own = _log_gamma_cf(omega, _column([x.own_ns for x in slot_terms]), hold_cv)
+        ahead = None
+        if term.others > 0 and term.p_ahead > 0:
+            ahead = (
+                _log_gamma_cf(omega, _column([x.ahead_ns for x in slot_terms]), hold_cv),
+                _column([x.p_ahead for x in slot_terms]),
+                _column([float(x.others) for x in slot_terms]),
+            )
+        rate = _column([x.rate for x in slot_terms])
+        whole = np.floor(rate)
+        frac = rate - whole
+        if not term.rate > math.floor(term.rate):
+            log_phi = log_phi + _log_part(whole, own, ahead)
+        else:
+            below = np.exp(_log_part(whole, own, ahead)) if math.floor(term.rate) else 1.0
+            phi *= (1.0 - frac) * below + frac * np.exp(_log_part(whole + 1.0, own, ahead))
+    return phi * np.exp(log_phi)
+
+
+def _log_part(
+    count: np.ndarray,
+    own: np.ndarray,
+    ahead: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> np.ndarray:
+    """``log E[g_s^C (1 - p + p g_sbar^C)^m | C = count]`` of one term, one row per operation.
+
+    ``own`` and ``ahead[0]`` are the log characteristic functions of one own hold and of one
+    hold ahead; ``ahead[1:]`` are ``p`` and ``m`` (``None``: nobody is ever found ahead).
+    """
+    log_c = count * own
+    if ahead is not None:
+        log_ahead, p_ahead, others = ahead
+        mix = 1.0 - p_ahead + p_ahead * np.exp(count * log_ahead)
+        log_c = log_c + others * np.log(mix)
+    return log_c

@@ -26,12 +26,12 @@ This module names no family: each family reads its own lock figures from ``LoopF
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from objectives.contention import ClosedLoop, solve
+from objectives.contention import ClosedLoop, LoopResult, solve_batch
 from objectives.family import LoopFigures, Part
 from objectives.metrics import MetricSpec
 
@@ -124,15 +124,31 @@ def creation_loop(scenario: Scenario, parts: Iterable[Part]) -> ClosedLoop:
 
 
 def run_creation_loop(
-    scenario: Scenario, parts: Iterable[Part], rng: np.random.Generator
+    scenario: Scenario, parts: Iterable[Part], rng: np.random.Generator | None = None
 ) -> tuple[dict[str, float], LoopFigures]:
     """Solve the creation loop of ``parts`` on ``scenario``.
+
+    ``rng`` is unused: the loop model is deterministic (``objectives.contention.solve``).
 
     Returns:
         The ``clone_*`` and ``fork_*`` metrics, and the loop's figures for the families
         (rates, each lock's utilisation and waiting, the CPU share spent spinning).
     """
-    result = solve(creation_loop(scenario, parts), rng)
+    return run_creation_loops(scenario, [parts])[0]
+
+
+def run_creation_loops(
+    scenario: Scenario, parts: Sequence[Iterable[Part]]
+) -> list[tuple[dict[str, float], LoopFigures]]:
+    """``run_creation_loop`` for many sets of parts on one scenario, solved together.
+
+    Each entry is the same bit for bit as ``run_creation_loop`` gives for its parts alone.
+    """
+    results = solve_batch([creation_loop(scenario, one) for one in parts])
+    return [_figures(scenario, result) for result in results]
+
+
+def _figures(scenario: Scenario, result: LoopResult) -> tuple[dict[str, float], LoopFigures]:
     work, machine = scenario.workload, scenario.machine
     active = work.churn_processes > 0
     stretch = max(1.0, work.churn_processes / machine.online_cpus)

@@ -103,13 +103,20 @@ class Family(abc.ABC):
     * ``cpu_metric``: the metric holding the family's share of machine CPU time, added into
       ``cpu_overhead_fraction`` (``None``: the family spends no CPU of its own outside the
       loop's locks, whose spinning the machine counts).
+    * ``reads``: the earlier families whose ``Part`` its ``prepare`` reads (``None``, the
+      default: every family registered before it). ``earlier`` then holds only those, and
+      ``simulate_batch`` reuses one ``Part`` for every policy of a batch with the same knobs in
+      this family and in those it reads (tiering reads only the stacks' bytes).
 
     Model (the rules):
 
-    * ``prepare(policy, scenario, earlier)`` runs first, once per simulation, in registration
-      order; ``earlier`` maps the name of every family registered before this one to its
-      ``Part`` (so a family that needs another's figures registers after it). It returns a
-      ``Part``: memory, private work per creation and per fork, lock trips, metrics known now.
+    * ``prepare(policy, scenario, earlier)`` runs first, in registration order; ``earlier``
+      maps the name of every family registered before this one (or of those in ``reads``) to
+      its ``Part`` (so a family that needs another's figures registers after it). It returns
+      a ``Part``: memory, private work per creation and per fork, lock trips, metrics known
+      now. It is a function of its arguments: ``simulate_batch`` runs it once per distinct
+      input in a batch and shares the returned ``Part`` (read-only, like its ``model``)
+      between the policies that gave that input.
     * The machine then solves one task-creation loop holding every family's parts
       (``objectives.creation``).
     * ``finish(part, policy, scenario, loop)`` returns the metrics that need the loop's
@@ -128,6 +135,7 @@ class Family(abc.ABC):
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     locks: ClassVar[tuple[str, ...]] = ()
     cpu_metric: ClassVar[str | None] = None
+    reads: ClassVar[tuple[str, ...] | None] = None
 
     def section(self, section: str) -> tuple[str, type] | None:
         """The key and dataclass of this family's part of a scenario ``section``, if any."""

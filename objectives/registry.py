@@ -124,6 +124,9 @@ def _check(family: Family) -> None:
         raise ValueError(f"family {name!r}: metric {clash[0]!r} is already in the catalogue")
     if family.cpu_metric is not None and family.cpu_metric not in metrics:
         raise ValueError(f"family {name!r}: cpu_metric {family.cpu_metric!r} is not its metric")
+    unknown = [name for name in family.reads or () if name not in _families]
+    if unknown:
+        raise ValueError(f"family {name!r}: reads {unknown[0]!r}, not a family registered before")
     locks = set().union(*(f.locks for f in _families.values()))
     if locks.intersection(family.locks):
         raise ValueError(f"family {name!r}: lock names {sorted(locks & set(family.locks))} taken")

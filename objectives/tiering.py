@@ -206,6 +206,7 @@ class TieringFamily(Family):
     section_keys: ClassVar[Mapping[str, str]] = {"machine": "tiers"}
     metrics = METRICS
     cpu_metric = "tiering_cpu_fraction"
+    reads = ("stacks",)
 
     def prepare(self, policy: TierPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
         result = simulate_tiering(policy, scenario, earlier["stacks"].memory_bytes["stacks"])

@@ -1,0 +1,97 @@
+"""``simulate_batch`` gives every policy exactly what ``simulate`` gives it alone.
+
+Exact float equality (``==``), not a tolerance: a search evaluates batches, ``evaluate``
+and ``policysearch evaluate`` single policies, and both must report the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from objectives import (
+    Policy,
+    baseline,
+    builtin_scenarios,
+    knob_catalogue,
+    load_scenario,
+    simulate,
+    simulate_batch,
+)
+from objectives.problem import ScenarioProblem
+
+
+def _random_policies(count: int, seed: int, prefixes: tuple[str, ...] = ()) -> list[Policy]:
+    """Policies with random knobs of every family (or only the knobs under ``prefixes``)."""
+    rng = np.random.default_rng(seed)
+    policies = []
+    for _ in range(count):
+        values = {}
+        for name, knob in knob_catalogue().items():
+            if prefixes and not name.startswith(prefixes):
+                continue
+            if knob.choices is not None:
+                values[name] = knob.choices[int(rng.integers(len(knob.choices)))]
+            elif knob.type is int:
+                values[name] = int(rng.integers(knob.meta["min"], min(knob.meta["max"], 4096) + 1))
+            else:
+                values[name] = float(rng.uniform(knob.meta["min"], min(knob.meta["max"], 1e5)))
+        policies.append(baseline().with_knobs(values))
+    return policies
+
+
+def _varied() -> list[Policy]:
+    quick = _random_policies(12, seed=1, prefixes=("pid.",))
+    every = _random_policies(12, seed=2)
+    each = [
+        p
+        for family in ("stacks.", "percpu.", "tiering.")
+        for p in _random_policies(3, 3, (family,))
+    ]
+    # duplicates and the baseline share prepared parts within a batch
+    return [baseline(), *quick, *every, *each, quick[0], baseline()]
+
+
+def _same(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a
+    )
+
+
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_batch_equals_single_bit_for_bit(name: str) -> None:
+    scenario = load_scenario(name)
+    policies = _varied()
+    singles = [simulate(p, scenario, seed=3).as_dict() for p in policies]
+    batch = [m.as_dict() for m in simulate_batch(policies, scenario, seed=3)]
+    for index, (one, many) in enumerate(zip(singles, batch, strict=True)):
+        assert _same(one, many), f"{name}: policy {index} differs in batch"
+    # a policy's metrics do not depend on the rest of its batch, nor on its place in it
+    order = np.random.default_rng(0).permutation(len(policies))
+    shuffled = simulate_batch([policies[i] for i in order], scenario, seed=3)
+    for position, i in enumerate(order):
+        assert _same(shuffled[position].as_dict(), singles[i])
+    halves = simulate_batch(policies[::2], scenario) + simulate_batch(policies[1::2], scenario)
+    assert all(
+        _same(m.as_dict(), singles[i])
+        for m, i in zip(
+            halves, [*range(0, len(policies), 2), *range(1, len(policies), 2)], strict=True
+        )
+    )
+
+
+def test_problem_evaluate_batch_equals_evaluate() -> None:
+    problem = ScenarioProblem(load_scenario("thread-churn-20"))
+    points = [
+        {"pid.lock_mode": "twice"},
+        {"pid.range_width": 250, "pid.range_share_cpus": 8, "pid.refill_batch": 2},
+        {"stacks.initial_kib": 4, "stacks.reserve_pages": 6, "tiering.slab": "fast"},
+        {},
+    ]
+    assert problem.evaluate_batch(points, seed=5) == [problem.evaluate(p, seed=5) for p in points]
+
+
+def test_empty_batch() -> None:
+    assert simulate_batch([], load_scenario("thread-churn-20")) == []
