@@ -38,7 +38,13 @@ from policysearch.jobs.config import (
     NAME_PATTERN,
     load_job,
 )
-from policysearch.outputs.export import policy_document, read_policy, write_policy
+from policysearch.outputs.export import (
+    EXPORT_FORMATS,
+    policy_document,
+    read_policy,
+    write_policy,
+    write_settings,
+)
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.storage import describe, load_study, open_storage, redact
 
@@ -104,7 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("study")
     export.add_argument("--storage", default=DEFAULT_STORAGE)
     export.add_argument("--select", default="knee", help=SELECT_HELP.replace("%", "%%"))
-    export.add_argument("--out", required=True, type=Path, help="policy YAML file to write")
+    export.add_argument("--out", required=True, type=Path, help="file to write")
+    export.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="yaml",
+        help="yaml: the policy file (default); sysctl: sysctl.conf(5) lines for the knobs that "
+        "are sysctls; cmdline: the boot parameters. Patches and unmapped knobs become comments",
+    )
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -432,9 +445,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.out.parent.exists():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     policy = info.problem.policy(info.point(trial.params))
-    document = policy_document(policy, trial, info, redact(args.storage), args.select)
-    write_policy(args.out, document)
-    print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select})")
+    if args.format != "yaml":
+        write_settings(args.out, args.format, policy, info.problem.scenarios(), trial.number)
+    else:
+        document = policy_document(policy, trial, info, redact(args.storage), args.select)
+        write_policy(args.out, document)
+    print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select}, {args.format})")
     return 0
 
 
@@ -505,6 +521,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print()
         print(render_cards([card]))
         print()
+    _host_comparisons(args.scenario or [], runs)
     if matches is not None:
         print(
             "prediction reproduced exactly"
@@ -512,6 +529,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else "differs from the prediction stored in the policy file"
         )
     return 0
+
+
+def _host_comparisons(refs: list[str], runs: list) -> None:
+    """For probed scenario files: the model's baseline KernelStack/Percpu against the host's."""
+    from policysearch.hostprobe import host_report
+
+    for ref, (_, _, today) in zip(refs, runs, strict=False):
+        report = host_report(ref, today.as_dict()) if Path(ref).is_file() else None
+        if report:
+            print(report)
+            print()
 
 
 def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) -> str:

@@ -8,5 +8,5 @@ reported the same way (``BadInput`` exit 2 with one line, ``RunFailure`` exit 1)
 
 from __future__ import annotations
 
-MODULES: list[str] = []
+MODULES: list[str] = ["policysearch.commands.probe"]
 """Dotted names of the command modules, in the order ``--help`` lists them."""

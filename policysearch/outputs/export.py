@@ -36,6 +36,8 @@ from policysearch.run import records
 from policysearch.run.study_meta import StudyInfo
 
 FORMAT = "policysearch-policy/1"
+EXPORT_FORMATS = ("yaml", "sysctl", "cmdline")
+"""``export --format``: the policy file, or the kernel settings (``kernel_settings``)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,31 @@ def write_policy(path: Path, document: dict[str, Any]) -> None:
     """Write a policy file (atomically: a partial file never replaces a good one)."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_settings(
+    path: Path, kind: str, policy: Policy, scenarios: tuple[Scenario, ...], trial: int
+) -> None:
+    """Write a policy as ``sysctl.conf(5)`` lines or boot parameters (``kind``).
+
+    Settings that depend on the machine (``kernel.pid_max``, ``nr_cpus=``) come from the
+    study's first scenario; a scenario mix lists the others in the header.
+    """
+    from policysearch.outputs.kernel_settings import (
+        kernel_settings,
+        render_cmdline,
+        render_sysctl,
+    )
+
+    scenario = scenarios[0]
+    header = f"policysearch {__version__}: trial {trial}, settings for scenario {scenario.name}" + (
+        f" (mix: also {', '.join(s.name for s in scenarios[1:])})" if scenarios[1:] else ""
+    )
+    settings = kernel_settings(policy, scenario)
+    render = render_sysctl if kind == "sysctl" else render_cmdline
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(settings, header=header), encoding="utf-8")
     tmp.replace(path)
 
 
