@@ -6,6 +6,7 @@ A job file::
     scenario: thread-churn-20         # built-in scenario name, or a file relative to this one
     # benchmark: zdt1                 # or an analytic problem (zdt1, zdt2, zdt3, dtlz2) with
                                       # variables x0.. in [0, 1] and objectives f1, f2 (, f3)
+    # scenarios: {mixed-fleet-server: 0.6, fork-exec-storm: 0.4}   # or a weighted mix
     space:                            # knob -> choices (list), range (mapping) or fixed value
       pid.range_width: [0, 32, 250, 1024]
       pid.range_share_cpus: {low: 1, high: 16}
@@ -24,6 +25,14 @@ A job file::
     address: null                     # Ray cluster address (null: start Ray on this machine)
     storage: policysearch.journal     # journal file (relative to the working directory) or URL
 
+With ``scenarios:`` (a mix, ``objectives.mix``) an objective may say how its metric
+aggregates across the scenarios: ``{metric: M, across: worst|weighted|best|SCENARIO}``
+(default ``worst``), which names the problem metric ``M`` (the worst case), ``M:weighted``,
+``M:best`` or ``M@SCENARIO``. A constraint holds in every scenario (``M <= X`` bounds the
+largest value over the scenarios, ``M >= X`` the smallest), unless it ends in ``in
+SCENARIO``: ``M >= X in fork-exec-storm``.
+The problem's metric names may be written directly too (``M:weighted``, ``M@SCENARIO``).
+
 Every error names the file, the key path, what was found and what is expected.
 """
 
@@ -39,6 +48,7 @@ import numpy as np
 
 from objectives.errors import one_of
 from objectives.fields import convert
+from objectives.mix import AGGREGATES, aggregate_name, split_name
 from objectives.problem import Problem, problem_from_job, problem_kinds
 from objectives.reading import read_yaml, shorten
 from policysearch.errors import BadInput
@@ -63,7 +73,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 """What a study name may hold (a job's ``name``, ``--study``)."""
 MAX_TRIALS = 10_000_000
 MAX_WORKERS = 100_000
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
+_CONSTRAINT = re.compile(r"^\s*([^\s<>=]+)\s*(<=|>=)\s*(\S+)(?:\s+in\s+(\S+))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -289,17 +299,19 @@ def _objectives(items: Any, source: str, metrics: dict[str, Any]) -> tuple[Objec
     result = []
     for i, item in enumerate(items):
         key = f"objectives[{i}]"
+        allowed = {"metric", "direction", "across"}
         if isinstance(item, str):
-            metric, direction = item, None
-        elif isinstance(item, dict) and "metric" in item and set(item) <= {"metric", "direction"}:
-            metric, direction = item["metric"], item.get("direction")
+            metric, direction, across = item, None, None
+        elif isinstance(item, dict) and "metric" in item and set(item) <= allowed:
+            metric, direction, across = item["metric"], item.get("direction"), item.get("across")
         else:
             raise BadInput(
                 source,
                 key,
-                "expected a metric name or {metric: NAME, direction: minimize|maximize}",
+                "expected a metric name or {metric: NAME, direction: minimize|maximize, "
+                "across: worst|weighted|best|SCENARIO}",
             )
-        _metric(metric, source, key, metrics)
+        metric = _across(metric, across, source, key, metrics)
         if direction is None:
             direction = metrics[metric].direction
         direction = _choice(direction, source, f"{key}.direction", ("minimize", "maximize"))
@@ -325,10 +337,11 @@ def _constraints(
             raise BadInput(
                 source,
                 key,
-                f"found {shorten(item)}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER'",
+                f"found {shorten(item)}, expected 'METRIC <= NUMBER' or 'METRIC >= NUMBER' "
+                "(with several scenarios, optionally followed by 'in SCENARIO')",
             )
-        metric, op, bound_text = match.groups()
-        _metric(metric, source, key, metrics)
+        metric, op, bound_text, scenario = match.groups()
+        metric = _bound_metric(metric, op, scenario, source, key, metrics)
         try:
             bound = float(bound_text)
         except ValueError:
@@ -337,13 +350,16 @@ def _constraints(
             raise BadInput(
                 source, key, f"found bound {shorten(bound_text)}, expected a finite number"
             )
-        limit = limits.get(metric)
+        # a hard limit holds in every scenario: a bound on any view of the metric may not
+        # loosen it
+        base = split_name(metric)[0]
+        limit = next((v for n, v in limits.items() if split_name(n)[0] == base), None)
         if limit is not None and (op != "<=" or bound > limit):
             raise BadInput(
                 source,
                 key,
-                f"found {shorten(item)}: {metric} has a hard limit of {limit:g} that every search "
-                f"applies; write '{metric} <= {limit:g}' or leave it out",
+                f"found {shorten(item)}: {base} has a hard limit of {limit:g} that every search "
+                f"applies; write '{base} <= {limit:g}' or leave it out",
             )
         result.append(Constraint(metric, op, bound))
     constrained = {c.metric for c in result}
@@ -390,6 +406,66 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
         )
     seed = _integer(spec.get("seed", 0), source, "sampler.seed", 0, 2**31 - 1)
     return SamplerConfig(name=name, seed=seed, options=options)
+
+
+def _across(
+    metric: Any,
+    across: Any,
+    source: str,
+    key: str,
+    metrics: dict[str, Any],
+    across_key: str | None = None,
+) -> str:
+    """The problem metric an objective names: ``metric`` itself, or aggregated ``across`` the
+    scenarios of a mix (by default its worst value); errors on ``across`` name ``across_key``
+    (default ``KEY.across``)."""
+    across_key = across_key or f"{key}.across"
+    # in a mix, unknown names are matched against the catalogue's names, not all their views
+    catalogue = {split_name(n)[0]: None for n in metrics}
+    if across is None:
+        if metric not in metrics:
+            _metric(metric, source, key, catalogue)
+        return metric
+    if not isinstance(across, str) or not across:
+        raise BadInput(
+            source,
+            across_key,
+            f"found {shorten(across)}, expected {', '.join(AGGREGATES)} or a scenario's name",
+        )
+    if not isinstance(metric, str) or aggregate_name(metric, "weighted") not in metrics:
+        if isinstance(metric, str) and metric in metrics:
+            raise BadInput(
+                source,
+                across_key,
+                f"found {shorten(across)}, but {metric} is not aggregated: across and "
+                "'in SCENARIO' need a job that names several scenarios (scenarios:)",
+            )
+        _metric(metric, source, key, catalogue)
+    name = aggregate_name(metric, across)
+    if name not in metrics:
+        scenarios = sorted({n.split("@", 1)[1] for n in metrics if "@" in n})
+        raise BadInput(
+            source,
+            across_key,
+            f"found {shorten(across)}, expected {', '.join(AGGREGATES)} or one of the job's "
+            f"scenarios: {', '.join(scenarios)}",
+        )
+    return name
+
+
+def _bound_metric(
+    metric: str, op: str, scenario: str | None, source: str, key: str, metrics: dict[str, Any]
+) -> str:
+    """The problem metric a constraint bounds: in a mix, a bare metric must hold in every
+    scenario, so ``<=`` bounds its largest value and ``>=`` its smallest (``M``, the worst case, or
+    ``M:best`` by the metric's direction); ``in SCENARIO`` bounds ``M@SCENARIO``."""
+    if scenario is not None:
+        return _across(metric, scenario, source, key, metrics, across_key=f"{key} (in)")
+    metric = _across(metric, None, source, key, metrics)
+    if aggregate_name(metric, "best") not in metrics:
+        return metric
+    minimised = metrics[metric].direction == "minimize"
+    return metric if minimised == (op == "<=") else aggregate_name(metric, "best")
 
 
 def _metric(metric: Any, source: str, key: str, metrics: dict[str, Any]) -> None:
