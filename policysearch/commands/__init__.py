@@ -8,5 +8,10 @@ reported the same way (``BadInput`` exit 2 with one line, ``RunFailure`` exit 1)
 
 from __future__ import annotations
 
-MODULES: list[str] = ["policysearch.commands.probe"]
+MODULES: list[str] = [
+    "policysearch.commands.studies",
+    "policysearch.commands.compare",
+    "policysearch.commands.delete",
+    "policysearch.commands.probe",
+]
 """Dotted names of the command modules, in the order ``--help`` lists them."""

@@ -1,0 +1,158 @@
+"""``policysearch studies``: the studies of a storage, with their trials, front and hypervolume.
+
+Each study's trials are read once (no copies) and give everything its row shows: the trial
+counts, the front and its hypervolume on the study's own reference point (``study_view``), and
+the last update (the latest ``datetime_complete`` of its trials). Optuna's
+``get_all_study_summaries`` is not used: it copies every trial of every study. A study that
+policysearch did not create (made with the ``optuna`` CLI, say) is listed with its trial counts
+only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import optuna
+from optuna.trial import TrialState
+
+from policysearch.analysis.reference import AUTOMATIC
+from policysearch.analysis.view import build_view
+from policysearch.errors import BadInput
+from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.run.storage import describe, open_storage, redact, study_names
+from policysearch.run.study_meta import read
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """What ``studies`` shows of one study (``None``: not a policysearch study)."""
+
+    name: str
+    problem: str | None
+    objectives: list[list[str]] | None
+    complete: int
+    failed: int
+    other: int
+    front: int | None
+    hypervolume: float | None
+    reference: list[float] | None
+    reference_origin: str | None
+    last_update: datetime | None
+
+    def as_dict(self) -> dict:
+        return {
+            "study": self.name,
+            "problem": self.problem,
+            "objectives": self.objectives,
+            "trials": {"complete": self.complete, "failed": self.failed, "other": self.other},
+            "front_size": self.front,
+            "hypervolume": self.hypervolume,
+            "reference_point": self.reference,
+            "reference_origin": self.reference_origin,
+            "last_update": None if self.last_update is None else self.last_update.isoformat(),
+        }
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "studies",
+        help="list the studies of a storage: trials, front size, hypervolume, last update",
+    )
+    parser.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        help=f"journal file or Optuna database URL (default: {DEFAULT_STORAGE})",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: one line per study (default); json: one object with every number",
+    )
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    storage = open_storage(args.storage, must_exist=True)
+    rows = [_row(storage, name, args.storage) for name in study_names(storage)]
+    if args.format == "json":
+        data = {"storage": redact(args.storage), "studies": [r.as_dict() for r in rows]}
+        print(json.dumps(data, indent=2))
+        return 0
+    if not rows:
+        print(f"no studies in {describe(args.storage)}")
+        return 0
+    print(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} in {describe(args.storage)}")
+    print(_table(rows))
+    if any(r.reference_origin is not None for r in rows):
+        print(
+            "hypervolume: minimise view, each study on its own reference point (stored with "
+            "the study, or auto: its front's nadir + 10% of its range); to compare studies "
+            "on a common one: policysearch compare STUDY STUDY ..."
+        )
+    return 0
+
+
+def _row(storage: optuna.storages.BaseStorage, name: str, url: str) -> StudyRow:
+    study = optuna.load_study(study_name=name, storage=storage)
+    every = study.get_trials(deepcopy=False)
+    complete = sum(t.state == TrialState.COMPLETE for t in every)
+    failed = sum(t.state == TrialState.FAIL for t in every)
+    times = [t.datetime_complete for t in every if t.datetime_complete is not None]
+    last = max(times) if times else None
+    try:
+        info = read(study, redact(url))
+    except BadInput:  # a study policysearch did not create: counts only
+        return StudyRow(
+            name, None, None, complete, failed, len(every) - complete - failed,
+            None, None, None, None, last,
+        )  # fmt: skip
+    view = build_view(every, info)
+    return StudyRow(
+        name=name,
+        problem=info.problem.name,
+        objectives=[[o.metric, o.direction] for o in info.objectives],
+        complete=view.complete,
+        failed=view.failed,
+        other=view.unfinished,
+        front=len(view.front),
+        hypervolume=view.hypervolume,
+        reference=list(view.reference),
+        reference_origin=view.reference_origin,
+        last_update=last,
+    )
+
+
+def _table(rows: list[StudyRow]) -> str:
+    header = ("study", "problem", "complete", "failed", "front", "hypervolume", "ref", "updated")
+    cells = [header]
+    for r in rows:
+        if r.reference_origin is None:
+            ref = "-"
+        else:
+            ref = "auto" if r.reference_origin == AUTOMATIC else "stored"
+        cells.append(
+            (
+                r.name,
+                r.problem or "(not a policysearch study)",
+                str(r.complete),
+                str(r.failed),
+                "-" if r.front is None else str(r.front),
+                "-" if r.hypervolume is None else f"{r.hypervolume:.6g}",
+                ref,
+                "-" if r.last_update is None else r.last_update.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        )
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    numeric = {2, 3, 4, 5}
+    return "\n".join(
+        "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in cells
+    )
