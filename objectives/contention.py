@@ -115,10 +115,14 @@ import numpy as np
 EXACT_MVA_MAX_CHURNERS = 1_024
 """Largest population solved by exact MVA; above it the Bard-Schweitzer approximation."""
 
+_MVA_ROWS_MIN = 4  # loops of one population from which exact MVA runs as NumPy rows
+
 LATENCY_QUANTILE = 0.99
 """The latency percentile reported as ``*_p99_ns``."""
 
 _MAX_FREQUENCIES = 1 << 13
+_SCAN_FREQUENCIES = 1 << 10  # up to this cut the frequency count is found by one array scan
+_WIDTH_STEP = 32  # a row's frequencies are padded to a multiple of this (at most grid / 4)
 _NEWTON_STEPS = 2
 _FILTER_MARGIN = 64.0  # filter kernel widths kept below the window's start
 _FILTER_ALPHA = 36.0  # exp(-36) ~ 2e-16: the filter removes what a double cannot hold
@@ -229,14 +233,22 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
         ValueError: as ``solve``, for the first malformed loop.
     """
     locks = [_check(loop) for loop in loops]
-    solved = []
-    for loop, names in zip(loops, locks, strict=True):
-        tables = _tables(loop, names)
+    tables = [_tables(loop, names) for loop, names in zip(loops, locks, strict=True)]
+    states: list[_MvaState | None] = [None] * len(loops)
+    exact: dict[int, list[int]] = {}  # population -> the loops solved by exact MVA
+    for i, loop in enumerate(loops):
         if loop.churners <= EXACT_MVA_MAX_CHURNERS:
-            state = _mva_exact(tables, loop.churners)
+            exact.setdefault(loop.churners, []).append(i)
         else:
-            state = _mva_schweitzer(tables, loop.churners)
-        solved.append((loop, tables, state))
+            states[i] = _mva_schweitzer(tables[i], loop.churners)
+    for n_total, members in exact.items():
+        if len(members) < _MVA_ROWS_MIN:
+            solved_exact = [_mva_exact(tables[i], n_total) for i in members]
+        else:
+            solved_exact = _mva_exact_rows([tables[i] for i in members], n_total)
+        for i, state in zip(members, solved_exact, strict=True):
+            states[i] = state
+    solved = [(loop, t, st) for loop, t, st in zip(loops, tables, states, strict=True)]
     p99 = _latency_quantiles([(lp, t, st, fork) for lp, t, st in solved for fork in (False, True)])
     return [
         _result(loop, names, tables, state, p99[2 * i], p99[2 * i + 1])
@@ -360,6 +372,49 @@ def _mva_exact(t: _Tables, n_total: int) -> _MvaState:
     return _MvaState(throughput, residence, demand, seen, util, busy)
 
 
+def _mva_exact_rows(tables: list[_Tables], n_total: int) -> list[_MvaState]:
+    """``_mva_exact`` of many loops at once, one row per loop (NumPy over the rows).
+
+    The very same IEEE operations in the same order as ``_mva_exact`` (the cycle adds the
+    locks one by one; a row with fewer locks is padded with idle ones, which add an exact
+    0.0), so each row equals ``_mva_exact`` of its loop bit for bit (tested).
+    """
+    width = max(len(t.fixed) for t in tables)
+
+    def column(name: str) -> np.ndarray:
+        return np.array([getattr(t, name) + [0.0] * (width - len(t.fixed)) for t in tables])
+
+    share, fixed, b2b = column("seen_share"), column("fixed"), column("b2b")
+    work = np.array([t.work for t in tables])
+    queue = np.zeros_like(fixed)
+    util = np.zeros_like(fixed)
+    demand = residence = fixed
+    seen = busy = queue
+    throughput = np.zeros(len(tables))
+    for n in range(1, n_total + 1):
+        busy = np.minimum(1.0, util * share)
+        demand = fixed + b2b * busy
+        seen = queue * share
+        residence = demand * (1.0 + seen)
+        cycle = work
+        for j in range(width):
+            cycle = cycle + residence[:, j]
+        throughput = n / cycle
+        queue = throughput[:, None] * residence
+        util = throughput[:, None] * demand
+    return [
+        _MvaState(
+            float(throughput[i]),
+            residence[i, :size].tolist(),
+            demand[i, :size].tolist(),
+            seen[i, :size].tolist(),
+            util[i, :size].tolist(),
+            busy[i, :size].tolist(),
+        )
+        for i, size in enumerate(len(t.fixed) for t in tables)
+    ]
+
+
 def _mva_schweitzer(t: _Tables, n_total: int) -> _MvaState:
     """Bard-Schweitzer approximate MVA at population ``N`` (module doc): bisection on ``X``."""
     shrink = (n_total - 1.0) / n_total
@@ -429,6 +484,7 @@ class _Term:
     ahead_ns: float  # sbar_j, mean hold of a holder found ahead
     others: int  # m_j
     p_ahead: float  # p_j
+    ahead_low: int = 0  # ``_ahead_floor``: a count of holders ahead M almost never falls below
 
 
 def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> list[_Term]:
@@ -442,18 +498,18 @@ def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> lis
         p_ahead = min(1.0, seen / others) if others > 0 and seen > 0 else 0.0
         ahead = state.demand[j] / t.visits[j] if t.visits[j] > 0 else 0.0
         own = _service(loop, t, state, a_idx)
-        terms.append(_Term(acq.rate, own, ahead, others, p_ahead))
+        terms.append(_Term(acq.rate, own, ahead, others, p_ahead, _ahead_floor(others, p_ahead)))
     return terms
 
 
-def _ahead_floor(term: _Term) -> int:
+def _ahead_floor(others: int, p_ahead: float) -> int:
     """A count of holders ahead ``M`` falls below with probability under ``e^-40``.
 
     Bernstein: ``P(M < m p - t) <= exp(-t^2 / (2 (m p (1 - p) + t / 3)))``, ``= e^-40`` at
     ``t = 40/3 + sqrt((40/3)^2 + 80 m p (1 - p))``.
     """
-    m_mean = term.others * term.p_ahead
-    slack = 40.0 / 3.0 + math.sqrt((40.0 / 3.0) ** 2 + 80.0 * m_mean * (1.0 - term.p_ahead))
+    m_mean = others * p_ahead
+    slack = 40.0 / 3.0 + math.sqrt((40.0 / 3.0) ** 2 + 80.0 * m_mean * (1.0 - p_ahead))
     return max(0, math.floor(m_mean - slack))
 
 
@@ -484,7 +540,7 @@ def _moments(loop: ClosedLoop, terms: list[_Term], work_ns: float) -> tuple[floa
             second += weight * (c_var + c_mean**2)
         mean += first
         var += max(0.0, second - first**2)
-        ahead_low = whole * _ahead_floor(term)
+        ahead_low = whole * term.ahead_low
         low_mean += whole * term.own_ns + ahead_low * term.ahead_ns
         low_var += h2 * (whole * term.own_ns**2 + ahead_low * term.ahead_ns**2)
     return mean, var, low_mean, low_var
@@ -512,7 +568,7 @@ def _frequencies_needed(
         whole = math.floor(term.rate)
         if whole and term.own_ns > 0:
             parts.append((term.own_ns * loop.hold_cv**2, whole / loop.hold_cv**2))
-        ahead = whole * _ahead_floor(term)
+        ahead = whole * term.ahead_low
         if ahead and term.ahead_ns > 0:
             parts.append((term.ahead_ns * loop.hold_cv**2, ahead / loop.hold_cv**2))
     total = sum(shape for _, shape in parts)
@@ -525,6 +581,14 @@ def _frequencies_needed(
         bound = sum(-0.5 * a * math.log1p((theta * k * step) ** 2) for theta, a in parts)
         return bound > math.log(negligible)
 
+    if high <= _SCAN_FREQUENCIES:
+        # the first k where the bound falls, every k at once (the same sum, part by part)
+        ks = np.arange(1, high + 1)
+        bound = np.zeros(high)
+        for theta, a in parts:
+            bound = bound + -0.5 * a * np.log1p((theta * ks * step) ** 2)
+        falls = np.flatnonzero(bound <= math.log(negligible))
+        return int(ks[falls[0]]) if falls.size else high
     low = 0
     while high - low > 1:
         mid = (low + high) // 2
@@ -571,7 +635,12 @@ class _Row:
             )
             for x in self.terms
         )
-        return (self.grid, self.count == _MAX_FREQUENCIES, self.work_ns > 0, shape)
+        return (self.grid, self.width, self.count == _MAX_FREQUENCIES, self.work_ns > 0, shape)
+
+    @property
+    def width(self) -> int:
+        """Frequencies the row is padded to: its count rounded up, at most ``grid / 4``."""
+        return min(self.grid // 4, -(-self.count // _WIDTH_STEP) * _WIDTH_STEP)
 
 
 def _row(loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool) -> _Row | float:
@@ -608,7 +677,7 @@ def _latency_quantiles(
     The window and frequency count of each request are set in scalar code; the inversion
     itself runs on 2-D arrays, one row per request, over groups of requests whose rows take
     the same sequence of operations (``_Row.signature``). A row's frequencies are padded with
-    zero coefficients to ``grid / 4`` (at least its count), which depends on the row alone,
+    zero coefficients to ``_Row.width`` (at least its count), which depends on the row alone,
     and every operation is elementwise or reduces along the row: a request's quantile is the
     same bit for bit whatever else is in the batch.
     """
@@ -638,7 +707,7 @@ def _invert(rows: list[_Row], quantile: float) -> list[float]:
     """The quantile of each row of one signature group (module doc), ns."""
     first = rows[0]
     grid = first.grid
-    width = grid // 4  # >= every row's count: grid >= 4 K
+    width = first.width
     span = _column([r.span for r in rows])
     lo = _column([r.lo for r in rows])
     count = _column([float(r.count) for r in rows])
@@ -658,12 +727,16 @@ def _invert(rows: list[_Row], quantile: float) -> list[float]:
     spectrum = np.zeros((len(rows), grid // 2 + 1), dtype=complex)
     spectrum[:, 1 : width + 1] = grid * coef
     cdf = np.arange(grid) / grid + np.fft.irfft(spectrum, grid, axis=-1) - offset[:, None]
-    cdf = np.maximum.accumulate(cdf, axis=1)
+    # the running maximum of the CDF crosses the quantile where the CDF first does: i; the
+    # bracket's ends are that running maximum at i - 1 and i (maxima are exact)
+    reached = cdf >= quantile
+    i = np.where(reached.any(axis=1), reached.argmax(axis=1), grid)
+    i = np.clip(i, 1, grid - 1)
     span = span[:, 0]
-    i = np.clip((cdf < quantile).sum(axis=1), 1, grid - 1)  # searchsorted, row by row
     left, right = (i - 1) * span / grid, i * span / grid
-    below = np.take_along_axis(cdf, (i - 1)[:, None], axis=1)[:, 0]
-    above = np.take_along_axis(cdf, i[:, None], axis=1)[:, 0]
+    columns = np.arange(grid)
+    below = np.where(columns < i[:, None], cdf, -np.inf).max(axis=1)
+    above = np.where(columns <= i[:, None], cdf, -np.inf).max(axis=1)
     with np.errstate(all="ignore"):
         share = np.fmin(1.0, np.fmax(0.0, (quantile - below) / (above - below)))
     y = left + (right - left) * share

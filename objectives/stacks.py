@@ -42,6 +42,7 @@ public figure (see ``StackCosts``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -284,16 +285,23 @@ def _start_need(policy: StackPolicy, stacks, start: np.ndarray, need: np.ndarray
         parent_tier = np.where(
             parent_tier - initial >= policy.upgrade_after_faults, FULL_PAGES, parent_tier
         )
+    # the child starts at tier max(s, parent's tier): joint[tier] += start[s] * pair[p], added
+    # in (s, p) order (``np.add.at`` applies its updates one by one, in order)
+    tiers = np.maximum(_PAGES[:, None], parent_tier[None, :]) - 1
     joint = np.zeros((FULL_PAGES, FULL_PAGES))
-    for s_idx in range(FULL_PAGES):
-        for p_idx in range(FULL_PAGES):
-            tier = max(s_idx + 1, int(parent_tier[p_idx]))
-            joint[tier - 1] += start[s_idx] * pair[p_idx]
+    products = (start[:, None, None] * pair[None, :, :]).reshape(-1, FULL_PAGES)
+    np.add.at(joint, tiers.ravel(), products)
     return joint
 
 
 def _grow(joint: np.ndarray, upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
     """Committed pages and faults over a life, for each (start, need) cell."""
+    return _grow_table(upgrade_after)
+
+
+@functools.lru_cache(maxsize=64)
+def _grow_table(upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_grow``'s tables: they depend on the upgrade threshold alone (read-only arrays)."""
     start = _PAGES[:, None]
     need = _PAGES[None, :]
     faults = np.maximum(need - start, 0)
@@ -302,7 +310,11 @@ def _grow(joint: np.ndarray, upgrade_after: int) -> tuple[np.ndarray, np.ndarray
         upgraded = faults >= upgrade_after
         committed = np.where(upgraded, FULL_PAGES, committed)
         faults = np.where(upgraded, upgrade_after, faults)
-    return committed * np.ones_like(joint), faults * np.ones_like(joint)
+    shape = np.ones((FULL_PAGES, FULL_PAGES))
+    tables = committed * shape, faults * shape
+    for table in tables:
+        table.flags.writeable = False
+    return tables
 
 
 def _distribution(joint: np.ndarray, committed: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from objectives import (
     simulate,
     simulate_batch,
 )
+from objectives.contention import Acquisition, ClosedLoop, _mva_exact, _mva_exact_rows, _tables
 from objectives.problem import ScenarioProblem
 
 
@@ -95,3 +96,38 @@ def test_problem_evaluate_batch_equals_evaluate() -> None:
 
 def test_empty_batch() -> None:
     assert simulate_batch([], load_scenario("thread-churn-20")) == []
+
+
+def test_mva_rows_equal_scalar_mva_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    loops = []
+    for _ in range(40):
+        locks = [f"l{j}" for j in range(int(rng.integers(1, 5)))]
+        acquisitions = tuple(
+            Acquisition(
+                lock=str(rng.choice(locks)),
+                hold_ns=float(rng.uniform(50, 3000)),
+                back_to_back=bool(rng.integers(2)),
+                remote=float(rng.uniform(0, 1)),
+                rate=float(rng.choice([1.0, 2.0, 0.25, 0.004])),
+                fork_only=bool(rng.integers(2)),
+            )
+            for _ in range(int(rng.integers(1, 6)))
+        )
+        sharers = {name: float(rng.uniform(1, 40)) for name in locks}
+        loops.append(
+            ClosedLoop(
+                40,
+                float(rng.uniform(1e3, 5e4)),
+                acquisitions,
+                sharers,
+                250.0,
+                0.3,
+                0.5,
+                float(rng.uniform(0, 1)),
+                1e5,
+            )
+        )
+    tables = [_tables(loop, sorted(loop.sharers)) for loop in loops]
+    rows = _mva_exact_rows(tables, 40)
+    assert rows == [_mva_exact(t, 40) for t in tables]
