@@ -25,7 +25,14 @@ from objectives.metrics import metric_catalogue
 from objectives.reading import shorten
 from objectives.scenario import read_yaml, scenario_keys
 from policysearch import __version__
-from policysearch.analysis.front import SELECT_HELP, render, select_trial
+from policysearch.analysis.front import (
+    SELECT_HELP,
+    SHOWN,
+    render,
+    select_trial,
+    sort_trials,
+    spread,
+)
 from policysearch.analysis.report_card import card_from_metrics, render_cards
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput, PolicySearchError
@@ -45,10 +52,13 @@ from policysearch.outputs.export import (
     write_policy,
     write_settings,
 )
+from policysearch.outputs.quantities import change, column, quantity
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.storage import describe, load_study, open_storage, redact
 
-SUMMARY_ROWS = 15
+SUMMARY_ROWS = SHOWN
+STUDY_HELP = "study name (`run` prints it; default name: the job's `name`)"
+STORAGE_HELP = f"journal file or Optuna database URL holding the study (default: {DEFAULT_STORAGE})"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,16 +98,38 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     front = sub.add_parser("front", help="print the Pareto front of a study")
-    front.add_argument("study")
-    front.add_argument("--storage", default=DEFAULT_STORAGE)
-    front.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    front.add_argument("study", help=STUDY_HELP)
+    front.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    front.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table: numbers as people read them (default); json, csv: raw numbers, every point",
+    )
+    front.add_argument(
+        "--all",
+        action="store_true",
+        help=f"show every point of the front (default: at most {SHOWN}, spread along it)",
+    )
+    front.add_argument(
+        "--columns",
+        metavar="NAME,...",
+        help="the table's columns, metrics or knobs, comma-separated "
+        "(default: the objectives, then the searched knobs)",
+    )
+    front.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="order by a metric or knob, ascending; write --sort=-METRIC for descending "
+        "(default: the first objective)",
+    )
     front.add_argument(
         "--plot", type=Path, help="also draw the front to FILE.png, or FILE.html (self-contained)"
     )
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
-    report.add_argument("study")
-    report.add_argument("--storage", default=DEFAULT_STORAGE)
+    report.add_argument("study", help=STUDY_HELP)
+    report.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
     report.add_argument("--out", required=True, type=Path, help="HTML file to write")
     report.add_argument(
         "--select",
@@ -107,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     export = sub.add_parser("export", help="export one policy of a study as YAML")
-    export.add_argument("study")
-    export.add_argument("--storage", default=DEFAULT_STORAGE)
+    export.add_argument("study", help=STUDY_HELP)
+    export.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
     export.add_argument("--select", default="knee", help=SELECT_HELP.replace("%", "%%"))
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.add_argument(
@@ -133,10 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--seed", type=_non_negative, help="simulation seed (default: the policy file's)"
     )
-    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: the comparison and the report card (default); json: raw numbers",
+    )
 
     validate = sub.add_parser("validate", help="check a job file")
-    validate.add_argument("job")
+    validate.add_argument("job", help="job YAML file")
     scenarios = sub.add_parser("scenarios", help="list the built-in scenarios")
     scenarios.add_argument(
         "--describe",
@@ -149,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = sub.add_parser(
         "dashboard", help="serve a study in optuna-dashboard (web UI) until Ctrl-C"
     )
-    dashboard.add_argument("study")
-    dashboard.add_argument("--storage", default=DEFAULT_STORAGE)
+    dashboard.add_argument("study", help=STUDY_HELP)
+    dashboard.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
     dashboard.add_argument(
         "--host",
         default="127.0.0.1",
@@ -358,11 +395,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(
         f"Pareto front: {len(front)} policies on {info.problem.name}"
-        + (f" (showing {SUMMARY_ROWS})" if len(front) > SUMMARY_ROWS else "")
+        + (
+            f" (showing {SUMMARY_ROWS} spread along it; `policysearch front "
+            f"{opts.study_name} --all` lists every one)"
+            if len(front) > SUMMARY_ROWS
+            else ""
+        )
     )
     if front:
-        shown = front if len(front) <= SUMMARY_ROWS else _spread(front, SUMMARY_ROWS)
-        print(render(shown, info, "table"))
+        print(render(spread(front, SUMMARY_ROWS), info, "table", width=_terminal_width()))
         print(_hypervolume_line(view))
         if info.problem.scenarios():
             print(
@@ -372,9 +413,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spread(items: list, count: int) -> list:
-    step = (len(items) - 1) / (count - 1)
-    return [items[round(i * step)] for i in range(count)]
+def _terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` when set, 80 when not a terminal)."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
 def _open(study_name: str, storage_url: str):
@@ -389,9 +432,18 @@ def cmd_front(args: argparse.Namespace) -> int:
         from policysearch.outputs.report import check_plot_path
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     study, info = _open(args.study, args.storage)
     view = study_view(study, info)
-    text = render(view.front, info, args.format)
+    table = args.format == "table"
+    points = view.front if args.all or not table else spread(view.front, SHOWN)
+    shown = sort_trials(points, info, args.sort)
+    text = render(shown, info, args.format, columns, width=_terminal_width())
+    if len(shown) < len(view.front):
+        text += (
+            f"\n({len(shown)} of the front's {len(view.front)} policies, spread along it; "
+            "--all shows every one)"
+        )
     if args.format == "json":
         data = json.loads(text)
         data.update(
@@ -424,10 +476,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _hypervolume_line(view: StudyView) -> str:
     """One line on the front's size and hypervolume, naming the automatic reference point."""
-    reference = ", ".join(f"{r:.6g}" for r in view.reference)
+    catalogue = view.info.metric_catalogue
+    reference = ", ".join(
+        quantity(r, getattr(catalogue.get(o.metric), "unit", ""))
+        for r, o in zip(view.reference, view.info.objectives, strict=False)
+    )
     return (
         f"{len(view.front)} policies on the front of {view.feasible_count} feasible "
-        f"({view.complete} finished) trials; hypervolume {view.hypervolume:.6g} "
+        f"({view.complete} finished) trials; hypervolume {quantity(view.hypervolume, '')} "
         f"(minimise view, reference point [{reference}]: {view.reference_origin})"
     )
 
@@ -544,11 +600,13 @@ def _host_comparisons(refs: list[str], runs: list) -> None:
 
 def _comparison_table(metrics: dict[str, float], reference: dict[str, float]) -> str:
     header = ("metric", "policy", "baseline", "change")
+    catalogue = metric_catalogue()
     rows = []
     for name, value in metrics.items():
         base = reference[name]
-        change = "" if base == 0 else f"{(value - base) / abs(base):+.1%}"
-        rows.append((f"{name}", f"{value:.6g}", f"{base:.6g}", change))
+        unit = getattr(catalogue.get(name), "unit", "")
+        mine, today = column([value, base], unit)
+        rows.append((name, mine, today, "" if base == 0 else change(value, base)))
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(4)]
     fmt = lambda r: "  ".join(  # noqa: E731
         c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
@@ -578,9 +636,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     if args.describe:
-        for key, default, meta in scenario_keys():
+        keys = scenario_keys()
+        wide = max(len(key) for key, _, _ in keys)
+        for key, default, meta in keys:
             unit = meta.get("unit", "")
-            print(f"{key:48s} {default!s:>12s} {unit:12s} {meta.get('help', '')}")
+            print(f"{key:{wide}s} {_number(default):>12s} {unit:12s} {meta.get('help', '')}")
         return 0
     for name, path in builtin_scenarios().items():
         data = read_yaml(path) or {}
@@ -589,18 +649,33 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_knobs(args: argparse.Namespace) -> int:
-    for knob in knob_catalogue().values():
+    knobs = list(knob_catalogue().values())
+    wide = max(len(knob.name) for knob in knobs)
+    for knob in knobs:
         if knob.choices is not None:
             domain = "{" + ", ".join(map(str, knob.choices)) + "}"
         else:
-            domain = f"[{knob.meta.get('min')}, {knob.meta.get('max')}] {knob.meta.get('unit', '')}"
-        print(f"{knob.name:24s} {domain:28s} baseline {knob.default!s:8s} {knob.meta['help']}")
+            low, high = _number(knob.meta.get("min")), _number(knob.meta.get("max"))
+            domain = f"[{low}, {high}] {knob.meta.get('unit', '')}"
+        default = _number(knob.default)
+        print(f"{knob.name:{wide}s} {domain:28s} baseline {default:8s} {knob.meta['help']}")
     return 0
 
 
+def _number(value: object) -> str:
+    """A knob's or scenario key's value as people read it: ``3,600,000``, ``0.001953``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return quantity(value, "")
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
-    for spec in metric_catalogue().values():
-        print(f"{spec.name:26s} {spec.unit:9s} {spec.direction:9s} {spec.meaning}")
+    specs = list(metric_catalogue().values())
+    wide = max(len(spec.name) for spec in specs)
+    for spec in specs:
+        print(f"{spec.name:{wide}s} {spec.unit:9s} {spec.direction:9s} {spec.meaning}")
     return 0
 
 

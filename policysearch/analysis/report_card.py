@@ -33,6 +33,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from objectives import Metrics, Policy, Scenario, baseline, simulate
+from objectives.metrics import metric_catalogue
+from policysearch.outputs.quantities import change as quantity_change
+from policysearch.outputs.quantities import column, count, plain, quantity, share
 
 LATENCY_METRICS = (
     "clone_latency_mean_ns",
@@ -196,14 +199,18 @@ def render_cards(cards: Sequence[ScenarioCard]) -> str:
 
 
 def _render(card: ScenarioCard) -> str:
+    threads = card.extra_threads
+    more = "more" if threads >= 0 or count(threads) == "0" else "fewer"
+    noun = "thread" if count(abs(threads)) == "1" else "threads"
     lines = [
         f"report card on {card.scenario} (against today's Linux)",
-        f"  1. memory saved      {_bytes(card.saved_bytes)}, {100 * card.saved_fraction:.2f}% "
+        f"  1. memory saved      {_bytes(card.saved_bytes)}, {share(card.saved_fraction)} "
         f"of the machine's {_bytes(card.memory_bytes)}",
-        f"  2. more work         {card.extra_threads:,.0f} more threads in the same memory "
-        f"({_percent(card.extra_work_fraction)} work when memory-bound)",
+        f"  2. more work         {count(abs(threads))} {more} {noun} in the same memory "
+        f"({share(card.extra_work_fraction, signed=True)} work when memory-bound)",
         f"  3. smaller machines  the same work needs "
-        f"{_bytes(card.memory_bytes - card.saved_bytes)} ({_percent(-card.saved_fraction)}); "
+        f"{_bytes(card.memory_bytes - card.saved_bytes)} "
+        f"({share(-card.saved_fraction, signed=True)}); "
         "it helps only if that crosses a memory size you can buy",
         f"  4. cost              CPU overhead {_points(card.cpu_overhead_change)} of machine time",
     ]
@@ -212,42 +219,44 @@ def _render(card: ScenarioCard) -> str:
             kind = "thread creations" if name.startswith("clone") else "forks"
             lines.append(f"     {name:22s} n/a (the scenario has no {kind})")
             continue
-        lines.append(
-            f"     {name:22s} {change.baseline:12.4g} -> {change.policy:12.4g}  {_relative(change)}"
-        )
+        lines.append(_change_line(name, change, _unit(name)))
     for name, change in card.locks.items():
         flag = "  saturated" if change.policy >= SATURATED else ""
-        lines.append(f"     {name:22s} {change.baseline:12.3f} -> {change.policy:12.3f}{flag}")
+        lines.append(_change_line(name, change, "fraction", relative=False) + flag)
     memory_verdict, memory_why = judge(card, card.memory_bound_gain)
     cpu_verdict, cpu_why = judge(card, card.cpu_bound_gain)
     lines += [
         f"  verdict              memory-bound: {memory_verdict} "
-        f"({_percent(card.memory_bound_gain)} work; decided by {memory_why}); CPU-bound: "
-        f"{cpu_verdict} ({_percent(card.cpu_bound_gain)} work; decided by {cpu_why})",
+        f"({share(card.memory_bound_gain, signed=True)} work; decided by {memory_why}); "
+        f"CPU-bound: {cpu_verdict} ({share(card.cpu_bound_gain, signed=True)} work; "
+        f"decided by {cpu_why})",
         "  risks",
     ]
     for name, change in card.risks.items():
-        lines.append(f"     {name:22s} {change.baseline:12.4g} -> {change.policy:12.4g}")
+        lines.append(_change_line(name, change, _unit(name), relative=False))
     return "\n".join(lines)
 
 
+def _unit(metric: str) -> str:
+    spec = metric_catalogue().get(metric)
+    return spec.unit if spec is not None else ""
+
+
+def _change_line(name: str, change: Change, unit: str, relative: bool = True) -> str:
+    """``name  today -> policy  change``, both values on one scale (``quantities.column``)."""
+    today, mine = column([change.baseline, change.policy], unit)
+    text = f"     {name:22s} {today:>12s} -> {mine:>12s}"
+    if relative and change.relative is not None:
+        text += f"  {quantity_change(change.policy, change.baseline)}"
+    return text
+
+
 def _bytes(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if value >= size:
-            return f"{sign}{value / size:.4g} {unit}"
-    return f"{sign}{value:.0f} bytes"
-
-
-def _percent(fraction: float) -> str:
-    return f"{100 * fraction:+.2f}%"
+    return quantity(value, "bytes")
 
 
 def _points(fraction: float) -> str:
-    return f"{100 * fraction:+.3f} percentage points"
-
-
-def _relative(change: Change) -> str:
-    relative = change.relative
-    return "" if relative is None else f"{100 * relative:+.1f}%"
+    text = plain(100 * fraction, 3)
+    if text == "0":
+        return "0 percentage points"
+    return f"{'+' if fraction > 0 else ''}{text} percentage points"

@@ -26,18 +26,21 @@ no GUI, no global registry of open figures, so nothing accumulates in a long-liv
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import optuna
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import Formatter, MaxNLocator, NullFormatter
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from policysearch.analysis.view import StudyView
+from policysearch.outputs.quantities import plain, quantity, scale
 from policysearch.run.study_meta import StudyInfo
 
 FRONT_COLOUR = "#1f77b4"
@@ -47,6 +50,12 @@ BASELINE_COLOUR = "#d62728"
 KNEE_COLOUR = "#ff7f0e"
 LOG_DECADES = 2.0
 """An axis is logarithmic when its positive values span more than this many decades."""
+FOCUS_REACH = 1.0
+"""Points within this many front spans of the front are drawn in place; others at the edge."""
+FOCUS_PAD = 0.08
+"""Margin around what the axis shows, as a share of its range."""
+EDGE_INSET = 0.015
+"""How far inside the edge a point beyond it is drawn, as a share of the axis range."""
 
 
 def _png(fig: Figure) -> bytes:
@@ -76,20 +85,98 @@ def _margins(
     )
 
 
-def _message(title: str, text: str, size: tuple[float, float] = (7.0, 2.2)) -> bytes:
+def _message(title: str, text: str, size: tuple[float, float] = (7.0, 2.2)) -> Figure:
     """A small figure that says why there is nothing to plot."""
     fig = Figure(figsize=size)
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_title(title)
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
-    return _png(fig)
+    return fig
 
 
-def _label(info: StudyInfo, metric: str) -> str:
-    spec = info.metric_catalogue.get(metric)
-    unit = getattr(spec, "unit", "")
-    return f"{metric} ({unit})" if unit else metric
+def _unit(info: StudyInfo, metric: str) -> str:
+    return getattr(info.metric_catalogue.get(metric), "unit", "") or ""
+
+
+class UnitFormatter(Formatter):
+    """Tick labels in the scale people read for ``unit`` (``policysearch.outputs.quantities``).
+
+    On a linear axis every tick shares one scale (``divisor``, named in the axis label) and as
+    few decimals as tell the ticks apart: ``2.30  2.35  2.40`` under ``(GiB)``. On a log axis
+    each tick carries its own unit (``1 KiB  1 MiB  1 GiB``). Never an exponent.
+    """
+
+    def __init__(self, unit: str, divisor: float = 1.0, per_tick: bool = False) -> None:
+        self.unit, self.divisor, self.per_tick = unit, divisor, per_tick
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if self.per_tick:
+            return quantity(x, self.unit)
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        if self.per_tick:
+            return [quantity(v, self.unit) for v in values]
+        scaled = [v / self.divisor for v in values]
+        return [plain(v, _tick_decimals(scaled)) for v in scaled]
+
+
+class ScaledLocator(MaxNLocator):
+    """Ticks at round numbers of the scale shown (``0.70 MiB``), not of the stored unit."""
+
+    def __init__(self, divisor: float) -> None:
+        super().__init__(nbins="auto", steps=[1, 2, 2.5, 5, 10])
+        self.divisor = divisor
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        scaled = super().tick_values(vmin / self.divisor, vmax / self.divisor)
+        return np.asarray(scaled) * self.divisor
+
+
+def _tick_decimals(values: Sequence[float]) -> int:
+    """The fewest decimals (at most 6) that write every tick exactly enough to tell them apart."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    steps = [b - a for a, b in itertools.pairwise(finite) if b > a]
+    step = min(steps) if steps else max((abs(v) for v in finite), default=1.0) or 1.0
+    for decimals in range(7):
+        if all(abs(round(v, decimals) - v) <= 1e-6 * step for v in finite):
+            return decimals
+    return 6
+
+
+def _axis_unit(unit: str, magnitude: float) -> tuple[float, str]:
+    """``(divisor, name)`` for an axis whose largest magnitude is ``magnitude``."""
+    if not unit and magnitude < 1e4:
+        return 1.0, ""
+    if not unit:
+        for name, size in (("billions", 1e9), ("millions", 1e6), ("thousands", 1e3)):
+            if magnitude >= size:
+                return size, name
+    return scale(magnitude, unit)
+
+
+def _format_axis(
+    ax: Axes, axis: str, unit: str, magnitude: float, name: str | None, log: bool = False
+) -> str:
+    """Tick labels by ``unit``; the axis label ``name (scale)`` when ``name`` is given.
+
+    Returns:
+        the scale the ticks are in (``GiB``), or ``""``.
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if log:
+        target.set_major_formatter(UnitFormatter(unit, per_tick=True))
+        target.set_minor_formatter(NullFormatter())
+        shown = unit
+    else:
+        divisor, shown = _axis_unit(unit, magnitude)
+        target.set_major_formatter(UnitFormatter(unit, divisor))
+        if divisor != 1.0:
+            target.set_major_locator(ScaledLocator(divisor))
+    if name is not None:
+        target.set_label_text(f"{name} ({shown})" if shown else name)
+    return shown
 
 
 def _wants_log(values: Sequence[float] | np.ndarray) -> bool:
@@ -102,24 +189,77 @@ def _wants_log(values: Sequence[float] | np.ndarray) -> bool:
 
 
 def _scale(
-    ax: Axes, axis: str, values: Sequence[float] | np.ndarray, allow_log: bool = True
-) -> None:
-    """Log scale when the values span decades; else large numbers with SI prefixes.
+    ax: Axes,
+    axis: str,
+    values: Sequence[float] | np.ndarray,
+    allow_log: bool = True,
+    unit: str = "",
+    name: str | None = None,
+) -> str:
+    """Log scale when the values span decades; tick labels (and label) by unit either way.
 
-    ``14.2G`` rather than ``1.42`` under a ``1e10`` multiplier, which would collide with the
-    axis label.
+    Returns:
+        the scale the ticks are in (``_format_axis``).
     """
-    target = ax.xaxis if axis == "x" else ax.yaxis
-    if allow_log and _wants_log(values):
-        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-        return
-    data = np.abs(np.asarray(values, dtype=float))
+    data = np.asarray(values, dtype=float)
     data = data[np.isfinite(data)]
-    if data.size and data.max() >= 1e4:
-        target.set_major_formatter(EngFormatter(sep=""))
+    log = allow_log and _wants_log(data)
+    if log:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    magnitude = float(np.abs(data).max()) if data.size else 0.0
+    return _format_axis(ax, axis, unit, magnitude, name, log)
 
 
-def front_png(view: StudyView) -> bytes:
+@dataclass(frozen=True)
+class _Window:
+    """The range an axis shows: the front's, widened to the points near it (``FOCUS_REACH``)."""
+
+    low: float
+    high: float
+    log: bool
+
+    def inside(self, values: np.ndarray) -> np.ndarray:
+        return (values >= self.low) & (values <= self.high)
+
+    def clip(self, value: float) -> float:
+        """A value outside, moved just inside the edge it is beyond."""
+        if self.log:
+            lo, hi = math.log10(self.low), math.log10(self.high)
+            inset = (hi - lo) * EDGE_INSET
+            return float(10 ** min(max(math.log10(value), lo + inset), hi - inset))
+        inset = (self.high - self.low) * EDGE_INSET
+        return min(max(value, self.low + inset), self.high - inset)
+
+
+def _window(core: np.ndarray, others: np.ndarray) -> _Window:
+    """The axis range: ``core`` (the front) padded, plus every other value within
+    ``FOCUS_REACH`` of the core's span of it; the rest lies beyond an edge."""
+    core = core[np.isfinite(core)]
+    others = others[np.isfinite(others)]
+    if core.size == 0:
+        core = others
+    if core.size == 0:
+        return _Window(0.0, 1.0, False)
+    log = _wants_log(core)
+    to = np.log10 if log else (lambda v: v)
+    c = to(core)
+    lo, hi = float(c.min()), float(c.max())
+    span = hi - lo
+    if span == 0:
+        span = max(abs(hi) * 0.05, 1e-12) if not log else 0.1
+    if others.size and (not log or np.all(others > 0)):
+        o = to(others)
+        near = o[(o >= lo - FOCUS_REACH * span) & (o <= hi + FOCUS_REACH * span)]
+        if near.size:
+            lo, hi = min(lo, float(near.min())), max(hi, float(near.max()))
+    pad = (hi - lo) * FOCUS_PAD or span * FOCUS_PAD
+    lo, hi = lo - pad, hi + pad
+    if log:
+        return _Window(10**lo, 10**hi, True)
+    return _Window(lo, hi, False)
+
+
+def front_figure(view: StudyView) -> Figure:
     """The objectives against each other, front highlighted, baseline and knee marked."""
     info = view.info
     title = f"{info.name}: Pareto front on {info.problem.name}"
@@ -152,38 +292,68 @@ def front_png(view: StudyView) -> bytes:
             "look dominated in a projection",
             fontsize="medium",
         )
-    return _png(fig)
+    return fig
 
 
 def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> None:
+    """One pair of objectives. The axes show the front and the trials near it; today's Linux
+    and trials far beyond are drawn at the edge they lie beyond (today's Linux with an arrow
+    and its values), so that a front with a 2% spread is not squeezed into a line."""
     info = view.info
     x, y = view.values[:, i], view.values[:, j]
+    units = _unit(info, info.objectives[i].metric), _unit(info, info.objectives[j].metric)
     dominated = view.feasible & ~view.on_front
     infeasible = ~view.feasible
-    if dominated.any():
-        ax.scatter(
-            x[dominated],
-            y[dominated],
-            s=18,
-            color=DOMINATED_COLOUR,
-            label=f"feasible, dominated ({int(dominated.sum())})",
-            zorder=1,
-        )
-    if infeasible.any():
-        ax.scatter(
-            x[infeasible],
-            y[infeasible],
-            s=22,
-            marker="x",
+    front = np.array([t.values for t in view.front], dtype=float).reshape(-1, view.values.shape[1])
+    core_x = front[:, i] if len(front) else x[view.feasible] if view.feasible.any() else x
+    core_y = front[:, j] if len(front) else y[view.feasible] if view.feasible.any() else y
+    wx, wy = _window(core_x, x), _window(core_y, y)
+    inside = wx.inside(x) & wy.inside(y)
+    clip = np.vectorize(lambda v, w: w.clip(v), excluded={1}, otypes=[float])
+    for mask, style, label in (
+        (
+            dominated,
+            {"s": 18, "color": DOMINATED_COLOUR, "zorder": 1},
+            f"feasible, dominated ({int(dominated.sum())})",
+        ),
+        (
+            infeasible,
+            {"s": 22, "marker": "x", "color": INFEASIBLE_COLOUR, "zorder": 2},
+            f"infeasible ({int(infeasible.sum())})",
+        ),
+    ):
+        if not mask.any():
+            continue
+        near, far = mask & inside, mask & ~inside
+        if near.any():
+            ax.scatter(x[near], y[near], label=label, **style)
+        if far.any():
+            ax.scatter(
+                clip(x[far], wx),
+                clip(y[far], wy),
+                s=style["s"],
+                marker=_edge_marker(x[far][0], y[far][0], wx, wy),
+                color=style["color"],
+                zorder=style["zorder"],
+                clip_on=False,
+                label=None if near.any() else label,
+            )
+    beyond = int((~inside).sum())
+    if beyond:
+        ax.text(
+            0.99,
+            0.01,
+            f"{beyond} trial{'s' if beyond > 1 else ''} beyond the axes, drawn at the edge",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize="x-small",
             color=INFEASIBLE_COLOUR,
-            label=f"infeasible ({int(infeasible.sum())})",
-            zorder=2,
         )
     true = view.true_front if connect else None
     if true is not None:  # a known front: show how close the search got
         ax.plot(true[:, i], true[:, j], color="#2ca02c", lw=1, label="true front", zorder=2)
-    if view.front:
-        front = np.array([t.values for t in view.front], dtype=float)
+    if len(front):
         order = np.argsort(front[:, i], kind="stable")
         ax.plot(
             front[order, i],
@@ -195,29 +365,8 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
             label=f"Pareto front ({len(view.front)})",
             zorder=3,
         )
-    xs, ys = [x], [y]
     if view.today is not None:
-        ax.scatter(
-            [view.today[i]],
-            [view.today[j]],
-            s=220,
-            marker="*",
-            color=BASELINE_COLOUR,
-            edgecolor="black",
-            linewidth=0.6,
-            label="today's Linux",
-            zorder=5,
-        )
-        ax.annotate(
-            "today's Linux",
-            (view.today[i], view.today[j]),
-            xytext=(8, -14),
-            textcoords="offset points",
-            color=BASELINE_COLOUR,
-            fontsize="small",
-        )
-        xs.append(view.today[i : i + 1])
-        ys.append(view.today[j : j + 1])
+        _today(ax, float(view.today[i]), float(view.today[j]), wx, wy, units)
     if view.knee is not None:
         kx, ky = view.knee.values[i], view.knee.values[j]
         ax.scatter(
@@ -239,18 +388,86 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
             fontsize="small",
             arrowprops={"arrowstyle": "->", "color": KNEE_COLOUR},
         )
-    _scale(ax, "x", np.concatenate(xs))
-    _scale(ax, "y", np.concatenate(ys))
-    ax.set_xlabel(_label(info, info.objectives[i].metric) + _better(info.objectives[i].direction))
-    ax.set_ylabel(_label(info, info.objectives[j].metric) + _better(info.objectives[j].direction))
+    for axis, window in (("x", wx), ("y", wy)):
+        if window.log:
+            (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+        (ax.set_xlim if axis == "x" else ax.set_ylim)(window.low, window.high)
+    for axis, k, window in (("x", i, wx), ("y", j, wy)):
+        objective = info.objectives[k]
+        magnitude = max(abs(window.low), abs(window.high))
+        _format_axis(
+            ax, axis, units[0 if axis == "x" else 1], magnitude, objective.metric, window.log
+        )
+        target = ax.xaxis if axis == "x" else ax.yaxis
+        target.set_label_text(target.get_label_text() + _better(objective.direction))
     ax.grid(True, alpha=0.3)
+
+
+def _edge_marker(x: float, y: float, wx: _Window, wy: _Window) -> str:
+    """A triangle pointing to the edge a point lies beyond."""
+    if x > wx.high:
+        return ">"
+    if x < wx.low:
+        return "<"
+    return "^" if y > wy.high else "v"
+
+
+def _today(ax: Axes, x: float, y: float, wx: _Window, wy: _Window, units: tuple[str, str]) -> None:
+    """Today's Linux: a star in place, or at the edge with an arrow and its values."""
+    style = {
+        "s": 220,
+        "marker": "*",
+        "color": BASELINE_COLOUR,
+        "edgecolor": "black",
+        "linewidth": 0.6,
+        "label": "today's Linux",
+        "zorder": 5,
+        "clip_on": False,
+    }
+    if wx.inside(np.array([x]))[0] and wy.inside(np.array([y]))[0]:
+        ax.scatter([x], [y], **style)
+        ax.annotate(
+            "today's Linux",
+            (x, y),
+            xytext=(8, -14),
+            textcoords="offset points",
+            color=BASELINE_COLOUR,
+            fontsize="small",
+        )
+        return
+    cx, cy = wx.clip(x), wy.clip(y)
+    ax.scatter([cx], [cy], **style)
+    # the arrow points from inside the axes to where today's Linux lies, beyond the edge
+    dx = 1 if x > wx.high else -1 if x < wx.low else 0
+    dy = 1 if y > wy.high else -1 if y < wy.low else 0
+    text = f"today's Linux: {quantity(x, units[0])}, {quantity(y, units[1])}"
+    ax.annotate(
+        text,
+        (cx, cy),
+        xytext=(-dx * 70 - (0 if dx else 10), -dy * 40 - (0 if dy else 18)),
+        textcoords="offset points",
+        ha="right" if dx > 0 else "left" if dx < 0 else "center",
+        va="top" if dy > 0 else "bottom" if dy < 0 else "center",
+        color=BASELINE_COLOUR,
+        fontsize="small",
+        arrowprops={"arrowstyle": "->", "color": BASELINE_COLOUR, "lw": 1.2},
+        annotation_clip=False,
+        zorder=6,
+    )
+
+
+def _knob_unit(info: StudyInfo, knob: str) -> str:
+    """A knob's unit for its axis: bytes-like units scale, others only get separators."""
+    spec = info.problem.knobs().get(knob)
+    unit = spec.meta.get("unit", "") if spec is not None else ""
+    return unit if unit in ("KiB", "MiB", "GiB", "bytes", "ms", "us", "ns", "s") else ""
 
 
 def _better(direction: str) -> str:
     return ", lower is better" if direction == "minimize" else ", higher is better"
 
 
-def _single_objective_front(view: StudyView, title: str) -> bytes:
+def _single_objective_front(view: StudyView, title: str) -> Figure:
     info = view.info
     fig = Figure(figsize=(8.0, 5.0))
     _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.5)
@@ -278,16 +495,17 @@ def _single_objective_front(view: StudyView, title: str) -> bytes:
         )
     if view.today is not None:
         ax.axhline(view.today[0], color=BASELINE_COLOUR, ls="--", label="today's Linux")
-    _scale(ax, "y", y)
+    metric = info.objectives[0].metric
+    _scale(ax, "y", y, unit=_unit(info, metric), name=metric)
     ax.set_xlabel("trial")
-    ax.set_ylabel(_label(info, info.objectives[0].metric) + _better(info.objectives[0].direction))
+    ax.set_ylabel(ax.get_ylabel() + _better(info.objectives[0].direction))
     ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
     fig.suptitle(title + " (one objective: every trial by number)")
-    return _png(fig)
+    return fig
 
 
-def hypervolume_png(view: StudyView) -> bytes:
+def hypervolume_figure(view: StudyView) -> Figure:
     """Hypervolume of the feasible front of the first k finished trials, against k."""
     title = f"{view.info.name}: hypervolume as the search went on"
     if not view.front:
@@ -299,7 +517,7 @@ def hypervolume_png(view: StudyView) -> bytes:
     ax.step(ks, volumes, where="post", color=FRONT_COLOUR, lw=1.6)
     ax.scatter([ks[-1]], [volumes[-1]], color=FRONT_COLOUR, zorder=3)
     ax.annotate(
-        f"{volumes[-1]:.4g}",
+        quantity(volumes[-1], ""),
         (ks[-1], volumes[-1]),
         xytext=(-8, -14),
         textcoords="offset points",
@@ -307,20 +525,23 @@ def hypervolume_png(view: StudyView) -> bytes:
         fontsize="small",
     )
     ax.set_xlabel("finished trials (in trial order)")
-    ax.set_ylabel("hypervolume of the feasible front")
     ax.set_ylim(bottom=0)
-    _scale(ax, "y", volumes, allow_log=False)  # growth from 0 reads best on a linear axis
+    # growth from 0 reads best on a linear axis
+    _scale(ax, "y", volumes, allow_log=False, name="hypervolume of the feasible front")
     ax.grid(True, alpha=0.3)
-    reference = ", ".join(f"{r:.4g}" for r in view.reference)
+    reference = ", ".join(
+        quantity(r, _unit(view.info, o.metric))
+        for r, o in zip(view.reference, view.info.objectives, strict=False)
+    )
     fig.suptitle(
         f"{title}\nminimise view (maximised objectives negated), reference point [{reference}]"
         f"\n({view.reference_origin})",
         fontsize="medium",
     )
-    return _png(fig)
+    return fig
 
 
-def importances_png(view: StudyView) -> bytes:
+def importances_figure(view: StudyView) -> Figure:
     """One bar chart per objective: each knob's share in reaching its best trials."""
     title = f"{view.info.name}: knob importances (PED-ANOVA, all finished trials)"
     ranked = view.importances
@@ -341,10 +562,10 @@ def importances_png(view: StudyView) -> bytes:
         ax.tick_params(axis="y", labelsize="small")
         ax.grid(True, axis="x", alpha=0.3)
     fig.suptitle(title, fontsize="medium")
-    return _png(fig)
+    return fig
 
 
-def knobs_png(view: StudyView) -> bytes:
+def knobs_figure(view: StudyView) -> Figure:
     """Each searched knob (rows) against each objective (columns), one small scatter each."""
     info = view.info
     title = f"{info.name}: each knob against each objective"
@@ -392,13 +613,42 @@ def knobs_png(view: StudyView) -> bytes:
                     ax.tick_params(axis="x", labelrotation=45)
             elif isinstance(dist, FloatDistribution | IntDistribution) and dist.log:
                 ax.set_xscale("log")
-            _scale(ax, "y", y)
+            shown = _scale(ax, "y", y, unit=_unit(info, objective.metric))
+            knob_name = knob
+            if labels is None:
+                log = ax.get_xscale() == "log"
+                knob_unit = _knob_unit(info, knob)
+                finite = np.abs(x[np.isfinite(x)])
+                magnitude = float(finite.max()) if finite.size else 0.0
+                knob_shown = _format_axis(ax, "x", knob_unit, magnitude, None, log)
+                knob_name = f"{knob} ({knob_shown})" if knob_shown else knob
             ax.tick_params(axis="both", labelsize="x-small")
             ax.grid(True, alpha=0.3)
             if r == 0:
-                ax.set_title(_label(info, objective.metric), fontsize="small")
-            ax.set_xlabel(knob, fontsize="small")
+                title = f"{objective.metric} ({shown})" if shown else objective.metric
+                ax.set_title(title, fontsize="small")
+            ax.set_xlabel(knob_name, fontsize="small")
     fig.suptitle(
         f"{title} (blue: Pareto front, grey: dominated, crosses: infeasible)", fontsize="medium"
     )
-    return _png(fig)
+    return fig
+
+
+def front_png(view: StudyView) -> bytes:
+    """``front_figure`` as PNG bytes."""
+    return _png(front_figure(view))
+
+
+def hypervolume_png(view: StudyView) -> bytes:
+    """``hypervolume_figure`` as PNG bytes."""
+    return _png(hypervolume_figure(view))
+
+
+def importances_png(view: StudyView) -> bytes:
+    """``importances_figure`` as PNG bytes."""
+    return _png(importances_figure(view))
+
+
+def knobs_png(view: StudyView) -> bytes:
+    """``knobs_figure`` as PNG bytes."""
+    return _png(knobs_figure(view))

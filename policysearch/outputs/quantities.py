@@ -49,7 +49,19 @@ def column(values: Sequence[float], unit: str) -> list[str]:
     smallest = min((v for v in finite if v > 0), default=0.0) / scale
     decimals = max(_decimals(max(finite) / scale), _decimals(smallest) if smallest else 0)
     decimals = min(decimals, 3)
+    # values that differ should read differently: add decimals (up to six) until they do
+    distinct = len(set(finite_values(values)))
+    while (
+        decimals < 6
+        and len({_digits(v / scale, decimals) for v in finite_values(values)}) < distinct
+    ):
+        decimals += 1
     return [_special(v) or f"{_digits(v / scale, decimals)}{suffix}" for v in values]
+
+
+def finite_values(values: Sequence[float]) -> list[float]:
+    """The values that are numbers (not None, NaN or infinite)."""
+    return [v for v in values if _special(v) is None]
 
 
 def change(value: float, base: float) -> str:
@@ -67,6 +79,33 @@ def count(value: float) -> str:
     """A count with thousands separators and no fraction: ``1,048,576``."""
     special = _special(value)
     return special if special is not None else f"{round(value):,}"
+
+
+def share(fraction: float, signed: bool = False) -> str:
+    """A fraction as a percent with two decimals (``0.29%``), more for a tiny non-zero share
+    (``0.0123%``); never ``-0.00%``. ``signed`` adds ``+`` to a positive share."""
+    special = _special(fraction)
+    if special is not None:
+        return special
+    percent = 100.0 * fraction
+    decimals = 2 if abs(percent) >= 0.1 or percent == 0 else _decimals(abs(percent))
+    text = _digits(percent, decimals)
+    if text == "0":
+        return "0%"
+    return f"{'+' if signed and percent > 0 else ''}{text}%"
+
+
+def scale(magnitude: float, unit: str) -> tuple[float, str]:
+    """``(divisor, unit name)`` of the scale ``quantity`` picks for ``magnitude`` in ``unit``:
+    ``(2**30, "GiB")`` for 2.5e9 bytes; ``(1.0, "")`` for a value without a unit."""
+    divisor, suffix = _scale(magnitude, unit)
+    return divisor, suffix.strip()
+
+
+def plain(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals and thousands separators; never ``-0``."""
+    special = _special(value)
+    return special if special is not None else _digits(value, decimals)
 
 
 def _scale(magnitude: float, unit: str) -> tuple[float, str]:

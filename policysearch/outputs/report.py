@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -26,11 +25,12 @@ from typing import Any
 import optuna
 
 from policysearch import __version__
-from policysearch.analysis.front import render, select_trial
+from policysearch.analysis.front import number, select_trial, table_cells
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import plots
+from policysearch.outputs.quantities import quantity
 from policysearch.run.study_meta import StudyInfo
 
 PLOT_SUFFIXES = (".png", ".html")
@@ -192,8 +192,9 @@ def _table(
     for n, row in enumerate(rows):
         cells = []
         for value in row:
-            number = numeric and isinstance(value, int | float) and not isinstance(value, bool)
-            cls = ' class="num"' if number else ""
+            looks = isinstance(value, int | float) and not isinstance(value, bool)
+            looks = looks or (isinstance(value, str) and re.match(r"[-+]?[0-9]", value) is not None)
+            cls = ' class="num"' if numeric and looks else ""
             cells.append(f"<td{cls}>{_e(_fmt(value))}</td>")
         opening = '<tr class="knee">' if n == marked else "<tr>"
         body.append(opening + "".join(cells) + "</tr>")
@@ -202,9 +203,7 @@ def _table(
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def _job_section(info: StudyInfo) -> str:
@@ -257,11 +256,11 @@ def _knob_rows(info: StudyInfo) -> list[tuple[str, str, str]]:
         if dim.choices is not None:
             text = "one of " + ", ".join(map(str, dim.choices))
         else:
-            text = f"{dim.low} to {dim.high}"
+            text = f"{number(dim.low)} to {number(dim.high)}"
             if dim.log:
                 text += ", log scale"
             if dim.step:
-                text += f", step {dim.step}"
+                text += f", step {number(dim.step)}"
             if meta.get("unit"):
                 text += f" {meta['unit']}"
         rows.append((dim.knob, text, meta.get("help", "")))
@@ -280,9 +279,14 @@ def _trials_section(view: StudyView) -> str:
         counts.append(("running or pruned", other))
     spans = "".join(f"<span>{_e(name)}: <b>{_e(n)}</b></span>" for name, n in counts)
     if view.front:
-        reference = ", ".join(f"{r:.6g}" for r in view.reference)
+        catalogue = view.info.metric_catalogue
+        reference = ", ".join(
+            quantity(r, getattr(catalogue.get(o.metric), "unit", ""))
+            for r, o in zip(view.reference, view.info.objectives, strict=False)
+        )
         volume = (
-            f"<p>Hypervolume of the front: <b>{view.hypervolume:.6g}</b> (all-minimise view: "
+            f"<p>Hypervolume of the front: <b>{_e(quantity(view.hypervolume, ''))}</b> "
+            "(all-minimise view: "
             f"maximised objectives negated; reference point [{_e(reference)}]: "
             f"{_e(view.reference_origin)}, as <code>policysearch front</code> reports it).</p>"
         )
@@ -375,17 +379,16 @@ def _front_section(view: StudyView) -> str:
     if not view.front:
         return f"{head}\n<p>No feasible finished trial yet.</p>"
     info = view.info
-    data = json.loads(render(view.front, info, "json"))
-    rows = data["front"]
-    header = list(rows[0])
+    header, cells = table_cells(view.front, info)
+    rows = [[column[r] for column in cells] for r in range(len(view.front))]
     knee = view.knee.number if view.knee is not None else None
-    marked = next((n for n, row in enumerate(rows) if row["trial"] == knee), None)
+    marked = next((n for n, t in enumerate(view.front) if t.number == knee), None)
     return "\n".join(
         [
             head,
             f'<p class="note">{len(rows)} policies, by {_e(info.objectives[0].metric)}; trials '
             "with identical outcomes are shown once; the knee is highlighted.</p>",
-            _table(header, ([row[h] for h in header] for row in rows), True, marked),
+            _table(header, rows, True, marked),
         ]
     )
 

@@ -27,3 +27,23 @@ def test_help_prints_usage_and_exits_0(command: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("usage: policysearch")
+
+
+def _every_parser(parser: argparse.ArgumentParser, path: str = "policysearch"):
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _every_parser(child, f"{path} {name}")
+
+
+def test_every_argument_of_every_command_has_help() -> None:
+    # issue 13, item 8: positionals, --storage and --format had none
+    missing = [
+        f"{path}: {action.dest if not action.option_strings else action.option_strings[0]}"
+        for path, parser in _every_parser(build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
+        and not action.help
+    ]
+    assert missing == []

@@ -30,7 +30,7 @@ def test_seed000_1m_threads_card_reports_12gib_and_about_40k_more_threads() -> N
     assert card.saved_bytes == 12 * (1 << 30)
     assert round(100 * card.saved_fraction, 1) == 4.7
     assert 40_000 <= card.extra_threads <= 55_000
-    assert "12 GiB, 4.69%" in render_cards([card])
+    assert "12.0 GiB, 4.69%" in render_cards([card])
 
 
 def test_seed000_one_percent_overhead_makes_the_64k_saving_a_net_loss() -> None:
@@ -74,7 +74,7 @@ def test_evaluate_prints_the_card_for_each_scenario(tmp_path: Path) -> None:
     )
     assert table.returncode == 0, table.stderr
     assert "768 MiB, 0.29% of the machine's 256 GiB" in table.stdout
-    assert "12 GiB, 4.69% of the machine's 256 GiB" in table.stdout
+    assert "12.0 GiB, 4.69% of the machine's 256 GiB" in table.stdout
     as_json = run_cli(
         "evaluate",
         str(policy),

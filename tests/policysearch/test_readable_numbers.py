@@ -1,0 +1,218 @@
+"""Issue 13: every number a person reads is written by unit, never with an exponent; `front`
+chooses its points, columns and order and fits the terminal.
+
+Each built-in job runs briefly in process (serial executor); its front table, hypervolume
+line, report card, `evaluate` comparison, HTML report and every figure's texts (titles, axis
+labels, tick labels, annotations) are rendered and searched for an exponent.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
+
+from policysearch import cli
+from policysearch.analysis.front import layout, spread
+from policysearch.analysis.report_card import render_cards, report_card
+from policysearch.analysis.view import study_view
+from policysearch.jobs.config import load_job
+from policysearch.outputs import plots
+from policysearch.outputs.report import report_html
+from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.study_meta import read
+from tests.conftest import CONFIGS
+
+pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+
+JOBS = sorted((CONFIGS / "jobs").glob("*.yaml"))
+EXPONENT = re.compile(r"[0-9]e[+-][0-9]", re.IGNORECASE)
+DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+
+
+def _run(job_path: Path, journal: Path, trials: int = 40):
+    opts = RunOptions(
+        trials=trials,
+        workers=1,
+        executor="serial",
+        storage=str(journal),
+        study_name=job_path.stem,
+        seed=0,
+        progress=False,
+    )
+    result = run_search(load_job(job_path), opts, out=io.StringIO())
+    return result.study, read(result.study, str(journal))
+
+
+def _figure_texts(figure) -> list[str]:
+    FigureCanvasAgg(figure)
+    figure.canvas.draw()  # tick labels exist once drawn
+    texts = [t.get_text() for t in figure.findobj(Text)]
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            texts += [t.get_text() for t in axis.get_ticklabels()]
+            texts.append(axis.get_offset_text().get_text())
+            texts.append(axis.get_label_text())
+    return texts
+
+
+@pytest.mark.parametrize("job_path", JOBS, ids=[p.stem for p in JOBS])
+def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) -> None:
+    study, info = _run(job_path, tmp_path / "s.journal")
+    view = study_view(study, info)
+    assert view.trials, job_path
+    shown: dict[str, str] = {
+        "table": cli.render(view.front, info, "table", width=100),
+        "hypervolume": cli._hypervolume_line(view),
+        "html": DATA_URI.sub("", report_html(study, info, str(tmp_path / "s.journal"))),
+    }
+    if info.problem.scenarios() and view.knee is not None:
+        policy = info.problem.policy(info.point(view.knee.params))
+        cards = report_card(policy, info.problem.scenarios(), info.sim_seed)
+        shown["card"] = render_cards(cards)
+        today = view.baseline_metrics
+        mine = dict(info.problem.evaluate(info.point(view.knee.params), info.sim_seed))
+        shown["evaluate"] = cli._comparison_table(mine, today)
+        assert "-0 more" not in shown["card"] and "-0.00%" not in shown["card"]
+    for name in ("front", "hypervolume", "importances", "knobs"):
+        figure = getattr(plots, f"{name}_figure")(view)
+        shown[f"{name} plot"] = "\n".join(_figure_texts(figure))
+    for what, text in shown.items():
+        found = EXPONENT.search(text)
+        assert found is None, (
+            job_path.stem,
+            what,
+            text[max(0, found.start() - 80) : found.end() + 80],
+        )
+    # a metric column reads in the unit people read (KiB/MiB/GiB, µs/ms), never bare bytes
+    if "kernel_memory_bytes" in shown["table"] or "pid_bytes" in shown["table"]:
+        assert "iB" in shown["table"]
+
+
+# --- front: --all, --columns, --sort, width ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory: pytest.TempPathFactory) -> str:
+    journal = tmp_path_factory.mktemp("front") / "q.journal"
+    _run(CONFIGS / "jobs" / "quickstart.yaml", journal, trials=60)
+    return str(journal)
+
+
+def _front(capsys, storage: str, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["front", "quickstart", "--storage", storage, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _rows(out: str) -> list[list[str]]:
+    lines = out.splitlines()
+    return [
+        line.split()
+        for line in lines[1:]
+        if line.split() and line.split()[0].isdigit() and "policies" not in line
+    ]
+
+
+def test_front_shows_a_spread_by_default_and_every_point_with_all(
+    quickstart: str, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = _front(capsys, quickstart, "--format", "json")
+    every = [row["trial"] for row in json.loads(out)["front"]]
+    assert code == 0 and len(every) >= 4
+    monkeypatch.setattr(cli, "SHOWN", 3)
+    code, out, _ = _front(capsys, quickstart)
+    assert code == 0
+    assert [int(r[0]) for r in _rows(out)] == spread(every, 3)
+    assert f"3 of the front's {len(every)} policies" in out and "--all" in out
+    code, out, _ = _front(capsys, quickstart, "--all")
+    assert [int(r[0]) for r in _rows(out)] == every
+    assert "of the front's" not in out
+
+
+def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = _front(capsys, quickstart, "--format", "json")
+    front = json.loads(out)["front"]
+    code, out, _ = _front(
+        capsys,
+        quickstart,
+        "--all",
+        "--columns",
+        "pid.range_width,kernel_memory_bytes",
+        "--sort=-pid.range_width",
+    )
+    assert code == 0
+    assert out.splitlines()[0].split() == ["trial", "pid.range_width", "kernel_memory_bytes"]
+    widths = [int(r[1].replace(",", "")) for r in _rows(out)]
+    assert widths == sorted(widths, reverse=True) and len(widths) == len(front)
+    code, out, _ = _front(capsys, quickstart, "--all", "--sort", "clone_latency_p99_ns")
+    order = [int(r[0]) for r in _rows(out)]
+    by_latency = sorted(front, key=lambda r: (r["clone_latency_p99_ns"], r["trial"]))
+    assert order == [r["trial"] for r in by_latency]
+    code, out, _ = _front(capsys, quickstart, "--format", "csv", "--columns", "pid_bytes")
+    assert out.splitlines()[0] == "trial,pid_bytes"
+    assert all(re.fullmatch(r"\d+,[0-9.]+", line) for line in out.splitlines()[1:])
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["--columns", "pid_byte"],
+            ["--columns: unknown column 'pid_byte'", "did you mean pid_bytes"],
+        ),
+        (["--sort", "latency"], ["--sort: unknown metric 'latency'"]),
+        (["--sort=-nope"], ["--sort: unknown metric 'nope'"]),
+    ],
+)
+def test_front_bad_column_or_sort_is_one_line_exit_2(quickstart, capsys, args, fragments) -> None:
+    code, out, err = _front(capsys, quickstart, *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_a_wide_front_table_fits_the_terminal_and_cuts_no_number(
+    quickstart: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    code, out, _ = _front(capsys, quickstart, "--all")
+    assert code == 0
+    table = out.split("\n\n")
+    lines = [line for line in out.splitlines() if "hypervolume" not in line]
+    assert all(len(line) <= 50 for line in lines), out
+    assert len(table) >= 2  # wrapped into blocks (or pivoted)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, wide, _ = _front(capsys, quickstart, "--all")
+    for cell in _rows(wide)[0][1:]:
+        assert cell in out  # every cell of the wide table appears whole
+
+
+def test_layout_wraps_or_pivots_whichever_is_shorter() -> None:
+    header = ["trial", *(f"column_{i}" for i in range(12))]
+    one_row = [["7"], *([f"{i},000.5"] for i in range(12))]
+    pivoted = layout(header, one_row, width=40)
+    assert pivoted.splitlines()[0].split() == ["trial", "7"]  # one trial: a row per column
+    assert len(pivoted.splitlines()) == 13
+    many = [[str(n) for n in range(20)], *([f"{i}.5"] * 20 for i in range(12))]
+    wrapped = layout(header, many, width=60)
+    assert all(len(line) <= 60 for line in wrapped.splitlines())
+    assert wrapped.count("trial") >= 2
+    a_wide_cell = layout(["trial", "x"], [["1"], ["9" * 70]], width=40)
+    assert "9" * 70 in a_wide_cell  # never cut
+
+
+def test_spread_keeps_both_ends() -> None:
+    items = list(range(40))
+    assert (
+        spread(items, 15)[0] == 0 and spread(items, 15)[-1] == 39 and len(spread(items, 15)) == 15
+    )
+    assert spread(items[:5], 15) == items[:5]
