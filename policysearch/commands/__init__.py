@@ -12,6 +12,7 @@ MODULES: list[str] = [
     "policysearch.commands.studies",
     "policysearch.commands.compare",
     "policysearch.commands.delete",
+    "policysearch.commands.breakdown",
     "policysearch.commands.probe",
 ]
 """Dotted names of the command modules, in the order ``--help`` lists them."""
