@@ -197,7 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_non_negative, default=8080, help="default: %(default)s; 0 picks a free one"
     )
     _add_cluster_commands(sub)
+    for module in _command_modules():
+        module.add_parser(sub).set_defaults(handler=module.run)
     return parser
+
+
+def _command_modules() -> list:
+    import importlib
+
+    from policysearch.commands import MODULES
+
+    return [importlib.import_module(name) for name in MODULES]
 
 
 def _add_cluster_commands(sub) -> None:

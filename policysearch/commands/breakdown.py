@@ -27,9 +27,20 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="per scenario, what a chosen policy saves and costs against today's Linux",
     )
     parser.add_argument("study", help="study name (`run` prints it)")
-    parser.add_argument("--storage", default=DEFAULT_STORAGE)
-    parser.add_argument("--select", default="knee", help=f"the policy: {SELECT_HELP}")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        help="journal file or database URL the study is in (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--select", default="knee", help="the policy: " + SELECT_HELP.replace("%", "%%")
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for people, json for scripts (raw numbers)",
+    )
     parser.set_defaults(handler=run)
     return parser
 
