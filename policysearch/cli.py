@@ -659,6 +659,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_knobs(args: argparse.Namespace) -> int:
+    from policysearch.outputs.kernel_settings import knob_mapping
+
     knobs = list(knob_catalogue().values())
     wide = max(len(knob.name) for knob in knobs)
     for knob in knobs:
@@ -669,6 +671,7 @@ def cmd_knobs(args: argparse.Namespace) -> int:
             domain = f"[{low}, {high}] {knob.meta.get('unit', '')}"
         default = _number(knob.default)
         print(f"{knob.name:{wide}s} {domain:28s} baseline {default:8s} {knob.meta['help']}")
+        print(f"{'':{wide}s} in Linux: {knob_mapping(knob.name)}")
     return 0
 
 

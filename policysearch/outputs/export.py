@@ -55,16 +55,26 @@ class PolicyFile:
 def policy_document(
     policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str, selection: str
 ) -> dict[str, Any]:
-    """The YAML document of an exported policy."""
+    """The YAML document of an exported policy.
+
+    A study of one scenario stores that scenario in full, so ``evaluate`` re-runs the prediction
+    as it was; a study of a scenario mix names its scenarios and stores the mix's metrics
+    (``M@SCENARIO``, ``M:weighted``...), and ``evaluate`` then needs ``--scenario``.
+    """
+    scenarios = info.problem.scenarios()
+    predicted: dict[str, Any] = {
+        "scenario": info.problem.name,
+        "seed": records.seed(trial, info.sim_seed),
+        "metrics": records.metrics(trial),
+    }
+    if len(scenarios) == 1:
+        predicted["scenario_spec"] = scenarios[0].to_mapping()
+    else:
+        predicted["scenarios"] = [s.name for s in scenarios]
     return {
         "format": FORMAT,
         "policy": policy.grouped(),
-        "predicted": {
-            "scenario": info.problem.name,
-            "seed": records.seed(trial, info.sim_seed),
-            "metrics": records.metrics(trial),
-            "scenario_spec": info.problem.to_mapping(),
-        },
+        "predicted": predicted,
         "provenance": {
             "study": info.name,
             "trial": trial.number,
