@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -126,11 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     front.add_argument(
         "--plot", type=Path, help="also draw the front to FILE.png, or FILE.html (self-contained)"
     )
+    front.add_argument(
+        "--ref",
+        help="hypervolume reference point, one value per objective in the objectives' own units "
+        "and order (e.g. 1100000,60000); default: the study's fixed point",
+    )
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a study")
     report.add_argument("study", help=STUDY_HELP)
     report.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
     report.add_argument("--out", required=True, type=Path, help="HTML file to write")
+    report.add_argument(
+        "--ref",
+        help="hypervolume reference point, one value per objective in the objectives' own units "
+        "and order (e.g. 1100000,60000); default: the study's fixed point",
+    )
     report.add_argument(
         "--select",
         action="append",
@@ -444,7 +455,7 @@ def cmd_front(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     study, info = _open(args.study, args.storage)
-    view = study_view(study, info)
+    view = study_view(study, info, _reference(args.ref, info))
     table = args.format == "table"
     points = view.front if args.all or not table else spread(view.front, SHOWN)
     shown = sort_trials(points, info, args.sort)
@@ -473,13 +484,35 @@ def cmd_front(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(text: str | None, info) -> list[float] | None:
+    """``--ref``: values in the objectives' units, turned into the all-minimise view."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != len(info.objectives) or not all(math.isfinite(v) for v in values):
+        names = ", ".join(o.metric for o in info.objectives)
+        raise BadInput(
+            "--ref",
+            "",
+            f"found {shorten(text)}, expected {len(info.objectives)} finite numbers "
+            f"separated by commas, one per objective ({names})",
+        )
+    return [
+        v if o.direction == "minimize" else -v for v, o in zip(values, info.objectives, strict=True)
+    ]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from policysearch.outputs.report import write_report
 
     if not args.out.parent.is_dir():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     study, info = _open(args.study, args.storage)
-    view = study_view(study, info)
+    view = study_view(study, info, _reference(args.ref, info))
     print(write_report(study, info, redact(args.storage), args.out, args.select or ["knee"], view))
     return 0
 

@@ -73,3 +73,26 @@ def test_the_point_is_todays_linux_worsened_by_the_margin(tmp_path: Path) -> Non
         [list(t.values) for t in other.front], [o.direction for o in JOB.objectives]
     )
     assert other.hypervolume == pytest.approx(hypervolume(front, wide))
+
+
+def test_front_and_report_take_a_reference_point(tmp_path: Path) -> None:
+    from tests.conftest import assert_one_line_error, run_cli
+
+    url = str(tmp_path / "policysearch.journal")
+    opts = RunOptions(
+        trials=20,
+        workers=1,
+        executor="serial",
+        storage=url,
+        study_name="hv",
+        seed=0,
+        progress=False,
+    )
+    run_search(JOB, opts, out=io.StringIO())
+    shown = run_cli("front", "hv", "--ref", "2000000,90000", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "given with --ref" in shown.stdout
+    report = run_cli("report", "hv", "--ref", "2000000,90000", "--out", "r.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "given with --ref" in (tmp_path / "r.html").read_text()
+    assert_one_line_error(run_cli("front", "hv", "--ref", "1,x", cwd=tmp_path), "--ref")
