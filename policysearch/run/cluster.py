@@ -17,7 +17,9 @@ holds a token (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_toke
 with Ray's default ``RAY_AUTH_MODE`` (disabled) is refused by such a cluster after 20 s, so a
 driver holding a token sets ``RAY_AUTH_MODE=token`` for itself unless the user chose a mode. A
 refused token, an unreachable head and a port where nothing listens are each one line that
-starts "cannot connect to the Ray cluster at ADDR:" and says what to do.
+says "cannot connect to the Ray cluster at ADDR:" and what to do. An address where nothing
+answers within seconds is bad input (exit code 2, like a malformed one); a head that answers
+but refuses the driver is a failure at run time (exit code 1).
 """
 
 from __future__ import annotations
@@ -98,19 +100,25 @@ def token_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def connect(ray: Any, address: str, runtime_env: dict[str, Any]) -> None:
-    """``ray.init`` on the cluster at ``address``; any failure is one ``RunFailure`` line.
+def connect(
+    ray: Any, address: str, runtime_env: dict[str, Any], *, source: str = "--address"
+) -> None:
+    """``ray.init`` on the cluster at ``address``; any failure is one line.
 
     Ray's C++ client prints its retries (one line a second) on the process's stderr while it
     tries; they are held back and read for the cause instead.
 
     Raises:
-        RunFailure: "cannot connect to the Ray cluster at ADDR: why; what to do".
+        BadInput: nothing answers at ``address`` within ``CONNECT_TIMEOUT_S`` (Ray itself would
+            retry for minutes): "SOURCE: cannot connect to the Ray cluster at ADDR: why; what
+            to do", exit code 2, like a malformed address.
+        RunFailure: "cannot connect to the Ray cluster at ADDR: why; what to do" (a port that
+            answers but refuses the driver, such as a refused token).
     """
     use_token_if_held()
     hostport = None if address == "auto" else _host_port(address.removeprefix("ray://"))
     if hostport is not None:
-        _check_reachable(address, *hostport)
+        _check_reachable(address, *hostport, source=source)
     with _stderr_held() as held:
         try:
             ray.init(
@@ -137,17 +145,19 @@ def connect(ray: Any, address: str, runtime_env: dict[str, Any]) -> None:
     raise RunFailure(f"cannot connect to the Ray cluster at {address}: {why}") from None
 
 
-def _check_reachable(address: str, host: str, port: int) -> None:
+def _check_reachable(address: str, host: str, port: int, *, source: str) -> None:
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             return
     except TimeoutError:
         reason = f"no answer within {CONNECT_TIMEOUT_S:g} s"
-    except OSError as exc:
+    except OSError as exc:  # refused, no route, unknown host
         reason = exc.strerror or type(exc).__name__
-    raise RunFailure(
+    raise BadInput(
+        source,
+        "",
         f"cannot connect to the Ray cluster at {address}: {host}:{port}: {reason}; "
-        "is `ray start --head` running there, and is that its port?"
+        "is `ray start --head` running there, and is that its port?",
     )
 
 

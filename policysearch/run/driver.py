@@ -28,8 +28,9 @@ PostgreSQL): start the same job with the same storage and study on as many machi
   record, so no trial is counted twice.
 * Trial numbers in a driver's memory copy match the stored ones only with one driver; the
   stored numbers are the study's.
-* A journal file takes one driver (its group commit refuses a second writer), and with one
-  driver the refresh finds nothing new: a single run behaves, and is as fast and as
+* A journal file takes one driver: a run holds ``JOURNAL.run-lock`` from start to end, and a
+  second run on the same file is refused before it does anything (``run.journal_files``).
+  With one driver the refresh finds nothing new: a single run behaves, and is as fast and as
   reproducible, as before.
 
 Passwords: the storage URL is shown redacted (``run.storage.redact``) and the job stored in
@@ -43,6 +44,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import TextIO
 
@@ -55,8 +57,15 @@ from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
+from policysearch.run.journal_files import run_lock
 from policysearch.run.mirror import MirroredStudy
-from policysearch.run.storage import open_run_storage, redact, study_names
+from policysearch.run.storage import (
+    is_journal,
+    journal_path,
+    open_run_storage,
+    redact,
+    study_names,
+)
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -102,13 +111,25 @@ def run_search(
     """Create or resume the study of ``job`` and run it to ``opts.trials`` finished trials.
 
     Nothing is written to the storage before the executor is up: a cluster that cannot be
-    reached leaves no empty study behind.
+    reached leaves no empty study behind. A journal file is locked for the whole run.
 
     Raises:
         BadInput: the stored study is incompatible with the job.
-        RunFailure: the executor cannot start, or every evaluation fails.
+        RunFailure: another run is writing to the journal file, the executor cannot start, or
+            every evaluation fails.
         KeyboardInterrupt: after marking in-flight trials FAIL.
     """
+    held = run_lock(journal_path(opts.storage)) if is_journal(opts.storage) else nullcontext()
+    with held:
+        return _run(job, opts, out, executor_factory)
+
+
+def _run(
+    job: JobConfig,
+    opts: RunOptions,
+    out: TextIO,
+    executor_factory: Callable[..., BaseExecutor],
+) -> RunResult:
     run_storage = open_run_storage(opts.storage)
     if run_storage.notice:
         print(f"policysearch: {run_storage.notice}", file=sys.stderr)

@@ -13,42 +13,28 @@ Rules:
   A trial whose ask was committed but whose tell was not stays RUNNING in the file and is
   marked FAIL on the next run (the resume rules of ``policysearch.run.driver``).
 * A commit is not cut in half by Ctrl-C: SIGINT and SIGTERM are held while it writes.
-* One writer at a time: while a group is pending, another process appending to the same file
-  would interleave with it. ``commit()`` checks that the file is still the size it left it and
-  refuses (``RunFailure``) otherwise; the pending group is then dropped, never written on top of
-  another process's records. Several drivers on one study want a database (PostgreSQL).
+* One writer at a time: a run holds the journal's run lock from start to end
+  (``journal_files.run_lock``), so a second run is refused before it starts. Should another
+  process append anyway (Optuna's own writers do not know that lock), ``commit()`` finds the
+  file no longer the size it left it and refuses (``RunFailure``); the pending group is then
+  dropped, never written on top of another process's records. Several drivers on one study
+  want a database (PostgreSQL).
 * Readers that only read (``front``, ``report``) use Optuna's plain backend.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 from optuna.storages.journal._file import get_lock_file
 
+from policysearch import interrupts
 from policysearch.errors import RunFailure
 from policysearch.run.journal_files import PidLock
 from policysearch.run.journal_replay import FastFileBackend
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM (delivered when the block ends) in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class GroupCommitJournal(FastFileBackend):
@@ -95,7 +81,7 @@ class GroupCommitJournal(FastFileBackend):
         ]
         data = b"".join(lines)
         # Ctrl-C must not land between the write and the bookkeeping: hold it until both are done
-        with _signals_held(), get_lock_file(self._lock):
+        with interrupts.deferred(), get_lock_file(self._lock):
             size = os.path.getsize(self._file_path) if os.path.exists(self._file_path) else 0
             if size != self._size:
                 self._pending.clear()

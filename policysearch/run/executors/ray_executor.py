@@ -11,8 +11,10 @@ Which Ray (``run.cluster`` has the rules): with an address (``--address``, the j
 it (``runtime_env.py_modules``), so the cluster's nodes need only Ray, NumPy and PyYAML.
 Without one, a private local Ray is started quietly with ``address="local"`` (never a cluster
 some earlier ``ray start`` left behind; no dashboard, no usage report, workers' logs not
-forwarded) and shut down at ``close()``. If Ray is already initialised in this process (tests,
-notebooks, ``policysearch submit``'s entrypoint) that Ray is used and left running.
+forwarded), listening on 127.0.0.1 only, and shut down at ``close()`` leaving no process
+behind, even when Ctrl-C or SIGTERM lands in its start-up (``ray_local``). If Ray is already
+initialised in this process (tests, notebooks, ``policysearch submit``'s entrypoint) that Ray
+is used and left running.
 
 A lost actor (its process or its whole node died) costs only the batches it held: their
 outcomes carry the error, so the driver marks those trials FAIL and asks new ones. The actor is
@@ -22,17 +24,19 @@ again, which only considers live nodes.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from objectives.problem import Problem
+from policysearch import interrupts
 from policysearch.errors import RunFailure
 from policysearch.run import cluster
+from policysearch.run.executors import ray_local
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,
@@ -76,21 +80,25 @@ class RayExecutor(BaseExecutor):
 
         self._ray = ray
         self._owns_ray = not ray.is_initialized()
-        if self._owns_ray:
-            _init_ray(ray, options.workers, cluster.cluster_address(options.address))
-        self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Evaluator)
-        self._problems_ref = ray.put(self.problems)
+        self._started: set[int] = set()  # the processes of a private Ray (``ray_local``)
         self._actors: list[Any] = []
         self._placing: dict[int, Any] = {}  # slot -> ref of its actor's node id, until placed
         self.nodes: dict[int, str] = {}  # slot -> Ray node id of its placed actor
-        for slot in range(options.workers):
-            self._actors.append(None)
-            self._replace(slot)
         self._next_actor = 0
         # (result ref, slot, the actor called, tasks)
         self._calls: deque[tuple[Any, int, Any, int]] = deque()
-        try:
-            self._await_placement(every=True)
+        if self._owns_ray:
+            source = "--address" if options.address else "RAY_ADDRESS"
+            address = cluster.cluster_address(options.address)
+            self._started = _init_ray(ray, options.workers, address, source)
+        try:  # an interrupt from here on still closes what was started
+            self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Evaluator)
+            self._problems_ref = ray.put(self.problems)
+            for slot in range(options.workers):
+                self._actors.append(None)
+                self._replace(slot)
+            with _sigterm_kept():
+                self._await_placement(every=True)
         except BaseException:
             self.close()
             raise
@@ -151,6 +159,10 @@ class RayExecutor(BaseExecutor):
         return self.options.workers
 
     def _start(self, tickets: list[int], tasks: list[EvalTask]) -> None:
+        with _sigterm_kept():
+            self._start_on_a_placed_actor(tasks)
+
+    def _start_on_a_placed_actor(self, tasks: list[EvalTask]) -> None:
         self._await_placement()  # note newly placed slots; wait only if none is placed
         count = len(self._actors)
         slot = next(
@@ -165,7 +177,8 @@ class RayExecutor(BaseExecutor):
         ref, slot, actor, count = self._calls.popleft()
         errors = self._ray.exceptions
         try:
-            return self._ray.get(ref)
+            with _sigterm_kept():
+                return self._ray.get(ref)
         except (errors.RayActorError, errors.NodeDiedError, errors.ObjectLostError) as exc:
             # the worker or its node died: its batches are reported failed; replace it once
             # (its other queued batch fails too, and must not replace the replacement)
@@ -182,36 +195,51 @@ class RayExecutor(BaseExecutor):
         return [self.nodes[slot] for slot in range(len(self._actors))]
 
     def close(self) -> None:
-        # killing an actor also drops the batches queued on it
-        for actor in self._actors:
-            if actor is not None:
-                self._ray.kill(actor)
-        self._actors.clear()
-        self._placing.clear()
-        self._calls.clear()
-        if self._owns_ray:
-            self._ray.shutdown()
-            self._owns_ray = False
+        try:
+            # killing an actor also drops the batches queued on it
+            for actor in self._actors:
+                if actor is not None:
+                    self._ray.kill(actor)
+        finally:
+            self._actors.clear()
+            self._placing.clear()
+            self._calls.clear()
+            if self._owns_ray:
+                self._owns_ray = False
+                ray_local.stop(self._ray, self._started)
 
 
-def _init_ray(ray: Any, workers: int, address: str | None) -> None:
+@contextlib.contextmanager
+def _sigterm_kept() -> Iterator[None]:
+    """Ray's ``get`` and ``wait`` turn the ``Terminated`` of a SIGTERM into a plain
+    ``KeyboardInterrupt``: turn it back (exit code 143, not 130)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise interrupts.kept(exc) from None
+
+
+def _init_ray(ray: Any, workers: int, address: str | None, source: str) -> set[int]:
+    """Connect to ``address`` or start a private Ray; the processes a private one started."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    from ray._private import ray_constants
+
+    # The driver's C++ core would install a crash handler that prints a C stack dump on
+    # SIGTERM, a request to stop (``policysearch.interrupts`` makes it a clean interrupt). Ray
+    # reads the switch when it is imported, hence the constant; workers keep their handler.
+    ray_constants.RAY_DISABLE_FAILURE_SIGNAL_HANDLER = True
     if address:
         import objectives
 
         # a folder, not the module: Ray Client (ray://) cannot pickle a module
         shipped = str(Path(objectives.__file__).parent)
-        cluster.connect(ray, address, {"py_modules": [shipped]})
-        return
-    try:
-        ray.init(
-            address="local",
-            num_cpus=max(workers, os.cpu_count() or 1),
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.ERROR,
-            configure_logging=True,
-        )
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RunFailure(f"cannot start a local Ray: {first}") from None
+        try:
+            cluster.connect(ray, address, {"py_modules": [shipped]}, source=source)
+        except SystemExit as exc:  # Ray's SIGTERM handler, during ray.init
+            if terminated := interrupts.from_exit(exc):
+                raise terminated from None
+            raise
+        finally:
+            interrupts.reassert()  # ray.init took SIGTERM over
+        return set()
+    return ray_local.start(ray, workers)

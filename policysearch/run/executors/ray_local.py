@@ -1,0 +1,179 @@
+"""The private Ray a run starts when it has no address: on loopback only, and gone at the end.
+
+* **Loopback.** Ray binds its GCS, raylet (node manager and object manager), workers (the
+  driver's too), dashboard agent and runtime-env agent to the node's address, which
+  ``ray._private.services.get_node_ip_address`` takes from the interface that routes to the
+  internet; ``ray.init(_node_ip_address="127.0.0.1")`` does not help, because Ray swaps a
+  loopback address for that one (``resolve_ip_for_localhost``). Ray's own switch for single
+  machines (how it keeps macOS and Windows off the network) does it: with
+  ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` the node's address is 127.0.0.1, and in Ray 2.60
+  every one of those ports then listens on 127.0.0.1 only (``tests/policysearch/
+  test_loopback.py`` lists them). The switch is set for the start only (the environment the
+  Ray processes inherit, and Ray's constant in this process) and undone after it, so this
+  process can still join a cluster later.
+* **Interrupted start-up.** Ctrl-C or SIGTERM may land anywhere in ``ray.init``, after it
+  started some processes and before it knows them all. The processes started under this one
+  since the start (Ray's, by their command line) are killed before the interrupt goes on, so
+  none is left behind. A SIGTERM during start-up arrives as the ``SystemExit(15)`` of Ray's own
+  handler and is turned back into ``Terminated`` (``policysearch.interrupts``). The process
+  then ends with the interrupt's exit code without tearing Ray's half-made core down
+  (``_end_at_exit``: that tear-down crashed now and then).
+* **Stop.** ``ray.shutdown()``, then whatever of those processes still runs: Ray's agents
+  notice that their raylet is gone only after a while.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from policysearch import interrupts
+from policysearch.errors import RunFailure
+
+_SINGLE_MACHINE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def start(ray: Any, workers: int) -> set[int]:
+    """Start a private Ray on 127.0.0.1; return the processes it started (for ``stop``).
+
+    Raises:
+        RunFailure: Ray cannot start (one line).
+        KeyboardInterrupt: interrupted (its processes already killed).
+    """
+    before = set(_descendants())
+    try:
+        with _on_loopback(ray):
+            ray.init(
+                address="local",
+                num_cpus=max(workers, os.cpu_count() or 1),
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+                configure_logging=True,
+            )
+    except BaseException as exc:
+        _abandon(ray, before)
+        if isinstance(exc, SystemExit) and (terminated := interrupts.from_exit(exc)):
+            exc = terminated
+        if isinstance(exc, KeyboardInterrupt):
+            _end_at_exit(interrupts.exit_code(exc))
+            raise exc from None
+        if isinstance(exc, Exception):
+            text = str(exc).strip()
+            first = text.splitlines()[0] if text else type(exc).__name__
+            raise RunFailure(f"cannot start a local Ray: {first}") from None
+        raise
+    finally:
+        interrupts.reassert()  # ray.init took SIGTERM over
+    return started_since(before)
+
+
+def stop(ray: Any, started: set[int]) -> None:
+    """Shut the private Ray down and kill what of ``started`` (and their children) still runs."""
+    doomed = set(started)
+    for pid in started:  # the workers and agents a raylet started later
+        doomed.update(_descendants(pid))
+    try:
+        ray.shutdown()
+    finally:
+        _kill(doomed)
+
+
+def started_since(before: set[int]) -> set[int]:
+    """Ray's processes under this one that were not there in ``before``."""
+    return {p for p in _descendants() if p not in before and _is_ray(p)}
+
+
+@contextlib.contextmanager
+def _on_loopback(ray: Any) -> Iterator[None]:
+    from ray._private import ray_constants
+
+    saved_env = os.environ.get(_SINGLE_MACHINE)
+    saved_constant = ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_SINGLE_MACHINE] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_constant
+        if saved_env is None:
+            os.environ.pop(_SINGLE_MACHINE, None)
+        else:
+            os.environ[_SINGLE_MACHINE] = saved_env
+
+
+def _abandon(ray: Any, before: set[int]) -> None:
+    """After a failed or interrupted start: kill what it started, then forget it in-process."""
+    with interrupts.deferred():
+        _kill(started_since(before))
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        _kill(started_since(before))  # children the first look missed
+
+
+def _end_at_exit(code: int) -> None:
+    """End the process at exit without tearing down the core Ray had half made.
+
+    A start-up cut short can leave Ray's C++ core worker half made in this process, and the
+    interpreter's tear-down of it then crashes now and then (SIGSEGV in ``_raylet.so``, after
+    the command printed its line). So when the interrupted process exits, it flushes its
+    output and ends with the interrupt's exit code (130 or 143) before that tear-down.
+    """
+
+    def end() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+    atexit.register(end)  # registered after Ray's own: runs first
+
+
+def _kill(pids: set[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in pids:  # reap our own children, so none stays a zombie
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def _descendants(root: int | None = None) -> list[int]:
+    """Every live process below ``root`` (this process by default), from ``/proc``."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == b"Z":
+            continue  # a zombie: already dead
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _is_ray(pid: int) -> bool:
+    """True for a process of Ray: its binaries, scripts and workers (``ray::...``)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return command.startswith(b"ray::") or b"/ray/" in command
