@@ -41,6 +41,18 @@ from objectives.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.scenario import Scenario, load_scenario, scenario_from_mapping
 
 
+def check_seed(seed: object) -> int:
+    """A simulation seed: an integer in [0, 2^32) (``numpy.random.default_rng``'s range).
+
+    Raises:
+        InputError: anything else (the model no longer draws random numbers, so a bad seed
+            would otherwise pass unnoticed and be stored with the trial).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise InputError("<seed>", "", f"found {seed!r}, expected a non-negative integer seed")
+    return seed
+
+
 class Problem(abc.ABC):
     """Something to search: knobs in, metrics out. See the module docstring for the rules."""
 
@@ -76,13 +88,13 @@ class Problem(abc.ABC):
         Raises:
             InputError: an unknown knob or a value outside its knob's domain.
         """
-        return self._evaluate(self.check(params), seed)
+        return self._evaluate(self.check(params), check_seed(seed))
 
     def evaluate_batch(
         self, batch: Sequence[Mapping[str, Any]], seed: int = 0
     ) -> list[dict[str, float]]:
         """``evaluate`` for every point of ``batch`` (one seed for all: common random numbers)."""
-        return self._evaluate_batch([self.check(params) for params in batch], seed)
+        return self._evaluate_batch([self.check(params) for params in batch], check_seed(seed))
 
     def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` validated against ``knobs()``, converted to their knobs' types."""
@@ -157,12 +169,12 @@ class ScenarioProblem(Problem):
 
     def evaluate(self, params: Mapping[str, Any], seed: int = 0) -> dict[str, float]:
         # ``policy()`` validates each value against its knob (``with_knobs``): one check.
-        return self._evaluate(dict(params), seed)
+        return self._evaluate(dict(params), check_seed(seed))
 
     def evaluate_batch(
         self, batch: Sequence[Mapping[str, Any]], seed: int = 0
     ) -> list[dict[str, float]]:
-        return self._evaluate_batch([dict(params) for params in batch], seed)
+        return self._evaluate_batch([dict(params) for params in batch], check_seed(seed))
 
     def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
         return simulate(self.policy(params), self.scenario, seed).as_dict()

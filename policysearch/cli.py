@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (one line on stderr naming the file or argument, the key,
 what was found and what is expected; no traceback unless ``--debug``); 1 failure at run time;
-130 interrupted (Ctrl-C; finished trials are kept and the same command continues the study).
+130 interrupted (Ctrl-C; finished trials are kept and the same command continues the study);
+143 terminated (SIGTERM, handled like Ctrl-C).
 """
 
 from __future__ import annotations

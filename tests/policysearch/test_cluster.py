@@ -130,7 +130,7 @@ def test_ray_address_is_honoured_and_a_failed_connection_stores_nothing(
         cwd=tmp_path,
         env={"RAY_ADDRESS": closed},
     )
-    one_line_error(result, 1, f"cannot connect to the Ray cluster at {closed}:", "ray start --head")
+    one_line_error(result, 2, f"cannot connect to the Ray cluster at {closed}:", "ray start --head")
     assert not journal.exists(), "a failed connection must leave no journal and no study"
 
 
