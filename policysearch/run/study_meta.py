@@ -13,6 +13,7 @@ stores is ``policysearch.run.records``' business.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,9 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         attrs["reference"] = {"point": list(reference.point), "origin": reference.origin}
     for key, value in attrs.items():
         study.set_user_attr(PREFIX + key, value)
-    study.set_metric_names([o.metric for o in job.objectives])
+    with warnings.catch_warnings():  # experimental in Optuna, and what optuna-dashboard reads
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([o.metric for o in job.objectives])
 
 
 def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
