@@ -7,6 +7,10 @@ waiters first come, first served; a holder pays the cache-line hand-off whenever
 holder of that instance was another churner (so a back-to-back re-acquisition pays it only if
 somebody took the lock in between); an acquisition marked ``remote`` goes to a random other
 instance. Durations are gamma distributed with the loop's coefficients of variation.
+
+Forks: each operation is a fork with probability ``fork_fraction``; a fork does
+``fork_work_ns`` of private work and also takes the ``fork_only`` acquisitions, a thread
+creation does ``work_ns`` and skips them. Thread and fork durations are measured apart.
 """
 
 from __future__ import annotations
@@ -25,16 +29,20 @@ class DesResult:
     """Measured over the simulated window (after warm-up).
 
     Attributes:
-        throughput_per_s: operations completed per second.
-        latency_mean_ns: mean operation duration, ns.
-        latency_p99_ns: 99th percentile of the operation duration, ns.
+        throughput_per_s: operations (threads and forks) completed per second.
+        latency_mean_ns: mean duration of a thread operation, ns (NaN without any).
+        latency_p99_ns: 99th percentile of a thread operation's duration, ns (NaN without any).
         lock_utilization: lock name -> busy fraction of its busiest instance.
+        fork_latency_mean_ns: mean duration of a fork operation, ns (NaN without any).
+        fork_latency_p99_ns: 99th percentile of a fork operation's duration, ns.
     """
 
     throughput_per_s: float
     latency_mean_ns: float
     latency_p99_ns: float
     lock_utilization: dict[str, float]
+    fork_latency_mean_ns: float = float("nan")
+    fork_latency_p99_ns: float = float("nan")
 
 
 class _Instance:
@@ -76,6 +84,8 @@ def simulate_loop(
     pending: list[list[int]] = [[] for _ in range(n)]
     target: dict[tuple[int, int], _Instance] = {}
     durations: list[float] = []
+    fork_durations: list[float] = []
+    forking = [False] * n
     window_start = 0.0
     busy_at_window = {name: [0.0] * len(v) for name, v in instances.items()}
 
@@ -86,12 +96,17 @@ def simulate_loop(
 
     def begin_op(now: float, who: int) -> None:
         start[who] = now
+        fork = loop.fork_fraction > 0 and rng.random() < loop.fork_fraction
+        forking[who] = fork
         plan = []
         for idx, acq in enumerate(acqs):
+            if acq.fork_only and not fork:
+                continue
             whole = int(acq.rate)
             plan.extend([idx] * (whole + int(rng.random() < acq.rate - whole)))
         pending[who] = plan
-        push(now + gamma(loop.work_ns, loop.work_cv), "acquire", who, 0)
+        work = loop.fork_work_ns if fork else loop.work_ns
+        push(now + gamma(work, loop.work_cv), "acquire", who, 0)
 
     def grant(now: float, inst: _Instance, who: int, step: int) -> None:
         acq = acqs[pending[who][step]]
@@ -111,6 +126,7 @@ def simulate_loop(
         for name, insts in instances.items():
             busy_at_window[name] = [i.busy_ns for i in insts]
         durations.clear()
+        fork_durations.clear()
 
     completed = 0
     now = 0.0
@@ -126,7 +142,7 @@ def simulate_loop(
             push(now, "acquire", who, step + 1)
             continue
         if step >= len(pending[who]):
-            durations.append(now - start[who])
+            (fork_durations if forking[who] else durations).append(now - start[who])
             completed += 1
             if completed == warmup:
                 open_window(now)
@@ -146,10 +162,13 @@ def simulate_loop(
             inst.waiters.append((who, step))
     elapsed = now - window_start
     lat = np.asarray(durations)
+    forks = np.asarray(fork_durations)
     return DesResult(
-        throughput_per_s=len(lat) / elapsed * 1e9,
-        latency_mean_ns=float(lat.mean()),
-        latency_p99_ns=float(np.percentile(lat, 99.0)),
+        throughput_per_s=(len(lat) + len(forks)) / elapsed * 1e9,
+        latency_mean_ns=_mean(lat),
+        latency_p99_ns=_p99(lat),
+        fork_latency_mean_ns=_mean(forks),
+        fork_latency_p99_ns=_p99(forks),
         lock_utilization={
             name: max(
                 (i.busy_ns - b) / elapsed for i, b in zip(insts, busy_at_window[name], strict=True)
@@ -157,3 +176,11 @@ def simulate_loop(
             for name, insts in instances.items()
         },
     )
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _p99(values: np.ndarray) -> float:
+    return float(np.percentile(values, 99.0)) if values.size else float("nan")
