@@ -345,6 +345,13 @@ def _phase(policy: TierPolicy, scenario: Scenario, data: float, stack_bytes: flo
         budget = min(budget, rate_cap / lam)
     segments = _segments(policy, scenario, kernel, loads, slow_bytes)
     slow_loads = math.fsum(slow * density for slow, _, density in segments)
+    if not math.isfinite(slow_loads):
+        # a type of a few denormal bytes overflows its density: weigh its loads by its slow
+        # share directly (the same quantity, without the division by its bytes)
+        segments = [(slow, eligible, 0.0) for slow, eligible, _ in segments]
+        slow_loads = math.fsum(
+            a * (b / k if k > 0 else 0.0) for a, b, k in zip(loads, slow_bytes, kernel, strict=True)
+        )
     moved = 0.0
     for _, eligible, density in sorted(segments, key=lambda seg: -seg[2]):
         take = min(eligible, budget - moved)

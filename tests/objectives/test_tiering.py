@@ -295,3 +295,34 @@ def test_tiering_fields_are_validated_by_scenario_loading() -> None:
         scenario_from_mapping(
             {"workload": {"tiering": {"slab_movable_share": 1.5}}}, source="x.yaml"
         )
+
+
+def test_a_denormal_slab_size_keeps_the_latency_finite() -> None:
+    # Found by hypothesis: slab_gib=5e-324 made a segment's loads per byte overflow to inf.
+    import dataclasses as d
+    import math
+
+    from objectives import baseline, load_scenario, simulate
+
+    sc = load_scenario("thread-churn-20")
+    w = sc.workload
+    sc = d.replace(
+        sc,
+        machine=d.replace(
+            sc.machine,
+            online_cpus=1,
+            possible_cpus=1,
+            memory_gib=777.0,
+            tiers=d.replace(sc.machine.tiers, slow_gib=699.0),
+        ),
+        workload=d.replace(
+            w,
+            churn_processes=0,
+            resident_tasks=0,
+            tiering=d.replace(w.tiering, data_gib=78.0, slab_gib=5e-324),
+        ),
+    )
+    metrics = simulate(baseline(), sc)
+    assert math.isfinite(metrics["kernel_access_latency_ns"])
+    fast, slow = sc.machine.tiers.fast_latency_ns, sc.machine.tiers.slow_latency_ns
+    assert fast <= metrics["kernel_access_latency_ns"] <= slow
