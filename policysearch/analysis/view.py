@@ -19,10 +19,8 @@ Outputs draw and print what the view holds; they compute nothing themselves.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import warnings
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,6 +39,7 @@ from policysearch.analysis.pareto import (
 )
 from policysearch.analysis.reference import AUTOMATIC, OVERRIDE
 from policysearch.run import records
+from policysearch.run.journal_replay import gc_paused
 from policysearch.run.study_meta import StudyInfo
 
 MIN_TARGET_TRIALS = 5
@@ -144,7 +143,7 @@ def study_view(
     """The view of ``study``, from one read of its trials (``reference`` overrides the point)."""
     # Reading 100k trials allocates several hundred thousand small objects, none of them in
     # reference cycles: pausing the cyclic collector avoids passes that double the time.
-    with _gc_paused():
+    with gc_paused():
         every = study.get_trials(deepcopy=False)
     return build_view(every, info, reference)
 
@@ -208,17 +207,6 @@ def _front_rows(costs: np.ndarray, feasible: np.ndarray) -> np.ndarray:
     rows = rows[nondominated_mask(costs[rows])]
     _, first = np.unique(costs[rows], axis=0, return_index=True)
     return np.sort(rows[first])
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _importances(view: StudyView) -> Importances:

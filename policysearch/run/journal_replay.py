@@ -109,7 +109,7 @@ class FastJournalStorage(JournalStorage):
 
     def __init__(self, backend: JournalFileBackend) -> None:
         self._worker_id_prefix = ""  # set by the parent; the replay object needs one first
-        with _gc_paused():
+        with gc_paused():
             super().__init__(backend)
 
     def _sync_with_backend(self) -> None:
@@ -121,7 +121,8 @@ class FastJournalStorage(JournalStorage):
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector: reading many trials allocates many objects, no cycles."""
     enabled = gc.isenabled()
     gc.disable()
     try:
