@@ -11,19 +11,18 @@ small self-contained page.
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from policysearch.analysis.compare import Comparison
-from policysearch.outputs.quantities import _scale
+from policysearch.outputs.plots import _png
+from policysearch.outputs.quantities import scale as _scale
 from policysearch.outputs.report import _e, _img, _page, _write_atomically, check_plot_path
 
 LOG_DECADES = 2.0
@@ -61,16 +60,6 @@ def _axis(ax: Axes, which: str, values: np.ndarray) -> None:
         (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     elif data.size and np.abs(data).max() >= 1e4:
         (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-
-
-def _png(fig: Figure) -> bytes:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=100)
-    finally:
-        fig.clear()
-    return buf.getvalue()
 
 
 def _front_values(comparison: Comparison) -> list[np.ndarray]:
