@@ -167,14 +167,9 @@ class ScenarioProblem(Problem):
             about["source"] = self.scenario.source
         return about
 
-    def evaluate(self, params: Mapping[str, Any], seed: int = 0) -> dict[str, float]:
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         # ``policy()`` validates each value against its knob (``with_knobs``): one check.
-        return self._evaluate(dict(params), check_seed(seed))
-
-    def evaluate_batch(
-        self, batch: Sequence[Mapping[str, Any]], seed: int = 0
-    ) -> list[dict[str, float]]:
-        return self._evaluate_batch([dict(params) for params in batch], check_seed(seed))
+        return dict(params)
 
     def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
         return simulate(self.policy(params), self.scenario, seed).as_dict()
