@@ -24,8 +24,8 @@ from objectives import (
     simulate,
 )
 from objectives.metrics import metric_catalogue
-from objectives.reading import shorten
-from objectives.scenario import read_yaml, scenario_keys
+from objectives.reading import read_yaml, shorten
+from objectives.scenario import scenario_keys
 from policysearch import __version__
 from policysearch.analysis.front import (
     SELECT_HELP,
