@@ -35,6 +35,7 @@ from policysearch.analysis.front import (
     sort_trials,
     spread,
 )
+from policysearch.analysis.opening import open_view
 from policysearch.analysis.report_card import card_from_metrics, render_cards
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput, PolicySearchError
@@ -455,8 +456,8 @@ def cmd_front(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
-    study, info = _open(args.study, args.storage)
-    view = study_view(study, info, _reference(args.ref, info))
+    view, _ = open_view(args.study, args.storage, lambda info: _reference(args.ref, info))
+    info = view.info
     table = args.format == "table"
     points = view.front if args.all or not table else spread(view.front, SHOWN)
     shown = sort_trials(points, info, args.sort)

@@ -94,7 +94,8 @@ def select_trial(
         if not number.isdigit():
             raise BadInput("--select", "", f"found {rule!r}, expected trial:N with N a number")
         if view is not None:
-            matches = [t for t in view.trials if t.number == int(number)]
+            found = view.trial(int(number))
+            matches = [found] if found is not None else []
         else:
             matches = [t for t in study.get_trials(deepcopy=False) if t.number == int(number)]
         if not matches or matches[0].state != TrialState.COMPLETE:

@@ -20,7 +20,7 @@ Outputs draw and print what the view holds; they compute nothing themselves.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -40,6 +40,7 @@ from policysearch.analysis.pareto import (
 from policysearch.analysis.reference import AUTOMATIC, OVERRIDE
 from policysearch.run import records
 from policysearch.run.journal_replay import gc_paused
+from policysearch.run.journal_scan import ScannedStudy
 from policysearch.run.study_meta import StudyInfo
 
 MIN_TARGET_TRIALS = 5
@@ -57,7 +58,8 @@ class StudyView:
 
     Attributes:
         info: the study's stored job facts.
-        trials: the COMPLETE trials, by number.
+        numbers: the numbers of the COMPLETE trials, in increasing order (the rows of
+            ``values``); ``trials`` holds the trials themselves, read on first use.
         failed: how many trials FAILed.
         unfinished: how many trials are neither COMPLETE nor FAILed (running, waiting, pruned).
         values: objective values, ``len(trials) x objectives``, in the study's order.
@@ -73,7 +75,7 @@ class StudyView:
     """
 
     info: StudyInfo
-    trials: tuple[FrozenTrial, ...]
+    numbers: np.ndarray
     failed: int
     unfinished: int
     values: np.ndarray
@@ -85,11 +87,26 @@ class StudyView:
     hypervolume: float
     reference: tuple[float, ...]
     reference_origin: str = AUTOMATIC
+    load: Callable[[Sequence[int]], list[FrozenTrial]] | None = None
 
     @property
     def complete(self) -> int:
         """How many trials are COMPLETE."""
-        return len(self.trials)
+        return len(self.numbers)
+
+    def trial(self, number: int) -> FrozenTrial | None:
+        """The COMPLETE trial ``number``, or ``None`` (no such trial, or not COMPLETE)."""
+        rows = np.flatnonzero(self.numbers == number)
+        if rows.size == 0 or self.load is None:
+            return None
+        return self.load([int(rows[0])])[0]
+
+    @cached_property
+    def trials(self) -> tuple[FrozenTrial, ...]:
+        """The COMPLETE trials, by number (read when first asked: the front needs none)."""
+        if self.load is None:
+            return ()
+        return tuple(self.load(range(len(self.numbers))))
 
     @property
     def feasible_count(self) -> int:
@@ -155,12 +172,73 @@ def build_view(
     trials = sorted((t for t in every if t.state == TrialState.COMPLETE), key=lambda t: t.number)
     failed = sum(t.state == TrialState.FAIL for t in every)
     m = len(info.objectives)
-    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), m)
-    costs = minimise_view(values, [o.direction for o in info.objectives])
-    feasible = records.feasible_mask(trials, info.constraints)
+    return _view(
+        info,
+        TrialColumns(
+            numbers=np.array([t.number for t in trials], dtype=int),
+            values=np.array([t.values for t in trials], dtype=float).reshape(len(trials), m),
+            constraint_metrics=records.metric_table(trials, [c.metric for c in info.constraints]),
+            failed=failed,
+            unfinished=len(every) - len(trials) - failed,
+            load=lambda rows: [trials[i] for i in rows],
+        ),
+        reference,
+    )
+
+
+def scanned_view(
+    scanned: ScannedStudy, info: StudyInfo, reference: Sequence[float] | None = None
+) -> StudyView:
+    """The view of a study read by ``run.journal_scan`` (its FrozenTrials built on demand).
+
+    Raises:
+        NotColumnar: a trial's stored metrics cannot be read column-wise.
+    """
+    with gc_paused():
+        numbers = np.flatnonzero(scanned.states == TrialState.COMPLETE.value)
+        failed = int(np.count_nonzero(scanned.states == TrialState.FAIL.value))
+        values = [scanned.values[n] for n in numbers]
+        columns = TrialColumns(
+            numbers=numbers,
+            values=np.array(values, dtype=float).reshape(len(numbers), len(info.objectives)),
+            constraint_metrics=scanned.metric_table(numbers, [c.metric for c in info.constraints]),
+            failed=failed,
+            unfinished=len(scanned.states) - len(numbers) - failed,
+            load=lambda rows: scanned.frozen([int(numbers[i]) for i in rows]),
+        )
+    return _view(info, columns, reference)
+
+
+@dataclass(frozen=True)
+class TrialColumns:
+    """What the view is computed from: the COMPLETE trials as arrays, by number.
+
+    Attributes:
+        numbers: trial numbers, increasing.
+        values: objective values, ``len(numbers) x objectives``.
+        constraint_metrics: the stored metric of each of the job's constraints, one column each.
+        failed: FAIL trials.
+        unfinished: trials neither COMPLETE nor FAIL.
+        load: the FrozenTrials of some rows (positions in ``numbers``).
+    """
+
+    numbers: np.ndarray
+    values: np.ndarray
+    constraint_metrics: np.ndarray
+    failed: int
+    unfinished: int
+    load: Callable[[Sequence[int]], list[FrozenTrial]]
+
+
+def _view(info: StudyInfo, columns: TrialColumns, reference: Sequence[float] | None) -> StudyView:
+    values = columns.values
+    directions = [o.direction for o in info.objectives]
+    costs = minimise_view(values, directions)
+    feasible = records.feasible_rows(columns.constraint_metrics, info.constraints)
     front_rows = _front_rows(costs, feasible)
-    front = tuple(sorted((trials[i] for i in front_rows), key=lambda t: (t.values[0], t.number)))
-    on_front = np.zeros(len(trials), dtype=bool)
+    front_rows = front_rows[np.lexsort((columns.numbers[front_rows], values[front_rows, 0]))]
+    front = tuple(columns.load(front_rows.tolist()))
+    on_front = np.zeros(len(values), dtype=bool)
     on_front[front_rows] = True
     knee = None
     volume, point, origin = 0.0, (), AUTOMATIC
@@ -169,10 +247,7 @@ def build_view(
     elif info.reference is not None:
         point, origin = info.reference.point, info.reference.origin
     if front:
-        front_costs = minimise_view(
-            np.array([t.values for t in front], dtype=float),
-            [o.direction for o in info.objectives],
-        )
+        front_costs = costs[front_rows]
         knee = front[knee_index(front_costs)]
         if origin == AUTOMATIC:
             # The reference of the distinct front is that of every non-dominated row:
@@ -181,9 +256,9 @@ def build_view(
         volume = hypervolume(front_costs, point)
     return StudyView(
         info=info,
-        trials=tuple(trials),
-        failed=failed,
-        unfinished=len(every) - len(trials) - failed,
+        numbers=columns.numbers,
+        failed=columns.failed,
+        unfinished=columns.unfinished,
         values=values,
         costs=costs,
         feasible=feasible,
@@ -193,6 +268,7 @@ def build_view(
         hypervolume=volume,
         reference=point if front else (),
         reference_origin=origin,
+        load=columns.load,
     )
 
 

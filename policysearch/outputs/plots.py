@@ -263,7 +263,7 @@ def front_figure(view: StudyView) -> Figure:
     """The objectives against each other, front highlighted, baseline and knee marked."""
     info = view.info
     title = f"{info.name}: Pareto front on {info.problem.name}"
-    if not view.trials:
+    if not view.complete:
         return _message(title, "no finished trials yet")
     m = len(info.objectives)
     if m == 1:
@@ -472,7 +472,7 @@ def _single_objective_front(view: StudyView, title: str) -> Figure:
     fig = Figure(figsize=(8.0, 5.0))
     _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.5)
     ax = fig.add_subplot()
-    numbers = np.array([t.number for t in view.trials])
+    numbers = view.numbers
     y = view.values[:, 0]
     ax.scatter(
         numbers[view.feasible], y[view.feasible], s=18, color=DOMINATED_COLOUR, label="feasible"

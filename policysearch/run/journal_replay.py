@@ -38,13 +38,14 @@ from optuna.storages.journal._storage import JournalStorageReplayResult
 try:  # an optional speed-up, not a dependency
     import orjson
 
-    _loads = orjson.loads
+    loads = orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
+    loads = json.loads
 
 
 @lru_cache(maxsize=4096)
-def _distribution(text: str) -> BaseDistribution:
+def cached_distribution(text: str) -> BaseDistribution:
+    """The distribution a journal record describes, parsed once per distinct text (immutable)."""
     return json_to_distribution(text)
 
 
@@ -54,7 +55,9 @@ class _FastReplay(JournalStorageReplayResult):
     def _apply_create_trial(self, log: dict[str, Any]) -> None:
         if "distributions" in log:
             log = dict(log)
-            log["distributions"] = {k: _distribution(v) for k, v in log["distributions"].items()}
+            log["distributions"] = {
+                k: cached_distribution(v) for k, v in log["distributions"].items()
+            }
         super()._apply_create_trial(log)
 
 
@@ -71,7 +74,7 @@ class FastFileBackend(JournalFileBackend):
     """Optuna's file backend, decoding records with ``orjson`` when it is installed."""
 
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
-        if _loads is json.loads:
+        if loads is json.loads:
             yield from super().read_logs(log_number_from)
             return
         with open(self._file_path, "rb") as f:
@@ -98,7 +101,7 @@ class FastFileBackend(JournalFileBackend):
                 if number < log_number_from:
                     continue
                 try:
-                    yield _loads(line)
+                    yield loads(line)
                 except ValueError as err:  # orjson.JSONDecodeError is a ValueError
                     last_error = err
                     del self._log_number_offset[number + 1]

@@ -110,19 +110,16 @@ def metric_table(trials: Sequence[FrozenTrial], names: Sequence[str]) -> np.ndar
     return np.array(rows, dtype=float)
 
 
-def feasible_mask(trials: Sequence[FrozenTrial], constraints: Sequence[Constraint]) -> np.ndarray:
-    """True for each trial whose stored metrics satisfy every constraint (100k trials: 0.1 s)."""
-    mask = np.ones(len(trials), dtype=bool)
-    if not constraints or not trials:
-        return mask
-    table = metric_table(trials, [c.metric for c in constraints])
+def feasible_rows(table: np.ndarray, constraints: Sequence[Constraint]) -> np.ndarray:
+    """True for each row of ``table`` (one column per constraint, its metric) meeting them all."""
+    mask = np.ones(len(table), dtype=bool)
     for column, constraint in enumerate(constraints):
         mask &= constraint.violation(table[:, column]) <= 0
     return mask
 
 
 def is_feasible(trial: FrozenTrial, constraints: Sequence[Constraint]) -> bool:
-    """``feasible_mask`` of one trial."""
+    """Whether one trial's stored metrics satisfy every constraint (``feasible_rows``)."""
     return all(c.violation(metric(trial, c.metric)) <= 0 for c in constraints)
 
 

@@ -1,0 +1,269 @@
+"""Reading one study of a journal file as columns, without Optuna's replay of every record.
+
+Opening a study through Optuna's ``JournalStorage`` replays every record of the file into
+``FrozenTrial`` objects. A 100,000-trial study (a 200 MB file) takes about 3-5 s that way, most
+of it decoding parameters, distributions and attributes of trials of which a front needs only
+the objective values and the constraint metrics. ``scan`` reads the file once with a
+schema-directed decoder (``msgspec``: it builds only the fields ``_Record`` names and skips the
+rest of each record without making objects of it): per trial its id, state, objective values
+and stored ``metrics``; the study records in full. The ``FrozenTrial`` of a trial is built on
+demand from its own record (``ScannedStudy.frozen``), exactly as Optuna's replay builds it.
+
+The scan follows the replay's rules (``optuna.storages.journal._storage``,
+``JournalStorageReplayResult``): study ids count the studies created, a second study of an
+existing name is ignored, a deleted study's trials keep their ids, trial ids count the trials
+created in a study that existed, and a trial's number counts the trials of its study before
+it. A record after a torn last line is not part of the journal yet (the line has no newline).
+
+What the scan does not model it refuses with ``NotColumnar``, and the caller opens the study
+through Optuna instead: a trial of the study changed after its creation (parameters, state,
+values or attributes written as separate records, as plain Optuna's ``study.optimize`` writes
+them), a finished trial without the one ``metrics`` attribute, or a record it cannot decode.
+``run.mirror`` writes every finished trial as one record with its metrics, so the studies
+``policysearch run`` writes are always read this way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+from optuna.storages.journal._storage import JournalOperation
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from policysearch.run.journal_replay import cached_distribution, gc_paused, loads
+from policysearch.run.records import METRICS_ATTR
+
+_TRIAL_UPDATES = frozenset(
+    {
+        JournalOperation.SET_TRIAL_PARAM,
+        JournalOperation.SET_TRIAL_STATE_VALUES,
+        JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE,
+        JournalOperation.SET_TRIAL_USER_ATTR,
+        JournalOperation.SET_TRIAL_SYSTEM_ATTR,
+    }
+)
+
+
+class NotColumnar(Exception):
+    """The journal holds records of the study that ``scan`` does not model (module doc)."""
+
+
+class _TrialAttrs(msgspec.Struct):
+    # kept undecoded (a slice of the record): decoded later for the few metrics a view needs
+    metrics: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name=METRICS_ATTR)
+
+
+class _Record(msgspec.Struct):
+    """The fields of a journal record that ``scan`` reads; every other field is skipped."""
+
+    op_code: int
+    study_id: int = -1
+    trial_id: int = -1
+    study_name: str | None = None
+    directions: list[int] | None = None
+    user_attr: dict[str, Any] | None = None
+    system_attr: dict[str, Any] | None = None
+    state: int = int(TrialState.RUNNING)  # the replay's default for a created trial
+    values: list[float] | None = None
+    user_attrs: _TrialAttrs | None = None
+
+
+_DECODER = msgspec.json.Decoder(_Record)
+_NO_METRICS = msgspec.Raw()
+
+
+@dataclass
+class _Study:
+    study_id: int
+    name: str
+    directions: list[int]
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)  # line of each trial's creation record
+    trial_ids: list[int] = field(default_factory=list)
+    states: list[int] = field(default_factory=list)
+    values: list[list[float] | None] = field(default_factory=list)
+    metrics: list[msgspec.Raw] = field(default_factory=list)
+    updated: bool = False  # a trial of the study was changed by a later record
+
+
+@dataclass(frozen=True, eq=False)
+class ScannedStudy:
+    """One study of a journal file, its trials as columns (index = trial number).
+
+    Attributes:
+        study_name: the study's name.
+        study_id: its id in the journal.
+        directions: its objectives' directions.
+        user_attrs: the study's user attributes (what ``run.study_meta`` stored).
+        system_attrs: the study's system attributes.
+        states: per trial, its ``TrialState`` value.
+        values: per trial, its objective values (``None`` unless finished).
+    """
+
+    study_name: str
+    study_id: int
+    directions: list[StudyDirection]
+    user_attrs: dict[str, Any]
+    system_attrs: dict[str, Any]
+    states: np.ndarray
+    values: list[list[float] | None]
+    _metrics: list[msgspec.Raw]
+    _trial_ids: list[int]
+    _lines: list[int]
+    _data: bytes
+
+    def metric_table(self, numbers: Sequence[int], names: Sequence[str]) -> np.ndarray:
+        """The stored metrics ``names`` of trials ``numbers``, one row per trial.
+
+        Raises:
+            NotColumnar: a trial's ``metrics`` attribute lacks one of them or is not a mapping
+                of numbers (Optuna's replay then reads the study, and the view says why).
+        """
+        fields = [(f"m{i}", float, msgspec.field(name=name)) for i, name in enumerate(names)]
+        decoder = msgspec.json.Decoder(msgspec.defstruct("Metrics", fields))
+        table = np.empty((len(numbers), len(names)))
+        try:
+            for row, number in enumerate(numbers):
+                table[row] = msgspec.structs.astuple(decoder.decode(self._metrics[number]))
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise NotColumnar(f"stored metrics the scan cannot read: {exc}") from None
+        return table
+
+    def frozen(self, numbers: Sequence[int]) -> list[FrozenTrial]:
+        """The ``FrozenTrial`` of each trial number, built from its record as Optuna does."""
+        wanted = {self._lines[n] for n in numbers}
+        starts = _line_starts(self._data, wanted)
+        out = []
+        for number in numbers:
+            line = self._lines[number]
+            end = self._data.index(b"\n", starts[line])
+            log = loads(self._data[starts[line] : end])
+            out.append(_frozen_trial(log, self._trial_ids[number], number))
+        return out
+
+
+def scan(path: Path, study_name: str) -> ScannedStudy | None:
+    """Read study ``study_name`` of the journal file ``path`` (``None``: no such study).
+
+    Raises:
+        NotColumnar: the file holds records of the study that the scan does not model, or
+            records it cannot decode (the module doc); Optuna's replay reads those.
+    """
+    data = path.read_bytes()
+    data = data[: data.rfind(b"\n") + 1]  # a torn last line is not part of the journal yet
+    with gc_paused():  # many small objects, no cycles
+        try:
+            records = _DECODER.decode_lines(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
+        if len(records) != data.count(b"\n"):
+            raise NotColumnar("blank lines between the records")
+        live = _replay(records)
+    study = next((s for s in live.values() if s.name == study_name), None)
+    if study is None:
+        return None
+    if study.updated:
+        raise NotColumnar("trials changed after their creation record")
+    states = np.array(study.states, dtype=np.int8)
+    complete = states == TrialState.COMPLETE.value
+    if any(not study.metrics[n] for n in np.flatnonzero(complete)):
+        raise NotColumnar(f"a finished trial without its {METRICS_ATTR!r} attribute")
+    return ScannedStudy(
+        study_name=study.name,
+        study_id=study.study_id,
+        directions=[StudyDirection(d) for d in study.directions],
+        user_attrs=study.user_attrs,
+        system_attrs=study.system_attrs,
+        states=states,
+        values=study.values,
+        _metrics=study.metrics,
+        _trial_ids=study.trial_ids,
+        _lines=study.lines,
+        _data=data,
+    )
+
+
+def _replay(records: list[_Record]) -> dict[int, _Study]:
+    """The live studies after every record, by id (the replay's rules, module doc)."""
+    live: dict[int, _Study] = {}
+    trial_study: list[_Study] = []  # by trial id
+    next_study = 0
+    for line, record in enumerate(records):
+        op = record.op_code
+        if op == JournalOperation.CREATE_TRIAL:
+            study = live.get(record.study_id)
+            if study is None:
+                continue
+            study.lines.append(line)
+            study.trial_ids.append(len(trial_study))
+            study.states.append(record.state)
+            study.values.append(record.values)
+            attrs = record.user_attrs
+            study.metrics.append(attrs.metrics if attrs is not None else _NO_METRICS)
+            trial_study.append(study)
+        elif op in _TRIAL_UPDATES:
+            if 0 <= record.trial_id < len(trial_study):
+                trial_study[record.trial_id].updated = True
+        elif op == JournalOperation.CREATE_STUDY:
+            if record.study_name is None or record.directions is None:
+                raise NotColumnar(f"line {line + 1}: a study record without name or directions")
+            if all(s.name != record.study_name for s in live.values()):
+                live[next_study] = _Study(next_study, record.study_name, record.directions)
+                next_study += 1
+        elif op == JournalOperation.DELETE_STUDY:
+            live.pop(record.study_id, None)
+        elif op == JournalOperation.SET_STUDY_USER_ATTR:
+            if record.study_id in live and record.user_attr is not None:
+                live[record.study_id].user_attrs.update(record.user_attr)
+        elif op == JournalOperation.SET_STUDY_SYSTEM_ATTR:
+            if record.study_id in live and record.system_attr is not None:
+                live[record.study_id].system_attrs.update(record.system_attr)
+        elif op != JournalOperation.DISCARD_TRIALS:
+            raise NotColumnar(f"line {line + 1}: unknown operation {op}")
+    return live
+
+
+def _line_starts(data: bytes, lines: set[int]) -> dict[int, int]:
+    """The byte offset where each of ``lines`` (0-based) starts."""
+    starts: dict[int, int] = {}
+    last = max(lines, default=-1)
+    position = 0
+    for line in range(last + 1):
+        if line in lines:
+            starts[line] = position
+        position = data.index(b"\n", position) + 1
+    return starts
+
+
+def _frozen_trial(log: dict[str, Any], trial_id: int, number: int) -> FrozenTrial:
+    """Optuna's replay of one create-trial record (``_apply_create_trial``), field by field."""
+    distributions = {k: cached_distribution(v) for k, v in log.get("distributions", {}).items()}
+    params = {k: distributions[k].to_external_repr(p) for k, p in log.get("params", {}).items()}
+    return FrozenTrial(
+        trial_id=trial_id,
+        number=number,
+        state=TrialState(log.get("state", TrialState.RUNNING.value)),
+        params=params,
+        distributions=distributions,
+        user_attrs=log.get("user_attrs", {}),
+        system_attrs=log.get("system_attrs", {}),
+        value=log.get("value"),
+        intermediate_values={int(k): v for k, v in log.get("intermediate_values", {}).items()},
+        datetime_start=_local_time(log["datetime_start"]),
+        datetime_complete=_local_time(log.get("datetime_complete")),
+        values=log.get("values"),
+    )
+
+
+def _local_time(text: str | None) -> datetime.datetime | None:
+    if text is None:
+        return None
+    return datetime.datetime.fromisoformat(text).astimezone().replace(tzinfo=None)

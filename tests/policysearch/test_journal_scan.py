@@ -1,0 +1,152 @@
+"""Issue 9: the column-wise journal scan reads a study exactly as Optuna's replay does.
+
+One journal holds, in this order: a quick-start study run by policysearch, a study created,
+given trials and deleted, a plain Optuna study written field by field (``study.optimize``),
+more trials of the quick-start study (a resumed run, so its trial ids jump past the others')
+and a FAIL trial written as one record, as ``run.mirror`` writes one. The scan must give the
+quick-start study's FrozenTrials equal to Optuna's, its view the same front, and refuse the
+plain study (Optuna reads that one).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from policysearch.analysis.opening import open_view
+from policysearch.analysis.view import study_view
+from policysearch.jobs.config import load_job
+from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.journal_scan import NotColumnar, scan
+from policysearch.run.storage import load_study, open_storage
+from policysearch.run.study_meta import read
+from tests.conftest import CONFIGS
+
+QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"
+
+
+def _run(path: Path, trials: int) -> None:
+    opts = RunOptions(
+        trials=trials,
+        workers=1,
+        executor="serial",
+        storage=str(path),
+        study_name="quick",
+        seed=5,
+        progress=False,
+    )
+    run_search(load_job(QUICKSTART), opts, out=io.StringIO())
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scan") / "mixed.journal"
+    _run(path, 12)
+    storage = open_storage(str(path))
+    doomed = optuna.create_study(study_name="doomed", storage=storage)
+    doomed.add_trials(
+        [
+            create_trial(
+                params={"x": 0.1 * i}, distributions={"x": FloatDistribution(0, 1)}, value=i
+            )
+            for i in range(3)
+        ]
+    )
+    optuna.delete_study(study_name="doomed", storage=storage)
+    plain = optuna.create_study(study_name="plain", storage=storage)
+    plain.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=4)
+    del storage
+    _run(path, 20)
+    storage = open_storage(str(path))
+    quick = load_study(storage, "quick", str(path))
+    failed = create_trial(state=TrialState.FAIL, user_attrs={"error": "the simulator crashed"})
+    storage.create_new_trial(quick._study_id, template_trial=failed)
+    return path
+
+
+def _optuna_trials(path: Path, name: str) -> list[optuna.trial.FrozenTrial]:
+    storage = open_storage(str(path), must_exist=True)
+    return load_study(storage, name, str(path)).get_trials(deepcopy=False)
+
+
+def test_scanned_trials_equal_optunas(journal: Path) -> None:
+    expected = _optuna_trials(journal, "quick")
+    scanned = scan(journal, "quick")
+    assert scanned is not None
+    assert len(scanned.states) == len(expected) == 21
+    built = scanned.frozen(range(len(expected)))
+    assert built == expected
+    for mine, theirs in zip(built, expected, strict=True):
+        assert mine._trial_id == theirs._trial_id  # ids jump past the other studies' trials
+        assert mine.distributions == theirs.distributions
+        assert mine.datetime_start == theirs.datetime_start
+        assert mine.datetime_complete == theirs.datetime_complete
+    assert [int(s) for s in scanned.states] == [t.state.value for t in expected]
+    stored = load_study(open_storage(str(journal), must_exist=True), "quick", str(journal))
+    assert scanned.user_attrs == stored.user_attrs
+    assert scanned.directions == stored.directions
+
+
+def test_scanned_view_equals_the_view_through_optuna(journal: Path) -> None:
+    view, study = open_view("quick", str(journal))
+    assert study is None  # read column-wise, not through Optuna's storage
+    stored = load_study(open_storage(str(journal), must_exist=True), "quick", str(journal))
+    reference = study_view(stored, read(stored, str(journal)))
+    assert view.failed == reference.failed == 1
+    assert view.complete == reference.complete == 20
+    assert view.unfinished == reference.unfinished == 0
+    np.testing.assert_array_equal(view.numbers, [t.number for t in reference.trials])
+    np.testing.assert_array_equal(view.values, reference.values)
+    np.testing.assert_array_equal(view.feasible, reference.feasible)
+    assert view.front == reference.front and view.knee == reference.knee
+    assert view.hypervolume == reference.hypervolume and view.reference == reference.reference
+    assert view.trials == reference.trials
+    assert view.trial(7) == reference.trials[7] and view.trial(20) is None  # 20 FAILed
+
+
+def test_a_study_written_field_by_field_goes_through_optuna(journal: Path) -> None:
+    with pytest.raises(NotColumnar, match="changed after their creation"):
+        scan(journal, "plain")
+    assert scan(journal, "doomed") is None and scan(journal, "nobody") is None
+
+
+def test_a_torn_last_line_is_not_read(journal: Path, tmp_path: Path) -> None:
+    torn = tmp_path / "torn.journal"
+    shutil.copy(journal, torn)
+    whole = scan(torn, "quick")
+    with torn.open("ab") as f:
+        f.write(b'{"op_code": 4, "study_id": 0, "state": 1, "values": [1.0, 2.')
+    scanned = scan(torn, "quick")
+    assert scanned is not None and whole is not None
+    assert len(scanned.states) == len(whole.states)
+    assert scanned.frozen([19]) == whole.frozen([19])
+
+
+def test_metrics_it_cannot_read_send_the_study_through_optuna(
+    journal: Path, tmp_path: Path
+) -> None:
+    """A COMPLETE trial whose metrics lack a constraint's metric: the scan gives way."""
+    odd = tmp_path / "odd.journal"
+    shutil.copy(journal, odd)
+    storage = open_storage(str(odd))
+    quick = load_study(storage, "quick", str(odd))
+    template = quick.get_trials(deepcopy=False)[0]
+    broken = create_trial(
+        params=template.params,
+        distributions=template.distributions,
+        values=template.values,
+        user_attrs={"metrics": {"pid_bytes": 1.0}, "sim_seed": 0},
+    )
+    storage.create_new_trial(quick._study_id, template_trial=broken)
+    del storage
+    scanned = scan(odd, "quick")
+    assert scanned is not None
+    with pytest.raises(NotColumnar, match="stored metrics"):
+        scanned.metric_table([21], ["clone_throughput_per_s"])
