@@ -57,7 +57,7 @@ from policysearch.outputs.export import (
 )
 from policysearch.outputs.quantities import change, column, quantity
 from policysearch.run.executors import EXECUTORS
-from policysearch.run.storage import describe, load_study, open_storage, redact
+from policysearch.run.storage import describe, redact
 
 SUMMARY_ROWS = SHOWN
 STUDY_HELP = "study name (`run` prints it; default name: the job's `name`)"
@@ -443,13 +443,6 @@ def _terminal_width() -> int:
     return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
-def _open(study_name: str, storage_url: str):
-    from policysearch.run.study_meta import read
-
-    study = load_study(open_storage(storage_url, must_exist=True), study_name, storage_url)
-    return study, read(study, storage_url)
-
-
 def cmd_front(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from policysearch.outputs.report import check_plot_path
@@ -513,9 +506,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if not args.out.parent.is_dir():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
-    study, info = _open(args.study, args.storage)
-    view = study_view(study, info, _reference(args.ref, info))
-    print(write_report(study, info, redact(args.storage), args.out, args.select or ["knee"], view))
+    view, study = open_view(args.study, args.storage, lambda info: _reference(args.ref, info))
+    rules = args.select or ["knee"]
+    print(write_report(study, view.info, redact(args.storage), args.out, rules, view))
     return 0
 
 
@@ -534,7 +527,8 @@ def _hypervolume_line(view: StudyView) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    study, info = _open(args.study, args.storage)
+    view, study = open_view(args.study, args.storage)
+    info = view.info
     if not info.problem.scenarios():
         raise BadInput(
             args.study,
@@ -542,7 +536,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"is a study of {info.problem.name!r}, not of a kernel scenario: it has no kernel "
             "policy to export (use `front` to see its points)",
         )
-    trial = select_trial(study, info, args.select)
+    trial = select_trial(study, info, args.select, view)
     if not args.out.parent.exists():
         raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     policy = info.problem.policy(info.point(trial.params))

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from objectives.errors import one_of
 from policysearch.analysis.view import StudyView, study_view
@@ -75,12 +75,12 @@ def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
 
 
 def select_trial(
-    study: optuna.Study, info: StudyInfo, rule: str, view: StudyView | None = None
+    study: optuna.Study | None, info: StudyInfo, rule: str, view: StudyView | None = None
 ) -> FrozenTrial:
     """The trial a selection rule picks (see ``SELECT_HELP``).
 
     Args:
-        study: the loaded study.
+        study: the loaded study (``None`` when ``view`` is given: read from it alone).
         info: its stored job facts.
         rule: the ``--select`` rule.
         view: the study's view, when the caller has it: its trials, knee and baseline are
@@ -89,28 +89,22 @@ def select_trial(
     Raises:
         BadInput: unknown rule, unknown trial or metric, or no feasible trial.
     """
+    if view is None:
+        if study is None:
+            raise ValueError("select_trial needs the study or its view")
+        view = study_view(study, info)
     if rule.startswith("trial:"):
         number = rule.removeprefix("trial:")
         if not number.isdigit():
             raise BadInput("--select", "", f"found {rule!r}, expected trial:N with N a number")
-        if view is not None:
-            found = view.trial(int(number))
-            matches = [found] if found is not None else []
-        else:
-            matches = [t for t in study.get_trials(deepcopy=False) if t.number == int(number)]
-        if not matches or matches[0].state != TrialState.COMPLETE:
+        found = view.trial(int(number))
+        if found is None:
             raise BadInput(
-                "--select",
-                "",
-                f"trial {number} is not a finished trial of study {study.study_name!r}",
+                "--select", "", f"trial {number} is not a finished trial of study {info.name!r}"
             )
-        return matches[0]
-    if view is None:
-        view = study_view(study, info)
+        return found
     if view.knee is None:
-        raise BadInput(
-            "--select", "", f"study {study.study_name!r} has no feasible finished trial yet"
-        )
+        raise BadInput("--select", "", f"study {info.name!r} has no feasible finished trial yet")
     if rule == "knee":
         return view.knee
     head, *bound_texts = rule.split(",")
@@ -130,7 +124,7 @@ def select_trial(
         raise BadInput(
             "--select",
             "",
-            f"no feasible finished trial of study {study.study_name!r} meets "
+            f"no feasible finished trial of study {info.name!r} meets "
             f"{', '.join(map(str, bounds))}",
         )
     sign = 1.0 if sense == "min" else -1.0

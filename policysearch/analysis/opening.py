@@ -1,6 +1,7 @@
 """Opening a stored study's view: a columnar scan of a journal file when it can, Optuna else.
 
-``open_view`` is what the reading commands (``front``, ``export``) use. For a journal file it
+``open_view`` is what the reading commands (``front``, ``report``, ``export``, ``breakdown``)
+use. For a journal file it
 reads the study with ``run.journal_scan`` (a 100,000-trial study in well under a second,
 against several seconds for Optuna's replay) and builds the view from columns, reading the
 FrozenTrials of the front alone. A study the scan does not model (trials written field by
@@ -19,7 +20,13 @@ import optuna
 from policysearch.analysis.view import StudyView, scanned_view, study_view
 from policysearch.run.journal_files import check_journal_path
 from policysearch.run.journal_scan import NotColumnar, ScannedStudy, scan
-from policysearch.run.storage import is_journal, journal_path, load_study, open_storage
+from policysearch.run.storage import (
+    is_journal,
+    journal_path,
+    load_study,
+    open_storage,
+    redact,
+)
 from policysearch.run.study_meta import StudyInfo, read
 
 Reference = Callable[[StudyInfo], Sequence[float] | None]
@@ -37,11 +44,11 @@ def open_view(
     """
     scanned = _scan(study_name, storage_url)
     if scanned is not None:
-        info = read(scanned, storage_url)
+        info = read(scanned, redact(storage_url))
         with contextlib.suppress(NotColumnar):  # then through Optuna, as any other study
             return scanned_view(scanned, info, reference(info)), None
     study = load_study(open_storage(storage_url, must_exist=True), study_name, storage_url)
-    info = read(study, storage_url)
+    info = read(study, redact(storage_url))
     return study_view(study, info, reference(info)), study
 
 

@@ -15,10 +15,8 @@ import json
 
 from policysearch.analysis.breakdown import breakdown, render_text
 from policysearch.analysis.front import SELECT_HELP, select_trial
-from policysearch.analysis.view import study_view
+from policysearch.analysis.opening import open_view
 from policysearch.jobs.config import DEFAULT_STORAGE
-from policysearch.run.storage import load_study, open_storage, redact
-from policysearch.run.study_meta import read
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -46,9 +44,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    study = load_study(open_storage(args.storage, must_exist=True), args.study, args.storage)
-    info = read(study, redact(args.storage))
-    view = study_view(study, info)
+    view, study = open_view(args.study, args.storage)
+    info = view.info
     trial = select_trial(study, info, args.select, view)
     rows = breakdown(view, trial)
     if args.format == "json":

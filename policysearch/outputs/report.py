@@ -53,7 +53,7 @@ pre { background: #f6f8fa; border: 1px solid #ddd; padding: .8em; overflow-x: au
 
 
 def write_report(
-    study: optuna.Study,
+    study: optuna.Study | None,
     info: StudyInfo,
     storage_url: str,
     out_path: str | Path,
@@ -117,7 +117,7 @@ def check_plot_path(path: Path) -> None:
 
 
 def report_html(
-    study: optuna.Study,
+    study: optuna.Study | None,
     info: StudyInfo,
     storage_url: str,
     selections: Sequence[str] = ("knee",),
@@ -312,7 +312,7 @@ def _importance_table(view: StudyView) -> str:
     )
 
 
-def _card_section(study: optuna.Study, view: StudyView, rule: str = "knee") -> str:
+def _card_section(study: optuna.Study | None, view: StudyView, rule: str = "knee") -> str:
     info = view.info
     ident = "report-card" if rule == "knee" else f"report-card-{_slug(rule)}"
     head = f'<section id="{ident}">\n<h2>Report card of the policy {_e(rule)}</h2>'
@@ -351,7 +351,7 @@ def _card_section(study: optuna.Study, view: StudyView, rule: str = "knee") -> s
     )
 
 
-def _breakdown_section(study: optuna.Study, view: StudyView, rule: str = "knee") -> str:
+def _breakdown_section(study: optuna.Study | None, view: StudyView, rule: str = "knee") -> str:
     """Per scenario of a mix, what the knee policy saves and costs (``analysis.breakdown``)."""
     from policysearch.analysis.breakdown import HEADER, breakdown, summary, table_rows
 
