@@ -16,8 +16,8 @@ metrics are, all in ``M``'s unit and direction:
 
 ``evaluate(params, seed)`` lays ``params`` over today's Linux once and simulates that policy on
 every scenario with the same seed, so ``M@s`` equals ``simulate(policy, s, seed)[M]`` bit for
-bit. The scenarios of one point are simulated one after the other in the worker that holds the
-point (the executors spread points, batched, over workers; a scenario costs milliseconds).
+bit. ``evaluate_batch`` simulates the whole batch on each scenario with one ``simulate_batch``
+(the same numbers bit for bit: a policy's result does not depend on the rest of its batch).
 A hard limit holds in every scenario: ``hard_limits()`` bounds the worst case ``M``.
 
 How a study stores it: ``{"scenarios": [{"weight": w, "scenario": {...}}, ...]}`` with the
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from objectives.errors import InputError
-from objectives.machine import simulate
+from objectives.machine import simulate, simulate_batch
 from objectives.metrics import MetricSpec, hard_limits, metric_catalogue
 from objectives.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.problem import Problem
@@ -135,6 +135,11 @@ class MixProblem(Problem):
     def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
         policy = self.policy(params)
         return self.combine([simulate(policy, s, seed).as_dict() for s in self.members])
+
+    def _evaluate_batch(self, batch: list[dict[str, Any]], seed: int) -> list[dict[str, float]]:
+        policies = [self.policy(params) for params in batch]
+        runs = [simulate_batch(policies, scenario, seed) for scenario in self.members]
+        return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
 
     def combine(self, per_scenario: Sequence[Mapping[str, float]]) -> dict[str, float]:
         """The problem's metrics from each scenario's catalogue metrics (in ``members`` order)."""

@@ -47,6 +47,18 @@ def test_worst_weighted_best_and_each_scenario_match_simulate_on_each_scenario(p
     assert set(metrics) == set(problem.metrics())
 
 
+def test_a_batch_gives_each_point_what_it_gives_alone() -> None:
+    """``evaluate_batch``: one ``simulate_batch`` per scenario, the same numbers bit for bit."""
+    problem = _mix()
+    points = [
+        problem.baseline_params(),
+        KNOBS,
+        {**KNOBS, "pid.range_width": 0},
+        {"stacks.initial_kib": 4, "percpu.allocate_for": "possible"},
+    ]
+    assert problem.evaluate_batch(points, seed=2) == [problem.evaluate(p, seed=2) for p in points]
+
+
 def test_worst_is_the_max_of_a_minimised_metric_and_the_min_of_a_maximised_one() -> None:
     metrics = _mix().evaluate(KNOBS)
     memory = [metrics[f"kernel_memory_bytes@{s}"] for s in MIX]
