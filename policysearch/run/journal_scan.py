@@ -18,7 +18,8 @@ it. A record after a torn last line is not part of the journal yet (the line has
 What the scan does not model it refuses with ``NotColumnar``, and the caller opens the study
 through Optuna instead: a trial of the study changed after its creation (parameters, state,
 values or attributes written as separate records, as plain Optuna's ``study.optimize`` writes
-them), a finished trial without the one ``metrics`` attribute, or a record it cannot decode.
+them), a COMPLETE trial without the one ``metrics`` attribute or without one value per
+objective, or a record it cannot decode.
 ``run.mirror`` writes every finished trial as one record with its metrics, so the studies
 ``policysearch run`` writes are always read this way.
 """
@@ -174,8 +175,13 @@ def scan(path: Path, study_name: str) -> ScannedStudy | None:
         raise NotColumnar("trials changed after their creation record")
     states = np.array(study.states, dtype=np.int8)
     complete = states == TrialState.COMPLETE.value
-    if any(not study.metrics[n] for n in np.flatnonzero(complete)):
-        raise NotColumnar(f"a finished trial without its {METRICS_ATTR!r} attribute")
+    width = len(study.directions)
+    for n in np.flatnonzero(complete):
+        if not study.metrics[n]:
+            raise NotColumnar(f"a finished trial without its {METRICS_ATTR!r} attribute")
+        values = study.values[n]
+        if values is None or len(values) != width:
+            raise NotColumnar("a finished trial without one value per objective")
     return ScannedStudy(
         study_name=study.name,
         study_id=study.study_id,

@@ -150,3 +150,18 @@ def test_metrics_it_cannot_read_send_the_study_through_optuna(
     assert scanned is not None
     with pytest.raises(NotColumnar, match="stored metrics"):
         scanned.metric_table([21], ["clone_throughput_per_s"])
+
+
+def test_a_complete_trial_without_a_value_per_objective_is_refused(
+    journal: Path, tmp_path: Path
+) -> None:
+    odd = tmp_path / "one-value.journal"
+    shutil.copy(journal, odd)
+    record = (
+        b'{"op_code": 4, "worker_id": "w", "study_id": 0, "state": 1, "values": [1.0],'
+        b' "datetime_start": null, "user_attrs": {"metrics": {"pid_bytes": 1.0}}}\n'
+    )
+    with odd.open("ab") as f:
+        f.write(record)
+    with pytest.raises(NotColumnar, match="one value per objective"):
+        scan(odd, "quick")
