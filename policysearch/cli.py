@@ -24,6 +24,7 @@ from objectives import (
     simulate,
 )
 from objectives.metrics import metric_catalogue
+from objectives.mix import aggregate_name
 from objectives.reading import read_yaml, shorten
 from objectives.scenario import scenario_keys
 from policysearch import __version__
@@ -567,8 +568,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         policy = stored.policy
     if args.scenario:
         scenarios = [load_scenario(ref) for ref in args.scenario]
-    elif stored is not None and stored.scenario is not None:
-        scenarios = [stored.scenario]
+    elif stored is not None and stored.scenarios:
+        scenarios = list(stored.scenarios)
     else:
         raise BadInput("--scenario", "", "missing, and the policy file names no predicted scenario")
     scenario = scenarios[0]
@@ -580,15 +581,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if (
         stored is not None
         and stored.metrics
-        and stored.scenario == scenario
+        and tuple(scenarios) == stored.scenarios
         and stored.seed == seed
     ):
         predicted = stored.metrics
-    matches = (
-        None
-        if predicted is None
-        else all(predicted.get(k) == v for k, v in metrics.items() if k in predicted)
-    )
+    matches = None if predicted is None else _reproduces(predicted, runs)
     if args.format == "json":
         print(
             json.dumps(
@@ -624,6 +621,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else "differs from the prediction stored in the policy file"
         )
     return 0
+
+
+def _reproduces(predicted: dict[str, float], runs: list) -> bool:
+    """Whether the runs give the stored prediction bit for bit (a mix's: ``M@SCENARIO``)."""
+    if len(runs) == 1:
+        return all(predicted.get(k) == v for k, v in runs[0][1].as_dict().items() if k in predicted)
+    return all(
+        predicted.get(aggregate_name(k, s.name)) == v
+        for s, mine, _ in runs
+        for k, v in mine.as_dict().items()
+        if aggregate_name(k, s.name) in predicted
+    )
 
 
 def _host_comparisons(refs: list[str], runs: list) -> None:

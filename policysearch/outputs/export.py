@@ -10,11 +10,13 @@ Format (version 1)::
       seed: 0
       metrics: {clone_throughput_per_s: 976432.68, ...}
       scenario_spec: {...}   # the full scenario, so the prediction can be re-run as it was
+      # a study of a scenario mix instead: scenario_specs: [{...}, ...], every scenario in
+      # full, and metrics named M@SCENARIO, M:weighted... (the mix's own)
     provenance: {study, trial, storage, selection, sampler, sampler_seed, package_version,
                  created}
 
-``evaluate`` re-simulates the policy; on the predicted scenario with the predicted seed it
-reproduces ``predicted.metrics`` exactly.
+``evaluate`` re-simulates the policy; on the predicted scenario (every scenario of a mix) with
+the predicted seed it reproduces ``predicted.metrics`` exactly.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class PolicyFile:
 
     policy: Policy
     scenario_name: str | None
-    scenario: Scenario | None
+    scenarios: tuple[Scenario, ...]  # what it was predicted on: one scenario, or a mix's
     seed: int
     metrics: dict[str, float]
     provenance: dict[str, Any]
@@ -57,9 +59,8 @@ def policy_document(
 ) -> dict[str, Any]:
     """The YAML document of an exported policy.
 
-    A study of one scenario stores that scenario in full, so ``evaluate`` re-runs the prediction
-    as it was; a study of a scenario mix names its scenarios and stores the mix's metrics
-    (``M@SCENARIO``, ``M:weighted``...), and ``evaluate`` then needs ``--scenario``.
+    A study stores its scenario in full (every scenario of a mix, with the mix's metrics
+    ``M@SCENARIO``, ``M:weighted``...), so ``evaluate`` re-runs the prediction as it was.
     """
     scenarios = info.problem.scenarios()
     predicted: dict[str, Any] = {
@@ -70,7 +71,7 @@ def policy_document(
     if len(scenarios) == 1:
         predicted["scenario_spec"] = scenarios[0].to_mapping()
     else:
-        predicted["scenarios"] = [s.name for s in scenarios]
+        predicted["scenario_specs"] = [s.to_mapping() for s in scenarios]
     return {
         "format": FORMAT,
         "policy": policy.grouped(),
@@ -140,12 +141,7 @@ def read_policy(path: Path) -> PolicyFile:
     predicted = data.get("predicted") or {}
     if not isinstance(predicted, dict):
         raise BadInput(source, "predicted", "expected a mapping")
-    spec = predicted.get("scenario_spec")
-    scenario = (
-        scenario_from_mapping(spec, source=f"{source} (predicted.scenario_spec)")
-        if spec is not None
-        else None
-    )
+    scenarios = _predicted_scenarios(predicted, source)
     seed = predicted.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise BadInput(
@@ -162,8 +158,31 @@ def read_policy(path: Path) -> PolicyFile:
     return PolicyFile(
         policy=policy,
         scenario_name=predicted.get("scenario"),
-        scenario=scenario,
+        scenarios=scenarios,
         seed=seed,
         metrics={str(k): float(v) for k, v in metrics.items()},
         provenance=data.get("provenance") or {},
+    )
+
+
+def _predicted_scenarios(predicted: dict[str, Any], source: str) -> tuple[Scenario, ...]:
+    """``predicted.scenario_spec`` (one scenario) or ``predicted.scenario_specs`` (a mix)."""
+    one, mix = predicted.get("scenario_spec"), predicted.get("scenario_specs")
+    if one is not None and mix is not None:
+        raise BadInput(
+            source, "predicted", "has both scenario_spec and scenario_specs, expected one"
+        )
+    if one is not None:
+        return (scenario_from_mapping(one, source=f"{source} (predicted.scenario_spec)"),)
+    if mix is None:
+        return ()
+    if not isinstance(mix, list) or not mix:
+        raise BadInput(
+            source,
+            "predicted.scenario_specs",
+            f"found {shorten(mix)}, expected a list of scenarios",
+        )
+    return tuple(
+        scenario_from_mapping(spec, source=f"{source} (predicted.scenario_specs[{i}])")
+        for i, spec in enumerate(mix)
     )

@@ -283,3 +283,26 @@ def test_the_report_shows_the_breakdown_and_a_card_per_scenario(serial_study) ->
         assert name in section
         assert f"report card on {name}" in page
     assert "saves" in section
+
+
+def test_a_mix_policy_exported_is_evaluated_on_every_scenario_as_predicted(
+    serial_study, tmp_path: Path, capsys
+) -> None:
+    """The policy file keeps every scenario of the mix in full; ``evaluate`` needs nothing more."""
+    from policysearch.cli import main
+
+    _, folder = serial_study
+    out = tmp_path / "knee.yaml"
+    storage = str(folder / "serial.journal")
+    assert main(["export", "fleet-mix", "--storage", storage, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    shown = [data["scenario"], *(other["scenario"] for other in data["others"])]
+    assert shown == list(MIX)
+    assert data["matches_prediction"] is True
+    assert main(["evaluate", str(out)]) == 0
+    assert "prediction reproduced exactly" in capsys.readouterr().out
+    # on one scenario of the mix only, there is no prediction to compare with
+    assert main(["evaluate", str(out), "--scenario", "fork-exec-storm", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches_prediction"] is None
