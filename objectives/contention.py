@@ -121,7 +121,6 @@ LATENCY_QUANTILE = 0.99
 """The latency percentile reported as ``*_p99_ns``."""
 
 _MAX_FREQUENCIES = 1 << 13
-_SCAN_FREQUENCIES = 1 << 10  # up to this cut the frequency count is found by one array scan
 _WIDTH_STEP = 32  # a row's frequencies are padded to a multiple of this (at most grid / 4)
 _NEWTON_STEPS = 2
 _FILTER_MARGIN = 64.0  # filter kernel widths kept below the window's start
@@ -475,6 +474,10 @@ def _mean_latency(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool)
     return float(total)
 
 
+_LogCf = tuple[np.ndarray, np.ndarray]
+"""A log characteristic function as (log of the modulus, phase), one row per operation."""
+
+
 @dataclass(frozen=True)
 class _Term:
     """One acquisition's part of the latency: ``C`` own holds and ``C * M`` holds ahead."""
@@ -546,22 +549,29 @@ def _moments(loop: ClosedLoop, terms: list[_Term], work_ns: float) -> tuple[floa
     return mean, var, low_mean, low_var
 
 
-def _log_gamma_cf(omega: np.ndarray, mean: float, cv: float) -> np.ndarray:
-    """``log E[exp(-i omega G)]`` for ``G ~ Gamma(mean, cv)``: ``-(1/cv^2) log(1 + i theta w)``."""
+def _log_gamma_cf(omega: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> _LogCf:
+    """``log E[exp(-i omega G)]`` for ``G ~ Gamma(mean, cv)``: ``-(1/cv^2) log(1 + i theta w)``.
+
+    As its real part (the log of the modulus) and its imaginary part (the phase), ``theta =
+    mean cv^2``: complex ``exp`` and ``log`` cost 20-40 times their real counterparts in NumPy,
+    so the characteristic function is carried in this form and turned complex once.
+    """
     y = (mean * cv * cv) * omega
     shape = 1.0 / (cv * cv)
-    return -shape * (0.5 * np.log1p(y * y) + 1j * np.arctan(y))
+    return -0.5 * shape * np.log1p(y * y), -shape * np.arctan(y)
 
 
-def _frequencies_needed(
+def _decay(
     loop: ClosedLoop, terms: list[_Term], work_ns: float, step: float, negligible: float
-) -> int:
-    """Frequencies ``k * step`` (k = 1..K) before ``|phi|`` surely drops below ``negligible``.
+) -> tuple[list[tuple[float, float]], int]:
+    """The gamma parts that bound ``|phi|``, and a frequency count that surely suffices.
 
     ``|phi(w)| <= e^-40 + prod (1 + (theta w)^2)^(-shape / 2) <= e^-40 + prod (theta w)^-shape``
     over the work, the ``floor(rate)`` own holds and the ``_ahead_floor`` holds ahead that all
-    but ``e^-40`` of the operations pay, so ``w = exp((-log negligible - sum shape log theta)
-    / sum shape)`` suffices; bisection below it on the first bound; at most ``_MAX_FREQUENCIES``.
+    but ``e^-40`` of the operations pay (the ``(theta, shape)`` parts returned), so ``w =
+    exp((-log negligible - sum shape log theta) / sum shape)`` suffices: ``K = w / step``, at
+    most ``_MAX_FREQUENCIES``. ``_frequencies_needed`` then finds the first ``k`` below it
+    where the tighter first bound falls under ``negligible``.
     """
     parts = [(work_ns * loop.work_cv**2, 1.0 / loop.work_cv**2)] if work_ns > 0 else []
     for term in terms:
@@ -573,27 +583,46 @@ def _frequencies_needed(
             parts.append((term.ahead_ns * loop.hold_cv**2, ahead / loop.hold_cv**2))
     total = sum(shape for _, shape in parts)
     if total <= 0.0:
-        return _MAX_FREQUENCIES
+        return parts, _MAX_FREQUENCIES
     log_cut = (-math.log(negligible) - sum(a * math.log(theta) for theta, a in parts)) / total
-    high = min(_MAX_FREQUENCIES, max(1, math.ceil(math.exp(log_cut) / step)))
+    return parts, min(_MAX_FREQUENCIES, max(1, math.ceil(math.exp(log_cut) / step)))
 
-    def above(k: int) -> bool:  # the tighter bound, for many small holds (Gaussian decay)
-        bound = sum(-0.5 * a * math.log1p((theta * k * step) ** 2) for theta, a in parts)
-        return bound > math.log(negligible)
 
-    if high <= _SCAN_FREQUENCIES:
-        # the first k where the bound falls, every k at once (the same sum, part by part)
-        ks = np.arange(1, high + 1)
-        bound = np.zeros(high)
-        for theta, a in parts:
-            bound = bound + -0.5 * a * np.log1p((theta * ks * step) ** 2)
-        falls = np.flatnonzero(bound <= math.log(negligible))
-        return int(ks[falls[0]]) if falls.size else high
-    low = 0
-    while high - low > 1:
+def _frequencies_needed(
+    parts: list[list[tuple[float, float]]],
+    steps: list[float],
+    highs: list[int],
+    negligible: list[float],
+) -> list[int]:
+    """Per row, the first ``k`` in ``1..high`` where ``sum -shape/2 log(1 + (theta k step)^2)``
+    (the first bound of ``_decay``, for many small holds: Gaussian decay) is at most
+    ``log negligible``; ``high`` if none is.
+
+    The bound falls with ``k``: one bisection for all rows at once, NumPy over the rows. A
+    row's parts are added one by one in its own order (rows with fewer parts add exact zeros
+    after theirs), so its answer does not depend on the other rows.
+    """
+    width = max((len(p) for p in parts), default=0)
+    theta = np.zeros((len(parts), width))
+    shape = np.zeros((len(parts), width))
+    for row, row_parts in enumerate(parts):
+        for j, (t, a) in enumerate(row_parts):
+            theta[row, j], shape[row, j] = t, a
+    step = np.array(steps)
+    limit = np.log(np.array(negligible))
+    low = np.zeros(len(parts), dtype=np.int64)
+    high = np.array(highs, dtype=np.int64)
+    while True:
+        open_ = high - low > 1
+        if not open_.any():
+            return high.tolist()
         mid = (low + high) // 2
-        low, high = (mid, high) if above(mid) else (low, mid)
-    return high
+        bound = np.zeros(len(parts))
+        for j in range(width):
+            bound = bound + -0.5 * shape[:, j] * np.log1p((theta[:, j] * mid * step) ** 2)
+        above = bound > limit
+        low = np.where(open_ & above, mid, low)
+        high = np.where(open_ & ~above, mid, high)
 
 
 def _latency_quantile(
@@ -643,8 +672,24 @@ class _Row:
         return min(self.grid // 4, -(-self.count // _WIDTH_STEP) * _WIDTH_STEP)
 
 
-def _row(loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool) -> _Row | float:
-    """The window and frequency count of one quantile, or the duration if it never varies."""
+@dataclass(frozen=True)
+class _Window:
+    """A row before its frequency count is known: its terms, window and decay bound."""
+
+    loop: ClosedLoop
+    work_ns: float
+    terms: list[_Term]
+    lo: float
+    span: float
+    parts: list[tuple[float, float]]  # ``_decay``'s parts
+    high: int  # ``_decay``'s sufficient count
+    negligible: float
+
+
+def _window(
+    loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool
+) -> _Window | float:
+    """The window and decay bound of one quantile, or the duration if it never varies."""
     work_ns = loop.fork_work_ns if fork else loop.work_ns
     terms = _terms(loop, t, state, fork=fork)
     mean, var, low_mean, low_var = _moments(loop, terms, work_ns)
@@ -655,15 +700,21 @@ def _row(loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool)
     theta_max = max([loop.work_cv**2 * work_ns] + [h2 * max(x.own_ns, x.ahead_ns) for x in terms])
     lo = max(0.0, low_mean - (20.0 if wide else 10.0) * low_sd)
     span = (mean + 12.0 * sd + 40.0 * theta_max - lo) * (4.0 if wide else 1.0)
-    step = 2.0 * np.pi / span
-    count = _frequencies_needed(loop, terms, work_ns, step, 1e-14 if wide else _CF_NEGLIGIBLE)
+    negligible = 1e-14 if wide else _CF_NEGLIGIBLE
+    parts, high = _decay(loop, terms, work_ns, 2.0 * np.pi / span, negligible)
+    return _Window(loop, work_ns, terms, lo, span, parts, high, negligible)
+
+
+def _row(window: _Window, count: int) -> _Row:
+    """The row of a window once its frequency count is known."""
+    lo, span = window.lo, window.span
     if count == _MAX_FREQUENCIES:
         # the filter smears the density over ~span / count: start the window that much below
         # the lowest possible duration, or the mass smeared below it would be lost
         margin = _FILTER_MARGIN * span / count
         lo, span = lo - margin, span + margin
     grid = max(256, 1 << math.ceil(math.log2(4 * count)))
-    return _Row(loop, work_ns, terms, lo, span, count, grid)
+    return _Row(window.loop, window.work_ns, window.terms, lo, span, count, grid)
 
 
 def _latency_quantiles(
@@ -674,7 +725,8 @@ def _latency_quantiles(
 ) -> list[float]:
     """``_latency_quantile`` of many (loop, tables, state, fork) requests at once, ns.
 
-    The window and frequency count of each request are set in scalar code; the inversion
+    The window of each request is set in scalar code, the frequency counts of all at once
+    (``_frequencies_needed``); the inversion
     itself runs on 2-D arrays, one row per request, over groups of requests whose rows take
     the same sequence of operations (``_Row.signature``). A row's frequencies are padded with
     zero coefficients to ``_Row.width`` (at least its count), which depends on the row alone,
@@ -682,16 +734,24 @@ def _latency_quantiles(
     same bit for bit whatever else is in the batch.
     """
     out: list[float] = [0.0] * len(requests)
-    groups: dict[tuple, list[int]] = {}
-    rows: list[_Row | None] = []
+    windows: dict[int, _Window] = {}
     for index, (loop, t, state, fork) in enumerate(requests):
-        row = _row(loop, t, state, fork, wide)
-        if isinstance(row, _Row):
-            groups.setdefault(row.signature(), []).append(index)
-            rows.append(row)
+        window = _window(loop, t, state, fork, wide)
+        if isinstance(window, _Window):
+            windows[index] = window
         else:
-            out[index] = float(row)
-            rows.append(None)
+            out[index] = float(window)
+    counts = _frequencies_needed(
+        [w.parts for w in windows.values()],
+        [2.0 * np.pi / w.span for w in windows.values()],
+        [w.high for w in windows.values()],
+        [w.negligible for w in windows.values()],
+    )
+    groups: dict[tuple, list[int]] = {}
+    rows: dict[int, _Row] = {}
+    for (index, window), count in zip(windows.items(), counts, strict=True):
+        rows[index] = _row(window, count)
+        groups.setdefault(rows[index].signature(), []).append(index)
     for members in groups.values():
         chosen = [rows[i] for i in members]
         for index, value in zip(members, _invert(chosen, quantile), strict=True):  # type: ignore[arg-type]
@@ -716,7 +776,7 @@ def _invert(rows: list[_Row], quantile: float) -> list[float]:
     kept = k <= count
     with np.errstate(all="ignore"):
         # b_k of the module doc; the filter only matters when |phi| had not decayed by the cap
-        coef = _characteristic_rows(rows, omega) * np.exp(1j * omega * lo)
+        coef = _characteristic_rows(rows, omega, shift=omega * lo)
         coef /= 1j * omega * span
         if first.count == _MAX_FREQUENCIES:
             coef *= np.exp(-_FILTER_ALPHA * (k / count) ** _FILTER_ORDER)
@@ -754,19 +814,22 @@ def _invert(rows: list[_Row], quantile: float) -> list[float]:
     return [float(v) for v in lo[:, 0] + y]
 
 
-def _characteristic_rows(rows: list[_Row], omega: np.ndarray) -> np.ndarray:
-    """``phi(-omega) = E[exp(-i omega X)]`` of each row's operation (module doc).
+def _characteristic_rows(rows: list[_Row], omega: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``phi(-omega) e^(i shift)``, ``phi(-omega) = E[exp(-i omega X)]`` of each row (module doc).
 
     The rows share a signature: the same terms, integer or fractional, with or without
-    holders ahead, so each step below is one array operation over all rows.
+    holders ahead, so each step below is one array operation over all rows. Whole-rate terms
+    add up in log form (``_LogCf``); a fractional rate mixes two counts, which needs the
+    complex values; the phase ``shift`` joins the sum before the one complex exponential.
     """
     hold_cv = _column([r.loop.hold_cv for r in rows])
     if rows[0].work_ns > 0:
         work_cv = _column([r.loop.work_cv for r in rows])
-        log_phi = _log_gamma_cf(omega, _column([r.work_ns for r in rows]), work_cv)
+        modulus, phase = _log_gamma_cf(omega, _column([r.work_ns for r in rows]), work_cv)
+        phase = phase + shift
     else:
-        log_phi = 0j * omega
-    phi = np.ones_like(log_phi)
+        modulus, phase = np.zeros_like(shift), shift
+    mixed: np.ndarray | float = 1.0
     for slot, term in enumerate(rows[0].terms):
         slot_terms = [r.terms[slot] for r in rows]
         own = _log_gamma_cf(omega, _column([x.own_ns for x in slot_terms]), hold_cv)
@@ -781,26 +844,39 @@ def _characteristic_rows(rows: list[_Row], omega: np.ndarray) -> np.ndarray:
         whole = np.floor(rate)
         frac = rate - whole
         if not term.rate > math.floor(term.rate):
-            log_phi = log_phi + _log_part(whole, own, ahead)
+            part_modulus, part_phase = _log_part(whole, own, ahead)
+            modulus, phase = modulus + part_modulus, phase + part_phase
         else:
-            below = np.exp(_log_part(whole, own, ahead)) if math.floor(term.rate) else 1.0
-            phi *= (1.0 - frac) * below + frac * np.exp(_log_part(whole + 1.0, own, ahead))
-    return phi * np.exp(log_phi)
+            below = _complex(_log_part(whole, own, ahead)) if math.floor(term.rate) else 1.0
+            mixed = mixed * (
+                (1.0 - frac) * below + frac * _complex(_log_part(whole + 1.0, own, ahead))
+            )
+    return mixed * _complex((modulus, phase))
+
+
+def _complex(log_cf: _LogCf) -> np.ndarray:
+    """``exp`` of a log characteristic function in ``_LogCf`` form."""
+    modulus, phase = log_cf
+    return np.exp(modulus) * (np.cos(phase) + 1j * np.sin(phase))
 
 
 def _log_part(
     count: np.ndarray,
-    own: np.ndarray,
-    ahead: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-) -> np.ndarray:
+    own: _LogCf,
+    ahead: tuple[_LogCf, np.ndarray, np.ndarray] | None,
+) -> _LogCf:
     """``log E[g_s^C (1 - p + p g_sbar^C)^m | C = count]`` of one term, one row per operation.
 
     ``own`` and ``ahead[0]`` are the log characteristic functions of one own hold and of one
-    hold ahead; ``ahead[1:]`` are ``p`` and ``m`` (``None``: nobody is ever found ahead).
+    hold ahead; ``ahead[1:]`` are ``p`` and ``m`` (``None``: nobody is ever found ahead). The
+    log of the mixture is ``log |mix| + i arg(mix)``, the principal branch, as complex ``log``.
     """
-    log_c = count * own
+    modulus, phase = count * own[0], count * own[1]
     if ahead is not None:
-        log_ahead, p_ahead, others = ahead
-        mix = 1.0 - p_ahead + p_ahead * np.exp(count * log_ahead)
-        log_c = log_c + others * np.log(mix)
-    return log_c
+        (ahead_modulus, ahead_phase), p_ahead, others = ahead
+        size = p_ahead * np.exp(count * ahead_modulus)
+        real = 1.0 - p_ahead + size * np.cos(count * ahead_phase)
+        imag = size * np.sin(count * ahead_phase)
+        modulus = modulus + others * np.log(np.hypot(real, imag))
+        phase = phase + others * np.arctan2(imag, real)
+    return modulus, phase
