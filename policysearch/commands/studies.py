@@ -5,7 +5,8 @@ counts, the front and its hypervolume on the study's own reference point (``stud
 the last update (the latest ``datetime_complete`` of its trials). Optuna's
 ``get_all_study_summaries`` is not used: it copies every trial of every study. A study that
 policysearch did not create (made with the ``optuna`` CLI, say) is listed with its trial counts
-only.
+only. A journal file is read in one column-wise scan (``run.journal_scan``) when the scan models
+every study in it (a big study then lists in about a second), through Optuna otherwise.
 """
 
 from __future__ import annotations
@@ -15,15 +16,25 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import optuna
 from optuna.trial import TrialState
 
 from policysearch.analysis.reference import AUTOMATIC
-from policysearch.analysis.view import build_view
+from policysearch.analysis.view import StudyView, build_view, scanned_view
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
-from policysearch.run.storage import describe, open_storage, redact, study_names
-from policysearch.run.study_meta import read
+from policysearch.run.journal_files import check_journal_path
+from policysearch.run.journal_scan import NotColumnar, ScannedStudy, scan_every
+from policysearch.run.storage import (
+    describe,
+    is_journal,
+    journal_path,
+    open_storage,
+    redact,
+    study_names,
+)
+from policysearch.run.study_meta import StudyInfo, read
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,13 @@ class StudyRow:
     reference: list[float] | None
     reference_origin: str | None
     last_update: datetime | None
+
+    @classmethod
+    def counts_only(
+        cls, name: str, complete: int, failed: int, other: int, last: datetime | None
+    ) -> StudyRow:
+        """The row of a study policysearch did not create: its trial counts alone."""
+        return cls(name, None, None, complete, failed, other, None, None, None, None, last)
 
     def as_dict(self) -> dict:
         return {
@@ -77,8 +95,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    storage = open_storage(args.storage, must_exist=True)
-    rows = [_row(storage, name, args.storage) for name in study_names(storage)]
+    rows = _scanned_rows(args.storage)
+    if rows is None:
+        storage = open_storage(args.storage, must_exist=True)
+        rows = [_row(storage, name, args.storage) for name in study_names(storage)]
     if args.format == "json":
         data = {"storage": redact(args.storage), "studies": [r.as_dict() for r in rows]}
         print(json.dumps(data, indent=2))
@@ -97,6 +117,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scanned_rows(url: str) -> list[StudyRow] | None:
+    """Every study's row from one column-wise scan of a journal file (``run.journal_scan``),
+    or ``None`` when Optuna should read the storage: a database, or a journal holding a study
+    the scan does not model (or that it cannot read)."""
+    if not is_journal(url):
+        return None
+    path = journal_path(url)
+    check_journal_path(path, must_exist=True, writing=False)
+    try:
+        studies = scan_every(path)
+    except (NotColumnar, OSError):
+        return None
+    if any(isinstance(scanned, NotColumnar) for _, scanned in studies):
+        return None
+    rows = []
+    for name, scanned in studies:
+        assert isinstance(scanned, ScannedStudy)
+        states = scanned.states
+        complete = int(np.count_nonzero(states == TrialState.COMPLETE.value))
+        failed = int(np.count_nonzero(states == TrialState.FAIL.value))
+        last = scanned.last_complete()
+        try:
+            info = read(scanned, redact(url))
+        except BadInput:  # a study policysearch did not create: counts only
+            other = len(states) - complete - failed
+            rows.append(StudyRow.counts_only(name, complete, failed, other, last))
+            continue
+        try:
+            view = scanned_view(scanned, info)
+        except NotColumnar:
+            return None
+        rows.append(_study_row(info, view, last))
+    return rows
+
+
 def _row(storage: optuna.storages.BaseStorage, name: str, url: str) -> StudyRow:
     study = optuna.load_study(study_name=name, storage=storage)
     every = study.get_trials(deepcopy=False)
@@ -107,13 +162,13 @@ def _row(storage: optuna.storages.BaseStorage, name: str, url: str) -> StudyRow:
     try:
         info = read(study, redact(url))
     except BadInput:  # a study policysearch did not create: counts only
-        return StudyRow(
-            name, None, None, complete, failed, len(every) - complete - failed,
-            None, None, None, None, last,
-        )  # fmt: skip
-    view = build_view(every, info)
+        return StudyRow.counts_only(name, complete, failed, len(every) - complete - failed, last)
+    return _study_row(info, build_view(every, info), last)
+
+
+def _study_row(info: StudyInfo, view: StudyView, last: datetime | None) -> StudyRow:
     return StudyRow(
-        name=name,
+        name=info.name,
         problem=info.problem.name,
         objectives=[[o.metric, o.direction] for o in info.objectives],
         complete=view.complete,

@@ -18,8 +18,9 @@ it. A record after a torn last line is not part of the journal yet (the line has
 What the scan does not model it refuses with ``NotColumnar``, and the caller opens the study
 through Optuna instead: a trial of the study changed after its creation (parameters, state,
 values or attributes written as separate records, as plain Optuna's ``study.optimize`` writes
-them), a COMPLETE trial without the one ``metrics`` attribute or without one value per
-objective, or a record it cannot decode.
+them), a COMPLETE trial without one value per objective, or a record it cannot decode; and,
+when a view needs a constraint's metric (``ScannedStudy.metric_table``), a COMPLETE trial
+without it in its one ``metrics`` attribute.
 ``run.mirror`` writes every finished trial as one record with its metrics, so the studies
 ``policysearch run`` writes are always read this way.
 """
@@ -72,8 +73,10 @@ class _Record(msgspec.Struct):
     user_attr: dict[str, Any] | None = None
     system_attr: dict[str, Any] | None = None
     state: int = int(TrialState.RUNNING)  # the replay's default for a created trial
+    value: float | None = None  # a single-objective trial written by Optuna: values is null
     values: list[float] | None = None
     user_attrs: _TrialAttrs | None = None
+    datetime_complete: str | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Record)
@@ -92,6 +95,7 @@ class _Study:
     states: list[int] = field(default_factory=list)
     values: list[list[float] | None] = field(default_factory=list)
     metrics: list[msgspec.Raw] = field(default_factory=list)
+    completed: list[str | None] = field(default_factory=list)  # ``datetime_complete``
     updated: bool = False  # a trial of the study was changed by a later record
 
 
@@ -117,6 +121,7 @@ class ScannedStudy:
     states: np.ndarray
     values: list[list[float] | None]
     _metrics: list[msgspec.Raw]
+    _completed: list[str | None]
     _trial_ids: list[int]
     _lines: list[int]
     _data: bytes
@@ -125,8 +130,8 @@ class ScannedStudy:
         """The stored metrics ``names`` of trials ``numbers``, one row per trial.
 
         Raises:
-            NotColumnar: a trial's ``metrics`` attribute lacks one of them or is not a mapping
-                of numbers (Optuna's replay then reads the study, and the view says why).
+            NotColumnar: a trial has no ``metrics`` attribute, or it lacks one of them or is
+                not a mapping of numbers (Optuna's replay then reads the study).
         """
         fields = [(f"m{i}", float, msgspec.field(name=name)) for i, name in enumerate(names)]
         decoder = msgspec.json.Decoder(msgspec.defstruct("Metrics", fields))
@@ -137,6 +142,16 @@ class ScannedStudy:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise NotColumnar(f"stored metrics the scan cannot read: {exc}") from None
         return table
+
+    def last_complete(self) -> datetime.datetime | None:
+        """The latest ``datetime_complete`` of the study's trials, local time as Optuna gives."""
+        texts = [t for t in self._completed if t is not None]
+        if not texts:
+            return None
+        try:  # as written by Optuna: every time with its UTC offset
+            return _local_time(max(map(datetime.datetime.fromisoformat, texts)).isoformat())
+        except TypeError:  # some without an offset: compare them as Optuna's replay reads them
+            return max(map(_local_time, texts))  # type: ignore[type-var]
 
     def frozen(self, numbers: Sequence[int]) -> list[FrozenTrial]:
         """The ``FrozenTrial`` of each trial number, built from its record as Optuna does."""
@@ -158,6 +173,30 @@ def scan(path: Path, study_name: str) -> ScannedStudy | None:
         NotColumnar: the file holds records of the study that the scan does not model, or
             records it cannot decode (the module doc); Optuna's replay reads those.
     """
+    data, live = _read(path)
+    study = next((s for s in live.values() if s.name == study_name), None)
+    return None if study is None else _scanned(study, data)
+
+
+def scan_every(path: Path) -> list[tuple[str, ScannedStudy | NotColumnar]]:
+    """Every study of the journal file ``path`` in creation order, scanned in one read: the
+    study, or why the scan does not model it (a ``NotColumnar``: Optuna reads that one).
+
+    Raises:
+        NotColumnar: the file holds records the scan cannot decode.
+    """
+    data, live = _read(path)
+    out: list[tuple[str, ScannedStudy | NotColumnar]] = []
+    for study in live.values():
+        try:
+            out.append((study.name, _scanned(study, data)))
+        except NotColumnar as why:
+            out.append((study.name, why))
+    return out
+
+
+def _read(path: Path) -> tuple[bytes, dict[int, _Study]]:
+    """The journal's complete lines and its live studies after every record."""
     data = path.read_bytes()
     data = data[: data.rfind(b"\n") + 1]  # a torn last line is not part of the journal yet
     with gc_paused():  # many small objects, no cycles
@@ -167,18 +206,17 @@ def scan(path: Path, study_name: str) -> ScannedStudy | None:
             raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
         if len(records) != data.count(b"\n"):
             raise NotColumnar("blank lines between the records")
-        live = _replay(records)
-    study = next((s for s in live.values() if s.name == study_name), None)
-    if study is None:
-        return None
+        return data, _replay(records)
+
+
+def _scanned(study: _Study, data: bytes) -> ScannedStudy:
+    """The columns of one live study, or ``NotColumnar`` (module doc)."""
     if study.updated:
         raise NotColumnar("trials changed after their creation record")
     states = np.array(study.states, dtype=np.int8)
     complete = states == TrialState.COMPLETE.value
     width = len(study.directions)
     for n in np.flatnonzero(complete):
-        if not study.metrics[n]:
-            raise NotColumnar(f"a finished trial without its {METRICS_ATTR!r} attribute")
         values = study.values[n]
         if values is None or len(values) != width:
             raise NotColumnar("a finished trial without one value per objective")
@@ -191,6 +229,7 @@ def scan(path: Path, study_name: str) -> ScannedStudy | None:
         states=states,
         values=study.values,
         _metrics=study.metrics,
+        _completed=study.completed,
         _trial_ids=study.trial_ids,
         _lines=study.lines,
         _data=data,
@@ -211,9 +250,13 @@ def _replay(records: list[_Record]) -> dict[int, _Study]:
             study.lines.append(line)
             study.trial_ids.append(len(trial_study))
             study.states.append(record.state)
-            study.values.append(record.values)
+            values = record.values
+            if values is None and record.value is not None:
+                values = [record.value]  # what FrozenTrial.values gives then
+            study.values.append(values)
             attrs = record.user_attrs
             study.metrics.append(attrs.metrics if attrs is not None else _NO_METRICS)
+            study.completed.append(record.datetime_complete)
             trial_study.append(study)
         elif op in _TRIAL_UPDATES:
             if 0 <= record.trial_id < len(trial_study):

@@ -165,3 +165,27 @@ def test_a_complete_trial_without_a_value_per_objective_is_refused(
         f.write(record)
     with pytest.raises(NotColumnar, match="one value per objective"):
         scan(odd, "quick")
+
+
+def test_studies_lists_the_same_rows_scanned_as_through_optuna(tmp_path: Path) -> None:
+    from policysearch.commands import studies
+
+    path = tmp_path / "two.journal"
+    _run(path, 8)
+    storage = open_storage(str(path))
+    optuna.create_study(study_name="foreign", storage=storage).add_trials(
+        [create_trial(params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)}, value=1.0)]
+    )
+    del storage
+    scanned = studies._scanned_rows(str(path))
+    storage = open_storage(str(path), must_exist=True)
+    through_optuna = [studies._row(storage, name, str(path)) for name in ("quick", "foreign")]
+    assert scanned == through_optuna
+    assert scanned is not None and scanned[0].complete == 8 and scanned[1].problem is None
+    assert scanned[0].last_update is not None
+
+
+def test_studies_goes_through_optuna_when_a_study_is_not_columnar(journal: Path) -> None:
+    from policysearch.commands import studies
+
+    assert studies._scanned_rows(str(journal)) is None  # "plain" was written field by field
