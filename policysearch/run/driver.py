@@ -59,6 +59,7 @@ from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
 from policysearch.run.journal_files import run_lock
 from policysearch.run.mirror import MirroredStudy
+from policysearch.run.preflight import preflight
 from policysearch.run.storage import (
     is_journal,
     journal_path,
@@ -143,6 +144,10 @@ def _run(
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
             return RunResult(study, resumed, done_before, 0, 0)
+    if not resumed:
+        warning = preflight(job, opts.seed)
+        if warning:
+            print(f"policysearch: {warning}", file=sys.stderr)
     problems = {job.problem.name: job.problem}
     window, batch = in_flight(job.sampler, opts.workers)
     options = ExecutorOptions(workers=opts.workers, address=opts.address, batch_size=batch)
