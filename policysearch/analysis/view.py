@@ -1,19 +1,21 @@
 """The study view: everything ``front``, ``report``, the plots and ``run``'s summary show of a
 stored study, computed once from one read of its trials.
 
-``study_view(study, info)`` reads the trials once and computes, in the all-minimise view of
-``policysearch.analysis.pareto``:
+``study_view(study, info)`` reads the trials of an Optuna study once, ``scanned_view`` takes
+them from a column-wise scan of a journal file (``run.journal_scan``), and both compute from
+the same columns (``TrialColumns``), in the all-minimise view of ``policysearch.analysis.pareto``:
 
-* the COMPLETE trials by number, their objective values and which are feasible (the job's
+* the numbers of the COMPLETE trials, their objective values and which are feasible (the job's
   constraints, through ``policysearch.run.records``);
 * the front: the feasible trials no feasible trial dominates, trials with identical outcomes
   shown once (as the earliest such trial), ordered by first objective then number;
 * its knee (``pareto.knee_index``), hypervolume and automatic reference point.
 
 What only some readers need is computed on first use and then kept (``functools.
-cached_property``): today's Linux on the study's problem and seed (one simulation; ``None``
-when the problem has no baseline), the hypervolume history, the known true front, and the knob
-importances (Optuna's PED-ANOVA, fed the view's trials so the storage is not read again).
+cached_property``): the COMPLETE trials themselves (the front's are read at once), today's
+Linux on the study's problem and seed (one simulation; ``None`` when the problem has no
+baseline), the hypervolume history, the known true front, and the knob importances (Optuna's
+PED-ANOVA, fed the view's trials so the storage is not read again).
 Outputs draw and print what the view holds; they compute nothing themselves.
 """
 
