@@ -98,7 +98,9 @@ points brackets the quantile and two Newton steps on the series polish it. Numer
 the quantile: below ``1e-6`` relative against a 4x wider window keeping ``|phi|`` down to
 ``1e-14``, and within the sampling noise (0.5 %) of a one-million-draw Monte Carlo of the same
 model, including cvs of 0.05 and of 1.5-2 (test_contention_speed.py). It is deterministic: no
-random draws, the same loop gives the same p99 bit for bit, whatever the seed.
+random draws, the same loop gives the same p99 bit for bit, whatever the seed, and whatever
+else is in its batch. ``objectives.contention_tail`` computes it for a whole batch of loops
+as NumPy rows.
 
 Model error against the event-by-event simulation ``objectives.contention_des``: within 5 %
 on throughput and mean latency and within 10 % on p99 on ``tests/objectives/
@@ -112,6 +114,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from objectives.contention_tail import latency_quantiles, mean_latencies, term_table
+
 EXACT_MVA_MAX_CHURNERS = 1_024
 """Largest population solved by exact MVA; above it the Bard-Schweitzer approximation."""
 
@@ -119,14 +123,6 @@ _MVA_ROWS_MIN = 4  # loops of one population from which exact MVA runs as NumPy 
 
 LATENCY_QUANTILE = 0.99
 """The latency percentile reported as ``*_p99_ns``."""
-
-_MAX_FREQUENCIES = 1 << 13
-_WIDTH_STEP = 32  # a row's frequencies are padded to a multiple of this (at most grid / 4)
-_NEWTON_STEPS = 2
-_FILTER_MARGIN = 64.0  # filter kernel widths kept below the window's start
-_FILTER_ALPHA = 36.0  # exp(-36) ~ 2e-16: the filter removes what a double cannot hold
-_FILTER_ORDER = 8
-_CF_NEGLIGIBLE = 1e-8  # beyond: CDF error < |phi| / pi, i.e. < 1e-8 (a power-law tail of |phi|)
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
     """``[solve(loop) for loop in loops]``, with the percentiles of all loops inverted together.
 
     Each result is the same bit for bit as ``solve`` gives for its loop alone
-    (``_latency_quantiles`` keeps the rows of a batch apart).
+    (``objectives.contention_tail`` keeps the rows of a batch apart).
 
     Raises:
         ValueError: as ``solve``, for the first malformed loop.
@@ -247,10 +243,14 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
             solved_exact = _mva_exact_rows([tables[i] for i in members], n_total)
         for i, state in zip(members, solved_exact, strict=True):
             states[i] = state
-    solved = [(loop, t, st) for loop, t, st in zip(loops, tables, states, strict=True)]
-    p99 = _latency_quantiles([(lp, t, st, fork) for lp, t, st in solved for fork in (False, True)])
+    if not loops:
+        return []
+    solved = list(zip(loops, tables, states, strict=True))
+    terms = term_table([(lp, t, st, fork) for lp, t, st in solved for fork in (False, True)])
+    means = mean_latencies(terms).tolist()
+    p99 = latency_quantiles(terms, LATENCY_QUANTILE)
     return [
-        _result(loop, names, tables, state, p99[2 * i], p99[2 * i + 1])
+        _result(loop, names, tables, state, means[2 * i : 2 * i + 2], p99[2 * i : 2 * i + 2])
         for i, ((loop, tables, state), names) in enumerate(zip(solved, locks, strict=True))
     ]
 
@@ -273,15 +273,16 @@ def _result(
     locks: list[str],
     tables: _Tables,
     state: _MvaState,
-    p99: float,
-    fork_p99: float,
+    means: list[float],
+    p99: list[float],
 ) -> LoopResult:
+    """The loop's figures; ``means`` and ``p99`` of its thread and fork operations, ns."""
     return LoopResult(
         throughput_per_s=state.throughput * 1e9,
-        latency_mean_ns=_mean_latency(loop, tables, state, fork=False),
-        latency_p99_ns=p99,
-        fork_latency_mean_ns=_mean_latency(loop, tables, state, fork=True),
-        fork_latency_p99_ns=fork_p99,
+        latency_mean_ns=means[0],
+        latency_p99_ns=p99[0],
+        fork_latency_mean_ns=means[1],
+        fork_latency_p99_ns=p99[1],
         lock_utilization={
             name: min(1.0, state.utilization[j] * tables.sharers[j] / loop.churners)
             for j, name in enumerate(locks)
@@ -463,21 +464,6 @@ def _service(loop: ClosedLoop, t: _Tables, state: _MvaState, a_idx: int) -> floa
     return acq.hold_ns + loop.handoff_ns * (acq.remote + (1.0 - acq.remote) * local)
 
 
-def _mean_latency(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> float:
-    """Mean duration of one thread (or fork) operation: its work plus its own lock visits."""
-    total = loop.fork_work_ns if fork else loop.work_ns
-    for a_idx, acq in enumerate(loop.acquisitions):
-        if acq.fork_only and not fork:
-            continue
-        seen = state.seen_queue[t.acq_lock[a_idx]]
-        total += acq.rate * _service(loop, t, state, a_idx) * (1.0 + seen)
-    return float(total)
-
-
-_LogCf = tuple[np.ndarray, np.ndarray]
-"""A log characteristic function as (log of the modulus, phase), one row per operation."""
-
-
 @dataclass(frozen=True)
 class _Term:
     """One acquisition's part of the latency: ``C`` own holds and ``C * M`` holds ahead."""
@@ -487,10 +473,14 @@ class _Term:
     ahead_ns: float  # sbar_j, mean hold of a holder found ahead
     others: int  # m_j
     p_ahead: float  # p_j
-    ahead_low: int = 0  # ``_ahead_floor``: a count of holders ahead M almost never falls below
 
 
 def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> list[_Term]:
+    """The terms of one kind of operation, one acquisition at a time.
+
+    The scalar statement of what ``contention_tail.term_table`` computes for a whole batch
+    (tests compare the two, and sample the model from these terms).
+    """
     terms = []
     for a_idx, acq in enumerate(loop.acquisitions):
         if (acq.fork_only and not fork) or acq.rate <= 0:
@@ -501,128 +491,8 @@ def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> lis
         p_ahead = min(1.0, seen / others) if others > 0 and seen > 0 else 0.0
         ahead = state.demand[j] / t.visits[j] if t.visits[j] > 0 else 0.0
         own = _service(loop, t, state, a_idx)
-        terms.append(_Term(acq.rate, own, ahead, others, p_ahead, _ahead_floor(others, p_ahead)))
+        terms.append(_Term(acq.rate, own, ahead, others, p_ahead))
     return terms
-
-
-def _ahead_floor(others: int, p_ahead: float) -> int:
-    """A count of holders ahead ``M`` falls below with probability under ``e^-40``.
-
-    Bernstein: ``P(M < m p - t) <= exp(-t^2 / (2 (m p (1 - p) + t / 3)))``, ``= e^-40`` at
-    ``t = 40/3 + sqrt((40/3)^2 + 80 m p (1 - p))``.
-    """
-    m_mean = others * p_ahead
-    slack = 40.0 / 3.0 + math.sqrt((40.0 / 3.0) ** 2 + 80.0 * m_mean * (1.0 - p_ahead))
-    return max(0, math.floor(m_mean - slack))
-
-
-def _moments(loop: ClosedLoop, terms: list[_Term], work_ns: float) -> tuple[float, ...]:
-    """Mean and variance of the operation, and of a floor below which it almost never falls.
-
-    Uses ``Var[Gamma] = mean * scale`` and the laws of total expectation and variance over
-    ``C`` and ``M``. The floor takes ``C = floor(rate)`` and each ``M`` at a count it falls
-    below with probability under ``e^-40`` (Bernstein's inequality for the binomial).
-    """
-    h2 = loop.hold_cv**2
-    mean = work_ns
-    var = (loop.work_cv * work_ns) ** 2
-    low_mean, low_var = mean, var
-    for term in terms:
-        whole = math.floor(term.rate)
-        frac = term.rate - whole
-        m_mean = term.others * term.p_ahead
-        m_var = m_mean * (1.0 - term.p_ahead)
-        first = second = 0.0
-        for count, weight in ((whole, 1.0 - frac), (whole + 1, frac)):
-            if weight <= 0.0:
-                continue
-            c_mean = count * (term.own_ns + m_mean * term.ahead_ns)
-            c_var = count * h2 * (term.own_ns**2 + m_mean * term.ahead_ns**2)
-            c_var += m_var * (count * term.ahead_ns) ** 2
-            first += weight * c_mean
-            second += weight * (c_var + c_mean**2)
-        mean += first
-        var += max(0.0, second - first**2)
-        ahead_low = whole * term.ahead_low
-        low_mean += whole * term.own_ns + ahead_low * term.ahead_ns
-        low_var += h2 * (whole * term.own_ns**2 + ahead_low * term.ahead_ns**2)
-    return mean, var, low_mean, low_var
-
-
-def _log_gamma_cf(omega: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> _LogCf:
-    """``log E[exp(-i omega G)]`` for ``G ~ Gamma(mean, cv)``: ``-(1/cv^2) log(1 + i theta w)``.
-
-    As its real part (the log of the modulus) and its imaginary part (the phase), ``theta =
-    mean cv^2``: complex ``exp`` and ``log`` cost 20-40 times their real counterparts in NumPy,
-    so the characteristic function is carried in this form and turned complex once.
-    """
-    y = (mean * cv * cv) * omega
-    shape = 1.0 / (cv * cv)
-    return -0.5 * shape * np.log1p(y * y), -shape * np.arctan(y)
-
-
-def _decay(
-    loop: ClosedLoop, terms: list[_Term], work_ns: float, step: float, negligible: float
-) -> tuple[list[tuple[float, float]], int]:
-    """The gamma parts that bound ``|phi|``, and a frequency count that surely suffices.
-
-    ``|phi(w)| <= e^-40 + prod (1 + (theta w)^2)^(-shape / 2) <= e^-40 + prod (theta w)^-shape``
-    over the work, the ``floor(rate)`` own holds and the ``_ahead_floor`` holds ahead that all
-    but ``e^-40`` of the operations pay (the ``(theta, shape)`` parts returned), so ``w =
-    exp((-log negligible - sum shape log theta) / sum shape)`` suffices: ``K = w / step``, at
-    most ``_MAX_FREQUENCIES``. ``_frequencies_needed`` then finds the first ``k`` below it
-    where the tighter first bound falls under ``negligible``.
-    """
-    parts = [(work_ns * loop.work_cv**2, 1.0 / loop.work_cv**2)] if work_ns > 0 else []
-    for term in terms:
-        whole = math.floor(term.rate)
-        if whole and term.own_ns > 0:
-            parts.append((term.own_ns * loop.hold_cv**2, whole / loop.hold_cv**2))
-        ahead = whole * term.ahead_low
-        if ahead and term.ahead_ns > 0:
-            parts.append((term.ahead_ns * loop.hold_cv**2, ahead / loop.hold_cv**2))
-    total = sum(shape for _, shape in parts)
-    if total <= 0.0:
-        return parts, _MAX_FREQUENCIES
-    log_cut = (-math.log(negligible) - sum(a * math.log(theta) for theta, a in parts)) / total
-    return parts, min(_MAX_FREQUENCIES, max(1, math.ceil(math.exp(log_cut) / step)))
-
-
-def _frequencies_needed(
-    parts: list[list[tuple[float, float]]],
-    steps: list[float],
-    highs: list[int],
-    negligible: list[float],
-) -> list[int]:
-    """Per row, the first ``k`` in ``1..high`` where ``sum -shape/2 log(1 + (theta k step)^2)``
-    (the first bound of ``_decay``, for many small holds: Gaussian decay) is at most
-    ``log negligible``; ``high`` if none is.
-
-    The bound falls with ``k``: one bisection for all rows at once, NumPy over the rows. A
-    row's parts are added one by one in its own order (rows with fewer parts add exact zeros
-    after theirs), so its answer does not depend on the other rows.
-    """
-    width = max((len(p) for p in parts), default=0)
-    theta = np.zeros((len(parts), width))
-    shape = np.zeros((len(parts), width))
-    for row, row_parts in enumerate(parts):
-        for j, (t, a) in enumerate(row_parts):
-            theta[row, j], shape[row, j] = t, a
-    step = np.array(steps)
-    limit = np.log(np.array(negligible))
-    low = np.zeros(len(parts), dtype=np.int64)
-    high = np.array(highs, dtype=np.int64)
-    while True:
-        open_ = high - low > 1
-        if not open_.any():
-            return high.tolist()
-        mid = (low + high) // 2
-        bound = np.zeros(len(parts))
-        for j in range(width):
-            bound = bound + -0.5 * shape[:, j] * np.log1p((theta[:, j] * mid * step) ** 2)
-        above = bound > limit
-        low = np.where(open_ & above, mid, low)
-        high = np.where(open_ & ~above, mid, high)
 
 
 def _latency_quantile(
@@ -639,244 +509,5 @@ def _latency_quantile(
     ``wide`` (tests only) takes a 4x wider window and keeps frequencies down to
     ``|phi| = 1e-14``: the reference that measures the window and truncation error.
     """
-    return _latency_quantiles([(loop, t, state, fork)], quantile=quantile, wide=wide)[0]
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One quantile to invert: the operation's terms and its Fourier window."""
-
-    loop: ClosedLoop
-    work_ns: float
-    terms: list[_Term]
-    lo: float  # window start, ns
-    span: float  # window length T, ns
-    count: int  # frequencies kept, K
-    grid: int  # points of the coarse CDF
-
-    def signature(self) -> tuple:
-        """Rows with equal signatures run the very same sequence of array operations."""
-        shape = tuple(
-            (
-                math.floor(x.rate) == 0,
-                x.rate > math.floor(x.rate),
-                x.others > 0 and x.p_ahead > 0,
-            )
-            for x in self.terms
-        )
-        return (self.grid, self.width, self.count == _MAX_FREQUENCIES, self.work_ns > 0, shape)
-
-    @property
-    def width(self) -> int:
-        """Frequencies the row is padded to: its count rounded up, at most ``grid / 4``."""
-        return min(self.grid // 4, -(-self.count // _WIDTH_STEP) * _WIDTH_STEP)
-
-
-@dataclass(frozen=True)
-class _Window:
-    """A row before its frequency count is known: its terms, window and decay bound."""
-
-    loop: ClosedLoop
-    work_ns: float
-    terms: list[_Term]
-    lo: float
-    span: float
-    parts: list[tuple[float, float]]  # ``_decay``'s parts
-    high: int  # ``_decay``'s sufficient count
-    negligible: float
-
-
-def _window(
-    loop: ClosedLoop, t: _Tables, state: _MvaState, fork: bool, wide: bool
-) -> _Window | float:
-    """The window and decay bound of one quantile, or the duration if it never varies."""
-    work_ns = loop.fork_work_ns if fork else loop.work_ns
-    terms = _terms(loop, t, state, fork=fork)
-    mean, var, low_mean, low_var = _moments(loop, terms, work_ns)
-    if var <= 0.0:
-        return mean
-    sd, low_sd = math.sqrt(var), math.sqrt(low_var)
-    h2 = loop.hold_cv**2
-    theta_max = max([loop.work_cv**2 * work_ns] + [h2 * max(x.own_ns, x.ahead_ns) for x in terms])
-    lo = max(0.0, low_mean - (20.0 if wide else 10.0) * low_sd)
-    span = (mean + 12.0 * sd + 40.0 * theta_max - lo) * (4.0 if wide else 1.0)
-    negligible = 1e-14 if wide else _CF_NEGLIGIBLE
-    parts, high = _decay(loop, terms, work_ns, 2.0 * np.pi / span, negligible)
-    return _Window(loop, work_ns, terms, lo, span, parts, high, negligible)
-
-
-def _row(window: _Window, count: int) -> _Row:
-    """The row of a window once its frequency count is known."""
-    lo, span = window.lo, window.span
-    if count == _MAX_FREQUENCIES:
-        # the filter smears the density over ~span / count: start the window that much below
-        # the lowest possible duration, or the mass smeared below it would be lost
-        margin = _FILTER_MARGIN * span / count
-        lo, span = lo - margin, span + margin
-    grid = max(256, 1 << math.ceil(math.log2(4 * count)))
-    return _Row(window.loop, window.work_ns, window.terms, lo, span, count, grid)
-
-
-def _latency_quantiles(
-    requests: list[tuple[ClosedLoop, _Tables, _MvaState, bool]],
-    *,
-    quantile: float = LATENCY_QUANTILE,
-    wide: bool = False,
-) -> list[float]:
-    """``_latency_quantile`` of many (loop, tables, state, fork) requests at once, ns.
-
-    The window of each request is set in scalar code, the frequency counts of all at once
-    (``_frequencies_needed``); the inversion
-    itself runs on 2-D arrays, one row per request, over groups of requests whose rows take
-    the same sequence of operations (``_Row.signature``). A row's frequencies are padded with
-    zero coefficients to ``_Row.width`` (at least its count), which depends on the row alone,
-    and every operation is elementwise or reduces along the row: a request's quantile is the
-    same bit for bit whatever else is in the batch.
-    """
-    out: list[float] = [0.0] * len(requests)
-    windows: dict[int, _Window] = {}
-    for index, (loop, t, state, fork) in enumerate(requests):
-        window = _window(loop, t, state, fork, wide)
-        if isinstance(window, _Window):
-            windows[index] = window
-        else:
-            out[index] = float(window)
-    counts = _frequencies_needed(
-        [w.parts for w in windows.values()],
-        [2.0 * np.pi / w.span for w in windows.values()],
-        [w.high for w in windows.values()],
-        [w.negligible for w in windows.values()],
-    )
-    groups: dict[tuple, list[int]] = {}
-    rows: dict[int, _Row] = {}
-    for (index, window), count in zip(windows.items(), counts, strict=True):
-        rows[index] = _row(window, count)
-        groups.setdefault(rows[index].signature(), []).append(index)
-    for members in groups.values():
-        chosen = [rows[i] for i in members]
-        for index, value in zip(members, _invert(chosen, quantile), strict=True):  # type: ignore[arg-type]
-            out[index] = value
-    return out
-
-
-def _column(values: list[float]) -> np.ndarray:
-    return np.array(values, dtype=float)[:, None]
-
-
-def _invert(rows: list[_Row], quantile: float) -> list[float]:
-    """The quantile of each row of one signature group (module doc), ns."""
-    first = rows[0]
-    grid = first.grid
-    width = first.width
-    span = _column([r.span for r in rows])
-    lo = _column([r.lo for r in rows])
-    count = _column([float(r.count) for r in rows])
-    k = np.arange(1, width + 1)
-    omega = (2.0 * np.pi / span) * k
-    kept = k <= count
-    with np.errstate(all="ignore"):
-        # b_k of the module doc; the filter only matters when |phi| had not decayed by the cap
-        coef = _characteristic_rows(rows, omega, shift=omega * lo)
-        coef /= 1j * omega * span
-        if first.count == _MAX_FREQUENCIES:
-            coef *= np.exp(-_FILTER_ALPHA * (k / count) ** _FILTER_ORDER)
-        coef = np.where(kept, coef, 0.0)
-    offset = 2.0 * coef.sum(axis=1).real
-
-    # a coarse CDF on 4K points brackets the quantile ...
-    spectrum = np.zeros((len(rows), grid // 2 + 1), dtype=complex)
-    spectrum[:, 1 : width + 1] = grid * coef
-    cdf = np.arange(grid) / grid + np.fft.irfft(spectrum, grid, axis=-1) - offset[:, None]
-    # the running maximum of the CDF crosses the quantile where the CDF first does: i; the
-    # bracket's ends are that running maximum at i - 1 and i (maxima are exact)
-    reached = cdf >= quantile
-    i = np.where(reached.any(axis=1), reached.argmax(axis=1), grid)
-    i = np.clip(i, 1, grid - 1)
-    span = span[:, 0]
-    left, right = (i - 1) * span / grid, i * span / grid
-    columns = np.arange(grid)
-    below = np.where(columns < i[:, None], cdf, -np.inf).max(axis=1)
-    above = np.where(columns <= i[:, None], cdf, -np.inf).max(axis=1)
-    with np.errstate(all="ignore"):
-        share = np.fmin(1.0, np.fmax(0.0, (quantile - below) / (above - below)))
-    y = left + (right - left) * share
-    # ... and Newton steps on the exact series F(y) - q, with F' = f, polish it
-    density_coef = coef * (1j * omega)
-    active = np.ones(len(rows), dtype=bool)
-    for _ in range(_NEWTON_STEPS):
-        wave = np.exp(1j * omega * y[:, None])
-        cdf_y = y / span + 2.0 * (coef * wave).sum(axis=1).real - offset
-        density = 1.0 / span + 2.0 * (density_coef * wave).sum(axis=1).real
-        active &= density > 0.0
-        with np.errstate(all="ignore"):
-            step = np.fmin(right, np.fmax(left, y - (cdf_y - quantile) / density))
-        y = np.where(active, step, y)
-    return [float(v) for v in lo[:, 0] + y]
-
-
-def _characteristic_rows(rows: list[_Row], omega: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """``phi(-omega) e^(i shift)``, ``phi(-omega) = E[exp(-i omega X)]`` of each row (module doc).
-
-    The rows share a signature: the same terms, integer or fractional, with or without
-    holders ahead, so each step below is one array operation over all rows. Whole-rate terms
-    add up in log form (``_LogCf``); a fractional rate mixes two counts, which needs the
-    complex values; the phase ``shift`` joins the sum before the one complex exponential.
-    """
-    hold_cv = _column([r.loop.hold_cv for r in rows])
-    if rows[0].work_ns > 0:
-        work_cv = _column([r.loop.work_cv for r in rows])
-        modulus, phase = _log_gamma_cf(omega, _column([r.work_ns for r in rows]), work_cv)
-        phase = phase + shift
-    else:
-        modulus, phase = np.zeros_like(shift), shift
-    mixed: np.ndarray | float = 1.0
-    for slot, term in enumerate(rows[0].terms):
-        slot_terms = [r.terms[slot] for r in rows]
-        own = _log_gamma_cf(omega, _column([x.own_ns for x in slot_terms]), hold_cv)
-        ahead = None
-        if term.others > 0 and term.p_ahead > 0:
-            ahead = (
-                _log_gamma_cf(omega, _column([x.ahead_ns for x in slot_terms]), hold_cv),
-                _column([x.p_ahead for x in slot_terms]),
-                _column([float(x.others) for x in slot_terms]),
-            )
-        rate = _column([x.rate for x in slot_terms])
-        whole = np.floor(rate)
-        frac = rate - whole
-        if not term.rate > math.floor(term.rate):
-            part_modulus, part_phase = _log_part(whole, own, ahead)
-            modulus, phase = modulus + part_modulus, phase + part_phase
-        else:
-            below = _complex(_log_part(whole, own, ahead)) if math.floor(term.rate) else 1.0
-            mixed = mixed * (
-                (1.0 - frac) * below + frac * _complex(_log_part(whole + 1.0, own, ahead))
-            )
-    return mixed * _complex((modulus, phase))
-
-
-def _complex(log_cf: _LogCf) -> np.ndarray:
-    """``exp`` of a log characteristic function in ``_LogCf`` form."""
-    modulus, phase = log_cf
-    return np.exp(modulus) * (np.cos(phase) + 1j * np.sin(phase))
-
-
-def _log_part(
-    count: np.ndarray,
-    own: _LogCf,
-    ahead: tuple[_LogCf, np.ndarray, np.ndarray] | None,
-) -> _LogCf:
-    """``log E[g_s^C (1 - p + p g_sbar^C)^m | C = count]`` of one term, one row per operation.
-
-    ``own`` and ``ahead[0]`` are the log characteristic functions of one own hold and of one
-    hold ahead; ``ahead[1:]`` are ``p`` and ``m`` (``None``: nobody is ever found ahead). The
-    log of the mixture is ``log |mix| + i arg(mix)``, the principal branch, as complex ``log``.
-    """
-    modulus, phase = count * own[0], count * own[1]
-    if ahead is not None:
-        (ahead_modulus, ahead_phase), p_ahead, others = ahead
-        size = p_ahead * np.exp(count * ahead_modulus)
-        real = 1.0 - p_ahead + size * np.cos(count * ahead_phase)
-        imag = size * np.sin(count * ahead_phase)
-        modulus = modulus + others * np.log(np.hypot(real, imag))
-        phase = phase + others * np.arctan2(imag, real)
-    return modulus, phase
+    table = term_table([(loop, t, state, fork)])
+    return latency_quantiles(table, quantile, wide=wide)[0]

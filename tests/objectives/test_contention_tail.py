@@ -1,0 +1,152 @@
+"""The batched tail of ``objectives.contention_tail``: the same numbers alone as in any batch.
+
+A request's quantile must not depend on the rest of its batch (the serial and the Ray
+executors batch differently and must give bit-identical trials), and the table of terms must
+be what the scalar ``_terms`` states, one acquisition at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from objectives.contention import (
+    Acquisition,
+    ClosedLoop,
+    _latency_quantile,
+    _mva_exact,
+    _service,
+    _tables,
+    _terms,
+    solve,
+    solve_batch,
+)
+from objectives.contention_tail import _cos_sin, mean_latencies, term_table
+
+
+def _random_loops(count: int, seed: int, churners: tuple[int, ...] = (1, 2, 8, 40)) -> list:
+    """Loops of 1-6 acquisitions: fractional and whole rates, fork-only trips, zero work, and
+    coefficients of variation up to 1.5 (whose |phi| decays too slowly: filtered rows)."""
+    rng = np.random.default_rng(seed)
+    loops = []
+    for _ in range(count):
+        locks = [f"l{j}" for j in range(int(rng.integers(1, 5)))]
+        acquisitions = tuple(
+            Acquisition(
+                lock=str(rng.choice(locks)),
+                hold_ns=float(rng.uniform(1, 3000)),
+                back_to_back=bool(rng.integers(2)),
+                remote=float(rng.choice([0.0, rng.uniform(0, 1)])),
+                rate=float(rng.choice([1.0, 2.0, 3.0, 0.25, 0.004, 1.5, 0.0])),
+                fork_only=bool(rng.integers(2)),
+            )
+            for _ in range(int(rng.integers(1, 7)))
+        )
+        first = dataclasses.replace(acquisitions[0], rate=1.0, fork_only=False)
+        acquisitions = (first, *acquisitions[1:])
+        n = int(rng.choice(churners))
+        cv = float(rng.choice([0.05, 0.3, 0.5, 1.0, 1.5]))
+        loops.append(
+            ClosedLoop(
+                n,
+                0.0 if rng.random() < 0.2 else float(rng.uniform(1e3, 5e4)),
+                acquisitions,
+                {name: float(rng.uniform(1, n + 3)) for name in locks},
+                float(rng.uniform(0, 300)),
+                float(rng.choice([0.3, cv])),
+                float(rng.choice([0.5, cv])),
+                float(rng.choice([0.0, rng.uniform(0, 1)])),
+                float(rng.uniform(0, 1e5)),
+            )
+        )
+    return loops
+
+
+def _request(loop: ClosedLoop, fork: bool) -> tuple:
+    t = _tables(loop, sorted({a.lock for a in loop.acquisitions}))
+    return loop, t, _mva_exact(t, loop.churners), fork
+
+
+def test_a_loop_gives_the_same_result_alone_and_in_any_batch() -> None:
+    loops = _random_loops(60, seed=1)
+    alone = [solve(loop) for loop in loops]
+    assert solve_batch(loops) == alone
+    order = np.random.default_rng(2).permutation(len(loops))
+    assert solve_batch([loops[i] for i in order]) == [alone[i] for i in order]
+    assert solve_batch(loops[::3]) == alone[::3]
+    # the same loop twice in a batch, and next to loops of another population
+    assert solve_batch([loops[0], loops[0], *loops[1:5]]) == [alone[0], *alone[:5]]
+
+
+def test_the_random_loops_cover_every_kind_of_row() -> None:
+    # the test above means something only if its batch mixes these
+    requests = [_request(loop, fork) for loop in _random_loops(60, seed=1) for fork in (0, 1)]
+    table = term_table(requests)
+    rate = table.rate
+    assert ((rate > 0) & (rate < 1)).any() and ((rate > 1) & (rate % 1 > 0)).any()
+    assert (table.work_ns == 0).any()
+    assert len({len(loop.acquisitions) for loop, *_ in requests}) > 3
+    wide = [r for r in requests if r[0].hold_cv >= 1.0 or r[0].work_cv >= 1.0]
+    assert wide, "no row whose characteristic function needs the filter"
+
+
+def test_term_table_is_what_the_scalar_terms_state() -> None:
+    requests = [_request(loop, fork) for loop in _random_loops(40, seed=3) for fork in (0, 1)]
+    table = term_table(requests)
+    for row, (loop, t, state, fork) in enumerate(requests):
+        terms = _terms(loop, t, state, fork=bool(fork))
+        taken = np.flatnonzero(table.rate[row] > 0)
+        assert len(taken) == len(terms)
+        for column, term in zip(taken.tolist(), terms, strict=True):
+            assert table.rate[row, column] == term.rate
+            assert table.own[row, column] == term.own_ns
+            assert table.ahead[row, column] == term.ahead_ns
+            assert table.others[row, column] == term.others
+            assert table.p_ahead[row, column] == term.p_ahead
+        # the mean: the work plus every visit of the kind, added in the loop's order
+        mean = loop.fork_work_ns if fork else loop.work_ns
+        for a_idx, acq in enumerate(loop.acquisitions):
+            if fork or not acq.fork_only:
+                seen = state.seen_queue[t.acq_lock[a_idx]]
+                mean += acq.rate * _service(loop, t, state, a_idx) * (1.0 + seen)
+        assert mean_latencies(table)[row] == mean
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_inversion_error_against_a_wider_finer_inversion_on_random_loops(fork: bool) -> None:
+    for loop in _random_loops(40, seed=4):
+        request = _request(loop, fork)
+        narrow = _latency_quantile(*request[:3], fork=fork)
+        wide = _latency_quantile(*request[:3], fork=fork, wide=True)
+        assert narrow == pytest.approx(wide, rel=1e-6), loop
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap of the window, not of the batching: a rare trip (rate 0.004) that waits "
+    "behind ~170 holders (~0.5 ms) lies beyond mu + 12 sd and its mass wraps round (ending "
+    "the window at mu + 40 sd agrees with the wide reference to 2e-13); on the built-in "
+    "scenarios the error stays below 4e-9",
+)
+def test_inversion_error_with_hundreds_of_sharers_and_a_rare_heavy_trip() -> None:
+    loop = _random_loops(1, seed=4, churners=(2, 8, 40, 300))[0]
+    assert loop.churners == 300
+    request = _request(loop, False)
+    narrow = _latency_quantile(*request[:3], fork=False)
+    assert narrow == pytest.approx(_latency_quantile(*request[:3], fork=False, wide=True), rel=1e-6)
+
+
+def test_cos_sin_from_the_half_angle_tangent() -> None:
+    rng = np.random.default_rng(5)
+    angle = np.concatenate(
+        [
+            rng.uniform(-10, 10, 10_000),
+            rng.uniform(-1e7, 1e7, 10_000),
+            np.array([0.0, -0.0, np.pi, -np.pi, np.pi / 2, 3 * np.pi, 1e-300]),
+        ]
+    )
+    cos, sin = _cos_sin(angle)
+    assert np.abs(cos - np.cos(angle)).max() < 1e-15
+    assert np.abs(sin - np.sin(angle)).max() < 1e-15
