@@ -108,15 +108,25 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
     hit = cache / (cache + 1.0)
     keeps_pages = policy.downgrade in ("never", "idle")
 
-    start = _delta(initial)
-    for _ in range(_FIXED_POINT_ROUNDS if churn and cache > 0 and keeps_pages else 1):
-        joint = _start_need(policy, work.stacks, start, need, initial)
-        committed, faults = _grow(joint, policy.upgrade_after_faults)
-        exit_dist = _distribution(joint, committed)
-        start = hit * exit_dist + (1.0 - hit) * _delta(initial) if churn else start
+    start_need = _StartNeed(policy, work.stacks, need, initial)
+    committed, faults = _grow_table(policy.upgrade_after_faults)
+    if churn:
+        # start = hit * exit distribution(start) + (1 - hit) * delta(initial); once an
+        # iterate repeats bit for bit, so would every later round
+        exit_bins = committed.astype(int).ravel() - 1
+        fresh = (1.0 - hit) * _delta(initial)
+        start = _delta(initial)
+        for _ in range(_FIXED_POINT_ROUNDS if cache > 0 and keeps_pages else 1):
+            exit_dist = np.bincount(
+                exit_bins, weights=start_need(start).ravel(), minlength=FULL_PAGES
+            )
+            start, previous = hit * exit_dist + fresh, start
+            if start.tobytes() == previous.tobytes():
+                break
+    else:
+        start = _delta(initial)
 
-    joint = _start_need(policy, work.stacks, start, need, initial)
-    committed, faults = _grow(joint, policy.upgrade_after_faults)
+    joint = start_need(start)
     churn_pages = float((joint * committed).sum())
     faults_per_creation = float((joint * faults).sum())
     downgrades_per_creation = (
@@ -273,35 +283,40 @@ def _delta(pages: int) -> np.ndarray:
     return dist
 
 
-def _start_need(policy: StackPolicy, stacks, start: np.ndarray, need: np.ndarray, initial: int):
-    """Joint probability of (start pages, need pages) of a new thread, shape (4, 4)."""
-    if not policy.inherit_parent_tier:
-        return np.outer(start, need)
-    corr = stacks.parent_depth_correlation
-    # parent need p, child need d: p[p] * (corr [d == p] + (1 - corr) p[d])
-    pair = need[:, None] * (corr * np.eye(FULL_PAGES) + (1.0 - corr) * need[None, :])
-    parent_tier = np.maximum(_PAGES, initial)
-    if policy.upgrade_after_faults > 0:
-        parent_tier = np.where(
-            parent_tier - initial >= policy.upgrade_after_faults, FULL_PAGES, parent_tier
-        )
-    # the child starts at tier max(s, parent's tier): joint[tier] += start[s] * pair[p], added
-    # in (s, p) order (``np.add.at`` applies its updates one by one, in order)
-    tiers = np.maximum(_PAGES[:, None], parent_tier[None, :]) - 1
-    joint = np.zeros((FULL_PAGES, FULL_PAGES))
-    products = (start[:, None, None] * pair[None, :, :]).reshape(-1, FULL_PAGES)
-    np.add.at(joint, tiers.ravel(), products)
-    return joint
+class _StartNeed:
+    """Joint probability of (start pages, need pages) of a new thread, shape (4, 4), as a
+    function of the start distribution (the parts that do not depend on it made once)."""
 
+    def __init__(self, policy: StackPolicy, stacks, need: np.ndarray, initial: int) -> None:
+        self.need = need
+        self.inherit = policy.inherit_parent_tier
+        if not self.inherit:
+            return
+        corr = stacks.parent_depth_correlation
+        # parent need p, child need d: p[p] * (corr [d == p] + (1 - corr) p[d])
+        self.pair = need[:, None] * (corr * np.eye(FULL_PAGES) + (1.0 - corr) * need[None, :])
+        parent_tier = np.maximum(_PAGES, initial)
+        if policy.upgrade_after_faults > 0:
+            parent_tier = np.where(
+                parent_tier - initial >= policy.upgrade_after_faults, FULL_PAGES, parent_tier
+            )
+        self.tiers = (np.maximum(_PAGES[:, None], parent_tier[None, :]) - 1).ravel()
 
-def _grow(joint: np.ndarray, upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
-    """Committed pages and faults over a life, for each (start, need) cell."""
-    return _grow_table(upgrade_after)
+    def __call__(self, start: np.ndarray) -> np.ndarray:
+        if not self.inherit:
+            return np.outer(start, self.need)
+        # the child starts at tier max(s, parent's tier): joint[tier] += start[s] * pair[p],
+        # added in (s, p) order (``np.add.at`` applies its updates one by one, in order)
+        joint = np.zeros((FULL_PAGES, FULL_PAGES))
+        products = (start[:, None, None] * self.pair[None, :, :]).reshape(-1, FULL_PAGES)
+        np.add.at(joint, self.tiers, products)
+        return joint
 
 
 @functools.lru_cache(maxsize=64)
 def _grow_table(upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
-    """``_grow``'s tables: they depend on the upgrade threshold alone (read-only arrays)."""
+    """Committed pages and faults over a life, for each (start, need) cell: they depend on
+    the upgrade threshold alone (read-only arrays)."""
     start = _PAGES[:, None]
     need = _PAGES[None, :]
     faults = np.maximum(need - start, 0)
@@ -317,15 +332,9 @@ def _grow_table(upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
     return tables
 
 
-def _distribution(joint: np.ndarray, committed: np.ndarray) -> np.ndarray:
-    return np.bincount(
-        committed.astype(int).ravel() - 1, weights=joint.ravel(), minlength=FULL_PAGES
-    )
-
-
 def _resident(policy: StackPolicy, stacks, joint: np.ndarray, initial: int) -> _Resident:
     """Steady state of a long-lived thread (see the module doc for the idle downgrade)."""
-    committed, _ = _grow(joint, policy.upgrade_after_faults)
+    committed, _ = _grow_table(policy.upgrade_after_faults)
     if policy.downgrade != "idle":
         return _Resident(float((joint * committed).sum()), 0.0, 0.0)
     need = np.broadcast_to(_PAGES[None, :], joint.shape)
