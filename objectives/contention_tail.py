@@ -55,7 +55,10 @@ _BERNSTEIN = 40.0 / 3.0  # ``_ahead_floor``: P(M < floor) < e^-40
 _ABSENT, _WHOLE, _FRACTION, _MIXED = 0, 1, 2, 3
 
 _LogCf = tuple[np.ndarray, np.ndarray]
-"""A log characteristic function as (log of the modulus, phase), one row per operation."""
+"""A log characteristic function as (log of the modulus, half the phase), one row per
+operation: complex ``exp`` and ``log`` cost 20-40 times their real counterparts in NumPy, so
+the characteristic function is carried in this form and turned complex once; the half phase
+is what ``_cos_sin`` takes (halving is exact)."""
 
 
 @dataclass(frozen=True)
@@ -367,76 +370,120 @@ def _frequencies_needed(
         high = np.where(open_ & ~above, mid, high)
 
 
-def _log_gamma_cf(omega: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> _LogCf:
-    """``log E[exp(-i omega G)]`` for ``G ~ Gamma(mean, cv)``: ``-(1/cv^2) log(1 + i theta w)``.
+def _gamma_logs(omega: np.ndarray, mean: np.ndarray, cv: np.ndarray) -> _LogCf:
+    """``log(1 + y^2)`` and ``arctan(y)``, ``y = theta w``, of one gamma of mean ``mean`` (ns).
 
-    As its real part (the log of the modulus) and its imaginary part (the phase), ``theta =
-    mean cv^2``: complex ``exp`` and ``log`` cost 20-40 times their real counterparts in NumPy,
-    so the characteristic function is carried in this form and turned complex once.
+    ``log E[exp(-i w G)] = -(1/cv^2) log(1 + i theta w)`` for ``G ~ Gamma(mean, cv)`` (``theta
+    = mean cv^2``), so ``C`` of them have the log modulus and half phase ``f * (log(1 + y^2),
+    arctan(y))`` with ``f = -C / (2 cv^2)``, a factor per row.
     """
     y = (mean * cv * cv) * omega
-    shape = 1.0 / (cv * cv)
-    return -0.5 * shape * np.log1p(y * y), -shape * np.arctan(y)
+    return np.log1p(y * y), np.arctan(y)
 
 
-def _cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``cos`` and ``sin`` from ``t = tan(angle / 2)``: ``2 / (1 + t^2) - 1`` and ``2 / (t + 1/t)``.
+def _cos_sin(half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cos`` and ``sin`` of ``2 half``: ``v - 1`` and ``t v``, ``t = tan(half)``, ``v = 2 /
+    (1 + t^2)``.
 
-    NumPy vectorises ``tan`` but not ``cos`` and ``sin`` (4 ns against 18 ns an element for
-    both); both forms stay within a few ulps (absolute) for every angle, ``t = 0`` and
-    ``|t| = inf`` included.
+    NumPy vectorises ``tan`` but not ``cos`` and ``sin`` (3 ns against 18 ns an element for
+    both); both forms stay within a few ulps (absolute) for every angle (``|tan|`` of a double
+    stays below ~1e17: ``t^2`` never overflows).
     """
-    t = np.tan(0.5 * angle)
-    with np.errstate(divide="ignore"):
-        return 2.0 / (1.0 + t * t) - 1.0, 2.0 / (t + 1.0 / t)
+    t = np.tan(half)
+    v = t * t
+    v += 1.0
+    np.divide(2.0, v, out=v)
+    t *= v
+    v -= 1.0
+    return v, t
 
 
 def _complex(log_cf: _LogCf) -> np.ndarray:
     """``exp`` of a log characteristic function in ``_LogCf`` form."""
-    modulus, phase = log_cf
-    cos, sin = _cos_sin(phase)
+    modulus, half = log_cf
+    cos, sin = _cos_sin(half)
     size = np.exp(modulus)
     out = np.empty(modulus.shape, dtype=complex)
-    out.real = size * cos
-    out.imag = size * sin
+    np.multiply(size, cos, out=out.real)
+    np.multiply(size, sin, out=out.imag)
     return out
 
 
 class _Cache:
-    """Log characteristic functions of one group, each computed once per distinct column."""
+    """The gammas and holders ahead of one group's acquisitions, each computed once.
+
+    An array is kept only while a later acquisition still needs it (``expect`` counts the
+    uses first): what a call frees at its end goes back to the system and faults in again on
+    the next call, so a group's peak memory is its cost too.
+    """
 
     def __init__(self, omega: np.ndarray, hold_cv: np.ndarray) -> None:
         self.omega, self.hold_cv = omega, hold_cv
+        self.per_hold = -0.5 / (hold_cv * hold_cv)  # f of one hold, per row
         self.gamma: dict[bytes, _LogCf] = {}
         self.ahead: dict[tuple[bytes, ...], _LogCf] = {}
+        self.uses: dict[object, int] = {}
 
-    def hold(self, mean: np.ndarray) -> _LogCf:
-        """One gamma hold of mean ``mean`` (a column, ns) in every row."""
+    def expect(self, term: _Term, count: np.ndarray) -> None:
+        """``term.log_part(count)`` will be asked for: count the arrays it uses."""
+        own = term.own.tobytes()
+        self.uses[own] = self.uses.get(own, 0) + 1
+        if term.has_ahead:
+            key = _ahead_key(count, term)
+            if key not in self.uses:
+                ahead = term.ahead.tobytes()
+                self.uses[ahead] = self.uses.get(ahead, 0) + 1
+            self.uses[key] = self.uses.get(key, 0) + 1
+
+    def holds(self, count: np.ndarray, mean: np.ndarray) -> _LogCf:
+        """``count`` gamma holds of mean ``mean`` (columns, ns) in every row."""
         key = mean.tobytes()
-        if key not in self.gamma:
-            self.gamma[key] = _log_gamma_cf(self.omega, mean, self.hold_cv)
-        return self.gamma[key]
+        logs, angles = self._take(
+            self.gamma, key, lambda: _gamma_logs(self.omega, mean, self.hold_cv)
+        )
+        factor = count * self.per_hold
+        return factor * logs, factor * angles
 
-    def holders_ahead(
-        self, count: np.ndarray, mean: np.ndarray, p_ahead: np.ndarray, others: np.ndarray
-    ) -> _LogCf:
+    def holders_ahead(self, count: np.ndarray, term: _Term) -> _LogCf:
         """``log (1 - p + p g_sbar^C)^m``: the holds of the holders found ahead, ``C = count``.
 
         The log of the mixture is ``log |mix| + i arg(mix)``, the principal branch, as
         complex ``log``. A row with ``p = 0`` gets exact zeros.
         """
-        key = (count.tobytes(), mean.tobytes(), p_ahead.tobytes(), others.tobytes())
-        if key not in self.ahead:
-            modulus, phase = self.hold(mean)
-            size = p_ahead * np.exp(count * modulus)
-            cos, sin = _cos_sin(count * phase)
-            real = 1.0 - p_ahead + size * cos
-            imag = size * sin
-            self.ahead[key] = (
-                others * (0.5 * np.log(real * real + imag * imag)),
-                others * np.arctan2(imag, real),
-            )
-        return self.ahead[key]
+        return self._take(self.ahead, _ahead_key(count, term), lambda: self._mixture(count, term))
+
+    def _mixture(self, count: np.ndarray, term: _Term) -> _LogCf:
+        size, half = self.holds(count, term.ahead)
+        np.exp(size, out=size)
+        size *= term.p_ahead
+        real, imag = _cos_sin(half)
+        real *= size
+        real += 1.0 - term.p_ahead
+        imag *= size
+        m_half = 0.5 * term.others
+        modulus = real * real
+        modulus += imag * imag
+        np.log(modulus, out=modulus)
+        modulus *= m_half
+        phase = np.arctan2(imag, real)
+        phase *= m_half
+        return modulus, phase
+
+    def _take(self, cache: dict, key: object, make) -> _LogCf:
+        value = cache.get(key)
+        if value is None:
+            value = make()
+        left = self.uses.get(key, 1) - 1
+        if left > 0:
+            cache[key], self.uses[key] = value, left
+        else:
+            cache.pop(key, None)
+            self.uses.pop(key, None)
+        return value
+
+
+def _ahead_key(count: np.ndarray, term: _Term) -> tuple[bytes, ...]:
+    return (count.tobytes(), term.ahead.tobytes(), term.p_ahead.tobytes(), term.others.tobytes())
 
 
 def _coefficient_rows(rows: _Rows, members: np.ndarray, width: int) -> np.ndarray:
@@ -453,42 +500,60 @@ def _coefficient_rows(rows: _Rows, members: np.ndarray, width: int) -> np.ndarra
     span = rows.span[members][:, None]
     k = np.arange(1, width + 1)
     omega = (2.0 * np.pi / span) * k
-    shift = omega * rows.lo[members][:, None]
     source = rows.varying[members]
     first = members[0]
+    cache = _Cache(omega, rows.hold_cv[members][:, None])
+    plan = []
+    for slot in np.flatnonzero(rows.kinds[first]).tolist():
+        p_ahead = t.p_ahead[source, slot][:, None]
+        term = _Term(
+            cache,
+            own=t.own[source, slot][:, None],
+            ahead=t.ahead[source, slot][:, None],
+            p_ahead=p_ahead,
+            others=t.others[source, slot][:, None],
+            has_ahead=bool((p_ahead > 0.0).any()),
+        )
+        kind = rows.kinds[first, slot]
+        whole = rows.whole[members, slot][:, None]
+        counts = [whole] if kind != _FRACTION else []
+        if kind != _WHOLE:
+            counts.append(whole + 1.0)
+        for count in counts:
+            cache.expect(term, count)
+        plan.append((kind, term, counts, rows.frac[members, slot][:, None]))
     with np.errstate(all="ignore"):
+        half = omega * (0.5 * rows.lo[members][:, None])  # half of w_k lo
         if rows.work_ns[first] > 0:
-            work = rows.work_ns[members][:, None], rows.work_cv[members][:, None]
-            modulus, phase = _log_gamma_cf(omega, *work)
-            phase = phase + shift
+            work_cv = rows.work_cv[members][:, None]
+            modulus, angles = _gamma_logs(omega, rows.work_ns[members][:, None], work_cv)
+            factor = -0.5 / (work_cv * work_cv)
+            modulus *= factor
+            angles *= factor
+            half += angles
+            del angles
         else:
-            modulus, phase = np.zeros_like(shift), shift
-        cache = _Cache(omega, rows.hold_cv[members][:, None])
+            modulus = np.zeros_like(half)
         mixed: np.ndarray | None = None
-        for slot in np.flatnonzero(rows.kinds[first]).tolist():
-            term = _Term(
-                cache,
-                own=t.own[source, slot][:, None],
-                ahead=t.ahead[source, slot][:, None],
-                p_ahead=t.p_ahead[source, slot][:, None],
-                others=t.others[source, slot][:, None],
-            )
-            whole = rows.whole[members, slot][:, None]
-            kind = rows.kinds[first, slot]
+        for kind, term, counts, frac in plan:
             if kind == _WHOLE:
-                part_modulus, part_phase = term.log_part(whole)
-                modulus, phase = modulus + part_modulus, phase + part_phase
-            else:
-                frac = rows.frac[members, slot][:, None]
-                below = _complex(term.log_part(whole)) if kind == _MIXED else 1.0
-                mix = (1.0 - frac) * below + frac * _complex(term.log_part(whole + 1.0))
-                mixed = mix if mixed is None else mixed * mix
+                part_modulus, part_half = term.log_part(counts[0])
+                modulus += part_modulus
+                half += part_half
+                continue
+            mix = _complex(term.log_part(counts[-1]))
+            mix *= frac
+            mix += (1.0 - frac) * (_complex(term.log_part(counts[0])) if kind == _MIXED else 1.0)
+            mixed = mix if mixed is None else mixed * mix
         # e^(i phase) / (i w T) = (sin phase - i cos phase) / (w T)
-        cos, sin = _cos_sin(phase)
-        size = np.exp(modulus) / (omega * span)
+        cos, sin = _cos_sin(half)
+        del half
+        size = np.exp(modulus, out=modulus)
+        size /= omega * span
         coef = np.empty(omega.shape, dtype=complex)
-        coef.real = size * sin
-        coef.imag = -(size * cos)
+        np.multiply(size, sin, out=coef.real)
+        np.multiply(size, cos, out=coef.imag)
+        np.negative(coef.imag, out=coef.imag)
         if mixed is not None:
             coef *= mixed
         count = rows.count[members][:, None]
@@ -509,15 +574,19 @@ class _Term:
     ahead: np.ndarray  # sbar_j, ns
     p_ahead: np.ndarray  # p_j
     others: np.ndarray  # m_j
+    has_ahead: bool  # some row finds holders ahead (p_j > 0)
 
     def log_part(self, count: np.ndarray) -> _LogCf:
         """``log E[g_s^C (1 - p + p g_sbar^C)^m | C = count]`` of the acquisition."""
-        own_modulus, own_phase = self.cache.hold(self.own)
-        modulus, phase = count * own_modulus, count * own_phase
-        if not (self.p_ahead > 0.0).any():  # nobody is ever found ahead
-            return modulus, phase
-        ahead = self.cache.holders_ahead(count, self.ahead, self.p_ahead, self.others)
-        return modulus + ahead[0], phase + ahead[1]
+        modulus, half = self.cache.holds(count, self.own)
+        if self.has_ahead:
+            ahead_modulus, ahead_half = self.cache.holders_ahead(count, self)
+            modulus += ahead_modulus
+            half += ahead_half
+        return modulus, half
+
+
+_BLOCK = 1 << 14  # grid points inverted at once (rows x grid): bounds the peak memory
 
 
 def _invert(
@@ -527,7 +596,23 @@ def _invert(
 
     The rows share their grid (``4 K`` points at least, a power of two) and are padded with
     zero coefficients to ``grid / 4`` frequencies, a width that depends on the row alone.
+    Rows are inverted ``_BLOCK // grid`` at a time (each row on its own: the same numbers).
     """
+    step = max(1, _BLOCK // grid)
+    if len(coef) <= step:
+        return _invert_rows(coef, lo, span, grid, quantile)
+    return np.concatenate(
+        [
+            _invert_rows(coef[i : i + step], lo[i : i + step], span[i : i + step], grid, quantile)
+            for i in range(0, len(coef), step)
+        ]
+    )
+
+
+def _invert_rows(
+    coef: np.ndarray, lo: np.ndarray, span: np.ndarray, grid: int, quantile: float
+) -> np.ndarray:
+    """``_invert`` of a block of rows."""
     rows, width = coef.shape
     offset = 2.0 * coef.real.sum(axis=1)
     # a coarse CDF on 4K points brackets the quantile ...
@@ -549,12 +634,14 @@ def _invert(
         share = np.fmin(1.0, np.fmax(0.0, (quantile - below) / (above - below)))
     y = left + (right - left) * share
     # ... and Newton steps on the exact series F(y) - q, with F' = f, polish it
-    omega = (2.0 * np.pi / span)[:, None] * np.arange(1, width + 1)
+    k = np.arange(1, width + 1)
+    omega = (2.0 * np.pi / span)[:, None] * k
+    omega_half = (np.pi / span)[:, None] * k
     real, imag = coef.real, coef.imag
     real_density, imag_density = omega * real, omega * imag
     active = np.ones(rows, dtype=bool)
     for _ in range(_NEWTON_STEPS):
-        cos, sin = _cos_sin(omega * y[:, None])
+        cos, sin = _cos_sin(omega_half * y[:, None])
         cdf_y = y / span + 2.0 * (real * cos - imag * sin).sum(axis=1) - offset
         density = 1.0 / span - 2.0 * (imag_density * cos + real_density * sin).sum(axis=1)
         active &= density > 0.0
