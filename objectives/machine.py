@@ -114,8 +114,9 @@ def simulate_batch(policies: Sequence[Policy], scenario: Scenario, seed: int = 0
     families = list(FAMILIES.values())
     all_parts = _prepare_batch(families, policies, scenario)
     loops = run_creation_loops(scenario, [parts.values() for parts in all_parts])
+    expected = [{spec.name for spec in family.metrics} for family in families]
     return [
-        _assemble(families, policy, scenario, parts, values, loop)
+        _assemble(families, expected, policy, scenario, parts, values, loop)
         for policy, parts, (values, loop) in zip(policies, all_parts, loops, strict=True)
     ]
 
@@ -126,48 +127,57 @@ def _prepare_batch(
     """Each policy's parts, each family's ``prepare`` run once per distinct input in the batch.
 
     A ``Part`` depends on the family's policy and on the parts it reads, themselves functions
-    of their families' policies and reads: the memo key is that chain of policies.
+    of their families' policies and reads: the memo key is the family's policy and the
+    numbers of the memo entries it reads (equal numbers, equal chains of policies).
     """
-    memo: dict[tuple, Part] = {}
+    reads: list[list[str]] = []
+    for index, family in enumerate(families):
+        before = [f.name for f in families[:index]]
+        reads.append(before if family.reads is None else list(family.reads))
+    memo: dict[tuple, tuple[int, Part]] = {}
+    entries = 0
     out = []
     for policy in policies:
         parts: dict[str, Part] = {}
-        keys: dict[str, tuple] = {}
-        for family in families:
+        numbers: dict[str, int] = {}
+        for family, names in zip(families, reads, strict=True):
             own = getattr(policy, family.name)
-            reads = list(parts) if family.reads is None else list(family.reads)
-            key = (family.name, own, *(keys[name] for name in reads))
+            key: tuple | None = (family.name, own, *(numbers[name] for name in names))
             try:
-                part = memo.get(key)
+                entry = memo.get(key)
             except TypeError:  # a run-time family with an unhashable policy: no memo
-                key, part = (object(),), None
-            if part is None:
-                part = family.prepare(own, scenario, {name: parts[name] for name in reads})
-                memo[key] = part
-            parts[family.name] = part
-            keys[family.name] = key
+                key, entry = None, None
+            if entry is None:
+                part = family.prepare(own, scenario, {name: parts[name] for name in names})
+                entry, entries = (entries, part), entries + 1
+                if key is not None:
+                    memo[key] = entry
+            numbers[family.name], parts[family.name] = entry
         out.append(parts)
     return out
 
 
 def _assemble(
     families: list[Family],
+    expected: list[set[str]],
     policy: Policy,
     scenario: Scenario,
     parts: dict[str, Part],
     values: dict[str, float],
     loop: LoopFigures,
 ) -> Metrics:
-    """One policy's metrics: the loop's, then each family's ``finish``, then the machine's."""
+    """One policy's metrics: the loop's, then each family's ``finish``, then the machine's.
+
+    ``expected``: each family's metric names.
+    """
     memory = 0.0
     cpu = 0.0
-    for family in families:
+    for family, names in zip(families, expected, strict=True):
         part = parts[family.name]
         own = {**part.metrics, **family.finish(part, getattr(policy, family.name), scenario, loop)}
-        if own.keys() != {spec.name for spec in family.metrics}:
-            expected = sorted(spec.name for spec in family.metrics)
+        if own.keys() != names:
             raise RuntimeError(
-                f"family {family.name!r} returned metrics {sorted(own)}, expected {expected}"
+                f"family {family.name!r} returned metrics {sorted(own)}, expected {sorted(names)}"
             )
         values.update(own)
         for part_bytes in part.memory_bytes.values():
