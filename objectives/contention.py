@@ -227,6 +227,8 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
     Raises:
         ValueError: as ``solve``, for the first malformed loop.
     """
+    if not loops:
+        return []
     locks = [_check(loop) for loop in loops]
     tables = [_tables(loop, names) for loop, names in zip(loops, locks, strict=True)]
     states: list[_MvaState | None] = [None] * len(loops)
@@ -243,8 +245,6 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
             solved_exact = _mva_exact_rows([tables[i] for i in members], n_total)
         for i, state in zip(members, solved_exact, strict=True):
             states[i] = state
-    if not loops:
-        return []
     solved = list(zip(loops, tables, states, strict=True))
     terms = term_table([(lp, t, st, fork) for lp, t, st in solved for fork in (False, True)])
     means = mean_latencies(terms).tolist()

@@ -48,7 +48,7 @@ _FILTER_MARGIN = 64.0  # filter kernel widths kept below the window's start
 _FILTER_ALPHA = 36.0  # exp(-36) ~ 2e-16: the filter removes what a double cannot hold
 _FILTER_ORDER = 8
 _CF_NEGLIGIBLE = 1e-8  # beyond: CDF error < |phi| / pi, i.e. < 1e-8 (a power-law tail of |phi|)
-_BERNSTEIN = 40.0 / 3.0  # ``_ahead_floor``: P(M < floor) < e^-40
+_BERNSTEIN = 40.0 / 3.0  # Bernstein's floor of the holders ahead (``_Moments``): P < e^-40
 
 # kinds of a term in a row's structure: not taken, whole rate, fractional rate below one,
 # fractional rate above one
