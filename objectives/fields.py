@@ -130,6 +130,32 @@ def _describe(value: Any) -> str:
     return f"{shorten(value)} ({type(value).__name__})"
 
 
-def spec(default: Any, *, unit: str = "", help: str, **bounds: Any) -> Any:
-    """A dataclass field with documented unit, meaning and bounds (``min``/``max``/``choices``)."""
-    return dataclasses.field(default=default, metadata={"unit": unit, "help": help, **bounds})
+KINDS = ("measured", "derived", "fitted", "assumed")
+"""How a constant's value is known: a published measurement, computed from kernel source or a
+measured figure, fitted to a published figure by the model, or assumed (no public figure)."""
+
+
+def spec(
+    default: Any,
+    *,
+    unit: str = "",
+    help: str,
+    source: str | None = None,
+    kind: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    **bounds: Any,
+) -> Any:
+    """A dataclass field with documented unit, meaning and bounds (``min``/``max``/``choices``).
+
+    A model constant also says where its value comes from (``objectives.constants``):
+    ``source`` (paper, commit, LKML message, kernel file, or the reasoning of an assumption),
+    ``kind`` (one of ``KINDS``) and its plausible range ``low``..``high`` (what published
+    figures or the stated reasoning admit; not the validation bounds ``min``/``max``).
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {KINDS}")
+    provenance = {"source": source, "kind": kind, "low": low, "high": high}
+    metadata = {"unit": unit, "help": help, **bounds}
+    metadata.update({k: v for k, v in provenance.items() if v is not None})
+    return dataclasses.field(default=default, metadata=metadata)

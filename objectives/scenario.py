@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from objectives.arch import ARCHITECTURES, DEFAULT_ARCH, Architecture
 from objectives.errors import InputError
 from objectives.fields import build, spec
 from objectives.limits import (
@@ -48,6 +49,17 @@ class Machine(Sectioned, metaclass=FamilySections):
 
     _role = "machine"
 
+    arch: str = spec(
+        DEFAULT_ARCH,
+        choices=tuple(ARCHITECTURES),
+        help="the kernel's architecture: page size, THREAD_SIZE, virtually mapped stacks and "
+        "percpu sizes (objectives/arch.py, each value sourced)",
+    )
+    kasan: bool = spec(
+        False,
+        help="a KASAN kernel (CONFIG_KASAN): THREAD_SIZE doubled on x86_64, arm64 and powerpc "
+        "(arch/x86/include/asm/page_64_types.h KASAN_STACK_ORDER)",
+    )
     online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
     possible_cpus: int = spec(
         96,
@@ -102,6 +114,16 @@ class Machine(Sectioned, metaclass=FamilySections):
         "THREAD_SIZE) (kernel/fork.c set_max_threads: thread structures take at most an "
         "eighth of memory)",
     )
+
+    @property
+    def architecture(self) -> Architecture:
+        """The values of ``arch`` (page size, THREAD_SIZE, percpu sizes)."""
+        return ARCHITECTURES[self.arch]
+
+    @property
+    def thread_bytes(self) -> int:
+        """``THREAD_SIZE`` of this machine's kernel (bytes), KASAN included."""
+        return self.architecture.thread_bytes(self.kasan)
 
     @property
     def memory_bytes(self) -> int:
