@@ -122,6 +122,41 @@ def test_a_run_reaches_the_cluster_by_each_address_form(
     assert "8 finished trials (8 new, 0 failed)" in result.stdout
 
 
+@pytest.mark.parametrize("held", ["~/.ray/auth_token", "RAY_AUTH_TOKEN_PATH"])
+def test_a_run_holding_the_token_sets_the_auth_mode_itself(
+    cluster: TwoNodeCluster, tmp_path: Path, held: str
+) -> None:
+    # a user who has the cluster's token as Ray looks for it, and no RAY_AUTH_MODE: Ray reads
+    # the mode when it is imported, so policysearch must set it before (issue 23, item 1)
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    unset = ["RAY_AUTH_MODE", "RAY_AUTH_TOKEN"]
+    if held == "~/.ray/auth_token":
+        (home / ".ray" / "auth_token").write_text(cluster.token)
+        unset.append("RAY_AUTH_TOKEN_PATH")
+    journal = tmp_path / "s.journal"
+    result = run(
+        cluster,
+        "run",
+        str(QUICKSTART),
+        "--address",
+        cluster.address,
+        "--workers",
+        "2",
+        "--trials",
+        "8",
+        "--quiet",
+        "--storage",
+        str(journal),
+        cwd=tmp_path,
+        env={"HOME": str(home)},
+        unset=tuple(unset),
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert len(completed(journal)) == 8
+
+
 def test_ray_address_is_honoured_and_a_failed_connection_stores_nothing(
     cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
