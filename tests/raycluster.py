@@ -4,13 +4,15 @@ Each node is a ``ray start`` in its own process group (``start_new_session``), w
 temp folder and free ports, and is ended by killing that group: never ``ray stop``, which would
 stop every Ray of the user, the test session's own included. Everything listens on or is
 reached through 127.0.0.1. The head's health checks are quick so a killed node is declared
-dead in about 3 s instead of 30.
+dead in about 3 s instead of 30. The cluster uses token authentication, with a token of its own
+(``RAY_AUTH_TOKEN_PATH`` in its temp folder), as Ray 2.60 does for any head that finds a token.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -99,6 +101,11 @@ class TwoNodeCluster:
     def client_address(self) -> str:
         return f"ray://127.0.0.1:{self.client_port}"
 
+    @property
+    def token(self) -> str:
+        """The cluster's authentication token."""
+        return Path(self.env["RAY_AUTH_TOKEN_PATH"]).read_text()
+
     def start_node(self, *args: str) -> RayNode:
         log = self.temp_dir / f"node{len(self.nodes)}.log"
         with log.open("w") as out:
@@ -167,8 +174,14 @@ def cluster_env(temp_dir: Path) -> dict[str, str]:
         "RAY_health_check_failure_threshold": "3",
     }
     env.pop("RAY_ADDRESS", None)
-    if (Path.home() / ".ray" / "auth_token").is_file() or env.get("RAY_AUTH_TOKEN"):
-        env.setdefault("RAY_AUTH_MODE", "token")  # see the README: nodes must agree on it
+    # Token authentication always, as Ray 2.60 turns it on for anyone who has a token, with the
+    # cluster's own token (not the user's ~/.ray/auth_token): nodes and drivers must agree on it.
+    token = temp_dir / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env.pop("RAY_AUTH_TOKEN", None)  # it would win over the file
+    env["RAY_AUTH_TOKEN_PATH"] = str(token)
+    env["RAY_AUTH_MODE"] = "token"  # see the README: nodes must set it
     return env
 
 

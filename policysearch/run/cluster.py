@@ -15,7 +15,8 @@ refused with a pointer to ``policysearch submit``, which is where it belongs.
 Ray 2.60 turns token authentication on for a cluster whose head found a token. A driver that
 holds a token (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``) but runs
 with Ray's default ``RAY_AUTH_MODE`` (disabled) is refused by such a cluster after 20 s, so a
-driver holding a token sets ``RAY_AUTH_MODE=token`` for itself unless the user chose a mode. A
+driver holding a token sets ``RAY_AUTH_MODE=token`` for itself unless the user chose a mode,
+and makes Ray read it even if Ray was imported before (``use_token_if_held``). A
 refused token, an unreachable head and a port where nothing listens are each one line that
 says "cannot connect to the Ray cluster at ADDR:" and what to do. An address where nothing
 answers within seconds is bad input (exit code 2, like a malformed one); a head that answers
@@ -28,6 +29,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,11 +89,23 @@ def _host_port(text: str) -> tuple[str, int] | None:
 
 
 def use_token_if_held() -> None:
-    """Set ``RAY_AUTH_MODE=token`` when a token is at hand and the user chose no mode."""
+    """Set ``RAY_AUTH_MODE=token`` when a token is at hand and the user chose no mode.
+
+    Ray reads the mode once, into its C++ ``RayConfig``, when ``ray._raylet`` is first imported
+    (``import ray`` does it), and ``ray.init`` with an explicit address never turns the mode on
+    by itself (Ray 2.60, ``ray/_private/worker.py``: only ``address`` None or "auto" does). So
+    when Ray is already imported its config is read again, as Ray itself does after setting the
+    variable (``_enable_token_auth`` in ``ray/_private/authentication/
+    authentication_token_setup.py``: ``Config.initialize("")``).
+    """
     if os.environ.get("RAY_AUTH_MODE"):
         return
-    if token_path() is not None or os.environ.get("RAY_AUTH_TOKEN"):
-        os.environ["RAY_AUTH_MODE"] = "token"
+    if token_path() is None and not os.environ.get("RAY_AUTH_TOKEN"):
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    raylet = sys.modules.get("ray._raylet")
+    if raylet is not None and not sys.modules["ray"].is_initialized():
+        raylet.Config.initialize("")  # Ray read the mode (disabled) when it was imported
 
 
 def token_path() -> Path | None:

@@ -38,13 +38,19 @@ def cluster() -> Iterator[TwoNodeCluster]:
 
 
 def run(
-    cluster: TwoNodeCluster, *args: str, cwd: Path, env: dict[str, str] | None = None
+    cluster: TwoNodeCluster,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m policysearch ARGS`` with the cluster's environment (token mode, RAY_TMPDIR)."""
+    """``python -m policysearch ARGS`` with the cluster's environment (token mode, RAY_TMPDIR),
+    ``env`` added and the variables in ``unset`` removed."""
+    merged = {**cluster.env, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "policysearch", *args],
         cwd=cwd,
-        env={**cluster.env, **(env or {})},
+        env={name: value for name, value in merged.items() if name not in unset},
         capture_output=True,
         text=True,
         timeout=300,
@@ -116,6 +122,41 @@ def test_a_run_reaches_the_cluster_by_each_address_form(
     assert "8 finished trials (8 new, 0 failed)" in result.stdout
 
 
+@pytest.mark.parametrize("held", ["~/.ray/auth_token", "RAY_AUTH_TOKEN_PATH"])
+def test_a_run_holding_the_token_sets_the_auth_mode_itself(
+    cluster: TwoNodeCluster, tmp_path: Path, held: str
+) -> None:
+    # a user who has the cluster's token as Ray looks for it, and no RAY_AUTH_MODE: Ray reads
+    # the mode when it is imported, so policysearch must set it before (issue 23, item 1)
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    unset = ["RAY_AUTH_MODE", "RAY_AUTH_TOKEN"]
+    if held == "~/.ray/auth_token":
+        (home / ".ray" / "auth_token").write_text(cluster.token)
+        unset.append("RAY_AUTH_TOKEN_PATH")
+    journal = tmp_path / "s.journal"
+    result = run(
+        cluster,
+        "run",
+        str(QUICKSTART),
+        "--address",
+        cluster.address,
+        "--workers",
+        "2",
+        "--trials",
+        "8",
+        "--quiet",
+        "--storage",
+        str(journal),
+        cwd=tmp_path,
+        env={"HOME": str(home)},
+        unset=tuple(unset),
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert len(completed(journal)) == 8
+
+
 def test_ray_address_is_honoured_and_a_failed_connection_stores_nothing(
     cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
@@ -144,11 +185,18 @@ def test_an_address_of_the_wrong_form_is_bad_input(cluster: TwoNodeCluster, tmp_
         assert not (tmp_path / "policysearch.journal").exists()
 
 
-@pytest.mark.skipif(
-    not (Path.home() / ".ray" / "auth_token").is_file(), reason="no Ray token: no token auth"
-)
-def test_a_refused_token_says_how_to_fix_it(cluster: TwoNodeCluster, tmp_path: Path) -> None:
-    # the user opted out of token auth; the cluster wants it (Ray retries for about 20 s)
+@pytest.mark.parametrize("driver", ["opted out", "no token"])
+def test_a_refused_token_says_how_to_fix_it(
+    cluster: TwoNodeCluster, tmp_path: Path, driver: str
+) -> None:
+    # the cluster wants its token (Ray retries for about 20 s); the user opted out of token
+    # auth, or has no token at all and chose no mode
+    home = tmp_path / "home"
+    home.mkdir()
+    if driver == "opted out":
+        env, unset = {"RAY_AUTH_MODE": "disabled"}, ()
+    else:
+        env, unset = {"HOME": str(home)}, ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")
     result = run(
         cluster,
         "run",
@@ -156,7 +204,8 @@ def test_a_refused_token_says_how_to_fix_it(cluster: TwoNodeCluster, tmp_path: P
         "--address",
         cluster.address,
         cwd=tmp_path,
-        env={"RAY_AUTH_MODE": "disabled"},
+        env=env,
+        unset=unset,
     )
     one_line_error(
         result,
@@ -250,17 +299,16 @@ def test_submit_errors_are_one_line(cluster: TwoNodeCluster, tmp_path: Path) -> 
     ]
     for args, code, fragment in cases:
         one_line_error(run(cluster, *args, cwd=tmp_path), code, fragment)
-    if (Path.home() / ".ray" / "auth_token").is_file():
-        refused = run(
-            cluster,
-            "status",
-            "x",
-            "--address",
-            cluster.dashboard,
-            cwd=tmp_path,
-            env={"RAY_AUTH_MODE": "disabled"},
-        )
-        one_line_error(refused, 1, "RAY_AUTH_MODE=token")
+    refused = run(
+        cluster,
+        "status",
+        "x",
+        "--address",
+        cluster.dashboard,
+        cwd=tmp_path,
+        env={"RAY_AUTH_MODE": "disabled"},
+    )
+    one_line_error(refused, 1, "RAY_AUTH_MODE=token")
 
 
 def test_a_node_lost_mid_run_costs_only_its_trials(cluster: TwoNodeCluster, tmp_path: Path) -> None:
