@@ -104,8 +104,12 @@ def use_token_if_held() -> None:
         return
     os.environ["RAY_AUTH_MODE"] = "token"
     raylet = sys.modules.get("ray._raylet")
-    if raylet is not None and not sys.modules["ray"].is_initialized():
-        raylet.Config.initialize("")  # Ray read the mode (disabled) when it was imported
+    if raylet is None or sys.modules["ray"].is_initialized():
+        return
+    # Ray read the mode (disabled) when it was imported; a Ray without this hook has no tokens.
+    reread = getattr(getattr(raylet, "Config", None), "initialize", None)
+    if reread is not None:
+        reread("")
 
 
 def token_path() -> Path | None:
