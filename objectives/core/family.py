@@ -1,12 +1,14 @@
 """The interface of a policy family: the one shape every family's model has.
 
 A *family* (kernel stacks, percpu, PID allocation, slow-tier placement, ...) is one unit: its
-policy knobs, its scenario sections, its metrics, the locks it takes and its model. To add a
-family, write a module with a ``Family`` subclass (its params may sit in a second module) and
-register an instance: one line in ``objectives.registry`` for a built-in family, or
-``objectives.register_family(MyFamily())`` at run time. Everything else (``Policy``, the
-scenario sections, ``knob_catalogue()``, ``metric_catalogue()``, ``hard_limits()`` and
-``simulate()``) is built from the registry.
+policy knobs, its scenario sections, its metrics, the locks it takes, its model and how its
+knobs reach a running Linux. To add a family, write one folder ``objectives/families/<name>/``
+(``__init__.py`` with the ``Family`` subclass, ``model.py``, ``params.py``, ``kernel.py``) and
+add one line to ``objectives/families/__init__.py`` (or call
+``objectives.register_family(MyFamily())`` at run time). Everything else (``Policy``, the
+scenario sections, ``knob_catalogue()``, ``metric_catalogue()``, ``hard_limits()``,
+``simulate()`` and the kernel settings ``policysearch export`` writes) is built from the
+registry.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from objectives.contention import Acquisition
-from objectives.metrics import MetricSpec
+from objectives.core.kernel import KnobMapping, Setting
+from objectives.core.locks import Acquisition
+from objectives.core.metric_spec import MetricSpec
 
 if TYPE_CHECKING:
-    from objectives.scenario import Scenario
+    from objectives.core.scenario import Scenario
 
 SECTIONS = ("machine", "workload", "costs")
 """Scenario sections a family may own a part of."""
 
 
 @dataclass(frozen=True)
-class Part:
+class FamilyPart:
     """What a family does on one scenario before the task-creation loop is solved.
 
     Attributes:
@@ -103,27 +106,36 @@ class Family(abc.ABC):
     * ``cpu_metric``: the metric holding the family's share of machine CPU time, added into
       ``cpu_overhead_fraction`` (``None``: the family spends no CPU of its own outside the
       loop's locks, whose spinning the machine counts).
-    * ``reads``: the earlier families whose ``Part`` its ``prepare`` reads (``None``, the
-      default: every family registered before it). ``earlier`` then holds only those, and
-      ``simulate_batch`` reuses one ``Part`` for every policy of a batch with the same knobs in
-      this family and in those it reads (tiering reads only the stacks' bytes).
+    * ``risk_metrics``: those of its metrics that count harm done (a stack overflow, an OOM
+      kill), most severe first: a policy that raises one above today's is a net loss
+      whatever it saves (``policysearch``'s report card reads them in registry order).
+    * ``knob_mappings``: knob name (``family.field``) -> ``KnobMapping``, how each knob
+      reaches a running Linux (a sysctl, a boot parameter, a patch series, or none); every
+      knob of the family has one.
+    * ``reads``: the earlier families whose ``FamilyPart`` its ``prepare`` reads (``None``,
+      the default: every family registered before it). ``earlier`` then holds only those, and
+      ``simulate_batch`` reuses one ``FamilyPart`` for every policy of a batch with the same
+      knobs in this family and in those it reads (tiering reads only the stacks' bytes).
 
     Model (the rules):
 
     * ``prepare(policy, scenario, earlier)`` runs first, in registration order; ``earlier``
       maps the name of every family registered before this one (or of those in ``reads``) to
-      its ``Part`` (so a family that needs another's figures registers after it). It returns
-      a ``Part``: memory, private work per creation and per fork, lock trips, metrics known
+      its ``FamilyPart`` (so a family that needs another's figures registers after it). It returns
+      a ``FamilyPart``: memory, private work per creation and per fork, lock trips, metrics known
       now. It is a function of its arguments: ``simulate_batch`` runs it once per distinct
-      input in a batch and shares the returned ``Part`` (read-only, like its ``model``)
+      input in a batch and shares the returned ``FamilyPart`` (read-only, like its ``model``)
       between the policies that gave that input.
     * The machine then solves one task-creation loop holding every family's parts
-      (``objectives.creation``).
+      (``objectives.engine.creation``).
     * ``finish(part, policy, scenario, loop)`` returns the metrics that need the loop's
       rates or lock figures (default: none).
+    * ``kernel_settings(policy, scenario, changed)`` returns the ``Setting`` lines that make
+      a kernel run the family's ``policy`` on ``scenario``'s machine; ``changed`` holds the
+      knob names (of every family) that differ from the baseline (default: none).
     * ``check(scenario, source=...)`` cross-checks the family's sections of a scenario
       being loaded and raises ``InputError`` naming the key (default: nothing to check).
-    * Models are deterministic; randomness belongs to the loop's seeded generator.
+    * Models are deterministic: the same policy and scenario give the same numbers bit for bit.
     """
 
     name: ClassVar[str]
@@ -135,6 +147,8 @@ class Family(abc.ABC):
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     locks: ClassVar[tuple[str, ...]] = ()
     cpu_metric: ClassVar[str | None] = None
+    risk_metrics: ClassVar[tuple[str, ...]] = ()
+    knob_mappings: ClassVar[Mapping[str, KnobMapping]] = {}
     reads: ClassVar[tuple[str, ...] | None] = None
 
     def section(self, section: str) -> tuple[str, type] | None:
@@ -143,14 +157,22 @@ class Family(abc.ABC):
         return None if cls is None else (self.section_keys.get(section, self.name), cls)
 
     @abc.abstractmethod
-    def prepare(self, policy: Any, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
+    def prepare(
+        self, policy: Any, scenario: Scenario, earlier: Mapping[str, FamilyPart]
+    ) -> FamilyPart:
         """What the family does before the creation loop is solved (see the class doc)."""
 
     def finish(
-        self, part: Part, policy: Any, scenario: Scenario, loop: LoopFigures
+        self, part: FamilyPart, policy: Any, scenario: Scenario, loop: LoopFigures
     ) -> dict[str, float]:
         """Metrics that need the solved creation loop (see the class doc)."""
         return {}
+
+    def kernel_settings(
+        self, policy: Any, scenario: Scenario, changed: Collection[str]
+    ) -> list[Setting]:
+        """The kernel lines that run the family's ``policy`` (see the class doc)."""
+        return []
 
     def check(self, scenario: Scenario, *, source: str) -> None:  # noqa: B027 (optional hook)
         """Cross-check the family's scenario sections (see the class doc)."""

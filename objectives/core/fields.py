@@ -12,8 +12,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from objectives.errors import InputError
-from objectives.reading import shorten
+from objectives.core.errors import InputError
+from objectives.core.reading import shorten
 
 T = TypeVar("T")
 
@@ -23,7 +23,7 @@ def build(cls: type[T], data: Any, *, source: str, path: str = "") -> T:
 
     Args:
         cls: a dataclass type; nested dataclass fields are built recursively. A class with a
-            ``concrete_class()`` (``objectives.sections``) is built as the class it returns.
+            ``concrete_class()`` (``objectives.core.sections``) is built as the class it returns.
         data: the mapping read from YAML (``None`` means all defaults).
         source: file name used in error messages.
         path: dotted key path of ``data`` inside the file.

@@ -1,7 +1,7 @@
 """Kernel limits a scenario must respect: pid_max and threads-max, with their boot defaults.
 
-Each constant and rule names the kernel source it comes from. ``objectives.scenario`` refuses a
-scenario whose tasks exceed them; ``objectives.pid`` sizes the PID space with them.
+Each constant and rule names the kernel source it comes from. ``objectives.core.scenario`` refuses a
+scenario whose tasks exceed them; ``objectives.families.pid.model`` sizes the PID space with them.
 """
 
 from __future__ import annotations

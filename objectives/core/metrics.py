@@ -1,9 +1,10 @@
 """The metric catalogue and the ``Metrics`` a simulation returns.
 
-``MetricSpec`` is declared here; the specs themselves live beside what computes them: the
-machine-wide ones in ``objectives.machine``, the task-creation ones in
-``objectives.creation``, each family's in its model module (``Family.metrics``), and the
-catalogue follows the family registry. Every metric name carries its unit. ``direction``
+``MetricSpec`` is declared in ``objectives.core.metric_spec``; the specs themselves live
+beside what computes them: the machine-wide ones in ``objectives.engine.simulate``, the
+task-creation ones in ``objectives.engine.creation`` (both pushed into the registry as its
+core metrics), each family's in its model module (``Family.metrics``), and the catalogue
+follows the family registry. Every metric name carries its unit. ``direction``
 says which way is better, so a job can name a metric as an objective without restating it.
 """
 
@@ -14,24 +15,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """One metric: its name (with unit), unit, better direction and meaning."""
-
-    name: str
-    unit: str
-    direction: str  # "minimize" or "maximize"
-    meaning: str
-    family: str
-    hard_max: float | None = None  # a limit no policy may exceed (a risk, not a trade-off)
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.registry import FAMILIES, core_metrics, per_registry
 
 
 def metric_catalogue() -> dict[str, MetricSpec]:
     """Every metric the simulator returns, by name, in catalogue order (a copy).
 
-    The machine-wide metrics (``objectives.machine``), the task-creation metrics
-    (``objectives.creation``), then each registered family's (``Family.metrics``).
+    The machine-wide metrics (``objectives.engine.simulate``), the task-creation metrics
+    (``objectives.engine.creation``), then each registered family's (``Family.metrics``).
     """
     return dict(_live())
 
@@ -41,11 +33,16 @@ def hard_limits() -> dict[str, float]:
     return {name: spec.hard_max for name, spec in _live().items() if spec.hard_max is not None}
 
 
-def _live() -> dict[str, MetricSpec]:
-    # Every model imports this module, so the catalogue is assembled above it, by the machine.
-    from objectives.machine import catalogue
+def risk_metrics() -> tuple[str, ...]:
+    """Metrics that count harm done, over every registered family (``Family.risk_metrics``)."""
+    return tuple(name for family in FAMILIES.values() for name in family.risk_metrics)
 
-    return catalogue()
+
+@per_registry
+def _live() -> dict[str, MetricSpec]:
+    """The live metric catalogue: core metrics, then each family's in registration order."""
+    specs = core_metrics() + tuple(s for f in FAMILIES.values() for s in f.metrics)
+    return {spec.name: spec for spec in specs}
 
 
 class _LiveView(Mapping[str, Any]):

@@ -1,7 +1,7 @@
 """Policies: one member per registered family; ``baseline()`` is Linux today.
 
-``Policy`` has one field per family in ``objectives.registry.FAMILIES`` (``policy.stacks`` is
-a ``StackPolicy``), built by ``objectives.sections``. A *knob* is one field of a family's
+``Policy`` has one field per family in ``objectives.core.registry.FAMILIES`` (``policy.stacks`` is
+a ``StackPolicy``), built by ``objectives.core.sections``. A *knob* is one field of a family's
 policy, named ``family.field`` (``pid.range_width``). Jobs search knobs; exported policy files
 group them by family. Every knob documents its unit, bounds and meaning in its field metadata
 (``policysearch knobs`` prints them).
@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from objectives.errors import InputError, one_of
-from objectives.fields import build, convert
-from objectives.registry import FAMILIES, per_registry
-from objectives.sections import FamilySections, Sectioned
+from objectives.core.errors import InputError, one_of
+from objectives.core.fields import build, convert
+from objectives.core.registry import FAMILIES, per_registry
+from objectives.core.sections import FamilySections, Sectioned
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from objectives.errors import InputError
+from objectives.core.errors import InputError
 
 MAX_BYTES = 4 << 20
 """Largest file read (4 MiB): a job, scenario or policy file is a few KiB."""

@@ -1,9 +1,16 @@
 """The family registry: name -> ``Family``, in registration (= evaluation) order.
 
+A store that validates at the door and names no family: the built-in families register
+themselves (``objectives.families``), as a run-time family does (``register_family``). What
+the validation compares a family against is pushed in by its owners too: the engine's own
+metrics (``set_core_metrics``, from ``objectives.engine.simulate``) and the fixed fields of
+``Policy``, ``Machine``, ``Workload`` and ``Costs`` (``declare_role``, from
+``objectives.core.sections``).
+
 Everything family-shaped is built from ``FAMILIES``: ``Policy`` and the scenario sections
-(``objectives.sections``), ``knob_catalogue()``, ``metric_catalogue()``, ``hard_limits()`` and
-the whole-machine assembly of ``simulate()``. Caches of those are keyed on
-``registry_version()``, so registering or removing a family shows everywhere at once.
+(``objectives.core.sections``), ``knob_catalogue()``, ``metric_catalogue()``,
+``hard_limits()`` and the whole-machine assembly of ``simulate()``. Caches of those are keyed
+on ``registry_version()``, so registering or removing a family shows everywhere at once.
 
 A family registered at run time exists in this process only: a worker process (Ray) must
 import the module that registers it before it unpickles a policy or scenario holding it.
@@ -18,12 +25,15 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from objectives.family import SECTIONS, Family
+from objectives.core.family import SECTIONS, Family
+from objectives.core.metric_spec import MetricSpec
 
 F = TypeVar("F", bound=Family)
 R = TypeVar("R")
 
 _families: dict[str, Family] = {}
+_core_metrics: list[MetricSpec] = []
+_declared: dict[str, type] = {}
 _version = 0
 
 FAMILIES = MappingProxyType(_families)
@@ -33,6 +43,36 @@ FAMILIES = MappingProxyType(_families)
 def registry_version() -> int:
     """A number that changes whenever a family is registered or removed."""
     return _version
+
+
+def set_core_metrics(specs: tuple[MetricSpec, ...]) -> None:
+    """Record the metrics every simulation returns whatever the families (the engine's own).
+
+    A family may not name one of its metrics like them.
+    """
+    global _version
+    _core_metrics[:] = specs
+    _version += 1
+
+
+def core_metrics() -> tuple[MetricSpec, ...]:
+    """The metrics every simulation returns whatever the families: machine, then creation."""
+    return tuple(_core_metrics)
+
+
+def declare_role(role: str, declared: type) -> None:
+    """Record the declared class of ``role`` (``policy`` or a scenario section).
+
+    A family's part of that role may not take the name of one of its fixed fields, methods or
+    properties (``fixed_keys``).
+    """
+    _declared[role] = declared
+
+
+def fixed_keys(role: str) -> set[str]:
+    """Names a family's part of ``role`` may not take (fixed fields, methods, properties)."""
+    base = _declared.get(role)
+    return set() if base is None else {name for name in dir(base) if not name.startswith("_")}
 
 
 def per_registry(function: Callable[[], R]) -> Callable[[], R]:
@@ -92,10 +132,6 @@ def registered(family: F) -> Iterator[F]:
 
 
 def _check(family: Family) -> None:
-    # The machine's own specs and keys live in modules that import this one.
-    from objectives.machine import core_metrics
-    from objectives.sections import fixed_keys
-
     name = getattr(family, "name", None)
     if not isinstance(family, Family) or not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"{family!r}: a family is a Family instance with an identifier name")
@@ -124,6 +160,9 @@ def _check(family: Family) -> None:
         raise ValueError(f"family {name!r}: metric {clash[0]!r} is already in the catalogue")
     if family.cpu_metric is not None and family.cpu_metric not in metrics:
         raise ValueError(f"family {name!r}: cpu_metric {family.cpu_metric!r} is not its metric")
+    strange = [m for m in family.risk_metrics if m not in metrics]
+    if strange:
+        raise ValueError(f"family {name!r}: risk metric {strange[0]!r} is not its metric")
     unknown = [name for name in family.reads or () if name not in _families]
     if unknown:
         raise ValueError(f"family {name!r}: reads {unknown[0]!r}, not a family registered before")
@@ -142,15 +181,3 @@ def _check_dataclass(name: str, role: str, cls: Any) -> None:
     ]
     if missing:
         raise ValueError(f"family {name!r}: {role} field {missing[0]!r} needs a default")
-
-
-def _register_builtins() -> None:
-    from objectives import percpu, pid, stacks, tiering
-
-    # Evaluation order: tiering places the stacks' committed bytes, so it follows stacks.
-    # (Checked by tests/objectives/test_family_registry.py: they load before the core does.)
-    for family in (stacks.FAMILY, percpu.FAMILY, pid.FAMILY, tiering.FAMILY):
-        _add(family)
-
-
-_register_builtins()

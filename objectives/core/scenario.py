@@ -11,7 +11,7 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
     costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 2000}, percpu: {...}}
 
 ``Machine``, ``Workload`` and ``Costs`` hold the keys every scenario has; each registered
-family (``objectives.registry``) adds its own section to them (``workload.stacks``,
+family (``objectives.core.registry``) adds its own section to them (``workload.stacks``,
 ``machine.tiers``, ``costs.pid``), declared beside its model, and its own cross-checks
 (``Family.check``).
 
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import InputError
-from objectives.fields import build, spec
-from objectives.limits import (
+from objectives.core.errors import InputError
+from objectives.core.fields import build, spec
+from objectives.core.limits import (
     FUTEX_TID_MASK,
     PID_MAX_LIMIT,
     RESERVED_PIDS,
@@ -36,10 +36,10 @@ from objectives.limits import (
     default_threads_max,
     min_pid_max,
 )
-from objectives.reading import read_yaml
-from objectives.registry import FAMILIES
-from objectives.sections import FamilySections, Sectioned
-from objectives.units import GIB
+from objectives.core.reading import read_yaml
+from objectives.core.registry import FAMILIES
+from objectives.core.sections import FamilySections, Sectioned
+from objectives.core.units import GIB
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,8 @@ def scenario_keys(cls: type = Scenario, prefix: str = "") -> list[tuple[str, Any
 
 def configs_dir() -> Path:
     """The shipped ``configs/`` folder (inside the wheel, or beside the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_configs", here.parent / "configs"):
+    package = Path(__file__).resolve().parent.parent  # objectives/
+    for candidate in (package / "_configs", package.parent / "configs"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("the built-in configs/ folder is missing from this installation")

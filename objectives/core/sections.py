@@ -16,9 +16,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from objectives.registry import FAMILIES, registry_version
+from objectives.core.registry import FAMILIES, declare_role, registry_version
 
-_BASES: dict[str, type] = {}
 _CONCRETE: dict[tuple[Any, ...], type] = {}
 _CURRENT: dict[type, tuple[int, type]] = {}
 
@@ -30,7 +29,7 @@ class FamilySections(type):
         cls = super().__new__(mcs, name, bases, namespace, **kw)
         role = namespace.get("_role")
         if role is not None:
-            _BASES[role] = cls
+            declare_role(role, cls)
         return cls
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -65,12 +64,6 @@ def family_parts(role: str) -> list[tuple[str, type]]:
     if role == "policy":
         return [(family.name, family.policy) for family in FAMILIES.values()]
     return [part for family in FAMILIES.values() if (part := family.section(role)) is not None]
-
-
-def fixed_keys(role: str) -> set[str]:
-    """Names a family's part of ``role`` may not take (fixed fields, methods, properties)."""
-    base = _BASES.get(role)
-    return set() if base is None else {name for name in dir(base) if not name.startswith("_")}
 
 
 def _concrete(declared: type, role: str) -> type:

@@ -98,11 +98,11 @@ points brackets the quantile and two Newton steps on the series polish it. Numer
 the quantile: below ``1e-6`` relative against a 4x wider window keeping ``|phi|`` down to
 ``1e-14``, and within the sampling noise (0.5 %) of a one-million-draw Monte Carlo of the same
 model, including cvs of 0.05 and of 1.5-2 (test_contention_speed.py). It is deterministic: no
-random draws, the same loop gives the same p99 bit for bit, whatever the seed, and whatever
-else is in its batch. ``objectives.contention_tail`` computes it for a whole batch of loops
+random draws, the same loop gives the same p99 bit for bit, whatever
+else is in its batch. ``objectives.engine.contention_tail`` computes it for a whole batch of loops
 as NumPy rows.
 
-Model error against the event-by-event simulation ``objectives.contention_des``: within 5 %
+Model error against the event-by-event simulation ``objectives.engine.contention_des``: within 5 %
 on throughput and mean latency and within 10 % on p99 on ``tests/objectives/
 test_contention.py``'s loops (measured: see ``bench/bench_contention.py``).
 """
@@ -114,7 +114,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from objectives.contention_tail import latency_quantiles, mean_latencies, term_table
+from objectives.core.locks import Acquisition
+from objectives.engine.contention_tail import latency_quantiles, mean_latencies, term_table
 
 EXACT_MVA_MAX_CHURNERS = 1_024
 """Largest population solved by exact MVA; above it the Bard-Schweitzer approximation."""
@@ -123,29 +124,6 @@ _MVA_ROWS_MIN = 4  # loops of one population from which exact MVA runs as NumPy 
 
 LATENCY_QUANTILE = 0.99
 """The latency percentile reported as ``*_p99_ns``."""
-
-
-@dataclass(frozen=True)
-class Acquisition:
-    """One acquisition of a lock during an operation.
-
-    Attributes:
-        lock: name of the lock (one of ``ClosedLoop.sharers``).
-        hold_ns: critical-section work while holding the lock, ns (excludes the hand-off).
-        back_to_back: taken again right after releasing the same lock.
-        remote: probability that this acquisition targets another group's instance of the lock
-            (always a cache-line hand-off), 0..1.
-        rate: expected number of such acquisitions per operation (may be fractional, e.g. a
-            refill every ``1 / rate`` operations).
-        fork_only: taken only by fork operations (a new mm), not by thread creations.
-    """
-
-    lock: str
-    hold_ns: float
-    back_to_back: bool = False
-    remote: float = 0.0
-    rate: float = 1.0
-    fork_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,14 +176,11 @@ class LoopResult:
     lock_wait_ns: dict[str, float]
 
 
-def solve(loop: ClosedLoop, rng: np.random.Generator | None = None) -> LoopResult:
+def solve(loop: ClosedLoop) -> LoopResult:
     """Solve the closed loop: MVA for the means, a numerical inversion for the percentiles.
 
     Args:
         loop: the churners, their work and their lock acquisitions.
-        rng: unused, kept so that callers holding a seeded generator need not change: the
-            model has no random part left (the percentiles are computed, not sampled), so the
-            result does not depend on it.
 
     Returns:
         Throughput, mean and p99 latency, and per-lock utilisation and waiting.
@@ -214,7 +189,6 @@ def solve(loop: ClosedLoop, rng: np.random.Generator | None = None) -> LoopResul
         ValueError: an acquisition names a lock without a sharer count, fewer than one
             churner, or a non-positive coefficient of variation.
     """
-    del rng
     return solve_batch([loop])[0]
 
 
@@ -222,7 +196,7 @@ def solve_batch(loops: list[ClosedLoop]) -> list[LoopResult]:
     """``[solve(loop) for loop in loops]``, with the percentiles of all loops inverted together.
 
     Each result is the same bit for bit as ``solve`` gives for its loop alone
-    (``objectives.contention_tail`` keeps the rows of a batch apart).
+    (``objectives.engine.contention_tail`` keeps the rows of a batch apart).
 
     Raises:
         ValueError: as ``solve``, for the first malformed loop.
@@ -465,7 +439,7 @@ def _service(loop: ClosedLoop, t: _Tables, state: _MvaState, a_idx: int) -> floa
 
 
 @dataclass(frozen=True)
-class _Term:
+class _AcquisitionLatency:
     """One acquisition's part of the latency: ``C`` own holds and ``C * M`` holds ahead."""
 
     rate: float  # E[C]
@@ -475,7 +449,9 @@ class _Term:
     p_ahead: float  # p_j
 
 
-def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> list[_Term]:
+def _terms(
+    loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool
+) -> list[_AcquisitionLatency]:
     """The terms of one kind of operation, one acquisition at a time.
 
     The scalar statement of what ``contention_tail.term_table`` computes for a whole batch
@@ -491,7 +467,7 @@ def _terms(loop: ClosedLoop, t: _Tables, state: _MvaState, *, fork: bool) -> lis
         p_ahead = min(1.0, seen / others) if others > 0 and seen > 0 else 0.0
         ahead = state.demand[j] / t.visits[j] if t.visits[j] > 0 else 0.0
         own = _service(loop, t, state, a_idx)
-        terms.append(_Term(acq.rate, own, ahead, others, p_ahead))
+        terms.append(_AcquisitionLatency(acq.rate, own, ahead, others, p_ahead))
     return terms
 
 

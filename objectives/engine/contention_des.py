@@ -1,4 +1,4 @@
-"""Event-by-event reference simulation of ``objectives.contention.ClosedLoop``.
+"""Event-by-event reference simulation of ``objectives.engine.contention.ClosedLoop``.
 
 Slow (a Python event loop) and meant for checking the analytic model, not for searches. It
 plays the closed loop literally: churner ``i`` does its private work, then takes each lock
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from objectives.contention import ClosedLoop
+from objectives.engine.contention import ClosedLoop
 
 
 @dataclass(frozen=True)

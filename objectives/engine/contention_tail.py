@@ -1,6 +1,6 @@
-"""The latency percentiles of ``objectives.contention``'s closed loop, for a batch of loops.
+"""The latency percentiles of ``objectives.engine.contention``'s closed loop, for a batch of loops.
 
-The model (``objectives.contention`` states it with its error bounds): one operation's
+The model (``objectives.engine.contention`` states it with its error bounds): one operation's
 duration is the independent sum of its gamma work and, per acquisition ``a``, ``C_a`` own
 gamma holds and ``C_a M_a`` gamma holds of the holders found ahead. Its characteristic
 function is closed form and its CDF on ``[lo, lo + T)`` is a Fourier series, truncated where
@@ -15,7 +15,7 @@ fork). ``term_table`` lays the requests out as rows of 2-D arrays, one column pe
 of the loop (zeros past a loop's last acquisition and where the kind does not take it), and
 the moments, windows and frequency counts of all rows come out of whole-array NumPy
 operations. The characteristic function is evaluated on groups of rows of one grid whose
-acquisitions take the same sequence of operations (``_Rows.structure``), one column per
+acquisitions take the same sequence of operations (``_VaryingRows.structure``), one column per
 frequency up to the largest count of the group; the inversion runs on the rows of one grid.
 
 Bit for bit, whatever the batch: every operation is elementwise or reduces along one row;
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from objectives.contention import ClosedLoop, _MvaState, _Tables
+    from objectives.engine.contention import ClosedLoop, _MvaState, _Tables
 
 Request = tuple["ClosedLoop", "_Tables", "_MvaState", bool]
 """One quantile to compute: the loop, its tables, its MVA solution, and fork (else thread)."""
@@ -100,7 +100,7 @@ _ACQUISITION_FIELDS = 12  # per acquisition in ``term_table``'s flat list
 
 
 def term_table(requests: Sequence[Request]) -> TermTable:
-    """The requests' terms, computed as ``objectives.contention._terms`` does, as arrays.
+    """The requests' terms, computed as ``objectives.engine.contention._terms`` does, as arrays.
 
     Each loop (one per distinct (loop, tables, state) among the requests) is read once.
     """
@@ -179,7 +179,7 @@ def latency_quantiles(table: TermTable, quantile: float, *, wide: bool = False) 
     varying = np.flatnonzero(out.var > 0.0)
     if varying.size == 0:
         return durations.tolist()
-    rows = _Rows(table, out, varying, wide)
+    rows = _VaryingRows(table, out, varying, wide)
     grids = rows.grid.tolist()
     inversions = {
         grid: (members, np.zeros((members.size, grid // 4), dtype=complex))
@@ -237,7 +237,7 @@ class _Moments:
         )
 
 
-class _Rows:
+class _VaryingRows:
     """The requests whose duration varies (``varying``): windows, frequency counts, structure."""
 
     def __init__(self, t: TermTable, m: _Moments, varying: np.ndarray, wide: bool) -> None:
@@ -255,7 +255,7 @@ class _Rows:
         negligible = 1e-14 if wide else _CF_NEGLIGIBLE
         theta, shape = _decay_parts(self, m)
         step = 2.0 * np.pi / span
-        high = _sufficient(theta, shape, step, negligible)
+        high = _frequency_upper_bound(theta, shape, step, negligible)
         self.count = _frequencies_needed(theta, shape, step, high, negligible)
         self.capped = self.count == MAX_FREQUENCIES
         # the filter smears the density over ~span / count: start the window that much below
@@ -292,8 +292,8 @@ class _Rows:
         return [(key, np.array(rows)) for key, rows in groups.items()]
 
 
-def _decay_parts(rows: _Rows, m: _Moments) -> tuple[np.ndarray, np.ndarray]:
-    """The gamma parts ``(theta, shape)`` that bound ``|phi|`` (``_sufficient``), per row.
+def _decay_parts(rows: _VaryingRows, m: _Moments) -> tuple[np.ndarray, np.ndarray]:
+    """The gamma parts ``(theta, shape)`` bounding ``|phi|`` (``_frequency_upper_bound``), per row.
 
     The work, the ``floor(rate)`` own holds of each acquisition and its ``ahead_low`` holds
     ahead that all but ``e^-40`` of the operations pay, in that order; a part that is not
@@ -317,7 +317,7 @@ def _decay_parts(rows: _Rows, m: _Moments) -> tuple[np.ndarray, np.ndarray]:
     return theta, shape
 
 
-def _sufficient(
+def _frequency_upper_bound(
     theta: np.ndarray, shape: np.ndarray, step: np.ndarray, negligible: float
 ) -> np.ndarray:
     """A frequency count that surely suffices, per row (at most ``MAX_FREQUENCIES``).
@@ -344,8 +344,8 @@ def _frequencies_needed(
     negligible: float,
 ) -> np.ndarray:
     """Per row, the first ``k`` in ``1..high`` where ``sum -shape/2 log(1 + (theta k step)^2)``
-    (the first bound of ``_sufficient``, for many small holds: Gaussian decay) is at most
-    ``log negligible``; ``high`` if none is.
+    (the first bound of ``_frequency_upper_bound``, for many small holds: Gaussian decay) is at
+    most ``log negligible``; ``high`` if none is.
 
     The bound falls with ``k``: one bisection for all rows at once. A row's parts are added
     left to right; the parts that are not there (zero shapes) are moved to the end first,
@@ -409,7 +409,7 @@ def _complex(log_cf: _LogCf) -> np.ndarray:
     return out
 
 
-class _Cache:
+class _GroupCfCache:
     """The gammas and holders ahead of one group's acquisitions, each computed once.
 
     An array is kept only while a later acquisition still needs it (``expect`` counts the
@@ -424,7 +424,7 @@ class _Cache:
         self.ahead: dict[tuple[bytes, ...], _LogCf] = {}
         self.uses: dict[object, int] = {}
 
-    def expect(self, term: _Term, count: np.ndarray) -> None:
+    def expect(self, term: _AcquisitionColumns, count: np.ndarray) -> None:
         """``term.log_part(count)`` will be asked for: count the arrays it uses."""
         own = term.own.tobytes()
         self.uses[own] = self.uses.get(own, 0) + 1
@@ -444,7 +444,7 @@ class _Cache:
         factor = count * self.per_hold
         return factor * logs, factor * angles
 
-    def holders_ahead(self, count: np.ndarray, term: _Term) -> _LogCf:
+    def holders_ahead(self, count: np.ndarray, term: _AcquisitionColumns) -> _LogCf:
         """``log (1 - p + p g_sbar^C)^m``: the holds of the holders found ahead, ``C = count``.
 
         The log of the mixture is ``log |mix| + i arg(mix)``, the principal branch, as
@@ -452,7 +452,7 @@ class _Cache:
         """
         return self._take(self.ahead, _ahead_key(count, term), lambda: self._mixture(count, term))
 
-    def _mixture(self, count: np.ndarray, term: _Term) -> _LogCf:
+    def _mixture(self, count: np.ndarray, term: _AcquisitionColumns) -> _LogCf:
         size, half = self.holds(count, term.ahead)
         np.exp(size, out=size)
         size *= term.p_ahead
@@ -482,16 +482,16 @@ class _Cache:
         return value
 
 
-def _ahead_key(count: np.ndarray, term: _Term) -> tuple[bytes, ...]:
+def _ahead_key(count: np.ndarray, term: _AcquisitionColumns) -> tuple[bytes, ...]:
     return (count.tobytes(), term.ahead.tobytes(), term.p_ahead.tobytes(), term.others.tobytes())
 
 
-def _coefficient_rows(rows: _Rows, members: np.ndarray, width: int) -> np.ndarray:
+def _coefficient_rows(rows: _VaryingRows, members: np.ndarray, width: int) -> np.ndarray:
     """The coefficients ``b_k`` of the members' Fourier series, ``k = 1..width``, one row each.
 
     ``b_k = sigma_k phi(-w_k) e^(i w_k lo) / (i w_k T)`` up to each row's count, 0 beyond
-    (``objectives.contention``'s module doc). The members share a structure
-    (``_Rows.structure``), so each step is one array operation over them all.
+    (``objectives.engine.contention``'s module doc). The members share a structure
+    (``_VaryingRows.structure``), so each step is one array operation over them all.
     Whole-rate terms add up in log form (``_LogCf``); a fractional rate mixes two counts,
     which needs the complex values; the phase ``w_k lo`` joins the sum before the one complex
     exponential.
@@ -502,11 +502,11 @@ def _coefficient_rows(rows: _Rows, members: np.ndarray, width: int) -> np.ndarra
     omega = (2.0 * np.pi / span) * k
     source = rows.varying[members]
     first = members[0]
-    cache = _Cache(omega, rows.hold_cv[members][:, None])
+    cache = _GroupCfCache(omega, rows.hold_cv[members][:, None])
     plan = []
     for slot in np.flatnonzero(rows.kinds[first]).tolist():
         p_ahead = t.p_ahead[source, slot][:, None]
-        term = _Term(
+        term = _AcquisitionColumns(
             cache,
             own=t.own[source, slot][:, None],
             ahead=t.ahead[source, slot][:, None],
@@ -566,10 +566,10 @@ def _coefficient_rows(rows: _Rows, members: np.ndarray, width: int) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class _Term:
+class _AcquisitionColumns:
     """One acquisition's columns in a group of rows: own hold and holders ahead."""
 
-    cache: _Cache
+    cache: _GroupCfCache
     own: np.ndarray  # s_a, ns
     ahead: np.ndarray  # sbar_j, ns
     p_ahead: np.ndarray  # p_j

@@ -2,7 +2,7 @@
 
 ``N = min(churn_processes, online_cpus)`` churners repeat one task creation and its exit, a
 share ``fork_fraction`` of them forks (a new process), the rest thread creations. One closed
-loop (``objectives.contention``) holds every registered family's ``Part``:
+loop (``objectives.engine.contention``) holds every registered family's ``FamilyPart``:
 
 * private work of a thread creation: ``clone_work_ns`` + the sum of the families'
   ``creation_ns`` (in registration order);
@@ -29,14 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from objectives.contention import ClosedLoop, LoopResult, solve_batch
-from objectives.family import LoopFigures, Part
-from objectives.metrics import MetricSpec
+from objectives.core.family import FamilyPart, LoopFigures
+from objectives.core.metric_spec import MetricSpec
+from objectives.engine.contention import ClosedLoop, LoopResult, solve_batch
 
 if TYPE_CHECKING:
-    from objectives.scenario import Scenario
+    from objectives.core.scenario import Scenario
 
 METRICS = (
     MetricSpec(
@@ -98,7 +96,7 @@ def handoff_ns(scenario: Scenario) -> float:
     return machine.cacheline_handoff_ns * (1.0 + (machine.cross_socket_factor - 1.0) * cross)
 
 
-def creation_loop(scenario: Scenario, parts: Iterable[Part]) -> ClosedLoop:
+def creation_loop(scenario: Scenario, parts: Iterable[FamilyPart]) -> ClosedLoop:
     """The closed loop of task creations with every family's part added in (module doc)."""
     parts = list(parts)
     work = scenario.workload
@@ -124,11 +122,9 @@ def creation_loop(scenario: Scenario, parts: Iterable[Part]) -> ClosedLoop:
 
 
 def run_creation_loop(
-    scenario: Scenario, parts: Iterable[Part], rng: np.random.Generator | None = None
+    scenario: Scenario, parts: Iterable[FamilyPart]
 ) -> tuple[dict[str, float], LoopFigures]:
     """Solve the creation loop of ``parts`` on ``scenario``.
-
-    ``rng`` is unused: the loop model is deterministic (``objectives.contention.solve``).
 
     Returns:
         The ``clone_*`` and ``fork_*`` metrics, and the loop's figures for the families
@@ -138,7 +134,7 @@ def run_creation_loop(
 
 
 def run_creation_loops(
-    scenario: Scenario, parts: Sequence[Iterable[Part]]
+    scenario: Scenario, parts: Sequence[Iterable[FamilyPart]]
 ) -> list[tuple[dict[str, float], LoopFigures]]:
     """``run_creation_loop`` for many sets of parts on one scenario, solved together.
 

@@ -1,11 +1,11 @@
-"""The whole machine: run every registered family on one scenario and add up their parts.
+"""``simulate()``: run every registered family on one scenario and add up their parts.
 
-Order of evaluation (``objectives.family.Family`` states the rules):
+Order of evaluation (``objectives.core.family.Family`` states the rules):
 
-1. each family's ``prepare``, in registration order (``objectives.registry``; a family sees
+1. each family's ``prepare``, in registration order (``objectives.core.registry``; a family sees
    the parts of those before it: tiering places the stacks' committed bytes): memory,
    private work per task creation, lock trips, metrics known now;
-2. the task-creation loop (``objectives.creation``) holding every family's part, solved
+2. the task-creation loop (``objectives.engine.creation``) holding every family's part, solved
    once: throughputs, latencies, each lock's utilisation and waiting;
 3. each family's ``finish``: the metrics that need the creation rate or its lock figures
    (stack faults and overflow risk, percpu CPU time, the PID and percpu lock figures).
@@ -13,23 +13,26 @@ Order of evaluation (``objectives.family.Family`` states the rules):
 Memory adds up: ``kernel_memory_bytes`` is the sum of every family's memory parts (stacks,
 percpu, PID allocator, page tables, slab), and ``memory_fraction`` divides it by the
 machine's memory. ``cpu_overhead_fraction`` adds every family's CPU share (``cpu_metric``:
-stacks, percpu, tiering) and the time spent spinning on the loop's locks. The same policy,
-scenario and seed give the same metrics bit for bit; the models are deterministic (the seed is
-kept in the signature for a model that would draw from a ``numpy.random.Generator``).
+stacks, percpu, tiering) and the time spent spinning on the loop's locks. The models draw no
+random numbers: the same policy and scenario give the same metrics bit for bit.
 ``simulate_batch`` evaluates many policies on one scenario, each exactly as ``simulate``.
+
+This module's metrics and the creation loop's are the registry's core metrics
+(``set_core_metrics``): every simulation returns them, and no family may take their names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from objectives.creation import METRICS as CREATION_METRICS
-from objectives.creation import run_creation_loops
-from objectives.family import Family, LoopFigures, Part
-from objectives.metrics import Metrics, MetricSpec
-from objectives.policy import Policy
-from objectives.registry import FAMILIES, per_registry
-from objectives.scenario import Scenario
+from objectives.core.family import Family, FamilyPart, LoopFigures
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.metrics import Metrics
+from objectives.core.policy import Policy
+from objectives.core.registry import FAMILIES, set_core_metrics
+from objectives.core.scenario import Scenario
+from objectives.engine.creation import METRICS as CREATION_METRICS
+from objectives.engine.creation import run_creation_loops
 
 METRICS = (
     MetricSpec(
@@ -61,35 +64,24 @@ METRICS = (
 """The whole-machine metrics."""
 
 
-def core_metrics() -> tuple[MetricSpec, ...]:
-    """The metrics every simulation returns whatever the families: machine, then creation."""
-    return METRICS + CREATION_METRICS
+set_core_metrics(METRICS + CREATION_METRICS)
 
 
-@per_registry
-def catalogue() -> dict[str, MetricSpec]:
-    """The live metric catalogue: core metrics, then each family's in registration order."""
-    specs = core_metrics() + tuple(s for f in FAMILIES.values() for s in f.metrics)
-    return {spec.name: spec for spec in specs}
-
-
-def simulate(policy: Policy, scenario: Scenario, seed: int = 0) -> Metrics:
+def simulate(policy: Policy, scenario: Scenario) -> Metrics:
     """Simulate ``policy`` on ``scenario``.
 
     Args:
         policy: the kernel policy (``objectives.baseline()`` is Linux today).
         scenario: machine shape, workload and kernel costs.
-        seed: seed of the random generator (the models are deterministic today: the metrics
-            do not depend on it).
 
     Returns:
         Metrics named as in ``objectives.metric_catalogue()``.
     """
-    return simulate_batch([policy], scenario, seed)[0]
+    return simulate_batch([policy], scenario)[0]
 
 
-def simulate_batch(policies: Sequence[Policy], scenario: Scenario, seed: int = 0) -> list[Metrics]:
-    """``[simulate(policy, scenario, seed) for policy in policies]``, bit for bit, faster.
+def simulate_batch(policies: Sequence[Policy], scenario: Scenario) -> list[Metrics]:
+    """``[simulate(policy, scenario) for policy in policies]``, bit for bit, faster.
 
     ``simulate`` is this function on a batch of one, and a policy's metrics never depend on
     the rest of its batch, so the two agree exactly (tested over every built-in scenario).
@@ -97,20 +89,18 @@ def simulate_batch(policies: Sequence[Policy], scenario: Scenario, seed: int = 0
 
     * a family's ``prepare`` runs once per distinct (its policy, the policies of the families
       before it) in the batch: a search that varies PID knobs prepares the stacks, percpu and
-      tiering parts once (``prepare`` is deterministic and its ``Part`` is read-only);
+      tiering parts once (``prepare`` is deterministic and its ``FamilyPart`` is read-only);
     * the task-creation loops of the whole batch are solved together
-      (``objectives.creation.run_creation_loops``: their latency percentiles are inverted as
+      (``objectives.engine.creation.run_creation_loops``: their latency percentiles are inverted as
       rows of 2-D arrays).
 
     Args:
         policies: the kernel policies.
         scenario: machine shape, workload and kernel costs.
-        seed: seed of the random generator, the same for every policy (common random numbers).
 
     Returns:
         One ``Metrics`` per policy, in order.
     """
-    del seed  # every model is deterministic: nothing draws from a generator
     families = list(FAMILIES.values())
     all_parts = _prepare_batch(families, policies, scenario)
     loops = run_creation_loops(scenario, [parts.values() for parts in all_parts])
@@ -123,10 +113,10 @@ def simulate_batch(policies: Sequence[Policy], scenario: Scenario, seed: int = 0
 
 def _prepare_batch(
     families: list[Family], policies: Sequence[Policy], scenario: Scenario
-) -> list[dict[str, Part]]:
+) -> list[dict[str, FamilyPart]]:
     """Each policy's parts, each family's ``prepare`` run once per distinct input in the batch.
 
-    A ``Part`` depends on the family's policy and on the parts it reads, themselves functions
+    A ``FamilyPart`` depends on the family's policy and on the parts it reads, themselves functions
     of their families' policies and reads: the memo key is the family's policy and the
     numbers of the memo entries it reads (equal numbers, equal chains of policies).
     """
@@ -134,11 +124,11 @@ def _prepare_batch(
     for index, family in enumerate(families):
         before = [f.name for f in families[:index]]
         reads.append(before if family.reads is None else list(family.reads))
-    memo: dict[tuple, tuple[int, Part]] = {}
+    memo: dict[tuple, tuple[int, FamilyPart]] = {}
     entries = 0
     out = []
     for policy in policies:
-        parts: dict[str, Part] = {}
+        parts: dict[str, FamilyPart] = {}
         numbers: dict[str, int] = {}
         for family, names in zip(families, reads, strict=True):
             own = getattr(policy, family.name)
@@ -162,7 +152,7 @@ def _assemble(
     expected: list[set[str]],
     policy: Policy,
     scenario: Scenario,
-    parts: dict[str, Part],
+    parts: dict[str, FamilyPart],
     values: dict[str, float],
     loop: LoopFigures,
 ) -> Metrics:

@@ -4,24 +4,29 @@ A problem has knobs (what a search may set), metrics (what an evaluation returns
 and directions), hard limits (risk metrics no point may exceed) and an evaluation. The service
 never asks what kind of problem it holds; it only calls these methods. Two kinds exist:
 
-* ``ScenarioProblem`` (this module): the kernel simulator on one scenario; a point is a set of
-  knobs laid over today's Linux (``baseline()``), evaluated with ``simulate``.
-* ``objectives.benchmarks.Benchmark``: an analytic problem with a known front (ZDT, DTLZ).
+* ``objectives.problems.scenario.ScenarioProblem``: the kernel simulator on one scenario; a
+  point is a set of knobs laid over today's Linux (``baseline()``), evaluated with
+  ``simulate``;
+* ``objectives.problems.mix.MixProblem``: one policy on a weighted mix of scenarios;
+* ``objectives.problems.benchmarks.Benchmark``: an analytic problem with a known front (ZDT,
+  DTLZ).
 
 Rules every problem keeps (the model is pymoo's ``Problem``: the public method validates, the
 private one computes):
 
-* ``evaluate(params, seed)`` checks ``params`` against ``knobs()`` (``InputError`` on an
-  unknown knob or a bad value) and returns ``{metric: float}`` with every metric of
-  ``metrics()``; the same params and seed give the same numbers bit for bit.
-* ``evaluate_batch(batch, seed)`` equals ``[evaluate(p, seed) for p in batch]``; subclasses
-  override ``_evaluate_batch`` where they can vectorise.
+* ``evaluate(params)`` checks ``params`` (``check``: ``InputError`` on an unknown knob or a
+  bad value) and returns ``{metric: float}`` with every metric of ``metrics()``; the same
+  params give the same numbers bit for bit. A subclass overrides ``_evaluate`` (and
+  ``check`` when its points are validated elsewhere), never ``evaluate``.
+* ``evaluate_batch(batch)`` equals ``[evaluate(p) for p in batch]``; subclasses override
+  ``_evaluate_batch`` where they can vectorise.
 * ``to_mapping()`` is plain data that ``problem_from_mapping`` turns back into an equal problem
   (a study stores it, so its front can be read without the job file).
 * ``baseline_params()`` is today's Linux as knobs, or ``None`` when the problem has no baseline;
   ``scenarios()`` are the kernel scenarios it simulates (none for an analytic problem).
 
-A new kind registers its job key in ``PROBLEM_KINDS``.
+A new kind registers its job key with ``register_problem_kind`` (``objectives.problems``
+registers the built-in ones); this module names no kind.
 """
 
 from __future__ import annotations
@@ -34,23 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from objectives.errors import InputError, one_of
-from objectives.machine import simulate, simulate_batch
-from objectives.metrics import MetricSpec, hard_limits, metric_catalogue
-from objectives.policy import Knob, Policy, baseline, knob_catalogue
-from objectives.scenario import Scenario, load_scenario, scenario_from_mapping
-
-
-def check_seed(seed: object) -> int:
-    """A simulation seed: an integer in [0, 2^32) (``numpy.random.default_rng``'s range).
-
-    Raises:
-        InputError: anything else (the model no longer draws random numbers, so a bad seed
-            would otherwise pass unnoticed and be stored with the trial).
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise InputError("<seed>", "", f"found {seed!r}, expected a non-negative integer seed")
-    return seed
+from objectives.core.errors import InputError, one_of
+from objectives.core.fields import convert
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.policy import Knob, Policy
+from objectives.core.scenario import Scenario
 
 
 class Problem(abc.ABC):
@@ -82,24 +75,20 @@ class Problem(abc.ABC):
         """The space a job searches when it names none (``None``: a job must name one)."""
         return None
 
-    def evaluate(self, params: Mapping[str, Any], seed: int = 0) -> dict[str, float]:
+    def evaluate(self, params: Mapping[str, Any]) -> dict[str, float]:
         """Check ``params`` against ``knobs()`` and evaluate them.
 
         Raises:
             InputError: an unknown knob or a value outside its knob's domain.
         """
-        return self._evaluate(self.check(params), check_seed(seed))
+        return self._evaluate(self.check(params))
 
-    def evaluate_batch(
-        self, batch: Sequence[Mapping[str, Any]], seed: int = 0
-    ) -> list[dict[str, float]]:
-        """``evaluate`` for every point of ``batch`` (one seed for all: common random numbers)."""
-        return self._evaluate_batch([self.check(params) for params in batch], check_seed(seed))
+    def evaluate_batch(self, batch: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        """``evaluate`` for every point of ``batch``."""
+        return self._evaluate_batch([self.check(params) for params in batch])
 
     def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` validated against ``knobs()``, converted to their knobs' types."""
-        from objectives.fields import convert
-
         knobs = self.knobs()
         checked: dict[str, Any] = {}
         for name, value in params.items():
@@ -114,11 +103,12 @@ class Problem(abc.ABC):
         return checked
 
     @abc.abstractmethod
-    def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
+    def _evaluate(self, params: dict[str, Any]) -> dict[str, float]:
         """Evaluate checked ``params``."""
 
-    def _evaluate_batch(self, batch: list[dict[str, Any]], seed: int) -> list[dict[str, float]]:
-        return [self._evaluate(params, seed) for params in batch]
+    def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
+        """Evaluate checked points (override to vectorise; the same numbers as ``_evaluate``)."""
+        return [self._evaluate(params) for params in batch]
 
     def baseline_params(self) -> dict[str, Any] | None:
         """Today's Linux as knobs, or ``None`` when the problem has no baseline."""
@@ -141,71 +131,6 @@ class Problem(abc.ABC):
         """Plain data that ``problem_from_mapping`` turns back into an equal problem."""
 
 
-@dataclass(frozen=True, eq=True)
-class ScenarioProblem(Problem):
-    """The kernel simulator on one scenario: knobs over today's Linux, metrics of ``simulate``."""
-
-    scenario: Scenario
-    kind = "scenario"
-
-    @property
-    def name(self) -> str:
-        return self.scenario.name
-
-    def knobs(self) -> dict[str, Knob]:
-        return knob_catalogue()
-
-    def metrics(self) -> dict[str, MetricSpec]:
-        return metric_catalogue()
-
-    def hard_limits(self) -> dict[str, float]:
-        return hard_limits()
-
-    def describe(self) -> dict[str, str]:
-        about = {"scenario": self.scenario.name, "description": self.scenario.description}
-        if self.scenario.source:
-            about["source"] = self.scenario.source
-        return about
-
-    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        # ``policy()`` validates each value against its knob (``with_knobs``): one check.
-        return dict(params)
-
-    def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
-        return simulate(self.policy(params), self.scenario, seed).as_dict()
-
-    def _evaluate_batch(self, batch: list[dict[str, Any]], seed: int) -> list[dict[str, float]]:
-        # one vectorised simulation of the batch, each point's metrics exactly ``_evaluate``'s
-        policies = [self.policy(params) for params in batch]
-        return [m.as_dict() for m in simulate_batch(policies, self.scenario, seed)]
-
-    def baseline_params(self) -> dict[str, Any]:
-        return baseline().knobs()
-
-    def policy(self, params: Mapping[str, Any]) -> Policy:
-        return baseline().with_knobs(params, source=f"<{self.name}>")
-
-    def scenarios(self) -> tuple[Scenario, ...]:
-        return (self.scenario,)
-
-    def to_mapping(self) -> dict[str, Any]:
-        return self.scenario.to_mapping()
-
-    @classmethod
-    def from_job(cls, ref: Any, *, source: str, relative_to: Path | None) -> ScenarioProblem:
-        """The scenario a job names (a built-in name or a file relative to the job)."""
-        if not isinstance(ref, str) or not ref:
-            raise InputError(source, "scenario", f"found {ref!r}, expected a non-empty string")
-        try:
-            return cls(load_scenario(ref, relative_to=relative_to))
-        except InputError as exc:
-            raise InputError(source, "scenario", str(exc)) from None
-
-    @classmethod
-    def from_mapping(cls, data: Any, *, source: str) -> ScenarioProblem:
-        return cls(scenario_from_mapping(data, source=source))
-
-
 @dataclass(frozen=True)
 class ProblemKind:
     """How a job names a problem kind, and how a study's stored mapping is recognised."""
@@ -216,35 +141,24 @@ class ProblemKind:
     stored_as: Callable[[Any], bool]
 
 
-def _problem_kinds() -> dict[str, ProblemKind]:
-    from objectives.benchmarks import Benchmark
-    from objectives.mix import MixProblem
-
-    return {
-        "benchmark": ProblemKind(
-            "benchmark",
-            Benchmark.from_job,
-            Benchmark.from_mapping,
-            lambda data: isinstance(data, Mapping) and set(data) == {"benchmark"},
-        ),
-        "scenarios": ProblemKind(
-            "scenarios", MixProblem.from_job, MixProblem.from_mapping, MixProblem.stored_as
-        ),
-        # the scenario kind accepts any other mapping, so it is tried last
-        "scenario": ProblemKind(
-            "scenario", ScenarioProblem.from_job, ScenarioProblem.from_mapping, lambda data: True
-        ),
-    }
-
-
 PROBLEM_KINDS: dict[str, ProblemKind] = {}
-"""Job key -> problem kind; filled on first use (``problem_kinds()``)."""
+"""Job key -> problem kind, in the order a stored mapping is matched against them."""
+
+
+def register_problem_kind(kind: ProblemKind) -> ProblemKind:
+    """Add ``kind`` after the kinds registered so far (a catch-all kind registers last).
+
+    Raises:
+        ValueError: a kind with that key is already registered.
+    """
+    if kind.key in PROBLEM_KINDS:
+        raise ValueError(f"problem kind {kind.key!r} is already registered")
+    PROBLEM_KINDS[kind.key] = kind
+    return kind
 
 
 def problem_kinds() -> dict[str, ProblemKind]:
     """The registered problem kinds, in the order a stored mapping is matched against them."""
-    if not PROBLEM_KINDS:
-        PROBLEM_KINDS.update(_problem_kinds())
     return PROBLEM_KINDS
 
 

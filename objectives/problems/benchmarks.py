@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from objectives.errors import InputError
-from objectives.metrics import MetricSpec
-from objectives.policy import Knob
-from objectives.problem import Problem
+from objectives.core.errors import InputError
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.policy import Knob
+from objectives.problems.base import Problem
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Benchmark(Problem):
         """Every variable over [0, 1]."""
         return {name: {"low": 0.0, "high": 1.0} for name in self.variable_names}
 
-    def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
+    def _evaluate(self, params: dict[str, Any]) -> dict[str, float]:
         x = np.array([float(params.get(name, 0.5)) for name in self.variable_names])
         return dict(zip(self.objectives, map(float, self.function(x)), strict=True))
 

@@ -14,10 +14,12 @@ metrics are, all in ``M``'s unit and direction:
   on every scenario at once (``M >= X`` everywhere is ``min_s M@s >= X``);
 * ``M:weighted``: ``sum_s w_s M@s`` with the normalised weights ``w_s``.
 
-``evaluate(params, seed)`` lays ``params`` over today's Linux once and simulates that policy on
-every scenario with the same seed, so ``M@s`` equals ``simulate(policy, s, seed)[M]`` bit for
-bit. ``evaluate_batch`` simulates the whole batch on each scenario with one ``simulate_batch``
-(the same numbers bit for bit: a policy's result does not depend on the rest of its batch).
+``evaluate(params)`` lays ``params`` over today's Linux once and simulates that policy on
+every scenario, so ``M@s`` equals ``simulate(policy, s)[M]`` bit for bit. ``evaluate_batch``
+simulates the whole batch on each scenario with one ``simulate_batch`` (the same numbers bit
+for bit: a policy's result does not depend on the rest of its batch). Both are the base
+class's public methods; this class overrides the private ``_evaluate`` and
+``_evaluate_batch``, and ``check`` (``policy()`` validates each knob).
 A hard limit holds in every scenario: ``hard_limits()`` bounds the worst case ``M``.
 
 How a study stores it: ``{"scenarios": [{"weight": w, "scenario": {...}}, ...]}`` with the
@@ -34,12 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from objectives.errors import InputError
-from objectives.machine import simulate, simulate_batch
-from objectives.metrics import MetricSpec, hard_limits, metric_catalogue
-from objectives.policy import Knob, Policy, baseline, knob_catalogue
-from objectives.problem import Problem
-from objectives.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.core.errors import InputError
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.metrics import hard_limits, metric_catalogue
+from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
+from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.engine.simulate import simulate, simulate_batch
+from objectives.problems.base import Problem
 
 AGGREGATES = ("worst", "weighted", "best")
 """How a metric aggregates across the scenarios of a mix (``worst`` is the bare name ``M``)."""
@@ -123,22 +126,17 @@ class MixProblem(Problem):
             about[f"{scenario.name} ({_percent(weight)})"] = scenario.description
         return about
 
-    def evaluate(self, params: Mapping[str, Any], seed: int = 0) -> dict[str, float]:
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         # ``policy()`` validates each value against its knob (``with_knobs``): one check.
-        return self._evaluate(dict(params), seed)
+        return dict(params)
 
-    def evaluate_batch(
-        self, batch: Sequence[Mapping[str, Any]], seed: int = 0
-    ) -> list[dict[str, float]]:
-        return self._evaluate_batch([dict(params) for params in batch], seed)
-
-    def _evaluate(self, params: dict[str, Any], seed: int) -> dict[str, float]:
+    def _evaluate(self, params: dict[str, Any]) -> dict[str, float]:
         policy = self.policy(params)
-        return self.combine([simulate(policy, s, seed).as_dict() for s in self.members])
+        return self.combine([simulate(policy, s).as_dict() for s in self.members])
 
-    def _evaluate_batch(self, batch: list[dict[str, Any]], seed: int) -> list[dict[str, float]]:
+    def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
         policies = [self.policy(params) for params in batch]
-        runs = [simulate_batch(policies, scenario, seed) for scenario in self.members]
+        runs = [simulate_batch(policies, scenario) for scenario in self.members]
         return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
 
     def combine(self, per_scenario: Sequence[Mapping[str, float]]) -> dict[str, float]:

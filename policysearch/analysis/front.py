@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial
 
-from objectives.errors import one_of
+from objectives import one_of
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs.quantities import column, quantity

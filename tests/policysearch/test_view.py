@@ -154,7 +154,7 @@ def _hand_made(points: list[tuple[float, float, float]]) -> tuple[optuna.Study, 
     study = optuna.create_study(study_name="hand", directions=["minimize", "minimize"])
     record(study, config, 0)
     dists = distributions(config)
-    metrics = config.problem.evaluate(config.fixed, 0)  # every other metric: real and safe
+    metrics = config.problem.evaluate(config.fixed)  # every other metric: real and safe
     for n, (memory, p99, throughput) in enumerate(points):
         params = {"pid.range_share_cpus": n % 32 + 1, "pid.range_width": 64}
         attrs = {

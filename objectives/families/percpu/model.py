@@ -9,7 +9,7 @@ the online ones with ``allocate_for: online``)::
 Mms with per-CPU counters are the resident processes and the forks in flight, minus the
 single-threaded share under ``counter_mode: dual`` (a plain counter until the first clone).
 A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the symmetric walk of
-``objectives.stacks``) and only under fork churn.
+``objectives.families.stacks.model``) and only under fork churn.
 
 Fork path (only forks create an mm). A new mm with per-CPU counters makes ``n`` percpu
 allocations: ``allocs_per_fork``, or 1 with ``group_allocs`` (all its percpu data in one
@@ -40,19 +40,16 @@ and 22528 kB for online ones (ratio exactly 64); after 1000 memcgs 4390912 kB an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from objectives.contention import Acquisition
-from objectives.creation import churners
-from objectives.family import Family, LoopFigures, Part
-from objectives.metrics import MetricSpec
-from objectives.percpu_params import PercpuCosts, PercpuPolicy, PercpuWorkload
-from objectives.units import PAGE_BYTES
+from objectives.core.locks import Acquisition
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.units import PAGE_BYTES
+from objectives.families.percpu.params import PercpuPolicy
 
 if TYPE_CHECKING:
-    from objectives.scenario import Scenario
+    from objectives.core.scenario import Scenario
 
 PCPU_LOCK = "pcpu_lock"
 PCPU_ALLOC_MUTEX = "pcpu_alloc_mutex"
@@ -191,44 +188,3 @@ def percpu_cpu_fraction(model: PercpuModel, scenario: Scenario, forks_per_s: flo
     onlines_per_s = scenario.workload.percpu.cpu_onlines_per_hour / 3600.0
     busy_ns = forks_per_s * model.init_ns + onlines_per_s * model.online_latency_us * 1000.0
     return float(busy_ns / (scenario.machine.online_cpus * 1e9))
-
-
-class PercpuFamily(Family):
-    """The percpu allocator: memory and fork-path work first (``percpu_model``), then the
-    CPU share at the fork rate and ``pcpu_lock``'s figures from the creation loop."""
-
-    name = "percpu"
-    policy = PercpuPolicy
-    workload = PercpuWorkload
-    costs = PercpuCosts
-    metrics = METRICS
-    locks = PERCPU_LOCKS
-    cpu_metric = "percpu_cpu_fraction"
-
-    def prepare(
-        self, policy: PercpuPolicy, scenario: Scenario, earlier: Mapping[str, Part]
-    ) -> Part:
-        model = percpu_model(policy, scenario)
-        return Part(
-            memory_bytes={"percpu": model.bytes},
-            fork_ns=model.fork_ns,
-            acquisitions=model.acquisitions,
-            sharers=dict.fromkeys(PERCPU_LOCKS, float(churners(scenario))),
-            metrics={
-                "percpu_bytes": model.bytes,
-                "cpu_online_latency_us": model.online_latency_us,
-            },
-            model=model,
-        )
-
-    def finish(
-        self, part: Part, policy: PercpuPolicy, scenario: Scenario, loop: LoopFigures
-    ) -> dict[str, float]:
-        return {
-            "percpu_cpu_fraction": percpu_cpu_fraction(part.model, scenario, loop.fork_per_s),
-            "percpu_lock_utilization": loop.busiest(self.locks),
-            "percpu_lock_wait_ns": loop.wait_ns(self.locks),
-        }
-
-
-FAMILY = PercpuFamily()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.fields import spec
+from objectives.core.fields import spec
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """PID allocation: the global ``pidmap_lock`` IDR versus per-CPU-group PID ranges (seed 003).
 
 Time. Every task creation (thread or fork) allocates a PID and frees it at exit. On the
-creation loop of ``objectives.creation`` (``N = min(churn_processes, online_cpus)`` churners)
+creation loop of ``objectives.engine.creation`` (``N = min(churn_processes, online_cpus)`` churners)
 the PID allocator's lock acquisitions per operation, for ``L`` namespace levels, are:
 
 * global IDR, ``lock_mode: twice`` (before the fix): ``L`` trips to ``pidmap_lock`` for
@@ -46,18 +46,16 @@ search treats the policy as infeasible, as it does a stack-overflow risk.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from objectives.contention import Acquisition
-from objectives.creation import churners
-from objectives.family import Family, LoopFigures, Part
-from objectives.limits import RESERVED_PIDS, default_pid_max
-from objectives.metrics import MetricSpec
-from objectives.pid_params import PidCosts, PidPolicy
+from objectives.core.limits import RESERVED_PIDS
+from objectives.core.locks import Acquisition
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.scenario import live_tasks
+from objectives.families.pid.params import PidPolicy
 
 if TYPE_CHECKING:
-    from objectives.scenario import Scenario
+    from objectives.core.scenario import Scenario
 
 RADIX_SLOTS = 64
 RADIX_NODE_BYTES = 576
@@ -104,11 +102,6 @@ METRICS = (
 )
 
 
-def pid_max(possible_cpus: int) -> int:
-    """Default pid_max: max(32768, 1024 x possible CPUs), capped at PID_MAX_LIMIT."""
-    return default_pid_max(possible_cpus)
-
-
 def occupied_blocks(blocks: float, ids: float) -> float:
     """Expected number of ``blocks`` holding at least one of ``ids`` uniformly spread ids."""
     if blocks <= 1:
@@ -128,11 +121,6 @@ def radix_nodes(span: int, entries: float) -> float:
         block *= RADIX_SLOTS
 
 
-def range_bytes(width: int) -> int:
-    """Bytes of one carved range: header, bitmap (whole 64-bit words), pid pointer array."""
-    return RANGE_HEADER_BYTES + 8 * math.ceil(width / 64) + 8 * width
-
-
 def pid_acquisitions(
     policy: PidPolicy, scenario: Scenario, churners: int
 ) -> tuple[tuple[Acquisition, ...], dict[str, float]]:
@@ -141,7 +129,7 @@ def pid_acquisitions(
     Args:
         policy: the PID allocation policy.
         scenario: machine, workload and costs.
-        churners: concurrent churners on the creation loop (see ``objectives.creation``).
+        churners: concurrent churners on the creation loop (see ``objectives.engine.creation``).
 
     Returns:
         The acquisitions (see the module doc) and lock name -> churners sharing an instance.
@@ -183,26 +171,27 @@ def range_groups(policy: PidPolicy, scenario: Scenario) -> int:
     return math.ceil(cpus / min(policy.range_share_cpus, cpus))
 
 
-def pid_space_use(policy: PidPolicy, scenario: Scenario) -> float:
-    """Ids the policy must hold at once over the usable PID space (module doc, Feasibility)."""
-    tasks = _tasks(scenario)
-    usable = scenario.machine.pid_space - RESERVED_PIDS
+def pid_ids_held(policy: PidPolicy, scenario: Scenario) -> int:
+    """Ids the policy must hold at once (module doc, Feasibility): one per live task for the
+    global IDR; every group's ``refill_batch`` fresh ranges plus the live tasks' ranges."""
+    tasks = live_tasks(scenario)
     if policy.range_width == 0:
-        return tasks / usable
+        return tasks
     width = policy.range_width
     ranges = range_groups(policy, scenario) * policy.refill_batch + math.ceil(tasks / width)
-    return ranges * width / usable
+    return ranges * width
 
 
-def _tasks(scenario: Scenario) -> int:
-    return scenario.workload.resident_tasks + 2 * scenario.workload.churn_processes
+def pid_space_use(policy: PidPolicy, scenario: Scenario) -> float:
+    """Ids the policy must hold at once over the usable PID space (module doc, Feasibility)."""
+    return pid_ids_held(policy, scenario) / (scenario.machine.pid_space - RESERVED_PIDS)
 
 
 def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     """PID allocator memory over all namespace levels, bytes (see module doc)."""
     machine, work = scenario.machine, scenario.workload
     levels = work.ns_depth
-    tasks = _tasks(scenario)
+    tasks = live_tasks(scenario)
     span = machine.pid_space
     pids = tasks * (STRUCT_PID_BYTES + UPID_BYTES * levels)
     if policy.range_width == 0:
@@ -217,38 +206,3 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     ranges = live * RANGE_HEADER_BYTES + ids * (8.0 + 1.0 / 8.0)
     per_level = ranges + radix_nodes(slots, live) * RADIX_NODE_BYTES
     return float(pids + levels * per_level + groups * LOCK_BYTES)
-
-
-class PidFamily(Family):
-    """PID allocation: its lock trips on every task creation and its memory first, then the
-    busiest PID lock's utilisation and the waiting from the creation loop."""
-
-    name = "pid"
-    policy = PidPolicy
-    costs = PidCosts
-    metrics = METRICS
-    locks = PID_LOCKS
-
-    def prepare(self, policy: PidPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
-        acquisitions, sharers = pid_acquisitions(policy, scenario, churners(scenario))
-        memory = pid_memory_bytes(policy, scenario)
-        return Part(
-            memory_bytes={"pid": memory},
-            acquisitions=acquisitions,
-            sharers=sharers,
-            metrics={
-                "pid_bytes": memory,
-                "pid_space_use_fraction": pid_space_use(policy, scenario),
-            },
-        )
-
-    def finish(
-        self, part: Part, policy: PidPolicy, scenario: Scenario, loop: LoopFigures
-    ) -> dict[str, float]:
-        return {
-            "pid_lock_utilization": loop.busiest(self.locks),
-            "pid_lock_wait_ns": loop.wait_ns(self.locks),
-        }
-
-
-FAMILY = PidFamily()

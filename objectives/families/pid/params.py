@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.fields import spec
-from objectives.limits import PID_MAX_LIMIT  # noqa: F401 (re-exported)
+from objectives.core.fields import spec
 
 
 @dataclass(frozen=True)

@@ -44,25 +44,17 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from objectives.family import Family, LoopFigures, Part
-from objectives.metrics import MetricSpec
-from objectives.stacks_params import (
-    PAGE_KIB,
-    StackCosts,
-    StackPolicy,
-    StackWorkload,
-    check_depth_shares,
-)
-from objectives.units import PAGE_BYTES
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.units import PAGE_BYTES
+from objectives.families.stacks.params import PAGE_KIB, StackPolicy
 
 if TYPE_CHECKING:
-    from objectives.scenario import Scenario
+    from objectives.core.scenario import Scenario
 
 FULL_PAGES = 4
 _PAGES = np.arange(1, FULL_PAGES + 1)
@@ -239,35 +231,6 @@ METRICS = (
         hard_max=0.0,
     ),
 )
-
-
-class StacksFamily(Family):
-    """Kernel stacks: committed memory and per-creation work first, fault rates once the
-    creation rate is known (``stack_model``, then ``stack_rate_metrics``)."""
-
-    name = "stacks"
-    policy = StackPolicy
-    workload = StackWorkload
-    costs = StackCosts
-    metrics = METRICS
-    cpu_metric = "stack_cpu_fraction"
-
-    def prepare(self, policy: StackPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
-        model = stack_model(policy, scenario)
-        return Part(
-            memory_bytes={"stacks": model.bytes}, creation_ns=model.creation_ns, model=model
-        )
-
-    def finish(
-        self, part: Part, policy: StackPolicy, scenario: Scenario, loop: LoopFigures
-    ) -> dict[str, float]:
-        return stack_rate_metrics(part.model, policy, scenario, loop.creations_per_s)
-
-    def check(self, scenario: Scenario, *, source: str) -> None:
-        check_depth_shares(scenario.workload.stacks, source=source, path="workload.stacks")
-
-
-FAMILY = StacksFamily()
 
 
 @dataclass(frozen=True)

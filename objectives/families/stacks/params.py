@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.errors import InputError
-from objectives.fields import spec
-from objectives.units import PAGE_BYTES
+from objectives.core.errors import InputError
+from objectives.core.fields import spec
+from objectives.core.units import PAGE_BYTES
 
 PAGE_KIB = PAGE_BYTES // 1024
 THREAD_SIZE_KIB = 16

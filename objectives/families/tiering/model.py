@@ -6,7 +6,7 @@ then land on CXL, and proposes either restricting those types to the fast tier (
 premature reclaim and OOM kills) or migrating them back (triggers: data-page promotion, low
 memory pressure, hotness, a rate limit). This model is analytic and deterministic.
 
-Notation (defaults in ``objectives.tiering_params``): fast and slow capacities ``F`` and
+Notation (defaults in ``objectives.families.tiering.params``): fast and slow capacities ``F`` and
 ``S`` bytes (``machine.memory_gib``, ``machine.tiers.slow_gib``); latencies ``Lf`` = 90 ns and
 ``Ls`` = 250 ns; kernel turnover ``lam`` = 0.01 /s; reclaimable share ``r`` = 0.3; access skew:
 the hottest ``b`` = 0.2 of a type's bytes take ``a`` = 0.8 of its cache-missing loads;
@@ -80,24 +80,15 @@ tables are not migrated back); the quasi-static phases return them at turnover i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from objectives.errors import InputError
-from objectives.family import Family, Part
-from objectives.metrics import MetricSpec
-from objectives.tiering_params import (
-    KERNEL_OBJECT_TYPES,
-    TierCosts,
-    TierMachine,
-    TierPolicy,
-    TierWorkload,
-)
-from objectives.units import GIB, MIB, PAGE_BYTES
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.units import GIB, MIB, PAGE_BYTES
+from objectives.families.tiering.params import KERNEL_OBJECT_TYPES, TierPolicy
 
 if TYPE_CHECKING:
-    from objectives.scenario import Machine, Scenario
+    from objectives.core.scenario import Machine, Scenario
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -191,44 +182,6 @@ class TieringResult:
     page_table_bytes: float
     slab_bytes: float
     clone_penalty_ns: float
-
-
-class TieringFamily(Family):
-    """Kernel allocations on a slow tier: analytic and deterministic, so everything is known
-    before the creation loop; it places the stack family's committed bytes (registered after
-    it) and adds its slow-tier penalty to every task creation."""
-
-    name = "tiering"
-    policy = TierPolicy
-    machine = TierMachine
-    workload = TierWorkload
-    costs = TierCosts
-    section_keys: ClassVar[Mapping[str, str]] = {"machine": "tiers"}
-    metrics = METRICS
-    cpu_metric = "tiering_cpu_fraction"
-    reads = ("stacks",)
-
-    def prepare(self, policy: TierPolicy, scenario: Scenario, earlier: Mapping[str, Part]) -> Part:
-        result = simulate_tiering(policy, scenario, earlier["stacks"].memory_bytes["stacks"])
-        return Part(
-            memory_bytes={"page_tables": result.page_table_bytes, "slab": result.slab_bytes},
-            creation_ns=result.clone_penalty_ns,
-            metrics=result.metrics,
-            model=result,
-        )
-
-    def check(self, scenario: Scenario, *, source: str) -> None:
-        machine = scenario.machine
-        if machine.tiers.slow_gib >= machine.memory_gib:
-            raise InputError(
-                source,
-                "machine.tiers.slow_gib",
-                f"found {machine.tiers.slow_gib:g}, expected less than memory_gib "
-                f"({machine.memory_gib:g}): the slow tier is part of the machine's memory",
-            )
-
-
-FAMILY = TieringFamily()
 
 
 @dataclass(frozen=True)

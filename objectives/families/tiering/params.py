@@ -3,14 +3,14 @@
 A machine may have a slow tier (CXL memory onlined as ZONE_NORMAL) beside its fast tier
 (DRAM). Unmovable kernel allocations (page tables, kernel stacks, slab) can land on it; a CXL
 load costs roughly 2 to 5 times a DRAM load (DRAM under ~100 ns, CXL devices ~140..410 ns).
-``objectives.tiering`` states the model that uses these parameters.
+``objectives.families.tiering.model`` states the model that uses these parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.fields import spec
+from objectives.core.fields import spec
 
 KERNEL_OBJECT_TYPES = ("page_tables", "stacks", "slab")
 PLACEMENTS = ("any", "fast")
