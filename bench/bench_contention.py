@@ -1,4 +1,4 @@
-"""Time ``objectives.contention.solve`` and measure its tail and its approximate MVA.
+"""Time ``objectives.engine.contention.solve`` and measure its tail and its approximate MVA.
 
 Run: ``python bench/bench_contention.py``. Pins itself to one core, then prints and writes
 ``bench/results/contention.json``:
@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-import objectives.machine
+import objectives.engine.creation
 from objectives import baseline, builtin_scenarios, load_scenario, simulate
-from objectives.contention import (
+from objectives.engine.contention import (
     EXACT_MVA_MAX_CHURNERS,
     Acquisition,
     ClosedLoop,
@@ -47,7 +47,7 @@ from objectives.contention import (
     _tables,
     solve,
 )
-from objectives.contention_des import simulate_loop
+from objectives.engine.contention_des import simulate_loop
 
 HERE = Path(__file__).resolve().parent
 ORIGINAL = "fe58b94"  # the commit before issues 9 and 11: sampled tail, exact MVA only
@@ -66,17 +66,17 @@ def _median_ms(call: Callable[[], object], repeats: int) -> float:
 def _captured_loop(policy, scenario) -> ClosedLoop:
     """The closed loop ``simulate`` builds for ``policy`` on ``scenario``."""
     captured: list[ClosedLoop] = []
-    original = objectives.machine.solve
+    original = objectives.engine.creation.solve_batch
 
-    def spy(loop: ClosedLoop, rng: np.random.Generator) -> object:
-        captured.append(loop)
-        return original(loop, rng)
+    def spy(loops: list[ClosedLoop]) -> object:
+        captured.extend(loops)
+        return original(loops)
 
-    objectives.machine.solve = spy
+    objectives.engine.creation.solve_batch = spy
     try:
-        simulate(policy, scenario, 0)
+        simulate(policy, scenario)
     finally:
-        objectives.machine.solve = original
+        objectives.engine.creation.solve_batch = original
     return captured[0]
 
 
@@ -240,7 +240,7 @@ def main() -> None:
         original.solve(_as_original(original, loop), np.random.default_rng(s)).latency_p99_ns
         for s in range(20)
     ]
-    after = [simulate(ranges, churn, s)["clone_latency_p99_ns"] for s in range(20)]
+    after = [simulate(ranges, churn)["clone_latency_p99_ns"]]  # the model draws nothing
     out["p99_seed_spread"] = {
         "sampled_before": _spread(before),
         "deterministic_after": _spread(after),

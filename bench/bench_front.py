@@ -56,7 +56,7 @@ def _distinct_outcomes(count: int, rng: np.random.Generator) -> list[tuple[dict,
             "pid.range_share_cpus": int(rng.integers(1, 33)),
             "pid.refill_batch": int(rng.integers(1, 9)),
         }
-        metrics = simulate(baseline().with_knobs(params), scenario, 0).as_dict()
+        metrics = simulate(baseline().with_knobs(params), scenario).as_dict()
         outcomes.append((params, metrics))
     return outcomes
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import optuna
 
-from policysearch.analysis.front import front_trials
+from policysearch.analysis.view import study_view
 from policysearch.jobs.config import load_job
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.executors import make_executor
@@ -55,7 +55,7 @@ def main() -> None:
         start = time.perf_counter()
         result = run_search(job, opts, executor_factory=timed_factory)
         total = time.perf_counter() - start
-        front = front_trials(result.study, read(result.study, opts.storage))
+        front = study_view(result.study, read(result.study, opts.storage)).front
     search = total - (timings["search_start"] - start)
     figures = {
         "executor": args.executor,

@@ -46,11 +46,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def _median_ms(policy: Policy, scenario: Scenario, repeats: int) -> float:
-    simulate(policy, scenario, 0)  # warm caches and imports
+    simulate(policy, scenario)  # warm caches and imports
     times = []
-    for seed in range(repeats):
+    for _ in range(repeats):
         start = time.process_time()
-        simulate(policy, scenario, seed)
+        simulate(policy, scenario)
         times.append(time.process_time() - start)
     return 1000.0 * statistics.median(times)
 
@@ -96,7 +96,7 @@ def _policies_per_s(batches: list[list[Policy]], scenario: Scenario, batched: bo
             batch_fn(batch, scenario, 0)
         else:
             for policy in batch:
-                simulate(policy, scenario, 0)
+                simulate(policy, scenario)
 
     one(batches[0])
     best = 0.0

@@ -56,7 +56,7 @@ def plain_optuna(job: JobConfig, trials: int, storage: Any) -> float:
     start = time.perf_counter()
     for _ in range(trials):
         trial = study.ask(dists)
-        metrics = job.problem.evaluate({**job.fixed, **trial.params}, 0)
+        metrics = job.problem.evaluate({**job.fixed, **trial.params})
         trial.set_user_attr("metrics", metrics)
         for constraint in job.constraints:
             trial.set_constraint(str(constraint), constraint.violation(metrics[constraint.metric]))

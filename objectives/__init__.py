@@ -3,42 +3,77 @@
 Usable on its own::
 
     from objectives import baseline, load_scenario, simulate
-    metrics = simulate(baseline(), load_scenario("thread-churn-20"), seed=0)
+    metrics = simulate(baseline(), load_scenario("thread-churn-20"))
     metrics["clone_throughput_per_s"]
     simulate_batch([baseline(), other], scenario)  # many policies, each as ``simulate``
 
-Policy families (stacks, percpu, pid, tiering) are registered units: see
-``objectives.family.Family`` for the interface and ``objectives.registry`` for the list.
+This module is the public face: ``policysearch`` imports only from it. Layers, each importing
+only those before it:
+
+* ``objectives.core``: errors, units, limits, the YAML reader, field and metric specs, the
+  ``Family`` interface, ``Policy``, ``Scenario`` and the registry (a store);
+* ``objectives.engine``: the contended-lock solvers, the task-creation loop, ``simulate()``;
+* ``objectives.families``: one folder per policy family (stacks, percpu, pid, tiering), each
+  registering itself in that order (the evaluation order);
+* ``objectives.problems``: the ``Problem`` interface and its kinds (scenario, mix, benchmark).
 """
 
 from __future__ import annotations
 
-from objectives.errors import InputError
-from objectives.family import Family, LoopFigures, Part
-from objectives.machine import simulate, simulate_batch
-from objectives.metrics import (
+from objectives.core.errors import InputError, one_of
+from objectives.core.family import Family, FamilyPart, LoopFigures
+from objectives.core.fields import convert
+from objectives.core.kernel import KnobMapping, Setting
+from objectives.core.limits import PID_MAX_LIMIT, RESERVED_PIDS, default_pid_max
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.metrics import (
     CATALOGUE,
     HARD_LIMITS,
     Metrics,
-    MetricSpec,
     hard_limits,
     metric_catalogue,
+    risk_metrics,
 )
-from objectives.percpu_params import PercpuPolicy
-from objectives.pid_params import PidPolicy
-from objectives.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
-from objectives.registry import FAMILIES, register_family, registered, unregister_family
-from objectives.scenario import Scenario, builtin_scenarios, load_scenario, scenario_from_mapping
-from objectives.stacks_params import StackPolicy
-from objectives.tiering_params import TierPolicy
+from objectives.core.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
+from objectives.core.reading import read_yaml, shorten
+from objectives.core.registry import FAMILIES, register_family, registered, unregister_family
+from objectives.core.scenario import (
+    Scenario,
+    Workload,
+    builtin_scenarios,
+    live_tasks,
+    load_scenario,
+    scenario_from_mapping,
+    scenario_keys,
+)
+from objectives.core.units import GIB
+from objectives.engine.simulate import simulate, simulate_batch
+from objectives.families.percpu.params import PercpuPolicy
+from objectives.families.pid.params import PidPolicy
+from objectives.families.stacks.params import StackPolicy
+from objectives.families.tiering.params import TierPolicy
+from objectives.problems import ScenarioProblem
+from objectives.problems.base import Problem, problem_from_job, problem_from_mapping, problem_kinds
+from objectives.problems.benchmarks import BENCHMARKS
+from objectives.problems.mix import AGGREGATES, aggregate_name, split_name
+
+Part = FamilyPart
+"""The former name of ``FamilyPart`` (kept so that run-time families written for it work)."""
 
 __all__ = [
+    "AGGREGATES",
+    "BENCHMARKS",
     "CATALOGUE",
     "FAMILIES",
+    "GIB",
     "HARD_LIMITS",
+    "PID_MAX_LIMIT",
+    "RESERVED_PIDS",
     "Family",
+    "FamilyPart",
     "InputError",
     "Knob",
+    "KnobMapping",
     "LoopFigures",
     "MetricSpec",
     "Metrics",
@@ -46,20 +81,37 @@ __all__ = [
     "PercpuPolicy",
     "PidPolicy",
     "Policy",
+    "Problem",
     "Scenario",
+    "ScenarioProblem",
+    "Setting",
     "StackPolicy",
     "TierPolicy",
+    "Workload",
+    "aggregate_name",
     "baseline",
     "builtin_scenarios",
+    "convert",
+    "default_pid_max",
     "hard_limits",
     "knob_catalogue",
+    "live_tasks",
     "load_scenario",
     "metric_catalogue",
+    "one_of",
     "policy_from_mapping",
+    "problem_from_job",
+    "problem_from_mapping",
+    "problem_kinds",
+    "read_yaml",
     "register_family",
     "registered",
+    "risk_metrics",
     "scenario_from_mapping",
+    "scenario_keys",
+    "shorten",
     "simulate",
     "simulate_batch",
+    "split_name",
     "unregister_family",
 ]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.errors import InputError
+from objectives.core.errors import InputError
 
 
 @dataclass(frozen=True)

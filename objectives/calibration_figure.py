@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from objectives.machine import simulate_batch
-from objectives.policy import Policy, baseline
-from objectives.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.core.policy import Policy, baseline
+from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.engine.simulate import simulate_batch
 
 HOWS = ("value", "saving", "ratio", "gain")
 

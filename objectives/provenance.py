@@ -10,7 +10,7 @@ where it is used::
 
 ``declare`` returns the value, so the module reads as before, and records the entry that
 ``policysearch constants`` prints. Scenario keys carry the same facts in their field specs
-(``objectives.fields.spec``: ``source``, ``kind``, ``low``, ``high``).
+(``objectives.core.fields.spec``: ``source``, ``kind``, ``low``, ``high``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from objectives.fields import KINDS
+from objectives.core.fields import KINDS
 
 V = TypeVar("V", int, float, str, bool)
 
@@ -33,7 +33,7 @@ class Constant:
         value: the default value.
         unit: its unit (``ns``, ``bytes``, ``fraction`` ...).
         family: the family it belongs to, or ``machine`` / ``engine`` for shared ones.
-        kind: ``measured``, ``derived``, ``fitted`` or ``assumed`` (``objectives.fields.KINDS``).
+        kind: ``measured``, ``derived``, ``fitted`` or ``assumed`` (``core.fields.KINDS``).
         source: where the value comes from, precise enough to find the figure, or the
             reasoning of an assumption.
         low: the low end of its plausible range (None for exact kernel facts).

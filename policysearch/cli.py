@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from objectives import (
+    aggregate_name,
     baseline,
     builtin_scenarios,
     knob_catalogue,
     load_scenario,
+    metric_catalogue,
+    read_yaml,
+    scenario_keys,
+    shorten,
     simulate,
 )
-from objectives.metrics import metric_catalogue
-from objectives.mix import aggregate_name
-from objectives.reading import read_yaml, shorten
-from objectives.scenario import scenario_keys
 from policysearch import __version__
 from policysearch.analysis.front import (
     SELECT_HELP,
@@ -574,7 +575,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise BadInput("--scenario", "", "missing, and the policy file names no predicted scenario")
     scenario = scenarios[0]
     seed = args.seed if args.seed is not None else (stored.seed if stored else 0)
-    runs = [(s, simulate(policy, s, seed), simulate(baseline(), s, seed)) for s in scenarios]
+    runs = [(s, simulate(policy, s), simulate(baseline(), s)) for s in scenarios]
     cards = [card_from_metrics(s, mine, today) for s, mine, today in runs]
     metrics, reference = runs[0][1].as_dict(), runs[0][2].as_dict()
     predicted = None

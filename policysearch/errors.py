@@ -9,7 +9,7 @@ in a scenario or a knob needs no conversion on its way to the command line.
 
 from __future__ import annotations
 
-from objectives.errors import InputError
+from objectives import InputError
 
 BadInput = InputError
 """Bad input: an argument, a job config, a scenario, a policy file, a study name (exit 2)."""

@@ -35,9 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from objectives import baseline, simulate
-from objectives.scenario import Scenario, scenario_from_mapping
-from objectives.units import GIB
+from objectives import GIB, Scenario, baseline, scenario_from_mapping, simulate
 
 MEASURED_TAG = "# probe-measured: "
 MEMINFO_KEYS = ("MemTotal", "KernelStack", "Percpu", "PageTables", "Slab")
@@ -245,7 +243,7 @@ def read_host(root: str | Path = "/") -> HostFacts:
 
 def host_values(facts: HostFacts, bench: dict[str, Value] | None = None) -> dict[str, Value]:
     """Dotted scenario key -> value with its origin, for the facts (and benchmark fits)."""
-    from objectives.scenario import Workload
+    from objectives import Workload
 
     values: dict[str, Value] = {}
     cpu = "/sys/devices/system/cpu"

@@ -2,7 +2,7 @@
 
 For a chosen trial of a study, against today's Linux on the same problem and seed (the study
 view's ``baseline_metrics``), per scenario of the problem (each scenario of a mix,
-``objectives.mix``, or the one scenario of a plain job):
+``objectives.problems.mix``, or the one scenario of a plain job):
 
 * memory: ``saved = today kernel_memory_bytes - policy kernel_memory_bytes`` and the relative
   change of ``kernel_memory_bytes``;
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from optuna.trial import FrozenTrial
 
-from objectives.problem import Problem
+from objectives import Problem
 from policysearch.analysis.report_card import LATENCY_METRICS, RATES, Change
 from policysearch.analysis.view import StudyView
 from policysearch.errors import BadInput

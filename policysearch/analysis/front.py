@@ -1,5 +1,5 @@
-"""From a stored study to its front summary, a chosen trial (the ``--select`` rules), and
-printable tables (``render``: table, JSON or CSV).
+"""From a stored study to a chosen trial (the ``--select`` rules), and printable tables
+(``render``: table, JSON or CSV).
 
 The front itself is computed by ``policysearch.analysis.view``; the functions here read a
 ``StudyView`` when the caller has one, and build it otherwise.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial
 
-from objectives.errors import one_of
+from objectives import one_of
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs.quantities import column, quantity
@@ -35,43 +35,6 @@ _BOUND = re.compile(r"\s*([A-Za-z0-9_]+)\s*(<=|>=)\s*([-+]?[0-9.]+(?:[eE][-+]?[0
 def feasible(trial: FrozenTrial, info: StudyInfo) -> bool:
     """True when the trial's stored metrics satisfy every constraint of the job."""
     return records.is_feasible(trial, info.constraints)
-
-
-@dataclass(frozen=True)
-class FrontSummary:
-    """The front of a study and its hypervolume (the front-only part of a ``StudyView``).
-
-    ``reference`` is the automatic reference point (``pareto.reference_point``) of the
-    front's points: its nadir plus 10% of its range, in the all-minimise view (maximised
-    objectives negated).
-    """
-
-    front: list[FrozenTrial]
-    complete: int
-    feasible: int
-    hypervolume: float
-    reference: tuple[float, ...]
-
-
-def summarise(study: optuna.Study, info: StudyInfo) -> FrontSummary:
-    """The feasible front and its hypervolume, from one read of the trials."""
-    view = study_view(study, info)
-    return FrontSummary(
-        front=list(view.front),
-        complete=view.complete,
-        feasible=view.feasible_count,
-        hypervolume=view.hypervolume,
-        reference=view.reference,
-    )
-
-
-def front_trials(study: optuna.Study, info: StudyInfo) -> list[FrozenTrial]:
-    """The feasible COMPLETE trials no other feasible trial dominates, by first objective.
-
-    Trials with identical objective values (knobs that made no difference) appear once, as the
-    earliest such trial.
-    """
-    return list(study_view(study, info).front)
 
 
 def select_trial(

@@ -16,7 +16,8 @@ seed:
 * verdicts: memory-bound (CPU to spare), the work grows by ``(1 + g)(1 - dcpu) - 1``;
   CPU-bound, it changes by ``-dcpu``. A gain is positive, a loss negative. tglx's
   256 GiB / 64k threads example: ``g`` = 0.29% and ``dcpu`` = 1% give a loss either way;
-* risks: stack overflows, OOM kills and early reclaim, policy against baseline;
+* risks: every family's risk metrics (``Family.risk_metrics``: stack overflows, OOM kills,
+  early reclaim), policy against baseline;
 * applicability: a task-creation latency whose kind of task the scenario never creates (no
   thread creations, or no forks, with the baseline and with the policy) is shown as n/a, not
   as a change: it is what one would take, not what the workload pays;
@@ -32,8 +33,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from objectives import Metrics, Policy, Scenario, baseline, simulate
-from objectives.metrics import metric_catalogue
+from objectives import (
+    Metrics,
+    Policy,
+    Scenario,
+    baseline,
+    metric_catalogue,
+    risk_metrics,
+    simulate,
+)
 from policysearch.outputs.quantities import change as quantity_change
 from policysearch.outputs.quantities import column, count, plain, quantity, share
 
@@ -43,7 +51,6 @@ LATENCY_METRICS = (
     "fork_latency_mean_ns",
     "fork_latency_p99_ns",
 )
-RISK_METRICS = ("stack_overflows_per_day", "oom_kills_per_day", "reclaim_pages_per_s")
 NEUTRAL = 1e-4
 """Work changes smaller than this (0.01%) are reported as neutral."""
 SATURATED = 0.9
@@ -117,12 +124,10 @@ class ScenarioCard:
         return data
 
 
-def report_card(policy: Policy, scenarios: Sequence[Scenario], seed: int = 0) -> list[ScenarioCard]:
-    """The card of ``policy`` on each scenario, against ``baseline()`` with the same seed."""
+def report_card(policy: Policy, scenarios: Sequence[Scenario]) -> list[ScenarioCard]:
+    """The card of ``policy`` on each scenario, against ``baseline()``."""
     return [
-        card_from_metrics(
-            scenario, simulate(policy, scenario, seed), simulate(baseline(), scenario, seed)
-        )
+        card_from_metrics(scenario, simulate(policy, scenario), simulate(baseline(), scenario))
         for scenario in scenarios
     ]
 
@@ -148,7 +153,7 @@ def card_from_metrics(scenario: Scenario, policy: Metrics, today: Metrics) -> Sc
         },
         memory_bound_gain=(1.0 + extra_work) * (1.0 - dcpu) - 1.0,
         cpu_bound_gain=-dcpu,
-        risks={m: Change(today[m], policy[m]) for m in RISK_METRICS if m in today},
+        risks={m: Change(today[m], policy[m]) for m in risk_metrics() if m in today},
         locks={
             m: Change(today[m], policy[m]) for m in today if m.endswith(LOCK_SUFFIX) and m in policy
         },

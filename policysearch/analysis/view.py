@@ -121,7 +121,7 @@ class StudyView:
         params = self.info.problem.baseline_params()
         if params is None:
             return None
-        return dict(self.info.problem.evaluate(params, self.info.sim_seed))
+        return dict(self.info.problem.evaluate(params))
 
     @cached_property
     def today(self) -> np.ndarray | None:

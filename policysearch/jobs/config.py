@@ -25,7 +25,7 @@ A job file::
     address: null                     # Ray cluster address (null: start Ray on this machine)
     storage: policysearch.journal     # journal file (relative to the working directory) or URL
 
-With ``scenarios:`` (a mix, ``objectives.mix``) an objective may say how its metric
+With ``scenarios:`` (a mix, ``objectives.problems.mix``) an objective may say how its metric
 aggregates across the scenarios: ``{metric: M, across: worst|weighted|best|SCENARIO}``
 (default ``worst``), which names the problem metric ``M`` (the worst case), ``M:weighted``,
 ``M:best`` or ``M@SCENARIO``. A constraint holds in every scenario (``M <= X`` bounds the
@@ -46,11 +46,18 @@ from typing import Any
 
 import numpy as np
 
-from objectives.errors import one_of
-from objectives.fields import convert
-from objectives.mix import AGGREGATES, aggregate_name, split_name
-from objectives.problem import Problem, problem_from_job, problem_kinds
-from objectives.reading import read_yaml, shorten
+from objectives import (
+    AGGREGATES,
+    Problem,
+    aggregate_name,
+    convert,
+    one_of,
+    problem_from_job,
+    problem_kinds,
+    read_yaml,
+    shorten,
+    split_name,
+)
 from policysearch.errors import BadInput
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
 from policysearch.run.executors import EXECUTORS

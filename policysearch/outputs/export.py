@@ -29,9 +29,14 @@ from typing import Any
 import yaml
 from optuna.trial import FrozenTrial
 
-from objectives import Policy, Scenario, policy_from_mapping
-from objectives.reading import read_yaml, shorten
-from objectives.scenario import scenario_from_mapping
+from objectives import (
+    Policy,
+    Scenario,
+    policy_from_mapping,
+    read_yaml,
+    scenario_from_mapping,
+    shorten,
+)
 from policysearch import __version__
 from policysearch.errors import BadInput
 from policysearch.run import records

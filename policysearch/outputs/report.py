@@ -329,7 +329,7 @@ def _card_section(study: optuna.Study | None, view: StudyView, rule: str = "knee
         return f"{head}\n<p>No feasible finished trial yet, so no knee policy.</p>\n</section>"
     knobs = info.point(knee.params)
     policy = info.problem.policy(knobs)
-    cards = report_card(policy, info.problem.scenarios(), info.sim_seed)
+    cards = report_card(policy, info.problem.scenarios())
     return "\n".join(
         [
             head,

@@ -43,7 +43,7 @@ def preflight(job: JobConfig, seed: int) -> str | None:
         for _ in range(PREFLIGHT_POINTS)
     ]
     try:
-        outcomes = job.problem.evaluate_batch(points, seed)
+        outcomes = job.problem.evaluate_batch(points)
     except Exception:  # the search reports it, in its own words
         return None
     met = np.array(

@@ -20,9 +20,7 @@ from typing import Any
 import numpy as np
 import optuna
 
-from objectives import InputError
-from objectives.metrics import MetricSpec
-from objectives.problem import Problem, problem_from_mapping, problem_kinds
+from objectives import InputError, MetricSpec, Problem, problem_from_mapping, problem_kinds
 from policysearch import __version__
 from policysearch.analysis.pareto import minimise_view
 from policysearch.analysis.reference import Reference, from_baseline
@@ -60,7 +58,7 @@ def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
     today = job.problem.baseline_params()
     if today is None:
         return None
-    metrics = job.problem.evaluate(today, sim_seed)
+    metrics = job.problem.evaluate(today)
     values = np.array([[metrics[o.metric] for o in job.objectives]], dtype=float)
     return from_baseline(minimise_view(values, [o.direction for o in job.objectives])[0])
 

@@ -90,7 +90,7 @@ def staged_job(job_path: Path, folder: Path) -> str:
 
     The scenario key is rewritten to the copy's place, so the job finds it on the cluster.
     """
-    from objectives.reading import read_yaml
+    from objectives import read_yaml
 
     data = read_yaml(job_path)
     if isinstance(data, dict) and isinstance(data.get("scenario"), str):

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from objectives import Policy, Scenario, baseline, knob_catalogue
-from objectives.limits import PID_MAX_LIMIT, RESERVED_PIDS
-from objectives.scenario import scenario_from_mapping
+from objectives.core.limits import PID_MAX_LIMIT, RESERVED_PIDS
+from objectives.core.scenario import scenario_from_mapping
 
 
 def _knob_values(knob) -> st.SearchStrategy[Any]:

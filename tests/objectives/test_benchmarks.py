@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from objectives.benchmarks import BENCHMARKS
+from objectives.problems.benchmarks import BENCHMARKS
 from policysearch.analysis.pareto import hypervolume, nondominated_mask
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from objectives.contention import Acquisition, ClosedLoop, solve
-from objectives.contention_des import simulate_loop
+from objectives.engine.contention import Acquisition, ClosedLoop, solve
+from objectives.engine.contention_des import simulate_loop
 
 PID = (Acquisition("pidmap_lock", 630), Acquisition("pidmap_lock", 490))
 # One allocation (and its free) per fork: the event simulation plays a trip of rate r > 1 as
@@ -49,7 +49,7 @@ LOOPS = {
 @pytest.mark.parametrize("name", sorted(LOOPS))
 def test_mva_agrees_with_the_event_simulation_on_fork_loops(name: str) -> None:
     loop = LOOPS[name]
-    model = solve(loop, np.random.default_rng(0))
+    model = solve(loop)
     des = simulate_loop(loop, 12_000, np.random.default_rng(1))
     assert model.throughput_per_s == pytest.approx(des.throughput_per_s, rel=0.05)
     assert model.fork_latency_mean_ns == pytest.approx(des.fork_latency_mean_ns, rel=0.05)
@@ -70,14 +70,14 @@ def test_mva_agrees_with_the_event_simulation_on_fork_loops(name: str) -> None:
 )
 def test_mva_agrees_with_the_event_simulation_on_the_built_in_fork_loops(scenario, knobs) -> None:
     from objectives import FAMILIES, baseline, load_scenario
-    from objectives.creation import creation_loop
-    from objectives.machine import _prepare_batch
+    from objectives.engine.creation import creation_loop
+    from objectives.engine.simulate import _prepare_batch
 
     machine = load_scenario(scenario)
     policy = baseline().with_knobs(knobs)
     parts = _prepare_batch(list(FAMILIES.values()), [policy], machine)[0]
     loop = creation_loop(machine, parts.values())
-    model = solve(loop, None)
+    model = solve(loop)
     des = simulate_loop(loop, 20_000, np.random.default_rng(1))
     assert model.throughput_per_s == pytest.approx(des.throughput_per_s, rel=0.05)
     assert model.fork_latency_mean_ns == pytest.approx(des.fork_latency_mean_ns, rel=0.05)

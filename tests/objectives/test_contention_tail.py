@@ -1,4 +1,4 @@
-"""The batched tail of ``objectives.contention_tail``: the same numbers alone as in any batch.
+"""The batched tail of ``objectives.engine.contention_tail``: the same numbers alone as in a batch.
 
 A request's quantile must not depend on the rest of its batch (the serial and the Ray
 executors batch differently and must give bit-identical trials), and the table of terms must
@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from objectives.contention import (
+from objectives.engine.contention import (
     Acquisition,
     ClosedLoop,
     _latency_quantile,
@@ -23,7 +23,7 @@ from objectives.contention import (
     solve,
     solve_batch,
 )
-from objectives.contention_tail import _cos_sin, mean_latencies, term_table
+from objectives.engine.contention_tail import _cos_sin, mean_latencies, term_table
 
 
 def _random_loops(count: int, seed: int, churners: tuple[int, ...] = (1, 2, 8, 40)) -> list:

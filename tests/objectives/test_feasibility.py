@@ -13,8 +13,8 @@ import dataclasses
 import pytest
 
 from objectives import InputError, baseline, hard_limits, load_scenario, simulate
-from objectives.limits import default_pid_max, default_threads_max
-from objectives.scenario import scenario_from_mapping
+from objectives.core.limits import default_pid_max, default_threads_max
+from objectives.core.scenario import scenario_from_mapping
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_the_1m_thread_scenario_raises_pid_max_as_an_admin_would() -> None:
 
 
 def test_every_built_in_scenario_runs_todays_linux_within_its_limits() -> None:
-    from objectives.scenario import builtin_scenarios
+    from objectives.core.scenario import builtin_scenarios
 
     for name in builtin_scenarios():
         assert simulate(baseline(), load_scenario(name))["pid_space_use_fraction"] < 1.0

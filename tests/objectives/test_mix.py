@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from objectives import InputError, load_scenario, simulate
-from objectives.metrics import metric_catalogue
-from objectives.mix import MixProblem, aggregate_name, split_name
-from objectives.problem import problem_from_job, problem_from_mapping
+from objectives.core.metrics import metric_catalogue
+from objectives.problems.base import problem_from_job, problem_from_mapping
+from objectives.problems.mix import MixProblem, aggregate_name, split_name
 
 MIX = {"mixed-fleet-server": 0.6, "fork-exec-storm": 0.3, "x86-256cpu-1m-threads": 0.1}
 KNOBS = {
@@ -31,9 +31,9 @@ def _mix(ref=None) -> MixProblem:
 def test_worst_weighted_best_and_each_scenario_match_simulate_on_each_scenario(params) -> None:
     problem = _mix()
     point = problem.baseline_params() if params is None else params
-    metrics = problem.evaluate(point, seed=3)
+    metrics = problem.evaluate(point)
     policy = problem.policy(point)
-    each = {name: simulate(policy, load_scenario(name), 3) for name in MIX}
+    each = {name: simulate(policy, load_scenario(name)) for name in MIX}
     weights = np.array(list(MIX.values())) / sum(MIX.values())
     for spec in metric_catalogue().values():
         values = np.array([each[name][spec.name] for name in MIX])
@@ -56,7 +56,7 @@ def test_a_batch_gives_each_point_what_it_gives_alone() -> None:
         {**KNOBS, "pid.range_width": 0},
         {"stacks.initial_kib": 4, "percpu.allocate_for": "possible"},
     ]
-    assert problem.evaluate_batch(points, seed=2) == [problem.evaluate(p, seed=2) for p in points]
+    assert problem.evaluate_batch(points) == [problem.evaluate(p) for p in points]
 
 
 def test_worst_is_the_max_of_a_minimised_metric_and_the_min_of_a_maximised_one() -> None:

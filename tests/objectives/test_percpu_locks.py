@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from objectives import baseline, load_scenario, simulate
-from objectives.scenario import scenario_from_mapping
+from objectives.core.scenario import scenario_from_mapping
 
 
 def _doexec(allocs: int, counter_groups: int):

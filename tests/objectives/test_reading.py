@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from objectives.errors import InputError
-from objectives.reading import MAX_BYTES, MAX_DEPTH, read_yaml
+from objectives.core.errors import InputError
+from objectives.core.reading import MAX_BYTES, MAX_DEPTH, read_yaml
 
 
 def _bomb(levels: int = 9) -> str:

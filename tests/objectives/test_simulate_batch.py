@@ -22,8 +22,14 @@ from objectives import (
     simulate,
     simulate_batch,
 )
-from objectives.contention import Acquisition, ClosedLoop, _mva_exact, _mva_exact_rows, _tables
-from objectives.problem import ScenarioProblem
+from objectives.engine.contention import (
+    Acquisition,
+    ClosedLoop,
+    _mva_exact,
+    _mva_exact_rows,
+    _tables,
+)
+from objectives.problems.scenario import ScenarioProblem
 from tests.objectives.strategies import policies, scenarios
 
 
@@ -68,13 +74,13 @@ def _same(a: dict[str, float], b: dict[str, float]) -> bool:
 def test_batch_equals_single_bit_for_bit(name: str) -> None:
     scenario = load_scenario(name)
     policies = _varied()
-    singles = [simulate(p, scenario, seed=3).as_dict() for p in policies]
-    batch = [m.as_dict() for m in simulate_batch(policies, scenario, seed=3)]
+    singles = [simulate(p, scenario).as_dict() for p in policies]
+    batch = [m.as_dict() for m in simulate_batch(policies, scenario)]
     for index, (one, many) in enumerate(zip(singles, batch, strict=True)):
         assert _same(one, many), f"{name}: policy {index} differs in batch"
     # a policy's metrics do not depend on the rest of its batch, nor on its place in it
     order = np.random.default_rng(0).permutation(len(policies))
-    shuffled = simulate_batch([policies[i] for i in order], scenario, seed=3)
+    shuffled = simulate_batch([policies[i] for i in order], scenario)
     for position, i in enumerate(order):
         assert _same(shuffled[position].as_dict(), singles[i])
     halves = simulate_batch(policies[::2], scenario) + simulate_batch(policies[1::2], scenario)
@@ -106,7 +112,7 @@ def test_problem_evaluate_batch_equals_evaluate() -> None:
         {"stacks.initial_kib": 4, "stacks.reserve_pages": 6, "tiering.slab": "fast"},
         {},
     ]
-    assert problem.evaluate_batch(points, seed=5) == [problem.evaluate(p, seed=5) for p in points]
+    assert problem.evaluate_batch(points) == [problem.evaluate(p) for p in points]
 
 
 def test_empty_batch() -> None:

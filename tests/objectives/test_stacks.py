@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from objectives import baseline, load_scenario, simulate
-from objectives.scenario import scenario_from_mapping
-from objectives.stacks import _reserve_short, stack_model
+from objectives.core.scenario import scenario_from_mapping
+from objectives.families.stacks.model import _reserve_short, stack_model
 
 SAFE_RESERVE = {"stacks.reserve_pages": 6}  # kernel_burst_threads (2) x 3 pages
 

@@ -14,9 +14,14 @@ import math
 import pytest
 
 from objectives import CATALOGUE, InputError, load_scenario
-from objectives.scenario import GIB, Scenario, builtin_scenarios, scenario_from_mapping
-from objectives.tiering import METRIC_NAMES, fast_tier_bytes, simulate_tiering, slow_tier_bytes
-from objectives.tiering_params import TierPolicy
+from objectives.core.scenario import GIB, Scenario, builtin_scenarios, scenario_from_mapping
+from objectives.families.tiering.model import (
+    METRIC_NAMES,
+    fast_tier_bytes,
+    simulate_tiering,
+    slow_tier_bytes,
+)
+from objectives.families.tiering.params import TierPolicy
 
 CXL = "dram-cxl-1to2-inference"
 STACK_BYTES = 48 * 2**20  # committed stacks of ~3000 threads at 16 KiB

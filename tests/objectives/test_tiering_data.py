@@ -14,9 +14,9 @@ import dataclasses
 import pytest
 
 from objectives import baseline, load_scenario, simulate
-from objectives.scenario import Scenario
-from objectives.tiering import simulate_tiering
-from objectives.tiering_params import TierPolicy, TierWorkload
+from objectives.core.scenario import Scenario
+from objectives.families.tiering.model import simulate_tiering
+from objectives.families.tiering.params import TierPolicy, TierWorkload
 from tests.objectives.test_tiering import MIGRATE_ALL, STACK_BYTES, with_tiering
 
 
@@ -38,7 +38,7 @@ def test_the_default_1to4_machine_slows_by_a_few_percent_not_a_third() -> None:
         "machine": {"memory_gib": 320, "tiers": {"slow_gib": 256}},
         "workload": {"tiering": {"data_gib": 200}},
     }
-    from objectives.scenario import scenario_from_mapping
+    from objectives.core.scenario import scenario_from_mapping
 
     scenario = scenario_from_mapping(data, source="1to4")
     slowdown = simulate(baseline(), scenario)["workload_slowdown_fraction"]

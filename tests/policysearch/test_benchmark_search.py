@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from objectives.benchmarks import BENCHMARKS
+from objectives import BENCHMARKS
 from policysearch.analysis.pareto import hypervolume
 from tests.conftest import CONFIGS, assert_one_line_error, run_cli
 

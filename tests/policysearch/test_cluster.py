@@ -79,7 +79,7 @@ def test_the_actors_are_spread_over_both_nodes(cluster: TwoNodeCluster, tmp_path
     probe = (
         "import sys\n"
         "from objectives import load_scenario\n"
-        "from objectives.problem import ScenarioProblem\n"
+        "from objectives import ScenarioProblem\n"
         "from policysearch.run.executors import ExecutorOptions, make_executor\n"
         "p = ScenarioProblem(load_scenario('thread-churn-20'))\n"
         "ex = make_executor('ray', {p.name: p}, ExecutorOptions(workers=2, address=sys.argv[1]))\n"

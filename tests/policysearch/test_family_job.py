@@ -1,8 +1,9 @@
 """Issue 8: a fifth family registered in a test is searchable end to end, with no other edit.
 
-The toy family of ``tests/objectives/test_family_registry.py`` (one knob, a memory metric and a
-hard-limited risk) appears in ``knobs`` and ``metrics``, a job searches it, its hard limit is
-applied, and the study's front is made of it.
+The toy family of ``tests/objectives/toy_family/`` (one folder: one knob, a memory metric, a
+hard-limited risk and a sysctl), registered with one line, appears in ``knobs`` and
+``metrics``, a job searches it, its hard limit is applied, the study's front is made of it,
+the report card weighs its risk and ``export --format sysctl`` writes its line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from objectives import register_family, unregister_family
+from objectives import baseline, load_scenario, register_family, unregister_family
+from policysearch.analysis.report_card import Change, render_cards, report_card
 from policysearch.analysis.view import study_view
 from policysearch.cli import main
 from policysearch.jobs.config import job_from_mapping
@@ -21,12 +23,12 @@ from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.storage import open_storage
 from policysearch.run.study_meta import read
 from tests.conftest import CONFIGS
-from tests.objectives.test_family_registry import ToyFamily
+from tests.objectives import toy_family
 
 
 @pytest.fixture
 def toy():
-    family = register_family(ToyFamily())
+    family = register_family(toy_family.FAMILY)
     try:
         yield family
     finally:
@@ -74,6 +76,19 @@ def test_a_job_searches_a_registered_family_and_its_front_is_made_of_it(toy, tmp
     assert levels == sorted(set(levels)) and set(levels) <= set(range(6))
     assert {0, 5} <= set(levels)
     assert all(t.params["toy.level"] <= 5 for t in view.front)
+    # its kernel.py gives the sysctl line of the exported policy
+    out = tmp_path / "toy.sysctl"
+    assert main(["export", "toy", "--storage", url, "--select", "min:toy_bytes",
+                 "--format", "sysctl", "--out", str(out)]) == 0  # fmt: skip
+    assert "kernel.toy_level = 0" in out.read_text().splitlines()
+
+
+def test_the_report_card_weighs_a_registered_familys_risk(toy) -> None:
+    policy = baseline().with_knobs({"toy.level": 4})
+    (card,) = report_card(policy, [load_scenario("thread-churn-20")])
+    assert card.risks["toy_risk"] == Change(2.0, 4.0)
+    assert card.memory_bound_verdict == "net loss" and card.decided_by == "toy_risk"
+    assert "toy_risk" in render_cards([card])
 
 
 def test_the_toy_is_gone_after_unregistering(tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from objectives import baseline, load_scenario
-from objectives.policy import knob_catalogue
+from objectives import baseline, knob_catalogue, load_scenario
 from policysearch.outputs.kernel_settings import (
-    KNOB_MAPPINGS,
     check_mappings,
     kernel_settings,
     knob_mapping,
+    knob_mappings,
     render_cmdline,
     render_sysctl,
 )
@@ -34,7 +33,7 @@ def test_every_knob_has_a_mapping() -> None:
     for name in knob_catalogue():
         text = knob_mapping(name)
         assert re.match(r"^(sysctl |cmdline |patch: |none)", text), (name, text)
-        assert KNOB_MAPPINGS[name].source, name
+        assert knob_mappings()[name].source, name
 
 
 def _sysctl_lines(text: str) -> list[tuple[str, str]]:

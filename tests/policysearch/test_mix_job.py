@@ -194,7 +194,7 @@ def _check_study(study: optuna.Study, storage: str) -> None:
     trial = trials[-1]
     stored = trial.user_attrs["metrics"]
     policy = info.problem.policy(info.point(trial.params))
-    each = {name: simulate(policy, load_scenario(name), info.sim_seed) for name in MIX}
+    each = {name: simulate(policy, load_scenario(name)) for name in MIX}
     for name in MIX:
         assert stored[f"clone_latency_p99_ns@{name}"] == each[name]["clone_latency_p99_ns"]
     assert trial.values[0] == pytest.approx(
@@ -237,8 +237,8 @@ def test_breakdown_of_the_knee_per_scenario_against_today(serial_study) -> None:
 
     for row in rows:
         scenario = load_scenario(row.scenario)
-        mine = simulate(policy, scenario, info.sim_seed)["kernel_memory_bytes"]
-        today = simulate(baseline(), scenario, info.sim_seed)["kernel_memory_bytes"]
+        mine = simulate(policy, scenario)["kernel_memory_bytes"]
+        today = simulate(baseline(), scenario)["kernel_memory_bytes"]
         assert row.saved_bytes == pytest.approx(today - mine, rel=1e-12)
     assert any(r.latency["fork_latency_p99_ns"].applies for r in rows)
     # x86-256cpu-1m-threads creates no task: its latencies are n/a, not a change

@@ -73,10 +73,10 @@ def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) 
     }
     if info.problem.scenarios() and view.knee is not None:
         policy = info.problem.policy(info.point(view.knee.params))
-        cards = report_card(policy, info.problem.scenarios(), info.sim_seed)
+        cards = report_card(policy, info.problem.scenarios())
         shown["card"] = render_cards(cards)
         today = view.baseline_metrics
-        mine = dict(info.problem.evaluate(info.point(view.knee.params), info.sim_seed))
+        mine = dict(info.problem.evaluate(info.point(view.knee.params)))
         shown["evaluate"] = cli._comparison_table(mine, today)
         assert "-0 more" not in shown["card"] and "-0.00%" not in shown["card"]
     for name in ("front", "hypervolume", "importances", "knobs"):

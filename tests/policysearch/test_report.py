@@ -180,7 +180,7 @@ def _study(job: dict[str, Any], params: list[dict[str, Any]]) -> tuple[optuna.St
     record(study, config, 0)
     dists = distributions(config)
     for each in params:
-        metrics = config.problem.evaluate({**config.fixed, **each}, 0)
+        metrics = config.problem.evaluate({**config.fixed, **each})
         study.add_trial(
             create_trial(
                 values=[metrics[o.metric] for o in config.objectives],

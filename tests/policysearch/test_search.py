@@ -86,7 +86,8 @@ def test_gp_without_torch_is_refused_with_the_fix() -> None:
 
 def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: Path) -> None:
     # Seed 000: a stack growth that cannot be served is a panic, so the risk is a hard limit.
-    from policysearch.analysis.front import feasible, front_trials
+    from policysearch.analysis.front import feasible
+    from policysearch.analysis.view import study_view
     from policysearch.run.study_meta import read
 
     job = load_job(CONFIGS / "jobs" / "stacks.yaml")
@@ -107,6 +108,6 @@ def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: 
     risky = [t for t in trials if t.user_attrs["metrics"]["stack_overflows_per_day"] > 0]
     assert risky, "the sampler should have tried some policies with too small a reserve"
     assert not any(feasible(t, info) for t in risky)
-    front = front_trials(study, info)
+    front = study_view(study, info).front
     assert front
     assert all(t.user_attrs["metrics"]["stack_overflows_per_day"] == 0 for t in front)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from objectives.problem import Problem
+from objectives import Problem
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,

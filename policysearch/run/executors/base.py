@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from objectives.problem import Problem
+from objectives import Problem
 
 DEFAULT_BATCH = 4
 """Tasks per worker call: enough to amortise a call, few enough to keep samplers informed."""
@@ -81,7 +81,7 @@ def run_batch(problems: Mapping[str, Problem], tasks: Sequence[EvalTask]) -> lis
     for (name, seed), group in groupby(tasks, key=lambda t: (t.problem, t.seed)):
         points = [t.params for t in group]
         try:
-            results = problems[name].evaluate_batch(points, seed)
+            results = problems[name].evaluate_batch(points)
         except Exception:
             outcomes += [run_task(problems, EvalTask(name, p, seed)) for p in points]
         else:
@@ -92,7 +92,7 @@ def run_batch(problems: Mapping[str, Problem], tasks: Sequence[EvalTask]) -> lis
 def run_task(problems: Mapping[str, Problem], task: EvalTask) -> Outcome:
     """Run one task; any exception becomes the outcome's error (last line of the traceback)."""
     try:
-        metrics = problems[task.problem].evaluate(task.params, task.seed)
+        metrics = problems[task.problem].evaluate(task.params)
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(error=detail)

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from objectives.problem import Problem
+from objectives import Problem
 from policysearch import interrupts
 from policysearch.errors import RunFailure
 from policysearch.run import cluster

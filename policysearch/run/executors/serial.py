@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from objectives.problem import Problem
+from objectives import Problem
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,

@@ -1,0 +1,190 @@
+"""The percpu allocator: units per possible or online CPU, caching, counter modes (seeds 001, 002).
+
+Memory. Every percpu allocation reserves one unit per CPU in ``U`` (all possible CPUs, or only
+the online ones with ``allocate_for: online``)::
+
+    percpu_bytes = U x (boot_kib_per_cpu x 1024 + memcgs x memcg_bytes_per_cpu
+                        + (mms with per-CPU counters + cached objects) x mm_bytes_per_cpu)
+
+Mms with per-CPU counters are the resident processes and the forks in flight, minus the
+single-threaded share under ``counter_mode: dual`` (a plain counter until the first clone).
+A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the symmetric walk of
+``objectives.families.stacks.model``) and only under fork churn.
+
+Fork path (only forks create an mm). A new mm with per-CPU counters makes ``n`` percpu
+allocations: ``allocs_per_fork``, or 1 with ``group_allocs`` (all its percpu data in one
+allocation). For each: a cache hit (probability ``C / (C + 1)``) costs ``cache_hit_ns`` and
+skips the locks and the initialisation (the constructed object's counters sum to zero); a miss
+takes the three global locks of mm/percpu.c and lib/percpu_counter.c, each modelled apart:
+
+* ``pcpu_alloc_mutex`` for ``alloc_mutex_ns`` (every GFP_KERNEL allocation serialises on it);
+* ``pcpu_lock`` for ``alloc_hold_ns`` (the area search) and, at exit, ``free_hold_ns``
+  (``free_percpu``); the nesting of the allocation's ``pcpu_lock`` section inside the mutex is
+  modelled as two back-to-back sections;
+* ``percpu_counters_lock`` for ``counters_list_ns`` at the init and at the destroy of each of
+  the ``counter_allocs_per_fork`` counter groups (1 with ``group_allocs``).
+
+It then zeroes every unit (``U x init_ns_per_cpu``, or only ``cpus_touched`` units with
+``lazy`` counters), once per allocation: grouped data shares one cache line per CPU. At exit
+each allocation is summed over the online CPUs (``cpus_touched`` when lazy) and freed: back
+into the cache, or under ``pcpu_lock`` when the cache is full. Slots on other sockets cost
+``cross_socket_factor`` times more to zero and sum (``machine.sockets``).
+
+CPU hotplug. Allocating for online CPUs only means every chunk must be populated when a CPU
+comes online (seed 002's RFC, under ``pcpu_alloc_mutex``): ``percpu bytes per unit / 4 KiB x
+populate_ns_per_page`` per onlining (``cpu_online_latency_us``).
+
+Calibration (seed 002, 16 online / 1024 possible CPUs): 1441792 kB at boot for possible CPUs
+and 22528 kB for online ones (ratio exactly 64); after 1000 memcgs 4390912 kB and 68608 kB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from objectives.core.locks import Acquisition
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.units import PAGE_BYTES
+from objectives.families.percpu.params import PercpuPolicy
+
+if TYPE_CHECKING:
+    from objectives.core.scenario import Scenario
+
+PCPU_LOCK = "pcpu_lock"
+PCPU_ALLOC_MUTEX = "pcpu_alloc_mutex"
+PERCPU_COUNTERS_LOCK = "percpu_counters_lock"
+PERCPU_LOCKS = (PCPU_LOCK, PCPU_ALLOC_MUTEX, PERCPU_COUNTERS_LOCK)
+
+METRICS = (
+    MetricSpec(
+        "percpu_bytes",
+        "bytes",
+        "minimize",
+        "percpu memory: boot-time areas, memcgs, mm counters and cached objects, over "
+        "the CPU units allocated",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_lock_utilization",
+        "fraction",
+        "minimize",
+        "busy share of the busiest global percpu lock: pcpu_lock, pcpu_alloc_mutex or "
+        "percpu_counters_lock",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_lock_wait_ns",
+        "ns",
+        "minimize",
+        "mean time per task creation spent waiting for the percpu locks (pcpu_lock, "
+        "pcpu_alloc_mutex, percpu_counters_lock)",
+        "percpu",
+    ),
+    MetricSpec(
+        "percpu_cpu_fraction",
+        "fraction",
+        "minimize",
+        "machine CPU time spent initialising and summing percpu counters of new mms",
+        "percpu",
+    ),
+    MetricSpec(
+        "cpu_online_latency_us",
+        "us",
+        "minimize",
+        "extra time to bring one CPU online: populating every percpu chunk for it "
+        "when allocating for online CPUs only (0 when allocating for possible CPUs)",
+        "percpu",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PercpuModel:
+    """What one percpu policy does on one scenario, before the fork rate is known.
+
+    Attributes:
+        bytes: percpu memory, bytes.
+        fork_ns: percpu work added to each fork+exec+exit outside ``pcpu_lock``, ns.
+        init_ns: the part of ``fork_ns`` spent initialising and summing counters, ns.
+        acquisitions: the ``pcpu_lock`` trips of one fork (``fork_only``).
+        online_latency_us: extra time to bring a CPU online, us.
+    """
+
+    bytes: float
+    fork_ns: float
+    init_ns: float
+    acquisitions: tuple[Acquisition, ...]
+    online_latency_us: float
+
+
+def percpu_units(policy: PercpuPolicy, scenario: Scenario) -> int:
+    """CPU units each percpu allocation reserves."""
+    machine = scenario.machine
+    return machine.possible_cpus if policy.allocate_for == "possible" else machine.online_cpus
+
+
+def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
+    """Memory, fork-path work and lock trips of ``policy`` on ``scenario`` (module doc)."""
+    work, costs = scenario.workload, scenario.costs.percpu
+    load = work.percpu
+    cpus = scenario.machine.online_cpus
+    units = percpu_units(policy, scenario)
+    forking = work.churn_processes * work.fork_fraction
+    counted = 1.0 - load.single_threaded_share if policy.counter_mode == "dual" else 1.0
+    cache = policy.cache_objects
+    hit = cache / (cache + 1.0)
+    cached = cpus * cache / 2.0 if forking > 0 else 0.0
+    mms = (load.resident_processes + forking) * counted + cached
+    per_unit = (
+        costs.boot_kib_per_cpu * 1024.0
+        + load.memcgs * costs.memcg_bytes_per_cpu
+        + mms * costs.mm_bytes_per_cpu
+    )
+
+    lazy = policy.counter_mode == "lazy"
+    init_units = min(load.cpus_touched, units) if lazy else units
+    sum_units = min(load.cpus_touched, cpus) if lazy else cpus
+    machine = scenario.machine
+    remote = (machine.sockets - 1) / machine.sockets
+    numa = 1.0 + (machine.cross_socket_factor - 1.0) * remote
+    allocs = min(1, load.allocs_per_fork) if policy.group_allocs else load.allocs_per_fork
+    groups = min(load.counter_allocs_per_fork, allocs)
+    init_ns = (
+        allocs
+        * counted
+        * numa
+        * ((1.0 - hit) * init_units * costs.init_ns_per_cpu + sum_units * costs.sum_ns_per_cpu)
+    )
+    plain_ns = allocs * (1.0 - counted) * costs.plain_counter_ns
+    cache_ns = allocs * counted * 2.0 * hit * costs.cache_hit_ns
+    trips = allocs * counted * (1.0 - hit)
+    counter_trips = groups * counted * (1.0 - hit)
+    acquisitions = (
+        Acquisition(PCPU_ALLOC_MUTEX, costs.alloc_mutex_ns, rate=trips, fork_only=True),
+        Acquisition(PCPU_LOCK, costs.alloc_hold_ns, rate=trips, fork_only=True),
+        Acquisition(
+            PERCPU_COUNTERS_LOCK, costs.counters_list_ns, rate=counter_trips, fork_only=True
+        ),
+        Acquisition(
+            PERCPU_COUNTERS_LOCK, costs.counters_list_ns, rate=counter_trips, fork_only=True
+        ),
+        Acquisition(PCPU_LOCK, costs.free_hold_ns, rate=trips, fork_only=True),
+    )
+    online_us = 0.0
+    if policy.allocate_for == "online":
+        online_us = per_unit / PAGE_BYTES * costs.populate_ns_per_page / 1000.0
+    return PercpuModel(
+        bytes=float(units * per_unit),
+        fork_ns=float(init_ns + plain_ns + cache_ns),
+        init_ns=float(init_ns),
+        acquisitions=tuple(a for a in acquisitions if a.rate > 0),
+        online_latency_us=float(online_us),
+    )
+
+
+def percpu_cpu_fraction(model: PercpuModel, scenario: Scenario, forks_per_s: float) -> float:
+    """Machine CPU share spent initialising and summing counters, and populating at hotplug."""
+    onlines_per_s = scenario.workload.percpu.cpu_onlines_per_hour / 3600.0
+    busy_ns = forks_per_s * model.init_ns + onlines_per_s * model.online_latency_us * 1000.0
+    return float(busy_ns / (scenario.machine.online_cpus * 1e9))

@@ -1,0 +1,374 @@
+"""Kernel allocations on a slow memory tier: placement, migration, reclaim and OOM (seed 004).
+
+Seed 004 (Yoo and Park, LSF/MM/BPF 2025 topic) measured a slowdown of llama.cpp on a DRAM:CXL
+1:2 server when CXL is onlined as ZONE_NORMAL, because page tables, kernel stacks and slab
+then land on CXL, and proposes either restricting those types to the fast tier (risk:
+premature reclaim and OOM kills) or migrating them back (triggers: data-page promotion, low
+memory pressure, hotness, a rate limit). This model is analytic and deterministic.
+
+Notation (defaults in ``objectives.families.tiering.params``): fast and slow capacities ``F`` and
+``S`` bytes (``machine.memory_gib``, ``machine.tiers.slow_gib``); latencies ``Lf`` = 90 ns and
+``Ls`` = 250 ns; kernel turnover ``lam`` = 0.01 /s; reclaimable share ``r`` = 0.3; access skew:
+the hottest ``b`` = 0.2 of a type's bytes take ``a`` = 0.8 of its cache-missing loads;
+per-CPU miss rates ``alpha`` = 2e6 (page tables), 2e5 (stacks), 1e6 (slab) /s; page tables
+``rho`` = 1/512 byte per data byte; slab ``slab_gib`` = 2 GiB; stacks: the bytes the stack
+model commits.
+
+Phases. The data working set is ``D = data_gib`` for ``1 - peak_share`` of the time and
+``D + peak_extra_gib`` for ``peak_share``. Each phase is quasi-static: it is taken to last
+much longer than ``1 / lam`` (100 s by default), so kernel objects reach the phase's
+placement. Every metric is the time-weighted mean of the two phases. Per phase:
+
+1. Kernel bytes ``K_t``: page tables ``rho D``, stacks, slab; ``K = sum K_t``.
+2. A full machine: the excess ``E = max(0, D + K - F - S)`` is reclaimed from the
+   reclaimable data ``r D`` (ordinary reclaim, not counted as early); what reclaim cannot
+   free, ``Um = E - min(E, r D)``, is unservable (OOM). Resident data ``D' = max(0, D - E)``,
+   of which ``R = r D - min(E, r D)`` is reclaimable.
+3. Allocation order: Linux fills the fast tier first and falls back to the slow tier, so
+   every allocation has the same chance ``s = min(max(0, T - F), S) / T`` (``T = D' + K``)
+   of sitting on the slow tier. With ``data_promotion`` (NUMA-balancing tiering) and a
+   non-zero rate limit, the hot data ``H = min(data_hot_share x D', F)`` is kept on the fast
+   tier first and the rest shares what is left: ``s = min(max(0, T - F), S) / (T - H)`` for
+   kernel objects and cold data (hot data pages compete with kernel objects for DRAM).
+4. Types restricted to the fast tier (bytes ``Kf``) need ``X = s Kf`` fast bytes more than
+   Linux today gives them. Reclaim frees them from the reclaimable data on the fast tier,
+   ``Q = (1 - s) R`` (the evicted data refaults onto the slow tier): early reclaim
+   ``Yf = min(X, Q)``; the rest, ``Uf = X - Yf``, is unservable (OOM). Types on ``any``
+   keep ``B_t = s K_t`` slow bytes; fast-only types have none.
+5. Migration (types with ``migrate_<type>``, or page tables with ``on_promotion``) moves slow
+   bytes back to the fast tier. The fast tier is full whenever anything is on the slow tier,
+   so every migrated byte evicts a reclaimable data byte. Budget::
+
+       Mmax = min(max(0, free + Q - Yf - w F), min(rate_limit, slow_bandwidth) / lam)
+
+   where ``free = max(0, F - T)`` and ``w = free_watermark``: migration keeps ``w F`` of the
+   fast tier available (free or reclaimable, like MemAvailable), so it never causes an OOM;
+   the rate limit caps the steady re-migration ``lam M`` (a migrated object is eventually
+   freed and its successor allocated on the slow tier again, so the demand is the new
+   slow-tier bytes ``lam B``). Each type's bytes form a hot segment (``b`` of bytes, ``a``
+   of loads) and a cold one; allocation ignores heat, so the slow bytes of a segment are
+   ``s K_t`` times its byte share and its load density is ``alpha_t x load share / bytes``.
+   Eligible: the densest ``h`` of each type's bytes (``hotness_threshold``, 0 = all); page
+   tables with ``on_promotion`` only those of hot data (at most ``b``, taking the data's skew
+   as the page tables'); slab only its movable share (``slab_movable_share`` = 0.5).
+   Migration takes eligible segments in decreasing load density (NUMA-balancing hint faults
+   find the hottest pages first) until ``Mmax``: migrated ``M``.
+6. Rates: ``migration_bytes_per_s = lam M``; ``reclaim_pages_per_s = lam (Yf + M) / 4096``
+   (each reallocated fast-only or re-migrated object evicts one data page from the full fast
+   tier); ``oom_kills_per_day = 86400 lam (Um + Uf) / oom_victim_gib``, at least 1 per day
+   spent in a phase with unservable bytes; ``tiering_cpu_fraction = (migrated pages x
+   migrate_ns_per_page + reclaimed pages x reclaim_ns_per_page) / (online_cpus x 1e9)``.
+7. Loads: slow loads per CPU-second ``As = sum over segments (slow - M) x density``, out of
+   ``A = sum alpha_t``; ``kernel_access_latency_ns = Lf + (Ls - Lf) As / A``;
+   ``workload_slowdown_fraction = As (Ls - Lf) / 1e9`` (stall seconds added per CPU-second,
+   against every kernel object on the fast tier).
+8. Task creation touches freshly allocated objects, which sit where the allocator put them
+   (migration acts later): ``clone_penalty_ns = clone_slow_loads x (sum alpha_t s_t / A) x
+   (Ls - Lf)`` with ``s_t = s`` for types on ``any`` and 0 for fast-only types.
+
+Invariants: ``kernel_fast_bytes + kernel_slow_bytes`` equals page tables + stacks + slab;
+without a slow tier nothing is on it and the slowdown is 0; placement ``any`` never OOMs
+unless the whole machine is full; migration never OOMs.
+
+Calibration: seed 004 gives no figure beyond "measurable" degradation; the latency range
+(CXL ~140..410 ns, 2..5 x DRAM) comes from domain.md. Miss rates, skew and turnover are
+assumptions to sweep per scenario. Not modelled: kernel objects allocated on the slow tier
+during a peak lingering there after it (Radiant, ISMM 2021, reports that spilled page
+tables are not migrated back); the quasi-static phases return them at turnover instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from objectives.core.metric_spec import MetricSpec
+from objectives.core.units import GIB, MIB, PAGE_BYTES
+from objectives.families.tiering.params import KERNEL_OBJECT_TYPES, TierPolicy
+
+if TYPE_CHECKING:
+    from objectives.core.scenario import Machine, Scenario
+
+SECONDS_PER_DAY = 86_400.0
+
+METRICS = (
+    MetricSpec(
+        "kernel_fast_bytes",
+        "bytes",
+        "minimize",
+        "page tables, stacks and slab on the fast tier (time-averaged)",
+        "tiering",
+    ),
+    MetricSpec(
+        "kernel_slow_bytes",
+        "bytes",
+        "minimize",
+        "page tables, stacks and slab on the slow tier (time-averaged)",
+        "tiering",
+    ),
+    MetricSpec(
+        "kernel_access_latency_ns",
+        "ns",
+        "minimize",
+        "mean load latency of cache-missing kernel-object accesses",
+        "tiering",
+    ),
+    MetricSpec(
+        "workload_slowdown_fraction",
+        "fraction",
+        "minimize",
+        "extra CPU time the workload stalls on kernel objects placed on the slow tier, "
+        "over its time with every kernel object on the fast tier",
+        "tiering",
+    ),
+    MetricSpec(
+        "migration_bytes_per_s",
+        "bytes/s",
+        "minimize",
+        "kernel pages migrated from the slow to the fast tier per second",
+        "tiering",
+    ),
+    MetricSpec(
+        "reclaim_pages_per_s",
+        "pages/s",
+        "minimize",
+        "data pages reclaimed early because kernel allocations must use the fast tier",
+        "tiering",
+    ),
+    MetricSpec(
+        "oom_kills_per_day",
+        "1/day",
+        "minimize",
+        "expected OOM kills because the fast tier cannot hold the fast-only kernel "
+        "allocations and what cannot be reclaimed",
+        "tiering",
+    ),
+    MetricSpec(
+        "tiering_cpu_fraction",
+        "fraction",
+        "minimize",
+        "machine CPU time spent migrating kernel pages and reclaiming",
+        "tiering",
+    ),
+)
+METRIC_NAMES = tuple(spec.name for spec in METRICS)
+"""The tiering metrics of the catalogue, in catalogue order."""
+
+
+def slow_tier_bytes(machine: Machine) -> int:
+    """Bytes of the slow tier."""
+    return int(machine.tiers.slow_gib * GIB)
+
+
+def fast_tier_bytes(machine: Machine) -> int:
+    """Bytes of the fast tier (all memory when there is no slow tier)."""
+    return machine.memory_bytes - slow_tier_bytes(machine)
+
+
+@dataclass(frozen=True)
+class TieringResult:
+    """What one tiering policy does on one scenario (time-averaged over the phases).
+
+    Attributes:
+        metrics: the eight tiering metrics of the catalogue (``METRIC_NAMES``).
+        page_table_bytes: page-table bytes on both tiers.
+        slab_bytes: slab bytes on both tiers.
+        clone_penalty_ns: extra time per task creation for loads of freshly allocated
+            kernel objects that sit on the slow tier.
+    """
+
+    metrics: dict[str, float]
+    page_table_bytes: float
+    slab_bytes: float
+    clone_penalty_ns: float
+
+
+@dataclass(frozen=True)
+class _Phase:
+    """One memory-pressure phase at steady state (bytes, per-CPU loads and rates)."""
+
+    kernel_bytes: float
+    kernel_slow_bytes: float
+    page_table_bytes: float
+    slow_loads_per_s: float
+    new_slow_load_share: float
+    migration_bytes_per_s: float
+    reclaim_pages_per_s: float
+    oom_kills_per_day: float
+
+
+def simulate_tiering(policy: TierPolicy, scenario: Scenario, stack_bytes: float) -> TieringResult:
+    """Metrics of the slow-tier family for one policy on one scenario.
+
+    Args:
+        policy: where each kernel allocation type may go and what migrates back.
+        scenario: machine (tiers), workload (``workload.tiering``) and costs
+            (``costs.tiering``); assumed valid (``scenario_from_mapping`` checks it).
+        stack_bytes: committed kernel-stack memory from the stack model, bytes.
+
+    Returns:
+        The tiering metrics, the page-table and slab bytes, and the task-creation penalty.
+    """
+    work = scenario.workload.tiering
+    tiers = scenario.machine.tiers
+    costs = scenario.costs.tiering
+    data = work.data_gib * GIB
+    peak_data = data + work.peak_extra_gib * GIB
+    phases = [
+        (weight, _phase(policy, scenario, phase_data, stack_bytes))
+        for weight, phase_data in ((1.0 - work.peak_share, data), (work.peak_share, peak_data))
+        if weight > 0
+    ]
+
+    def mean(attribute: str) -> float:
+        return math.fsum(weight * getattr(phase, attribute) for weight, phase in phases)
+
+    kernel = mean("kernel_bytes")
+    slow = min(kernel, mean("kernel_slow_bytes"))
+    loads = work.page_table_misses_per_s + work.stack_misses_per_s + work.slab_misses_per_s
+    slow_loads = mean("slow_loads_per_s")
+    gap_ns = max(0.0, tiers.slow_latency_ns - tiers.fast_latency_ns)
+    latency = tiers.fast_latency_ns + (gap_ns * slow_loads / loads if loads > 0 else 0.0)
+    migrated_pages = mean("migration_bytes_per_s") / PAGE_BYTES
+    reclaimed_pages = mean("reclaim_pages_per_s")
+    cpu_ns = (
+        migrated_pages * costs.migrate_ns_per_page + reclaimed_pages * costs.reclaim_ns_per_page
+    )
+    metrics = {
+        "kernel_fast_bytes": kernel - slow,
+        "kernel_slow_bytes": slow,
+        "kernel_access_latency_ns": latency,
+        "workload_slowdown_fraction": slow_loads * gap_ns * 1e-9,
+        "migration_bytes_per_s": mean("migration_bytes_per_s"),
+        "reclaim_pages_per_s": reclaimed_pages,
+        "oom_kills_per_day": mean("oom_kills_per_day"),
+        "tiering_cpu_fraction": cpu_ns / (scenario.machine.online_cpus * 1e9),
+    }
+    return TieringResult(
+        metrics=metrics,
+        page_table_bytes=mean("page_table_bytes"),
+        slab_bytes=work.slab_gib * GIB,
+        clone_penalty_ns=costs.clone_slow_loads * mean("new_slow_load_share") * gap_ns,
+    )
+
+
+def _phase(policy: TierPolicy, scenario: Scenario, data: float, stack_bytes: float) -> _Phase:
+    """One phase with ``data`` bytes of data: steps 1 to 8 of the module docstring, unaveraged."""
+    machine, work = scenario.machine, scenario.workload.tiering
+    fast_cap, slow_cap = float(fast_tier_bytes(machine)), float(slow_tier_bytes(machine))
+    lam = work.kernel_turnover_per_s
+
+    # 1. Kernel objects, in KERNEL_OBJECT_TYPES order.
+    kernel = (work.page_table_bytes_per_data_byte * data, stack_bytes, work.slab_gib * GIB)
+    loads = (work.page_table_misses_per_s, work.stack_misses_per_s, work.slab_misses_per_s)
+    fast_only = tuple(getattr(policy, name) == "fast" for name in KERNEL_OBJECT_TYPES)
+    total_kernel = math.fsum(kernel)
+
+    # 2. A full machine: ordinary reclaim first, then OOM.
+    reclaimable = work.reclaimable_share * data
+    excess = max(0.0, data + total_kernel - fast_cap - slow_cap)
+    evicted = min(excess, reclaimable)
+    unservable = excess - evicted
+    resident = max(0.0, data - excess)
+    reclaimable -= evicted
+
+    # 3. Fast tier first, then the slow tier; promoted hot data takes its fast share first.
+    demand = resident + total_kernel
+    hot = 0.0
+    if work.data_promotion and policy.rate_limit_mbps > 0:
+        hot = min(work.data_hot_share * resident, fast_cap)
+    overflow = min(max(0.0, demand - fast_cap), slow_cap)
+    slow_share = overflow / (demand - hot) if demand > hot else 0.0
+
+    # 4. Fast-only types displace reclaimable data from the fast tier.
+    displaced = slow_share * math.fsum(k for k, f in zip(kernel, fast_only, strict=True) if f)
+    fast_reclaimable = (1.0 - slow_share) * reclaimable
+    early = min(displaced, fast_reclaimable)
+    unservable += displaced - early
+    slow_bytes = tuple(0.0 if f else slow_share * k for k, f in zip(kernel, fast_only, strict=True))
+
+    # 5. Migration, densest segments first, within the budget.
+    room = max(0.0, fast_cap - demand) + fast_reclaimable - early
+    budget = max(0.0, room - policy.free_watermark * fast_cap)
+    if policy.rate_limit_mbps <= 0:
+        budget = 0.0  # a 0 limit promotes nothing (kernel/sched/fair.c)
+    elif lam > 0:
+        rate_cap = min(policy.rate_limit_mbps * MIB, machine.tiers.slow_bandwidth_gbs * 1e9)
+        budget = min(budget, rate_cap / lam)
+    segments = _segments(policy, scenario, kernel, loads, slow_bytes)
+    slow_loads = math.fsum(slow * density for slow, _, density in segments)
+    if not math.isfinite(slow_loads):
+        # a type of a few denormal bytes overflows its density: weigh its loads by its slow
+        # share directly (the same quantity, without the division by its bytes)
+        segments = [(slow, eligible, 0.0) for slow, eligible, _ in segments]
+        slow_loads = math.fsum(
+            a * (b / k if k > 0 else 0.0) for a, b, k in zip(loads, slow_bytes, kernel, strict=True)
+        )
+    moved = 0.0
+    for _, eligible, density in sorted(segments, key=lambda seg: -seg[2]):
+        take = min(eligible, budget - moved)
+        if take > 0:
+            moved += take
+            slow_loads -= take * density
+
+    # 6. Rates.
+    oom = 0.0
+    if unservable > 0:
+        oom = max(1.0, SECONDS_PER_DAY * lam * unservable / (work.oom_victim_gib * GIB))
+    total_loads = math.fsum(loads)
+    new_slow = math.fsum(a for a, f in zip(loads, fast_only, strict=True) if not f)
+    return _Phase(
+        kernel_bytes=total_kernel,
+        kernel_slow_bytes=max(0.0, math.fsum(slow_bytes) - moved),
+        page_table_bytes=kernel[0],
+        slow_loads_per_s=max(0.0, slow_loads),
+        new_slow_load_share=new_slow * slow_share / total_loads if total_loads > 0 else 0.0,
+        migration_bytes_per_s=lam * moved,
+        reclaim_pages_per_s=lam * (early + moved) / PAGE_BYTES,
+        oom_kills_per_day=oom,
+    )
+
+
+def _segments(
+    policy: TierPolicy,
+    scenario: Scenario,
+    kernel: tuple[float, ...],
+    loads: tuple[float, ...],
+    slow_bytes: tuple[float, ...],
+) -> list[tuple[float, float, float]]:
+    """Slow-tier kernel bytes split by heat, with what migration may take of them.
+
+    Returns:
+        One ``(slow bytes, eligible bytes, loads per byte per CPU-second)`` per (type,
+        hot/cold) segment, the denser segment of each type first.
+    """
+    work = scenario.workload.tiering
+    shares = [
+        (work.hot_bytes_share, work.hot_access_share),
+        (1.0 - work.hot_bytes_share, 1.0 - work.hot_access_share),
+    ]
+    if shares[1][0] <= 0:
+        shares = [(1.0, 1.0), (0.0, 0.0)]
+    elif shares[0][1] * shares[1][0] < shares[1][1] * shares[0][0]:
+        shares.reverse()  # the "hot" part is the sparser one: take the denser first
+    enabled = (
+        policy.migrate_page_tables or policy.on_promotion,
+        policy.migrate_stacks,
+        policy.migrate_slab,
+    )
+    movable = (1.0, 1.0, work.slab_movable_share)
+    segments = []
+    for t in range(len(KERNEL_OBJECT_TYPES)):
+        eligible_share = (policy.hotness_threshold or 1.0) if enabled[t] else 0.0
+        if t == 0 and policy.on_promotion:
+            eligible_share = min(eligible_share, work.hot_bytes_share)
+        before = 0.0
+        for byte_share, load_share in shares:
+            seg_bytes = kernel[t] * byte_share
+            density = loads[t] * load_share / seg_bytes if seg_bytes > 0 else 0.0
+            inside = min(max(0.0, eligible_share - before), byte_share)
+            before += byte_share
+            seg_slow = slow_bytes[t] * byte_share
+            segments.append((seg_slow, slow_bytes[t] * inside * movable[t], density))
+    return segments
