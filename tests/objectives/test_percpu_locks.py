@@ -29,6 +29,7 @@ def _doexec(allocs: int, counter_groups: int):
                 "fork_work_ns": 128_000,
                 "resident_tasks": 500,
                 "percpu": {
+                    "mms_per_fork": 1,
                     "allocs_per_fork": allocs,
                     "counter_allocs_per_fork": counter_groups,
                     "single_threaded_share": 0.0,
