@@ -98,12 +98,12 @@ class PercpuWorkload:
         unit="cgroups",
         help="removed memory cgroups still pinned by a page or a kernel object (cgroup.stat "
         "nr_dying_descendants): each keeps all of its percpu data, as a live one does",
-        kind="measured",
-        source="Roman Gushchin, '[PATCH 0/5] mm: reduce the memory footprint of dying memory "
-        "cgroups' (linux-mm 2019-03-12, spinics linux-mm msg174254): 1000 dying memcgs raise "
-        "Percpu from 6912 kB to 64128 kB on 32 CPUs (his series to free their percpu data "
-        "early was not merged); 'several hundreds (if not single thousands) of dying cgroups "
-        "is a typical number'",
+        kind="assumed",
+        source="a workload quantity (0: none pinned). Roman Gushchin, '[PATCH 0/5] mm: reduce "
+        "the memory footprint of dying memory cgroups' (linux-mm 2019-03-12, spinics linux-mm "
+        "msg174254): 1000 dying memcgs raise Percpu from 6912 kB to 64128 kB on 32 CPUs, as "
+        "many live ones would (26880 kB with his series, which frees their vmstats early); "
+        "'several hundreds (if not single thousands) of dying cgroups is a typical number'",
         low=0,
         high=5_000,
     )
@@ -281,7 +281,9 @@ class PercpuCosts:
         "186k, the model gives both figures (objectives/figures_percpu.py)",
         kind="fitted",
         source=GUZIK_EXECVE + "; fitted with workload.fork_work_ns of that figure's scenario "
-        "to its two throughputs (tests/objectives/test_percpu_locks.py re-derives the fit)",
+        "to its two throughputs: the exact fit is 582.5 ns with 126.2 us of fork work, the "
+        "defaults 600 ns and 128 us round it (tests/objectives/test_percpu_locks.py "
+        "re-derives it)",
         low=300.0,
         high=1000.0,
     )

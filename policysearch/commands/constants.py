@@ -77,4 +77,4 @@ def _num(value: object) -> str:
         return "-"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{value:,}" if float(value).is_integer() else f"{value:g}"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
