@@ -28,6 +28,7 @@ def _doexec(allocs: int, counter_groups: int) -> dict:
             "fork_work_ns": 128_000,
             "resident_tasks": 500,
             "percpu": {
+                "mms_per_fork": 1,
                 "allocs_per_fork": allocs,
                 "counter_allocs_per_fork": counter_groups,
                 "single_threaded_share": 0.0,
@@ -104,6 +105,125 @@ FIGURES = [
         metric="fork_throughput_per_s",
         published=186_062,
         unit="1/s",
+        family="percpu",
+    ),
+]
+
+GUSHCHIN_2019 = (
+    "Roman Gushchin, '[PATCH 0/5] mm: reduce the memory footprint of dying memory cgroups' "
+    "(linux-mm 2019-03-12, http://mail.spinics.net/lists/linux-mm/msg174254.html; mail-archive "
+    "linux-kernel msg1954768), x86 test machine '32 CPUs, singe node', Linux 5.0, "
+    "/proc/meminfo Percpu, vanilla kernel ('Originally')"
+)
+GUSHCHIN_2021 = (
+    "Roman Gushchin, '[PATCH rfc 0/4] percpu: partial chunk depopulation' (2021-03-24, "
+    "http://mail.spinics.net/lists/linux-mm/msg250727.html, lkml.iu.edu 2103.3/01109): a "
+    "script creates 1000 memcgs each followed by 10 children (11000), removes the 10 children "
+    "of each, /proc/meminfo Percpu; the CPU count is not stated: 24 = the creation step's "
+    "growth (473728 KiB / 11000 memcgs) over 1831 B per memcg per CPU (Gushchin 2019, the x86 "
+    "default), boot_kib_per_cpu = the run's boot Percpu / 24"
+)
+RYZEN_DMESG = (
+    "x86_64 boot log of an AMD Ryzen 5 4600H laptop (public dmesg, GitHub index id "
+    "41057540786): 'smpboot: Allowing 16 CPUs, 4 hotplug CPUs', 'percpu: Embedded 56 "
+    "pages/cpu s192512 r8192 d28672 u262144': mm/percpu.c pcpu_setup_first_chunk counts "
+    "PFN_DOWN(s + r + d) = 56 pages per unit as populated, Percpu at boot = 16 x 224 KiB"
+)
+
+
+def _x86(name: str, cpus: int, percpu: dict, costs: dict | None = None) -> dict:
+    """An x86_64 machine at rest: no resident mms beyond those counted in the boot figure."""
+    return {
+        "name": name,
+        "machine": {"arch": "x86_64", "online_cpus": cpus, "possible_cpus": cpus},
+        "workload": {
+            "churn_processes": 4,
+            "resident_tasks": 300,
+            "percpu": {"resident_processes": 0, **percpu},
+        },
+        "costs": {"percpu": costs or {}},
+    }
+
+
+FIGURES += [
+    Figure(
+        name="gushchin2019-x86-boot-32cpu",
+        source=GUSHCHIN_2019 + ": 'Percpu: 6912 kB' with nr_dying_descendants 0 (the x86 "
+        "boot value per CPU, 216 KiB, is this figure / 32)",
+        scenario=_x86("x86-32cpu-boot", 32, {}),
+        metric="percpu_bytes",
+        published=6_912 * KB,
+        tolerance=1e-9,
+        unit="bytes",
+        family="percpu",
+    ),
+    Figure(
+        name="dmesg-x86-boot-16cpu",
+        source=RYZEN_DMESG,
+        scenario=_x86("x86-16cpu-boot", 16, {}),
+        metric="percpu_bytes",
+        published=16 * 224 * KB,
+        unit="bytes",
+        family="percpu",
+    ),
+    Figure(
+        name="gushchin2019-x86-1000-dying-memcgs",
+        source=GUSHCHIN_2019 + ": 'nr_dying_descendants 1000 ... Percpu: 64128 kB' (each "
+        "cgroup held a process that wrote a file, then was removed)",
+        scenario=_x86("x86-32cpu-1000-dying", 32, {"dying_memcgs": 1000}),
+        metric="percpu_bytes",
+        published=64_128 * KB,
+        unit="bytes",
+        family="percpu",
+    ),
+    Figure(
+        name="gushchin2021-no-partial-depopulation",
+        source=GUSHCHIN_2021 + ": vanilla 'Percpu: 7296 kB / 481024 kB / 481024 kB' (boot, "
+        "11000 created, 10000 removed): no page goes back while a chunk holds a live memcg",
+        scenario=_x86(
+            "x86-24cpu-11000-memcgs-10000-freed-5.12",
+            24,
+            {"memcgs": 1000, "freed_memcgs": 10_000},
+            {"boot_kib_per_cpu": 7296 / 24, "partial_depopulation": False},
+        ),
+        metric="percpu_bytes",
+        published=481_024 * KB,
+        unit="bytes",
+        family="percpu",
+    ),
+    Figure(
+        name="gushchin2021-partial-depopulation",
+        source=GUSHCHIN_2021 + ": with the series 'Percpu: 7488 kB / 481152 kB / 153920 kB' "
+        "('reduced by ~3 times')",
+        scenario=_x86(
+            "x86-24cpu-11000-memcgs-10000-freed",
+            24,
+            {"memcgs": 1000, "freed_memcgs": 10_000},
+            {"boot_kib_per_cpu": 7488 / 24},
+        ),
+        metric="percpu_bytes",
+        published=153_920 * KB,
+        unit="bytes",
+        family="percpu",
+    ),
+    Figure(
+        name="gushchin2021-partial-depopulation-v3",
+        source=GUSHCHIN_2021.replace("[PATCH rfc 0/4]", "[PATCH] (a later posting)").replace(
+            "(2021-03-24, http://mail.spinics.net/lists/linux-mm/msg250727.html, lkml.iu.edu "
+            "2103.3/01109)",
+            "(2021-04, http://mail.spinics.net/lists/linux-mm/msg252276.html)",
+        )
+        + ": with the series 'Percpu: 7488 kB / 481408 kB / 135552 kB' ('reduced by more "
+        "than 3.5 times')",
+        scenario=_x86(
+            "x86-24cpu-11000-memcgs-10000-freed-v3",
+            24,
+            {"memcgs": 1000, "freed_memcgs": 10_000},
+            {"boot_kib_per_cpu": 7488 / 24},
+        ),
+        metric="percpu_bytes",
+        published=135_552 * KB,
+        unit="bytes",
         family="percpu",
     ),
 ]

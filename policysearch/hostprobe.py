@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from objectives import GIB, Scenario, baseline, scenario_from_mapping, simulate
+from objectives.families.percpu.model import percpu_boot_bytes
 
 MEASURED_TAG = "# probe-measured: "
 MEMINFO_KEYS = ("MemTotal", "KernelStack", "Percpu", "PageTables", "Slab")
@@ -314,7 +315,10 @@ def _fit_percpu(facts: HostFacts, values: dict[str, Value]) -> None:
     if percpu_kb is None:
         return
     values["costs.percpu.boot_kib_per_cpu"] = Value(0.0, "derived", "")
-    rest = simulate(baseline(), _scenario(values, "<probe>"))["percpu_bytes"]
+    scenario = _scenario(values, "<probe>")
+    rest = simulate(baseline(), scenario)["percpu_bytes"] - percpu_boot_bytes(
+        baseline().percpu, scenario
+    )
     per_cpu = (percpu_kb * 1024 - rest) / facts.possible_cpus / 1024
     note = (
         f"/proc/meminfo Percpu {percpu_kb} kB / {facts.possible_cpus} possible CPUs less the "

@@ -14,5 +14,7 @@ MODULES: list[str] = [
     "policysearch.commands.delete",
     "policysearch.commands.breakdown",
     "policysearch.commands.probe",
+    "policysearch.commands.constants",
+    "policysearch.commands.calibration",
 ]
 """Dotted names of the command modules, in the order ``--help`` lists them."""

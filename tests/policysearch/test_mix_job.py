@@ -44,7 +44,7 @@ def test_the_fleet_mix_job_names_the_aggregated_metrics() -> None:
         Objective("fork_latency_p99_ns@fork-exec-storm", "minimize"),
     )
     assert job.constraints == (
-        Constraint("fork_throughput_per_s@fork-exec-storm", ">=", 300000.0),
+        Constraint("fork_throughput_per_s@fork-exec-storm", ">=", 150000.0),
         Constraint("oom_kills_per_day", "<=", 0.0),
         Constraint("stack_overflows_per_day", "<=", 0.0),  # hard limits: every scenario
         Constraint("pid_space_use_fraction", "<=", 1.0),

@@ -3,39 +3,65 @@
 Memory. Every percpu allocation reserves one unit per CPU in ``U`` (all possible CPUs, or only
 the online ones with ``allocate_for: online``)::
 
-    percpu_bytes = U x (boot_kib_per_cpu x 1024 + memcgs x memcg_bytes_per_cpu
+    percpu_bytes = U x (boot_kib_per_cpu x 1024 + memcg bytes per unit
                         + (mms with per-CPU counters + cached objects) x mm_bytes_per_cpu)
 
-Mms with per-CPU counters are the resident processes and the forks in flight, minus the
-single-threaded share under ``counter_mode: dual`` (a plain counter until the first clone).
-A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the symmetric walk of
-``objectives.families.stacks.model``) and only under fork churn.
+``boot_kib_per_cpu`` and ``memcg_bytes_per_cpu`` are the architecture's (``machine.arch``,
+``objectives/arch.py``) unless the scenario sets them (0 = the architecture's):
+``percpu_sizes``. Mms with per-CPU counters are the resident processes and the forks in
+flight, minus the single-threaded share under ``counter_mode: dual`` (a plain counter until
+the first clone). A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the
+symmetric walk of ``objectives.families.stacks.model``) and only under fork churn.
 
-Fork path (only forks create an mm). A new mm with per-CPU counters makes ``n`` percpu
-allocations: ``allocs_per_fork``, or 1 with ``group_allocs`` (all its percpu data in one
-allocation). For each: a cache hit (probability ``C / (C + 1)``) costs ``cache_hit_ns`` and
-skips the locks and the initialisation (the constructed object's counters sum to zero); a miss
-takes the three global locks of mm/percpu.c and lib/percpu_counter.c, each modelled apart:
+Memory cgroups (``memcg_unit_bytes``). With ``s`` = memcg bytes per unit, ``H`` = live +
+dying memcgs (a dying memcg keeps all its percpu data: Gushchin 2019) and ``F`` freed ones::
+
+    memcg bytes per unit = H x s + (kept - H x s),  kept = min(R, H x (s + P)),  R = (H + F) x s
+
+The memcgs' data lies in creation order (large allocations fill chunks in sequence), the
+survivors spread among the freed; a page stays populated while any live allocation is on it,
+so a survivor keeps its ``s`` bytes plus on average one page ``P`` (``machine.arch`` page
+size) of its neighbours': an interval of ``s`` bytes at a random offset meets ``s / P + 1``
+pages. Linux 5.14+ (``partial_depopulation``) returns the empty pages of a chunk once at
+least a quarter of its pages are empty (mm/percpu.c ``pcpu_should_reclaim_chunk``);
+otherwise (and before 5.14) a chunk is freed only when all of it is free, so ``F`` freed
+memcgs keep ``R`` populated while any memcg lives (Gushchin 2021: Percpu 481024 kB before and
+after removing 10 of 11 memcgs).
+
+Task-creation path. Each fork+exec+exit builds ``mms_per_fork`` new mms (2: fork's
+``dup_mm`` and execve's ``bprm_mm_init -> mm_alloc``; 1 for vfork/posix_spawn or a process
+that execs itself in a loop) and tears as many down. A new mm with per-CPU counters makes
+``n`` percpu allocations: ``allocs_per_fork``, or 1 with ``group_allocs`` (all its percpu
+data in one allocation). For each: a cache hit (probability ``C / (C + 1)``) costs
+``cache_hit_ns`` and skips the locks and the initialisation (the constructed object's
+counters sum to zero); a miss takes the three global locks of mm/percpu.c and
+lib/percpu_counter.c, each modelled apart:
 
 * ``pcpu_alloc_mutex`` for ``alloc_mutex_ns`` (every GFP_KERNEL allocation serialises on it);
-* ``pcpu_lock`` for ``alloc_hold_ns`` (the area search) and, at exit, ``free_hold_ns``
+* ``pcpu_lock`` for ``alloc_hold_ns`` (the area search) and, at teardown, ``free_hold_ns``
   (``free_percpu``); the nesting of the allocation's ``pcpu_lock`` section inside the mutex is
   modelled as two back-to-back sections;
 * ``percpu_counters_lock`` for ``counters_list_ns`` at the init and at the destroy of each of
   the ``counter_allocs_per_fork`` counter groups (1 with ``group_allocs``).
 
-It then zeroes every unit (``U x init_ns_per_cpu``, or only ``cpus_touched`` units with
-``lazy`` counters), once per allocation: grouped data shares one cache line per CPU. At exit
-each allocation is summed over the online CPUs (``cpus_touched`` when lazy) and freed: back
-into the cache, or under ``pcpu_lock`` when the cache is full. Slots on other sockets cost
-``cross_socket_factor`` times more to zero and sum (``machine.sockets``).
+Per operation, with ``m`` = ``mms_per_fork``, ``c`` the share of mms with per-CPU counters
+and ``h`` the hit probability: lock trips ``m x n x c x (1 - h)`` per lock section, counter
+trips ``m x min(groups, n) x c x (1 - h)``; CPU work
+``m x n x c x numa x ((1 - h) x units x init_ns_per_cpu + summed x sum_ns_per_cpu)``, where
+every unit is zeroed (``cpus_touched`` units with ``lazy`` counters), the online CPUs are
+summed at teardown (``cpus_touched`` when lazy) and ``numa = 1 + (cross_socket_factor - 1) x
+(sockets - 1) / sockets``; plus ``m x n x (1 - c) x plain_counter_ns`` and
+``m x n x c x 2h x cache_hit_ns``.
 
 CPU hotplug. Allocating for online CPUs only means every chunk must be populated when a CPU
 comes online (seed 002's RFC, under ``pcpu_alloc_mutex``): ``percpu bytes per unit / 4 KiB x
 populate_ns_per_page`` per onlining (``cpu_online_latency_us``).
 
-Calibration (seed 002, 16 online / 1024 possible CPUs): 1441792 kB at boot for possible CPUs
-and 22528 kB for online ones (ratio exactly 64); after 1000 memcgs 4390912 kB and 68608 kB.
+Calibration (``objectives/figures_percpu.py``, ``policysearch calibration``): seed 002 (16
+online / 1024 possible ppc64le CPUs) 1441792 kB at boot for possible CPUs and 22528 kB for
+online ones, 4390912 kB and 68608 kB after 1000 memcgs; x86_64 boot Percpu (Gushchin 2019,
+32 CPUs, 6912 kB; a 16-CPU boot log, 56 pages per CPU); 1000 dying memcgs (64128 kB);
+partial depopulation (Gushchin 2021); Guzik's execve benchmark (133.5k -> 186k ops/s).
 """
 
 from __future__ import annotations
@@ -47,6 +73,7 @@ from objectives.core.locks import Acquisition
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.units import PAGE_BYTES
 from objectives.families.percpu.params import PercpuPolicy
+from objectives.provenance import declare
 
 if TYPE_CHECKING:
     from objectives.core.scenario import Scenario
@@ -55,6 +82,18 @@ PCPU_LOCK = "pcpu_lock"
 PCPU_ALLOC_MUTEX = "pcpu_alloc_mutex"
 PERCPU_COUNTERS_LOCK = "percpu_counters_lock"
 PERCPU_LOCKS = (PCPU_LOCK, PCPU_ALLOC_MUTEX, PERCPU_COUNTERS_LOCK)
+
+DEPOPULATE_EMPTY_SHARE = declare(
+    "percpu.DEPOPULATE_EMPTY_SHARE",
+    0.25,
+    unit="fraction",
+    family="percpu",
+    kind="derived",
+    source="mm/percpu.c pcpu_should_reclaim_chunk (Linux 5.14+): a chunk goes to the "
+    "to_depopulate list when chunk->nr_empty_pop_pages >= chunk->nr_pages / 4 (and the "
+    "system keeps PCPU_EMPTY_POP_PAGES_HIGH empty pages elsewhere)",
+)
+"""Share of a chunk's pages that must be empty before Linux depopulates them."""
 
 METRICS = (
     MetricSpec(
@@ -124,6 +163,32 @@ def percpu_units(policy: PercpuPolicy, scenario: Scenario) -> int:
     return machine.possible_cpus if policy.allocate_for == "possible" else machine.online_cpus
 
 
+def percpu_sizes(scenario: Scenario) -> tuple[float, float]:
+    """Boot KiB and memcg bytes per CPU unit: the scenario's, or the architecture's where 0."""
+    costs = scenario.costs.percpu
+    arch = scenario.machine.architecture
+    boot = costs.boot_kib_per_cpu or arch.percpu_boot_kib_per_cpu
+    memcg = costs.memcg_bytes_per_cpu or arch.percpu_memcg_bytes_per_cpu
+    return float(boot), float(memcg)
+
+
+def memcg_unit_bytes(scenario: Scenario) -> float:
+    """Populated percpu bytes per CPU unit of live, dying and freed memcgs (module doc)."""
+    load = scenario.workload.percpu
+    size = percpu_sizes(scenario)[1]
+    holding = float(load.memcgs + load.dying_memcgs)
+    region = (holding + load.freed_memcgs) * size
+    if load.freed_memcgs == 0:
+        return region
+    if not scenario.costs.percpu.partial_depopulation:
+        # only wholly free chunks go back: every chunk holds a survivor while any lives
+        return region if holding > 0 else 0.0
+    kept = min(region, holding * (size + scenario.machine.architecture.page_bytes))
+    if region - kept >= DEPOPULATE_EMPTY_SHARE * region:
+        return kept
+    return region
+
+
 def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
     """Memory, fork-path work and lock trips of ``policy`` on ``scenario`` (module doc)."""
     work, costs = scenario.workload, scenario.costs.percpu
@@ -136,11 +201,8 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
     hit = cache / (cache + 1.0)
     cached = cpus * cache / 2.0 if forking > 0 else 0.0
     mms = (load.resident_processes + forking) * counted + cached
-    per_unit = (
-        costs.boot_kib_per_cpu * 1024.0
-        + load.memcgs * costs.memcg_bytes_per_cpu
-        + mms * costs.mm_bytes_per_cpu
-    )
+    boot_kib = percpu_sizes(scenario)[0]
+    per_unit = boot_kib * 1024.0 + memcg_unit_bytes(scenario) + mms * costs.mm_bytes_per_cpu
 
     lazy = policy.counter_mode == "lazy"
     init_units = min(load.cpus_touched, units) if lazy else units
@@ -148,8 +210,9 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
     machine = scenario.machine
     remote = (machine.sockets - 1) / machine.sockets
     numa = 1.0 + (machine.cross_socket_factor - 1.0) * remote
-    allocs = min(1, load.allocs_per_fork) if policy.group_allocs else load.allocs_per_fork
-    groups = min(load.counter_allocs_per_fork, allocs)
+    per_mm = min(1, load.allocs_per_fork) if policy.group_allocs else load.allocs_per_fork
+    groups = load.mms_per_fork * min(load.counter_allocs_per_fork, per_mm)
+    allocs = load.mms_per_fork * per_mm
     init_ns = (
         allocs
         * counted
@@ -181,6 +244,11 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
         acquisitions=tuple(a for a in acquisitions if a.rate > 0),
         online_latency_us=float(online_us),
     )
+
+
+def percpu_boot_bytes(policy: PercpuPolicy, scenario: Scenario) -> float:
+    """The boot-time part of ``percpu_bytes``: units x boot KiB per unit (bytes)."""
+    return percpu_units(policy, scenario) * percpu_sizes(scenario)[0] * 1024.0
 
 
 def percpu_cpu_fraction(model: PercpuModel, scenario: Scenario, forks_per_s: float) -> float:
