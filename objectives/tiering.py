@@ -6,30 +6,46 @@ then land on CXL, and proposes either restricting those types to the fast tier (
 premature reclaim and OOM kills) or migrating them back (triggers: data-page promotion, low
 memory pressure, hotness, a rate limit). This model is analytic and deterministic.
 
-Notation (defaults in ``objectives.tiering_params``): fast and slow capacities ``F`` and
-``S`` bytes (``machine.memory_gib``, ``machine.tiers.slow_gib``); latencies ``Lf`` = 90 ns and
-``Ls`` = 250 ns; kernel turnover ``lam`` = 0.01 /s; reclaimable share ``r`` = 0.3; access skew:
-the hottest ``b`` = 0.2 of a type's bytes take ``a`` = 0.8 of its cache-missing loads;
-per-CPU miss rates ``alpha`` = 2e6 (page tables), 2e5 (stacks), 1e6 (slab) /s; page tables
-``rho`` = 1/512 byte per data byte; slab ``slab_gib`` = 2 GiB; stacks: the bytes the stack
-model commits.
+Notation (defaults in ``objectives.tiering_params``, each with its source and range): fast and
+slow capacities ``F`` and ``S`` bytes (``machine.memory_gib - tiers.slow_gib``,
+``tiers.slow_gib``); latencies ``Lf`` = 90 ns and ``Ls`` = 250 ns (CXL 140..410 ns); kernel
+turnover ``lam`` = 0.01 /s; reclaimable share ``r`` = 0.3; access skew: the hottest ``b`` =
+0.2 of a type's bytes take ``a`` = 0.8 of its cache-missing loads; per-CPU miss rates
+``alpha`` = 2e5 (page tables), 2e4 (stacks), 1e5 (slab), 1e4 (struct pages) and 5e5 (data)
+/s; page size ``P`` (``machine.arch``: 4 KiB on x86_64); THP share ``t`` = 0; slab
+``slab_gib`` = 2 GiB; stacks: the bytes the stack model commits; hot data share ``h`` = 0.2,
+hot-set turnover ``lam_d`` = 0.005 /s.
 
 Phases. The data working set is ``D = data_gib`` for ``1 - peak_share`` of the time and
 ``D + peak_extra_gib`` for ``peak_share``. Each phase is quasi-static: it is taken to last
 much longer than ``1 / lam`` (100 s by default), so kernel objects reach the phase's
 placement. Every metric is the time-weighted mean of the two phases. Per phase:
 
-1. Kernel bytes ``K_t``: page tables ``rho D``, stacks, slab; ``K = sum K_t``.
+0. The memory map: ``STRUCT_PAGE_BYTES`` = 64 bytes of struct page per page of memory, 1/64
+   of memory with 4 KiB pages (1/1024 with 64 KiB pages), must sit in a kernel zone. The fast
+   tier's is on the fast tier; the slow tier's too (allocated when the slow tier is added),
+   unless ``memmap_on_memory``, which puts it on the slow tier itself
+   (Documentation/admin-guide/mm/memory-hotplug.rst). Capacities left:
+   ``F' = F - memmap on the fast tier``, ``S' = S - memmap on the slow tier``
+   (``memmap_fast_bytes``). Below, ``F`` and ``S`` mean these.
+1. Kernel bytes ``K_t``: page tables ``8 D ((1 - t) / P + 1 / (P x P / 8))`` (an 8-byte PTE
+   per base page not on a PMD huge page, an 8-byte PMD entry per ``P x P / 8`` bytes: D / 512
+   + D / 262144 with 4 KiB pages), stacks, slab; ``K = sum K_t``.
 2. A full machine: the excess ``E = max(0, D + K - F - S)`` is reclaimed from the
    reclaimable data ``r D`` (ordinary reclaim, not counted as early); what reclaim cannot
    free, ``Um = E - min(E, r D)``, is unservable (OOM). Resident data ``D' = max(0, D - E)``,
    of which ``R = r D - min(E, r D)`` is reclaimable.
 3. Allocation order: Linux fills the fast tier first and falls back to the slow tier, so
-   every allocation has the same chance ``s = min(max(0, T - F), S) / T`` (``T = D' + K``)
-   of sitting on the slow tier. With ``data_promotion`` (NUMA-balancing tiering) and a
-   non-zero rate limit, the hot data ``H = min(data_hot_share x D', F)`` is kept on the fast
-   tier first and the rest shares what is left: ``s = min(max(0, T - F), S) / (T - H)`` for
-   kernel objects and cold data (hot data pages compete with kernel objects for DRAM).
+   every allocation has the same chance ``s = O / T`` (``T = D' + K``, overflow
+   ``O = min(max(0, T - F), S)``) of sitting on the slow tier. With ``data_promotion``
+   (NUMA-balancing tiering) the hot data ``H = min(h D', F)`` is promoted: a share ``f`` of
+   it is kept on the fast tier and the rest shares what is left:
+   ``s = O / (T - f H)`` for kernel objects, cold and unpromoted data. Promotion must move
+   the newly hot pages that land on the slow tier, ``lam_d f H s`` bytes/s
+   (``promotion_bytes_per_s``), within ``rate = min(rate_limit_mbps MiB, slow bandwidth)``:
+   ``f = min(1, rate T / (H (lam_d O + rate)))`` (0 with a 0 limit). Data loads on the slow
+   tier per CPU-second: ``alpha_data (a s (H - f H) / H + (1 - a) s)``
+   (``data_slowdown_fraction`` = those x ``(Ls - Lf)`` / 1e9).
 4. Types restricted to the fast tier (bytes ``Kf``) need ``X = s Kf`` fast bytes more than
    Linux today gives them. Reclaim frees them from the reclaimable data on the fast tier,
    ``Q = (1 - s) R`` (the evicted data refaults onto the slow tier): early reclaim
@@ -39,42 +55,52 @@ placement. Every metric is the time-weighted mean of the two phases. Per phase:
    bytes back to the fast tier. The fast tier is full whenever anything is on the slow tier,
    so every migrated byte evicts a reclaimable data byte. Budget::
 
-       Mmax = min(max(0, free + Q - Yf - w F), min(rate_limit, slow_bandwidth) / lam)
+       Mmax = min(max(0, free + Q - Yf - w F), max(0, rate - promotion) / lam)
 
    where ``free = max(0, F - T)`` and ``w = free_watermark``: migration keeps ``w F`` of the
    fast tier available (free or reclaimable, like MemAvailable), so it never causes an OOM;
-   the rate limit caps the steady re-migration ``lam M`` (a migrated object is eventually
-   freed and its successor allocated on the slow tier again, so the demand is the new
-   slow-tier bytes ``lam B``). Each type's bytes form a hot segment (``b`` of bytes, ``a``
-   of loads) and a cold one; allocation ignores heat, so the slow bytes of a segment are
-   ``s K_t`` times its byte share and its load density is ``alpha_t x load share / bytes``.
-   Eligible: the densest ``h`` of each type's bytes (``hotness_threshold``, 0 = all); page
-   tables with ``on_promotion`` only those of hot data (at most ``b``, taking the data's skew
-   as the page tables'); slab only its movable share (``slab_movable_share`` = 0.5).
-   Migration takes eligible segments in decreasing load density (NUMA-balancing hint faults
-   find the hottest pages first) until ``Mmax``: migrated ``M``.
+   the rate limit, less what data promotion uses of it, caps the steady re-migration
+   ``lam M`` (a migrated object is eventually freed and its successor allocated on the slow
+   tier again, so the demand is the new slow-tier bytes ``lam B``). Each type's bytes form a
+   hot segment (``b`` of bytes, ``a`` of loads) and a cold one; allocation ignores heat, so
+   the slow bytes of a segment are ``s K_t`` times its byte share and its load density is
+   ``alpha_t x load share / bytes``. Eligible: the densest ``hotness_threshold`` of each
+   type's bytes (0 = all); page tables with ``on_promotion`` only those of hot data (at most
+   ``b``, taking the data's skew as the page tables'); slab only its movable share
+   (``slab_movable_share`` = 0.5). Migration takes eligible segments in decreasing load
+   density (NUMA-balancing hint faults find the hottest pages first) until ``Mmax``:
+   migrated ``M``.
 6. Rates: ``migration_bytes_per_s = lam M``; ``reclaim_pages_per_s = lam (Yf + M) / 4096``
    (each reallocated fast-only or re-migrated object evicts one data page from the full fast
    tier); ``oom_kills_per_day = 86400 lam (Um + Uf) / oom_victim_gib``, at least 1 per day
-   spent in a phase with unservable bytes; ``tiering_cpu_fraction = (migrated pages x
-   migrate_ns_per_page + reclaimed pages x reclaim_ns_per_page) / (online_cpus x 1e9)``.
-7. Loads: slow loads per CPU-second ``As = sum over segments (slow - M) x density``, out of
-   ``A = sum alpha_t``; ``kernel_access_latency_ns = Lf + (Ls - Lf) As / A``;
+   spent in a phase with unservable bytes; ``tiering_cpu_fraction = ((migrated + promoted
+   pages) x migrate_ns_per_page + (reclaimed + promoted pages) x reclaim_ns_per_page) /
+   (online_cpus x 1e9)`` (a promoted page evicts a cold one from the full fast tier; pages
+   of 4 KiB).
+7. Loads: slow loads per CPU-second ``As = sum over segments (slow - M) x density`` plus,
+   with ``memmap_on_memory``, ``alpha_memmap x s (D' - f H) / D'`` (struct pages of the data
+   on the slow tier), out of ``A = sum alpha_t + alpha_memmap``;
+   ``kernel_access_latency_ns = Lf + (Ls - Lf) As / A``;
    ``workload_slowdown_fraction = As (Ls - Lf) / 1e9`` (stall seconds added per CPU-second,
    against every kernel object on the fast tier).
 8. Task creation touches freshly allocated objects, which sit where the allocator put them
-   (migration acts later): ``clone_penalty_ns = clone_slow_loads x (sum alpha_t s_t / A) x
-   (Ls - Lf)`` with ``s_t = s`` for types on ``any`` and 0 for fast-only types.
+   (migration acts later): ``clone_penalty_ns = clone_slow_loads x (sum alpha_t s_t / sum
+   alpha_t) x (Ls - Lf)`` over page tables, stacks and slab, with ``s_t = s`` for types on
+   ``any`` and 0 for fast-only types.
 
-Invariants: ``kernel_fast_bytes + kernel_slow_bytes`` equals page tables + stacks + slab;
-without a slow tier nothing is on it and the slowdown is 0; placement ``any`` never OOMs
-unless the whole machine is full; migration never OOMs.
+Invariants: ``kernel_fast_bytes + kernel_slow_bytes`` equals page tables + stacks + slab
+(the memory map is reported apart); without a slow tier nothing is on it and the slowdown is
+0; placement ``any`` never OOMs unless the whole machine is full; migration never OOMs.
 
-Calibration: seed 004 gives no figure beyond "measurable" degradation; the latency range
-(CXL ~140..410 ns, 2..5 x DRAM) comes from domain.md. Miss rates, skew and turnover are
-assumptions to sweep per scenario. Not modelled: kernel objects allocated on the slow tier
-during a peak lingering there after it (Radiant, ISMM 2021, reports that spilled page
-tables are not migrated back); the quasi-static phases return them at turnover instead.
+Calibration (``objectives.figures_tiering``): the memory map is 1/64 of memory with 4 KiB
+pages (memory-hotplug.rst; arm64 boot log) and a MOVABLE:KERNEL ratio of 63:1 is impossible
+(memory-hotplug.rst); page tables are 1/512 of the data with 4 KiB pages and 1/8192 with
+64 KiB pages; promotion at the default limit is of the order of Huang Ying's 211.7 MB/s and
+halving it costs a few percent. Seed 004 gives no figure beyond "measurable" degradation.
+Miss rates, skew and turnover are assumptions to sweep per scenario. Not modelled: kernel
+objects allocated on the slow tier during a peak lingering there after it (Radiant, ISMM
+2021, reports that spilled page tables are not migrated back); the quasi-static phases return
+them at turnover instead.
 """
 
 from __future__ import annotations
