@@ -236,3 +236,36 @@ def test_the_cross_socket_handoff_mixes_same_and_other_socket_transfers() -> Non
     one = scenario_from_mapping({**data, "machine": {**data["machine"], "sockets": 1}}, source="1")
     assert handoff_ns(one) == h
     assert math.isclose(factor, 2.0)
+
+
+def test_kernel_latency_weighs_every_kernel_load_the_memory_map_included(cxl) -> None:
+    # Step 7: Lf + (Ls - Lf) As / A, A = page tables + stacks + slab + struct-page loads.
+    work, tiers = cxl.workload.tiering, cxl.machine.tiers
+    got = simulate_tiering(TierPolicy(), cxl, STACK_BYTES).metrics
+    gap = tiers.slow_latency_ns - tiers.fast_latency_ns
+    slow_loads = got["workload_slowdown_fraction"] / (gap * 1e-9)
+    loads = work.page_table_misses_per_s + work.stack_misses_per_s + work.slab_misses_per_s
+    loads += work.memmap_misses_per_s
+    expected = tiers.fast_latency_ns + gap * slow_loads / loads
+    assert got["kernel_access_latency_ns"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_promoted_hot_data_keeps_its_struct_pages_off_the_slow_tier(cxl) -> None:
+    # With memmap_on_memory the struct pages of the data on the slow tier are loaded from
+    # it: alpha_memmap x s (D' - f H) / D'; unlimited promotion keeps f = 1.
+    scenario = with_tiering(promoting(cxl), memmap_misses_per_s=1e6)
+    quiet = with_tiering(scenario, memmap_misses_per_s=0.0)
+    policy = TierPolicy(memmap_on_memory=True)
+    loud = simulate_tiering(policy, scenario, STACK_BYTES).metrics["workload_slowdown_fraction"]
+    base = simulate_tiering(policy, quiet, STACK_BYTES).metrics["workload_slowdown_fraction"]
+    work, tiers = scenario.workload.tiering, scenario.machine.tiers
+    fast_cap = 128 * GIB - 2 * GIB
+    extra = 0.0
+    for weight, data in phases(scenario):
+        kernel = data / 512 + data / 262_144 + STACK_BYTES + work.slab_gib * GIB
+        demand = data + kernel
+        hot = work.data_hot_share * data
+        share = (demand - fast_cap) / (demand - hot)
+        extra += weight * 1e6 * share * (data - hot) / data
+    gap = tiers.slow_latency_ns - tiers.fast_latency_ns
+    assert loud - base == pytest.approx(extra * gap * 1e-9, rel=1e-9)
