@@ -19,6 +19,7 @@ FIGURE_MODULES = (
     "objectives.figures_stacks",
     "objectives.figures_percpu",
     "objectives.figures_pid",
+    "objectives.figures_tiering",
 )
 """Modules holding a ``FIGURES`` list each, in the order the card lists them."""
 

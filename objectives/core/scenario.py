@@ -95,6 +95,14 @@ class Machine(Sectioned, metaclass=FamilySections):
         "same-socket one; default the kernel's NUMA distance ratio REMOTE_DISTANCE / "
         "LOCAL_DISTANCE = 20 / 10 (include/linux/topology.h), the figure Linux assumes "
         "when firmware gives none",
+        kind="derived",
+        source="include/linux/topology.h: LOCAL_DISTANCE 10, REMOTE_DISTANCE 20 (the "
+        "kernel's default NUMA distance); firmware SLIT tables commonly give 21 on 2-socket "
+        "and up to 32 on larger ones (ratio 2.1-3.2, `numactl --hardware` 'node distances'); "
+        "SLIT values are firmware estimates, so the low end 1.5 allows a measured ratio "
+        "below them (assumed)",
+        low=1.5,
+        high=3.2,
     )
     pid_max: int = spec(
         0,
@@ -188,7 +196,17 @@ class Workload(Sectioned, metaclass=FamilySections):
         help="share of exits whose PID was allocated by another CPU group (a remote free)",
     )
     work_cv: float = spec(
-        0.3, min=0.01, max=5.0, unit="", help="coefficient of variation of the work outside locks"
+        0.3,
+        min=0.01,
+        max=5.0,
+        unit="",
+        help="coefficient of variation of the work outside locks",
+        kind="assumed",
+        source="no public distribution of clone/fork path times found; a sum of many "
+        "independent steps (allocations, copies, scheduler wake-ups) is narrow, interrupts and "
+        "cache misses widen it: 0.3; the p99 metrics depend on it, the means barely",
+        low=0.1,
+        high=1.5,
     )
     hold_cv: float = spec(
         0.5,
@@ -196,6 +214,12 @@ class Workload(Sectioned, metaclass=FamilySections):
         max=5.0,
         unit="",
         help="coefficient of variation of a lock's critical section",
+        kind="assumed",
+        source="no public hold-time distribution of pidmap_lock or pcpu_lock found; short "
+        "critical sections vary with the cache misses inside them (one miss ~ the whole "
+        "hold): 0.5",
+        low=0.1,
+        high=1.5,
     )
     fork_fraction: float = spec(
         0.0,
@@ -212,6 +236,12 @@ class Workload(Sectioned, metaclass=FamilySections):
         unit="ns",
         help="mean time of one fork+exec+exit outside the modelled costs (a short shell "
         "command on a large machine; assumed)",
+        kind="assumed",
+        source="Mateusz Guzik's static execve benchmark (commit 14ef95be6f55 message): 186k "
+        "fork+exec+exit/s on 26 cores = ~140 us per operation per core; a dynamically linked "
+        "shell command costs several times more",
+        low=50_000.0,
+        high=1_000_000.0,
     )
 
 

@@ -116,13 +116,43 @@ import numpy as np
 
 from objectives.core.locks import Acquisition
 from objectives.engine.contention_tail import latency_quantiles, mean_latencies, term_table
+from objectives.provenance import declare
 
-EXACT_MVA_MAX_CHURNERS = 1_024
+EXACT_MVA_MAX_CHURNERS = declare(
+    "contention.EXACT_MVA_MAX_CHURNERS",
+    1_024,
+    unit="churners",
+    family="engine",
+    kind="derived",
+    source="numerical switch-over, not a physical constant: above it Bard-Schweitzer MVA, "
+    "whose error bound 0.36 / sqrt(N) is 1.1% here (measured worst 1.0%: "
+    "bench/bench_contention.py, tests/objectives/test_contention_speed.py)",
+    low=256,
+    high=4096,
+)
 """Largest population solved by exact MVA; above it the Bard-Schweitzer approximation."""
 
-_MVA_ROWS_MIN = 4  # loops of one population from which exact MVA runs as NumPy rows
+_MVA_ROWS_MIN = declare(
+    "contention._MVA_ROWS_MIN",
+    4,
+    unit="loops",
+    family="engine",
+    kind="derived",
+    source="speed switch-over, not a physical constant: from this many loops of one "
+    "population exact MVA runs as NumPy rows (the same numbers, bit for bit)",
+    low=1,
+    high=64,
+)
 
-LATENCY_QUANTILE = 0.99
+LATENCY_QUANTILE = declare(
+    "contention.LATENCY_QUANTILE",
+    0.99,
+    unit="probability",
+    family="engine",
+    kind="derived",
+    source="reporting choice, not a physical constant: the *_p99_ns metrics are the 99th "
+    "percentile, the tail figure kernel benchmarks quote",
+)
 """The latency percentile reported as ``*_p99_ns``."""
 
 
