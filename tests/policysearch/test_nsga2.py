@@ -10,13 +10,18 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.samplers import NSGAIISampler
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState, create_trial
 
+from objectives import baseline, load_scenario, simulate
+from policysearch.cli import main
 from policysearch.jobs import samplers
 from policysearch.jobs.config import load_job
 from policysearch.jobs.nsga2 import NSGA2Sampler
+from policysearch.jobs.space import distributions
+from policysearch.run import records
 from policysearch.run.driver import RunOptions, run_search
-from policysearch.run.storage import open_storage
+from policysearch.run.storage import open_run_storage, open_storage
+from policysearch.run.study_meta import record
 from tests.conftest import CONFIGS
 
 JOB = load_job(CONFIGS / "jobs" / "quickstart.yaml")
@@ -126,3 +131,56 @@ def test_parents_cached_in_the_storage_are_read_not_selected(tmp_path: Path) -> 
     assert [t.number for t in got] == [
         t.number for t in plain.sampler.get_parent_population(plain, 6)
     ]
+
+
+def _write_study(url: str, trials: int, per_generation: int = 30) -> None:
+    """A quick-start NSGA-II study as ``run`` writes it with one worker, fast.
+
+    Sixteen distinct policies are stored through Optuna's journal storage; the other trials
+    repeat their journal records with the generation changed (one record per trial, each
+    COMPLETE with its metrics, seed, constraints and generation, as ``run`` writes them).
+    """
+    run_storage = open_run_storage(url)
+    storage = run_storage.storage
+    study = optuna.create_study(study_name="q", storage=storage, directions=["minimize"] * 2)
+    record(study, JOB, 3)
+    scenario = load_scenario("thread-churn-20")
+    logs = []
+    for width, cpus in [(w, c) for w in (0, 16, 128, 1024) for c in (1, 4, 16, 32)]:
+        params = {
+            "pid.lock_mode": "once",
+            "pid.range_width": width,
+            "pid.range_share_cpus": cpus,
+            "pid.refill_batch": 2,
+        }
+        metrics = simulate(baseline().with_knobs(params), scenario, 3).as_dict()
+        system = {f"constraints:{c}": c.violation(metrics[c.metric]) for c in JOB.constraints}
+        trial = create_trial(
+            params=params,
+            distributions={k: d for k, d in distributions(JOB).items() if k in params},
+            values=[metrics[o.metric] for o in JOB.objectives],
+            user_attrs={records.SEED_ATTR: 3, records.METRICS_ATTR: metrics},
+            system_attrs={**system, GENERATION: len(logs) // per_generation},
+            state=TrialState.COMPLETE,
+        )
+        storage.create_new_trial(study._study_id, template_trial=trial)
+        logs.append(storage._backend._pending[-1])
+    for number in range(len(logs), trials):
+        log = logs[number % len(logs)]
+        system = {**log["system_attrs"], GENERATION: number // per_generation}
+        storage._backend._pending.append({**log, "system_attrs": system})
+    run_storage.commit()
+
+
+def test_a_study_of_570_generations_resumes(tmp_path: Path, capsys) -> None:
+    """17,100 trials: Optuna's recursion ended in RecursionError here (17,058 and more)."""
+    url = str(tmp_path / "big.journal")
+    _write_study(url, 17_100)
+    argv = ["run", str(CONFIGS / "jobs" / "quickstart.yaml"), "--trials", "17120"]
+    argv += ["--storage", url, "--study", "q", "--seed", "3", "--executor", "serial"]
+    assert main([*argv, "--workers", "1", "--quiet"]) == 0, capsys.readouterr().err
+    study = optuna.load_study(study_name="q", storage=open_storage(url))
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == 17_120
+    assert all(t.state.name == "COMPLETE" for t in trials)
+    assert {t.system_attrs[GENERATION] for t in trials[17_100:]} == {570}
