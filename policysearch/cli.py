@@ -40,7 +40,7 @@ from policysearch.analysis.front import (
 from policysearch.analysis.opening import open_view
 from policysearch.analysis.report_card import card_from_metrics, render_cards
 from policysearch.analysis.view import StudyView, study_view
-from policysearch.errors import BadInput, PolicySearchError
+from policysearch.errors import BadInput, PolicySearchError, RunFailure
 from policysearch.interrupts import Terminated, terminate_like_interrupt
 from policysearch.interrupts import exit_code as interrupt_exit_code
 from policysearch.jobs.config import (
@@ -345,6 +345,18 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (``| head``) went away: stop quietly, as other command-line tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return 0
+    except Exception as exc:  # a bug, or the machine failing us: one line, exit 1
+        if args.debug:
+            raise
+        print(f"policysearch: error: {_unexpected(exc, args.command)}", file=sys.stderr)
+        return RunFailure.exit_code
+
+
+def _unexpected(exc: Exception, command: str) -> str:
+    """One line for an exception nobody expected, and how to see its traceback."""
+    lines = str(exc).strip().splitlines()
+    what = type(exc).__name__ + (f": {lines[0][:200]}" if lines else "")
+    return f"unexpected {what} (run `policysearch --debug {command} ...` for the traceback)"
 
 
 def _quiet_optuna() -> None:

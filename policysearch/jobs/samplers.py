@@ -16,6 +16,8 @@ from typing import Any
 
 import optuna
 
+from policysearch.jobs.nsga2 import NSGA2Sampler
+
 DEFAULT_POPULATION = 20
 
 
@@ -55,7 +57,8 @@ SAMPLERS: dict[str, SamplerKind] = {
         SamplerKind(
             "nsga2",
             "NSGA-II, constrained domination (default); population_size sets a generation",
-            lambda cfg, seed: optuna.samplers.NSGAIISampler(
+            # Optuna's NSGA-II, its parent populations rebuilt without recursion on a resume
+            lambda cfg, seed: NSGA2Sampler(
                 seed=seed, population_size=cfg.population_size or DEFAULT_POPULATION
             ),
             # a generation is sampled from the last one's survivors: all of it may be in flight

@@ -170,9 +170,9 @@ def _run(
         if resumed:
             _fail_stale(study)
             # a seeded sampler must not replay the first run's proposals: offset its seed
-            sampler = make_sampler(
-                replace(job.sampler, seed=opts.seed), seed_offset=len(study.trials)
-            )
+            # (by the trial count; ``study.trials`` would deep-copy every trial to count them)
+            stored = len(study.get_trials(deepcopy=False))
+            sampler = make_sampler(replace(job.sampler, seed=opts.seed), seed_offset=stored)
         run_storage.commit()
         mirror = MirroredStudy(study, sampler, run_storage.commit)
         verb = "joining" if joined else "resuming" if resumed else "creating"

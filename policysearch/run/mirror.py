@@ -39,6 +39,32 @@ from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
+_CONTAINERS = ("_params", "_distributions", "_user_attrs", "_system_attrs", "intermediate_values")
+
+
+class _Template(FrozenTrial):
+    """A finished trial to add to the memory copy, copied in microseconds.
+
+    ``InMemoryStorage.create_new_trial`` deep-copies its template: about 0.2 ms for a trial
+    with its metrics, 3 s of a 17,000-trial resume. A finished trial is never changed again
+    (neither storage lets it be), so the copy gets containers of its own and shares what they
+    hold (the metrics mapping, the distributions).
+    """
+
+    @classmethod
+    def of(cls, trial: FrozenTrial) -> _Template:
+        template = cls.__new__(cls)
+        template.__dict__.update(trial.__dict__)
+        return template
+
+    def __deepcopy__(self, memo: dict) -> FrozenTrial:
+        copy = FrozenTrial.__new__(FrozenTrial)
+        copy.__dict__.update(self.__dict__)
+        for name in _CONTAINERS:
+            copy.__dict__[name] = dict(self.__dict__[name])
+        if self._values is not None:
+            copy._values = list(self._values)
+        return copy
 
 
 class MirroredStudy:
@@ -87,7 +113,7 @@ class MirroredStudy:
                 self._unfinished.add(trial._trial_id)
                 continue
             self._unfinished.discard(trial._trial_id)
-            self.memory.add_trial(trial)
+            self.memory.add_trial(_Template.of(trial))
             added += 1
             complete += trial.state == TrialState.COMPLETE
         self.complete += complete

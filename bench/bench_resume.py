@@ -1,0 +1,264 @@
+"""Time resuming big NSGA-II studies: the whole ``policysearch run`` command, fresh process.
+
+Run: ``python bench/bench_resume.py [--trials 20000 100000] [--more 20]``. Builds (once, cached
+under ``bench/results/cache/``, not committed) a quick-start NSGA-II study of each size in the
+layout ``policysearch run`` writes with one worker: generations of 30 trials (two batches of 10
+in flight, so a generation takes a third batch before the next one starts), each trial COMPLETE
+with its generation (``NSGAIISampler:generation``), constraints, metrics and seed, the values
+drawn from simulated random PID policies. Then it resumes a copy of each with ``--more``
+trials (serial executor) and prints and saves to ``bench/results/resume.json``:
+
+* ``nsga2sampler``: the whole ``policysearch run --trials N+more`` command, start to exit:
+  wall and CPU seconds, median of ``--repeat`` runs (each on a fresh copy of the journal),
+  each run's exit code and last line on stderr;
+* ``optuna_nsgaiisampler`` (with ``--before``): the same command once with Optuna's own
+  NSGAIISampler as the job's sampler, as before ``policysearch.jobs.nsga2`` (a resume of
+  17,058 trials or more failed with ``RecursionError``);
+* ``phases``: in process, CPU seconds of each step of a resume: opening the journal
+  (Optuna's replay), the memory copy (``run.mirror``), Optuna's search space, selecting the
+  parents of every generation (``NSGA2Sampler``), and the next ask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState, create_trial
+
+from objectives import baseline, load_scenario, simulate
+from policysearch.jobs.config import load_job
+from policysearch.jobs.samplers import make_sampler
+from policysearch.jobs.space import distributions
+from policysearch.run import records
+from policysearch.run.mirror import MirroredStudy
+from policysearch.run.storage import open_run_storage
+from policysearch.run.study_meta import record
+
+HERE = Path(__file__).resolve().parent
+JOB = HERE.parent / "configs" / "jobs" / "quickstart.yaml"
+GENERATION_KEY = optuna.samplers.NSGAIISampler._get_generation_key()
+PER_GENERATION = 30
+"""Trials per generation that ``run`` writes with one worker and population 20."""
+
+
+def _outcomes(count: int, rng: np.random.Generator) -> list[tuple[dict, dict]]:
+    """Simulate ``count`` random quick-start policies: (params, metrics)."""
+    scenario = load_scenario("thread-churn-20")
+    widths = [0, 8, 16, 32, 64, 128, 250, 512, 1024, 4096]
+    outcomes = []
+    for _ in range(count):
+        params = {
+            "pid.lock_mode": str(rng.choice(["once", "twice"])),
+            "pid.range_width": int(rng.choice(widths)),
+            "pid.range_share_cpus": int(rng.integers(1, 33)),
+            "pid.refill_batch": int(rng.integers(1, 9)),
+        }
+        outcomes.append((params, simulate(baseline().with_knobs(params), scenario, 0).as_dict()))
+    return outcomes
+
+
+def build(
+    url: str,
+    trials: int,
+    *,
+    study_name: str = "quickstart",
+    per_generation: int = PER_GENERATION,
+    distinct: int = 500,
+    seed: int = 0,
+) -> None:
+    """Write the NSGA-II study ``study_name`` of ``trials`` COMPLETE trials to journal ``url``.
+
+    The layout is the one ``run`` writes (``policysearch.run.records``, one record per trial,
+    one fsync for all); ``distinct`` simulated policies are drawn from, so some trials repeat
+    a point, as NSGA-II's do on this discrete space.
+    """
+    job = load_job(JOB)
+    run_storage = open_run_storage(url)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=run_storage.storage,
+        directions=[o.direction for o in job.objectives],
+    )
+    record(study, job, 0)
+    rng = np.random.default_rng(seed)
+    outcomes = _outcomes(distinct, rng)
+    dists = distributions(job)
+    storage, study_id = study._storage, study._study_id
+    for number in range(trials):
+        params, metrics = outcomes[int(rng.integers(len(outcomes)))]
+        values = [metrics[o.metric] for o in job.objectives]
+        system = {GENERATION_KEY: number // per_generation}
+        system.update({f"constraints:{c}": c.violation(metrics[c.metric]) for c in job.constraints})
+        trial = create_trial(
+            params=params,
+            distributions={k: dists[k] for k in params},
+            values=values,
+            user_attrs={records.SEED_ATTR: 0, records.METRICS_ATTR: metrics},
+            system_attrs=system,
+            state=TrialState.COMPLETE,
+        )
+        storage.create_new_trial(study_id, template_trial=trial)
+        if number % 5000 == 4999:
+            run_storage.commit()
+    run_storage.commit()
+
+
+_AS_BEFORE = """
+import sys
+from dataclasses import replace
+from optuna.samplers import NSGAIISampler
+from policysearch.jobs import samplers
+samplers.SAMPLERS["nsga2"] = replace(
+    samplers.SAMPLERS["nsga2"],
+    factory=lambda cfg, seed: NSGAIISampler(seed=seed, population_size=cfg.population_size or 20),
+)
+from policysearch.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""``policysearch`` with Optuna's own NSGAIISampler, as the job's ``nsga2`` was before."""
+
+
+def _resume_cli(url: str, trials: int, *, optuna_sampler: bool) -> dict:
+    """The whole ``run`` command resuming ``url`` to ``trials``: wall and CPU s, exit code."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    head = ["-c", _AS_BEFORE] if optuna_sampler else ["-m", "policysearch"]
+    args = ["run", str(JOB), "--trials", str(trials), "--workers", "1", "--executor", "serial"]
+    start = time.perf_counter()
+    cpu = os.times()
+    done = subprocess.run(
+        [sys.executable, *head, *args, "--storage", url],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    after = os.times()
+    lines = done.stderr.strip().splitlines()
+    return {
+        "wall_s": elapsed,
+        "cpu_s": (after.children_user - cpu.children_user)
+        + (after.children_system - cpu.children_system),
+        "exit": done.returncode,
+        "stderr_lines": len(lines),
+        "last_stderr_line": lines[-1][-200:] if lines else "",
+    }
+
+
+def _phases(url: str, trials: int) -> dict[str, float]:
+    """In process, as ``run`` resumes: open the journal, build the memory copy, first ask.
+
+    CPU seconds of this process (``time.process_time``): the machine may be shared.
+    """
+    job = load_job(JOB)
+    clock = time.process_time
+    start = clock()
+    run_storage = open_run_storage(url)
+    study = optuna.load_study(study_name="quickstart", storage=run_storage.storage)
+    opened = clock()
+    sampler = make_sampler(replace(job.sampler, seed=0), seed_offset=trials)
+    mirror = MirroredStudy(study, sampler, run_storage.commit)
+    copied = clock()
+    memory = mirror.memory
+    dists = distributions(job)
+    sampler.infer_relative_search_space(memory, None)  # Optuna's, built once, incremental
+    spaced = clock()
+    sampler._sync_generation_cache(memory)  # the generation the next ask belongs to
+    full = len(sampler._cached_generation_numbers) >= sampler.population_size
+    top = sampler._cached_generation + full
+    asked = clock()
+    sampler.get_parent_population(memory, top)
+    parents = clock()
+    memory.ask(dists)
+    done = clock()
+    return {
+        "open_cpu_s": opened - start,
+        "memory_copy_cpu_s": copied - opened,
+        "search_space_cpu_s": spaced - copied,
+        "generation_cpu_s": asked - spaced,
+        "parents_cpu_s": parents - asked,
+        "next_ask_cpu_s": done - parents,
+        "generations": top,
+    }
+
+
+def measure(source: str, trials: int, more: int, repeat: int, work: Path, before: bool) -> dict:
+    result: dict = {"trials": trials, "more": more}
+    kinds = (
+        {"nsga2sampler": False, "optuna_nsgaiisampler": True} if before else {"nsga2sampler": False}
+    )
+    for kind, optuna_sampler in kinds.items():
+        runs = []
+        for i in range(repeat if not optuna_sampler else 1):
+            copy = work / f"resume-{trials}-{i}.journal"
+            shutil.copyfile(source, copy)
+            runs.append(_resume_cli(str(copy), trials + more, optuna_sampler=optuna_sampler))
+            copy.unlink()
+        result[kind] = {
+            "wall_s": statistics.median(r["wall_s"] for r in runs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+            "runs": runs,
+        }
+    result["phases"] = _phases(source, trials)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trials", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--more", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--before", action="store_true", help="also resume once with Optuna's NSGAIISampler"
+    )
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cache = HERE / "results" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    results = []
+    for trials in args.trials:
+        source = cache / f"resume-nsga2-{trials}.journal"
+        if not source.exists():
+            start = time.perf_counter()
+            partial = source.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            build(str(partial), trials)
+            partial.rename(source)
+            print(f"built a {trials:,}-trial NSGA-II study in {time.perf_counter() - start:.1f} s")
+        r = measure(str(source), trials, args.more, args.repeat, cache, args.before)
+        results.append(r)
+        ours, p = r["nsga2sampler"], r["phases"]
+        print(
+            f"{trials:>7,} trials + {args.more}: `run` exit {ours['runs'][0]['exit']}, "
+            f"{ours['wall_s']:.2f} s wall, {ours['cpu_s']:.2f} s CPU (median of {args.repeat}); "
+            f"in process, CPU: open {p['open_cpu_s']:.2f} s, memory copy "
+            f"{p['memory_copy_cpu_s']:.2f} s, search space {p['search_space_cpu_s']:.2f} s, "
+            f"parents of {p['generations']} generations {p['parents_cpu_s']:.2f} s, "
+            f"next ask {p['next_ask_cpu_s'] * 1e3:.1f} ms"
+        )
+        if "optuna_nsgaiisampler" in r:
+            before = r["optuna_nsgaiisampler"]["runs"][0]
+            print(
+                f"{'':>7}   with Optuna's NSGAIISampler: exit {before['exit']} after "
+                f"{before['wall_s']:.2f} s wall, {before['cpu_s']:.2f} s CPU, "
+                f"{before['stderr_lines']} lines on stderr: {before['last_stderr_line'][-90:]}"
+            )
+    out = HERE / "results" / "resume.json"
+    machine = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+    out.write_text(json.dumps({**machine, "runs": results}, indent=2) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
