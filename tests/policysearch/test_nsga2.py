@@ -153,7 +153,7 @@ def _write_study(url: str, trials: int, per_generation: int = 30) -> None:
             "pid.range_share_cpus": cpus,
             "pid.refill_batch": 2,
         }
-        metrics = simulate(baseline().with_knobs(params), scenario, 3).as_dict()
+        metrics = simulate(baseline().with_knobs(params), scenario).as_dict()
         system = {f"constraints:{c}": c.violation(metrics[c.metric]) for c in JOB.constraints}
         trial = create_trial(
             params=params,
