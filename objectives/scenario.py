@@ -60,6 +60,14 @@ class Machine(Sectioned, metaclass=FamilySections):
         help="a KASAN kernel (CONFIG_KASAN): THREAD_SIZE doubled on x86_64, arm64 and powerpc "
         "(arch/x86/include/asm/page_64_types.h KASAN_STACK_ORDER)",
     )
+    vmap_stack: str = spec(
+        "arch",
+        choices=("arch", "on", "off"),
+        help="CONFIG_VMAP_STACK: 'arch' = the architecture's default (on for x86_64 and "
+        "arm64, unavailable on ppc64le); 'off' takes stacks from the page allocator or the "
+        "thread_stack slab cache (kernel/fork.c): no vmalloc, no per-CPU stack cache, no "
+        "dynamic stacks",
+    )
     online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
     possible_cpus: int = spec(
         96,
@@ -121,9 +129,16 @@ class Machine(Sectioned, metaclass=FamilySections):
         return ARCHITECTURES[self.arch]
 
     @property
+    def vmap_stacks(self) -> bool:
+        """Whether kernel stacks are virtually mapped (``vmap_stack`` or the arch default)."""
+        if self.vmap_stack == "arch":
+            return self.architecture.vmap_stack
+        return self.vmap_stack == "on"
+
+    @property
     def thread_bytes(self) -> int:
-        """``THREAD_SIZE`` of this machine's kernel (bytes), KASAN included."""
-        return self.architecture.thread_bytes(self.kasan)
+        """``THREAD_SIZE`` of this machine's kernel (bytes), KASAN and vmap stacks included."""
+        return self.architecture.thread_bytes(self.kasan, self.vmap_stacks)
 
     @property
     def memory_bytes(self) -> int:
@@ -137,7 +152,7 @@ class Machine(Sectioned, metaclass=FamilySections):
     @property
     def task_limit(self) -> int:
         """The effective threads-max: ``threads_max``, or the kernel's default when 0."""
-        return self.threads_max or default_threads_max(self.memory_bytes)
+        return self.threads_max or default_threads_max(self.memory_bytes, self.thread_bytes)
 
     def cross_socket_share(self, sharers: float) -> float:
         """Probability that a lock shared by ``sharers`` churners spread evenly over the
@@ -258,6 +273,14 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
             "machine.sockets",
             f"found {machine.sockets}, expected at most online_cpus ({machine.online_cpus})",
         )
+    if machine.vmap_stack == "on" and not machine.architecture.vmap_stack:
+        raise InputError(
+            source,
+            "machine.vmap_stack",
+            f"found 'on', expected 'arch' or 'off': {machine.arch} has no "
+            "HAVE_ARCH_VMAP_STACK (arch/powerpc/Kconfig selects it only for PPC_BOOK3S_32 "
+            "and PPC_8xx)",
+        )
     _check_limits(scenario, source)
     for family in FAMILIES.values():
         family.check(scenario, source=source)
@@ -298,8 +321,9 @@ def _check_limits(scenario: Scenario, source: str) -> None:
             source,
             "workload.resident_tasks",
             f"found {tasks} live tasks, more than {how} ({machine.task_limit}: memory / "
-            f"(8 x 16 KiB) by default); raise machine.threads_max (sysctl kernel.threads-max) "
-            "as an admin would, or run fewer tasks",
+            f"(8 x {machine.thread_bytes // 1024} KiB THREAD_SIZE) by default); raise "
+            "machine.threads_max (sysctl kernel.threads-max) as an admin would, or run fewer "
+            "tasks",
         )
 
 

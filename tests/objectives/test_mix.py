@@ -11,6 +11,7 @@ from objectives import InputError, load_scenario, simulate
 from objectives.metrics import metric_catalogue
 from objectives.mix import MixProblem, aggregate_name, split_name
 from objectives.problem import problem_from_job, problem_from_mapping
+from objectives.stacks_params import OVERFLOW_LIMIT_PER_DAY
 
 MIX = {"mixed-fleet-server": 0.6, "fork-exec-storm": 0.3, "x86-256cpu-1m-threads": 0.1}
 KNOBS = {
@@ -75,7 +76,7 @@ def test_metric_names_keep_units_directions_and_hard_limits() -> None:
     assert (spec.unit, spec.direction) == ("ns", "minimize")
     assert specs["clone_throughput_per_s:weighted"].direction == "maximize"
     assert problem.hard_limits() == {
-        "stack_overflows_per_day": 0.0,
+        "stack_overflows_per_day": OVERFLOW_LIMIT_PER_DAY,
         "pid_space_use_fraction": 1.0,
     }
     assert aggregate_name("pid_bytes", "fork-exec-storm") == "pid_bytes@fork-exec-storm"

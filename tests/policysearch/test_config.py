@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from objectives.stacks_params import OVERFLOW_LIMIT_PER_DAY
 from policysearch.errors import BadInput
 from policysearch.jobs.config import load_job
 from tests.conftest import CONFIGS
@@ -102,7 +103,7 @@ def test_every_example_job_is_valid_and_enforces_the_stack_overflow_limit(job: P
     if job.stem.startswith("benchmark-"):
         return  # an analytic problem: no kernel policy, no risk metric
     assert any(
-        c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == 0
+        c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == OVERFLOW_LIMIT_PER_DAY
         for c in config.constraints
     )
 
