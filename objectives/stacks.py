@@ -207,7 +207,10 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
         float(joint[committed > initial].sum()) if policy.downgrade == "exit" else 0.0
     )
 
-    resident_joint = _StartNeed(policy, work.stacks, resident_need, initial, full)(start)
+    if np.array_equal(resident_need, churn_need):
+        resident_joint = joint
+    else:
+        resident_joint = _StartNeed(policy, work.stacks, resident_need, initial, full)(start)
     resident = _resident(policy, work.stacks, resident_joint, initial, full)
     if initial == full:
         # A fixed stack: exactly THREAD_SIZE, whatever the float sums of the shares say.
@@ -323,6 +326,15 @@ def reserve_short(
     if reserve == 0:
         return float(-math.expm1(-lam))
     r = reserve
+    tails = _sum_tails(per_episode.tobytes(), len(per_episode), r)
+    if p == 1.0:
+        # single bursts: N is Poisson(m); its tail summed from the terms beyond r
+        k_top = r + 1 + math.ceil(lam + 12.0 * math.sqrt(lam) + 40.0)
+        logfact = _log_factorials(1 << max(7, k_top.bit_length()))
+        k = np.arange(0, k_top + 1)
+        poisson = np.exp(k * math.log(lam) - logfact[k] - lam)
+        short = poisson[r + 1 :].sum() + (poisson[1 : r + 1] * tails).sum()
+        return float(min(1.0, short))
     log_lam, log_p = math.log(lam), math.log(p)
     log_q = math.log1p(-p) if p < 1.0 else -math.inf
     # Poisson terms lambda^k / k! e^-lambda for k = 1 .. r and for the tail k > r
@@ -348,7 +360,6 @@ def reserve_short(
     binom = np.exp(logfact[r] - logfact[i] - logfact[r - i] + i * log_p + qi)
     below = np.cumsum(binom)[:r]  # P(Binomial(r, p) <= k - 1), k = 1..r
     more = float((poisson[:r] * below).sum() + poisson[r:].sum())
-    tails = _sum_tails(per_episode.tobytes(), len(per_episode), r)
     return float(min(1.0, more + float((p_n * tails).sum())))
 
 
