@@ -24,6 +24,7 @@ from objectives import Policy
 from objectives.limits import PID_MAX_LIMIT, RESERVED_PIDS, default_pid_max
 from objectives.policy import knob_catalogue
 from objectives.scenario import Scenario, live_tasks
+from objectives.stacks import initial_units, stack_geometry
 
 # Sources cited by the mapping table (README "Kernel settings").
 SRC_SYSCTL_VM = "Documentation/admin-guide/sysctl/kernel.rst"
@@ -188,6 +189,9 @@ def kernel_settings(policy: Policy, scenario: Scenario) -> list[Setting]:
     """
     base = Policy()
     changed = {k for k, v in policy.knobs().items() if base.knobs()[k] != v}
+    geometry = stack_geometry(scenario.machine)
+    if initial_units(policy.stacks.initial_kib, geometry) == geometry.units:
+        changed.discard("stacks.initial_kib")  # the whole THREAD_SIZE: today's stacks
     out: list[Setting] = []
     out += _pid(policy, scenario, changed)
     out += _stacks(policy, changed)
