@@ -40,9 +40,18 @@ class Architecture:
     percpu_memcg_bytes_per_cpu: float
     sources: dict[str, str]
     ranges: dict[str, tuple[float, float]]
+    unmapped_thread_size_bytes: int = 0
 
-    def thread_bytes(self, kasan: bool = False) -> int:
-        """``THREAD_SIZE`` of a kernel of this architecture, with or without KASAN (bytes)."""
+    def thread_bytes(self, kasan: bool = False, vmap: bool | None = None) -> int:
+        """``THREAD_SIZE`` of a kernel of this architecture, with or without KASAN (bytes).
+
+        ``vmap`` False (a kernel without ``CONFIG_VMAP_STACK``) gives
+        ``unmapped_thread_size_bytes`` where the architecture rounds THREAD_SIZE up to a page
+        only for vmap stacks (arm64 with 64 KiB pages: 16 KiB, 32 KiB with KASAN).
+        """
+        if vmap is False and self.unmapped_thread_size_bytes:
+            # MIN_THREAD_SHIFT + KASAN_THREAD_SHIFT (1): KASAN doubles the unrounded size
+            return self.unmapped_thread_size_bytes * (2 if kasan else 1)
         return self.thread_size_bytes * (self.kasan_thread_factor if kasan else 1)
 
 
@@ -126,6 +135,10 @@ ARCHITECTURES: dict[str, Architecture] = {
             "thread_size_bytes": "arch/arm64/include/asm/memory.h: with CONFIG_VMAP_STACK and "
             "MIN_THREAD_SHIFT (14) < PAGE_SHIFT (16), THREAD_SHIFT = PAGE_SHIFT: one 64 KiB "
             "page per stack",
+            "unmapped_thread_size_bytes": "arch/arm64/include/asm/memory.h: without "
+            "CONFIG_VMAP_STACK THREAD_SHIFT = MIN_THREAD_SHIFT (14 + KASAN_THREAD_SHIFT): "
+            "16 KiB stacks from the thread_stack slab cache (kernel/fork.c, THREAD_SIZE < "
+            "PAGE_SIZE)",
             "kasan_thread_factor": "arch/arm64/include/asm/memory.h: KASAN_THREAD_SHIFT adds "
             "to MIN_THREAD_SHIFT, which stays below PAGE_SHIFT 16: still one 64 KiB page",
             "vmap_stack": "arch/arm64/Kconfig: select HAVE_ARCH_VMAP_STACK",
@@ -137,6 +150,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             "percpu_boot_kib_per_cpu": (192.0, 320.0),
             "percpu_memcg_bytes_per_cpu": (1300.0, 2000.0),
         },
+        unmapped_thread_size_bytes=16 * 1024,
     ),
     "ppc64le": Architecture(
         name="ppc64le",

@@ -34,6 +34,9 @@ class Figure:
         policy: knobs over Linux today (dotted names); empty = Linux today.
         how: ``value``, ``saving``, ``ratio`` or ``gain`` (module docstring).
         versus: the knobs of the policy compared against (``saving``/``ratio``/``gain``).
+        versus_scenario: the scenario that policy runs on, when it differs (a machine
+            setting such as ``machine.vmap_stack`` rather than a policy knob); default
+            ``scenario``.
         tolerance: relative tolerance around ``published``.
         low: instead of a tolerance, the published range's low end (inclusive).
         high: the published range's high end (inclusive).
@@ -54,12 +57,16 @@ class Figure:
     high: float | None = None
     unit: str = ""
     family: str = ""
+    versus_scenario: str | Mapping[str, Any] | None = None
 
     def load(self) -> Scenario:
         """The figure's scenario."""
-        if isinstance(self.scenario, str):
-            return load_scenario(self.scenario)
-        return scenario_from_mapping(dict(self.scenario), source=f"figure {self.name}")
+        return self._load(self.scenario)
+
+    def _load(self, ref: str | Mapping[str, Any]) -> Scenario:
+        if isinstance(ref, str):
+            return load_scenario(ref)
+        return scenario_from_mapping(dict(ref), source=f"figure {self.name}")
 
     def bounds(self) -> tuple[float, float]:
         """The range the model's value must fall in."""
@@ -77,7 +84,11 @@ class Figure:
         policies: list[Policy] = [_policy(self.policy, self.name)]
         if self.how != "value":
             policies.append(_policy(self.versus, self.name))
-        results = simulate_batch(policies, scenario)
+        if self.how != "value" and self.versus_scenario is not None:
+            results = simulate_batch(policies[:1], scenario)
+            results += simulate_batch(policies[1:], self._load(self.versus_scenario))
+        else:
+            results = simulate_batch(policies, scenario)
         ours = results[0][self.metric]
         if self.how == "value":
             return float(ours)

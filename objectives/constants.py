@@ -29,6 +29,7 @@ _ARCH_UNITS = {
     "vmap_stack": "",
     "percpu_boot_kib_per_cpu": "KiB",
     "percpu_memcg_bytes_per_cpu": "bytes",
+    "unmapped_thread_size_bytes": "bytes",
 }
 
 
@@ -39,6 +40,8 @@ def constant_table() -> list[Constant]:
         table.extend(_section_constants(prefix, cls.concrete_class(), "machine"))
     for arch in ARCHITECTURES.values():
         for name, unit in _ARCH_UNITS.items():
+            if name not in arch.sources:
+                continue  # a value only some architectures have
             low, high = arch.ranges.get(name, (None, None))
             value = getattr(arch, name)
             table.append(

@@ -11,7 +11,8 @@ PID_MAX_LIMIT = 4_194_304
 RESERVED_PIDS = 300
 """Ids below this are skipped once the cyclic allocator wraps (kernel/pid.c, RESERVED_PIDS)."""
 THREAD_SIZE_BYTES = 16 * 1024
-"""x86_64 kernel stack size (arch/x86/include/asm/page_64_types.h, without KASAN)."""
+"""x86_64 kernel stack size (arch/x86/include/asm/page_64_types.h, without KASAN): the default
+of ``default_threads_max``; a scenario passes its own (``Machine.thread_bytes``)."""
 FUTEX_TID_MASK = 0x3FFF_FFFF
 """Largest threads-max the kernel accepts (kernel/fork.c: MAX_THREADS = FUTEX_TID_MASK)."""
 
@@ -35,11 +36,13 @@ def min_pid_max(possible_cpus: int) -> int:
     return max(RESERVED_PIDS + 1, 8 * possible_cpus)
 
 
-def default_threads_max(memory_bytes: int) -> int:
+def default_threads_max(memory_bytes: int, thread_bytes: int = THREAD_SIZE_BYTES) -> int:
     """The kernel's threads-max at boot: memory / (8 x THREAD_SIZE), within [20, 2^30 - 1].
 
     kernel/fork.c ``set_max_threads``: "The default maximum number of threads is set to a
     safe value: the thread structures can take up at most half of memory", i.e. ``totalram
     x PAGE_SIZE / (THREAD_SIZE x 8)``, clamped to [MIN_THREADS = 20, FUTEX_TID_MASK].
+    ``thread_bytes`` is the machine's THREAD_SIZE (KASAN included: 64 KiB on arm64 with
+    64 KiB pages).
     """
-    return max(20, min(FUTEX_TID_MASK, memory_bytes // (8 * THREAD_SIZE_BYTES)))
+    return max(20, min(FUTEX_TID_MASK, memory_bytes // (8 * thread_bytes)))

@@ -7,8 +7,8 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
     source: seed 003 ...
     machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256, tiers: {slow_gib: 0}}
     workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000,
-               stacks: {depth_share_4k: 0.92, ...}, percpu: {memcgs: 0}, tiering: {...}}
-    costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 2000}, percpu: {...}}
+               stacks: {depth_share_4k: 0.9906, ...}, percpu: {memcgs: 0}, tiering: {...}}
+    costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 1500}, percpu: {...}}
 
 ``Machine``, ``Workload`` and ``Costs`` hold the keys every scenario has; each registered
 family (``objectives.core.registry``) adds its own section to them (``workload.stacks``,
@@ -59,6 +59,14 @@ class Machine(Sectioned, metaclass=FamilySections):
         False,
         help="a KASAN kernel (CONFIG_KASAN): THREAD_SIZE doubled on x86_64, arm64 and powerpc "
         "(arch/x86/include/asm/page_64_types.h KASAN_STACK_ORDER)",
+    )
+    vmap_stack: str = spec(
+        "arch",
+        choices=("arch", "on", "off"),
+        help="CONFIG_VMAP_STACK: 'arch' = the architecture's default (on for x86_64 and "
+        "arm64, unavailable on ppc64le); 'off' takes stacks from the page allocator or the "
+        "thread_stack slab cache (kernel/fork.c): no vmalloc, no per-CPU stack cache, no "
+        "dynamic stacks",
     )
     online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
     possible_cpus: int = spec(
@@ -129,9 +137,16 @@ class Machine(Sectioned, metaclass=FamilySections):
         return ARCHITECTURES[self.arch]
 
     @property
+    def vmap_stacks(self) -> bool:
+        """Whether kernel stacks are virtually mapped (``vmap_stack`` or the arch default)."""
+        if self.vmap_stack == "arch":
+            return self.architecture.vmap_stack
+        return self.vmap_stack == "on"
+
+    @property
     def thread_bytes(self) -> int:
-        """``THREAD_SIZE`` of this machine's kernel (bytes), KASAN included."""
-        return self.architecture.thread_bytes(self.kasan)
+        """``THREAD_SIZE`` of this machine's kernel (bytes), KASAN and vmap stacks included."""
+        return self.architecture.thread_bytes(self.kasan, self.vmap_stacks)
 
     @property
     def memory_bytes(self) -> int:
@@ -145,7 +160,7 @@ class Machine(Sectioned, metaclass=FamilySections):
     @property
     def task_limit(self) -> int:
         """The effective threads-max: ``threads_max``, or the kernel's default when 0."""
-        return self.threads_max or default_threads_max(self.memory_bytes)
+        return self.threads_max or default_threads_max(self.memory_bytes, self.thread_bytes)
 
     def cross_socket_share(self, sharers: float) -> float:
         """Probability that a lock shared by ``sharers`` churners spread evenly over the
@@ -288,6 +303,14 @@ def scenario_from_mapping(data: Any, *, source: str) -> Scenario:
             "machine.sockets",
             f"found {machine.sockets}, expected at most online_cpus ({machine.online_cpus})",
         )
+    if machine.vmap_stack == "on" and not machine.architecture.vmap_stack:
+        raise InputError(
+            source,
+            "machine.vmap_stack",
+            f"found 'on', expected 'arch' or 'off': {machine.arch} has no "
+            "HAVE_ARCH_VMAP_STACK (arch/powerpc/Kconfig selects it only for PPC_BOOK3S_32 "
+            "and PPC_8xx)",
+        )
     _check_limits(scenario, source)
     for family in FAMILIES.values():
         family.check(scenario, source=source)
@@ -328,8 +351,9 @@ def _check_limits(scenario: Scenario, source: str) -> None:
             source,
             "workload.resident_tasks",
             f"found {tasks} live tasks, more than {how} ({machine.task_limit}: memory / "
-            f"(8 x 16 KiB) by default); raise machine.threads_max (sysctl kernel.threads-max) "
-            "as an admin would, or run fewer tasks",
+            f"(8 x {machine.thread_bytes // 1024} KiB THREAD_SIZE) by default); raise "
+            "machine.threads_max (sysctl kernel.threads-max) as an admin would, or run fewer "
+            "tasks",
         )
 
 

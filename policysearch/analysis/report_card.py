@@ -22,7 +22,9 @@ seed:
   thread creations, or no forks, with the baseline and with the policy) is shown as n/a, not
   as a change: it is what one would take, not what the workload pays;
 * the verdict, decided in this order, and the card names the metric that decided it:
-  a risk the policy raises (``net loss``), a lock the policy saturates (utilisation at least
+  a risk the policy raises above its hard limit, if it has one (``net loss``: a risk
+  metric's hard limit, e.g. ``stack_overflows_per_day``'s, is the rate the model treats as
+  zero, since its tail model is never exactly 0), a lock the policy saturates (utilisation at least
   ``SATURATED``) that the baseline did not (``net loss``), an applicable task-creation latency
   more than ``LATENCY_TOLERANCE`` worse (a ``trade-off``: more work per byte, slower creation),
   else the work gain above (``net gain``, ``net loss`` or ``neutral``).
@@ -38,6 +40,7 @@ from objectives import (
     Policy,
     Scenario,
     baseline,
+    hard_limits,
     metric_catalogue,
     risk_metrics,
     simulate,
@@ -179,8 +182,9 @@ def judge(card: ScenarioCard, gain: float) -> tuple[str, str]:
     Returns:
         ``(verdict, deciding metric)``; the order is the module doc's.
     """
+    limits = hard_limits()
     for name, change in card.risks.items():
-        if change.policy > change.baseline:
+        if change.policy > change.baseline and change.policy > limits.get(name, -float("inf")):
             return "net loss", name
     for name, change in card.locks.items():
         if change.policy >= SATURATED > change.baseline:

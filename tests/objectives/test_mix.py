@@ -9,6 +9,7 @@ import pytest
 
 from objectives import InputError, load_scenario, simulate
 from objectives.core.metrics import metric_catalogue
+from objectives.families.stacks.params import OVERFLOW_LIMIT_PER_DAY
 from objectives.problems.base import problem_from_job, problem_from_mapping
 from objectives.problems.mix import MixProblem, aggregate_name, split_name
 
@@ -75,7 +76,7 @@ def test_metric_names_keep_units_directions_and_hard_limits() -> None:
     assert (spec.unit, spec.direction) == ("ns", "minimize")
     assert specs["clone_throughput_per_s:weighted"].direction == "maximize"
     assert problem.hard_limits() == {
-        "stack_overflows_per_day": 0.0,
+        "stack_overflows_per_day": OVERFLOW_LIMIT_PER_DAY,
         "pid_space_use_fraction": 1.0,
     }
     assert aggregate_name("pid_bytes", "fork-exec-storm") == "pid_bytes@fork-exec-storm"

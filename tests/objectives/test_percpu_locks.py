@@ -125,8 +125,10 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
         )
         x = x - np.linalg.solve(jac, f)
     assert throughputs(x) == pytest.approx(target, rel=1e-9)
-    assert x[0] == pytest.approx(126_220, rel=1e-3)
-    assert x[1] == pytest.approx(582.5, rel=1e-3)
+    # The fit moves a little with the other families' per-creation costs (stack cache, PID
+    # and clone-path locks): 126.2-127.0 us and 582.5 ns as they were re-sourced.
+    assert x[0] == pytest.approx(126_600, rel=0.01)
+    assert x[1] == pytest.approx(582.5, rel=0.01)
     # the defaults are that fit rounded: within 5%
     assert PercpuCosts().alloc_hold_ns == pytest.approx(x[1], rel=0.05)
     assert PercpuCosts().free_hold_ns == pytest.approx(x[1] * 2 / 3, rel=0.05)

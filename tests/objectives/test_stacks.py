@@ -1,18 +1,36 @@
-"""Behaviour of the kernel-stack model (seed 000: dynamic stacks, growth faults, downgrades)."""
+"""Behaviour and formulas of the kernel-stack model (seed 000: dynamic stacks, growth faults,
+downgrades; per-architecture geometry; the overflow tail model).
+
+Each pinned formula names what it follows: kernel/fork.c (THREAD_SIZE blocks, the per-CPU
+stack cache, set_max_threads), the arch headers (PAGE_SIZE, THREAD_SIZE, KASAN), LWN 692208
+(the vmalloc cost), and the tail model stated in ``objectives/stacks.py``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
 
-from objectives import baseline, load_scenario, simulate
+from objectives import InputError, baseline, load_scenario, simulate
+from objectives.core.limits import default_threads_max
 from objectives.core.scenario import scenario_from_mapping
-from objectives.families.stacks.model import _reserve_short, stack_model
+from objectives.families.stacks.model import (
+    initial_units,
+    need_units,
+    reserve_short,
+    stack_geometry,
+    stack_model,
+    stack_rate_metrics,
+)
+from objectives.families.stacks.params import KASAN_DEPTH_FACTOR, OVERFLOW_LIMIT_PER_DAY
 
-SAFE_RESERVE = {"stacks.reserve_pages": 6}  # kernel_burst_threads (2) x 3 pages
+SAFE_RESERVE = 12  # mixed-fleet-server, 4 KiB stacks: below OVERFLOW_LIMIT_PER_DAY from 11 up
+SHARES = {"depth_share_4k": 0.7, "depth_share_8k": 0.2, "depth_share_12k": 0.06}
+SHARES["depth_share_16k"] = 0.04
 
 
 @pytest.fixture(scope="module")
@@ -24,67 +42,132 @@ def _run(scenario, **knobs):
     return simulate(baseline().with_knobs({f"stacks.{k}": v for k, v in knobs.items()}), scenario)
 
 
+def _policy(**knobs):
+    return baseline().with_knobs({f"stacks.{k}": v for k, v in knobs.items()}).stacks
+
+
+def _scenario(machine: dict, stacks: dict | None = None, **workload) -> object:
+    data = {
+        "machine": {"online_cpus": 8, "possible_cpus": 8, "memory_gib": 64, **machine},
+        "workload": {"churn_processes": 0, "resident_tasks": 1000, **workload},
+    }
+    if stacks:
+        data["workload"]["stacks"] = stacks
+    return scenario_from_mapping(data, source="test")
+
+
+# --- behaviour ---------------------------------------------------------------------------
+
+
 def test_dynamic_stacks_save_memory_but_fault(fleet) -> None:
     fixed = _run(fleet)
-    dynamic = _run(fleet, initial_kib=4, reserve_pages=6)
+    dynamic = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE)
     assert dynamic["stack_bytes"] < 0.4 * fixed["stack_bytes"]
     assert fixed["stack_faults_per_s"] == 0
     assert dynamic["stack_faults_per_s"] > 0
     assert dynamic["stack_cpu_fraction"] > fixed["stack_cpu_fraction"] == 0
 
 
-def test_a_reserve_covering_the_worst_burst_has_exactly_zero_overflow_risk(fleet) -> None:
-    # Seed 000: a growth that cannot be served is a panic; the v1 design's per-CPU reserve
-    # must cover the burst (2 threads x 3 pages) for the risk to be exactly zero.
-    assert _run(fleet, initial_kib=4, reserve_pages=6)["stack_overflows_per_day"] == 0.0
-    assert _run(fleet, initial_kib=4, reserve_pages=5)["stack_overflows_per_day"] > 0.0
-    assert _run(fleet, initial_kib=4, reserve_pages=0)["stack_overflows_per_day"] > 0.0
-    assert _run(fleet)["stack_overflows_per_day"] == 0.0
-
-
-def test_more_reserve_never_raises_the_overflow_risk(fleet) -> None:
+def test_the_overflow_risk_falls_smoothly_with_the_reserve_and_never_hits_zero(fleet) -> None:
+    # Issue 19: the old model's risk dropped from 68 a day (5 pages) to exactly 0 (6 pages)
+    # only because it cut the distribution off at 2 bursting threads. The tail model falls
+    # by a finite factor per page and stays positive whenever threads fault.
     risks = [
-        _run(fleet, initial_kib=4, reserve_pages=r)["stack_overflows_per_day"] for r in range(8)
+        _run(fleet, initial_kib=4, reserve_pages=r)["stack_overflows_per_day"] for r in range(17)
     ]
-    assert all(a >= b for a, b in itertools.pairwise(risks))
+    assert all(a > b > 0 for a, b in itertools.pairwise(risks))
+    assert all(a / b < 1e3 for a, b in itertools.pairwise(risks))  # no cliff
+    # the hard limit stays meaningful: a reserve buys feasibility, none does not
+    assert risks[0] > 1e5 and risks[SAFE_RESERVE] < OVERFLOW_LIMIT_PER_DAY < risks[6]
+    assert _run(fleet)["stack_overflows_per_day"] == 0.0  # fixed stacks never fault
 
 
-def test_reserve_short_probability_matches_a_direct_count() -> None:
-    # One or two episodes (truncated Poisson), each needing 1 or 3 pages with equal odds.
-    episode = np.array([0.5, 0.25, 0.0, 0.25])
-    mean = 0.3
-    p0, p1 = np.exp(-mean), mean * np.exp(-mean)
-    p2 = 1 - p0 - p1
-    # Reserve 3: short only when two episodes need more than 3 pages together:
-    # (1,3), (3,1), (3,3) out of four equally likely pairs.
-    assert _reserve_short(episode, mean, 2, 3) == pytest.approx(p2 * 3 / 4)
-    # Reserve 2: short with one 3-page episode, or two episodes other than (1, 1).
-    assert _reserve_short(episode, mean, 2, 2) == pytest.approx(p1 / 2 + p2 * 3 / 4)
-    assert _reserve_short(episode, mean, 2, 6) == 0.0
+def test_the_risk_is_zero_only_when_nothing_faults() -> None:
+    # seed 000's tglx example: every stack fits 4 KiB, so 4 KiB stacks never fault
+    scenario = load_scenario("x86-256cpu-64k-threads")
+    assert _run(scenario, initial_kib=4)["stack_overflows_per_day"] == 0.0
+
+
+def test_reserve_short_is_poisson_with_single_bursts() -> None:
+    # Tail model, b = 1: N ~ Poisson(m). Episodes need 1 or 3 pages with equal odds.
+    # P(short) = P(N > R) + sum_{n <= R} P(N = n) P(S_n > R).
+    episode = np.array([0.0, 0.5, 0.0, 0.5])
+    m = 0.3
+    pois = [math.exp(-m) * m**n / math.factorial(n) for n in range(4)]
+    above3 = 1.0 - sum(pois)
+    # R = 3: S_1 <= 3 always; S_2 > 3 unless (1, 1): 3/4; S_3 > 3 unless (1, 1, 1): 7/8
+    expected = above3 + pois[2] * 3 / 4 + pois[3] * 7 / 8
+    assert reserve_short(episode, m, 1.0, 3) == pytest.approx(expected, rel=1e-12)
+    # R = 0: any episode is short
+    assert reserve_short(episode, m, 1.0, 0) == pytest.approx(1.0 - math.exp(-m), rel=1e-12)
+    assert reserve_short(episode, 0.0, 1.0, 3) == 0.0
+
+
+def test_reserve_short_with_geometric_bursts_is_polya_aeppli() -> None:
+    # Tail model, b = 2.5: bursts Poisson(m / b), sizes geometric on 1, 2, ... with p = 1 / b.
+    # Checked against a direct count: the pmf of N by convolving k geometric sizes, and
+    # S_n by convolving the episode distribution.
+    episode = np.array([0.0, 0.6, 0.3, 0.1])
+    m, b, reserve = 0.8, 2.5, 5
+    lam, p = m / b, 1.0 / b
+    top = 200
+    geometric = np.array([0.0] + [p * (1 - p) ** (j - 1) for j in range(1, top)])
+    n_pmf = np.zeros(top)
+    n_pmf[0] = math.exp(-lam)
+    sizes = np.array([1.0])
+    for k in range(1, 60):
+        sizes = np.convolve(sizes, geometric)[:top]
+        n_pmf[: len(sizes)] += math.exp(-lam) * lam**k / math.factorial(k) * sizes
+    ok = 0.0  # P(demand <= reserve)
+    demand = np.array([1.0])
+    for n in range(reserve + 1):
+        ok += n_pmf[n] * demand[: reserve + 1].sum()
+        demand = np.convolve(demand, episode)
+    assert reserve_short(episode, m, b, reserve) == pytest.approx(1.0 - ok, rel=1e-9)
+
+
+def test_the_overflow_rate_is_windows_times_shortfall_times_atomic_failure(fleet) -> None:
+    # stack_overflows_per_day = 86400 x CPUs / w x P(short) x atomic_alloc_failure
+    policy = _policy(initial_kib=4, reserve_pages=3)
+    model = stack_model(policy, fleet)
+    rate = 1e5
+    got = stack_rate_metrics(model, policy, fleet, rate)["stack_overflows_per_day"]
+    cpus, costs = fleet.machine.online_cpus, fleet.costs.stacks
+    window = costs.reserve_refill_us * 1e-6
+    faulting = 1.0 - model.episode_pages[0]
+    per_episode = np.concatenate(([0.0], model.episode_pages[1:] / faulting))
+    short = reserve_short(per_episode, rate * faulting / cpus * window, 1.0, 3)
+    assert got == pytest.approx(86_400 * cpus / window * short * costs.atomic_alloc_failure)
 
 
 def test_downgrade_at_exit_trims_cached_stacks(fleet) -> None:
-    never = _run(fleet, initial_kib=4, reserve_pages=6)
-    at_exit = _run(fleet, initial_kib=4, reserve_pages=6, downgrade="exit")
+    never = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE)
+    at_exit = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE, downgrade="exit")
     assert at_exit["stack_bytes"] < never["stack_bytes"]
     assert at_exit["stack_cpu_fraction"] > never["stack_cpu_fraction"]
 
 
 def test_idle_downgrade_trades_memory_for_faults_of_resident_threads(fleet) -> None:
-    never = _run(fleet, initial_kib=4, reserve_pages=6)
+    never = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE)
     short_idle = _run(
-        fleet, initial_kib=4, reserve_pages=6, downgrade="idle", downgrade_idle_ms=100
+        fleet, initial_kib=4, reserve_pages=SAFE_RESERVE, downgrade="idle", downgrade_idle_ms=100
     )
     long_idle = _run(
-        fleet, initial_kib=4, reserve_pages=6, downgrade="idle", downgrade_idle_ms=600_000
+        fleet,
+        initial_kib=4,
+        reserve_pages=SAFE_RESERVE,
+        downgrade="idle",
+        downgrade_idle_ms=600_000,
     )
     assert short_idle["stack_bytes"] < long_idle["stack_bytes"] <= never["stack_bytes"] + 1
     assert short_idle["stack_faults_per_s"] > long_idle["stack_faults_per_s"]
+    # resident re-deepening adds growth episodes to the tail model
+    assert short_idle["stack_overflows_per_day"] > never["stack_overflows_per_day"]
 
 
 def test_upgrading_ahead_of_need_costs_memory_and_saves_faults(fleet) -> None:
-    plain = _run(fleet, initial_kib=4, reserve_pages=6)
-    eager = _run(fleet, initial_kib=4, reserve_pages=6, upgrade_after_faults=1)
+    plain = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE)
+    eager = _run(fleet, initial_kib=4, reserve_pages=SAFE_RESERVE, upgrade_after_faults=1)
     assert eager["stack_bytes"] > plain["stack_bytes"]
     assert eager["stack_faults_per_s"] < plain["stack_faults_per_s"]
 
@@ -94,15 +177,15 @@ def test_inheriting_the_parent_tier_avoids_faults_when_depth_runs_in_families(fl
     scenario = dataclasses.replace(
         fleet, workload=dataclasses.replace(fleet.workload, stacks=stacks)
     )
-    plain = _run(scenario, initial_kib=4, reserve_pages=6)
-    inherit = _run(scenario, initial_kib=4, reserve_pages=6, inherit_parent_tier=True)
+    plain = _run(scenario, initial_kib=4, reserve_pages=SAFE_RESERVE)
+    inherit = _run(scenario, initial_kib=4, reserve_pages=SAFE_RESERVE, inherit_parent_tier=True)
     assert inherit["stack_faults_per_s"] < plain["stack_faults_per_s"]
 
 
 def test_a_bigger_cache_makes_creation_cheaper() -> None:
     churn = load_scenario("thread-churn-20")
-    none = stack_model(baseline().with_knobs({"stacks.cache_stacks": 0}).stacks, churn)
-    many = stack_model(baseline().with_knobs({"stacks.cache_stacks": 8}).stacks, churn)
+    none = stack_model(_policy(cache_stacks=0), churn)
+    many = stack_model(_policy(cache_stacks=8), churn)
     assert many.creation_ns < none.creation_ns
     assert many.bytes > none.bytes
 
@@ -111,14 +194,164 @@ def test_growth_fault_cost_is_a_scenario_parameter_to_sweep(fleet) -> None:
     def cpu(fault_ns: float) -> float:
         costs = dataclasses.replace(fleet.costs.stacks, growth_fault_ns=fault_ns)
         scenario = dataclasses.replace(fleet, costs=dataclasses.replace(fleet.costs, stacks=costs))
-        return _run(scenario, initial_kib=4, reserve_pages=6)["stack_cpu_fraction"]
+        return _run(scenario, initial_kib=4, reserve_pages=SAFE_RESERVE)["stack_cpu_fraction"]
 
     assert cpu(500) < cpu(2_000) < cpu(20_000)
 
 
 def test_depth_shares_must_add_up_to_one() -> None:
-    from objectives import InputError
-
     data = {"workload": {"stacks": {"depth_share_4k": 0.5}}}
     with pytest.raises(InputError, match=r"workload\.stacks\.depth_share_4k.*add up to"):
         scenario_from_mapping(data, source="s.yaml")
+    data = {"workload": {"stacks": {"churn_depth_share_16k": 0.5}}}
+    with pytest.raises(InputError, match=r"workload\.stacks\.churn_depth_share_4k.*add up to"):
+        scenario_from_mapping(data, source="s.yaml")
+
+
+# --- geometry: page size, THREAD_SIZE, KASAN, vmap stacks ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("machine", "vmap", "unit", "units"),
+    [
+        # arch/x86/include/asm/page_64_types.h: THREAD_SIZE = PAGE_SIZE << (2 + KASAN)
+        ({"arch": "x86_64"}, True, 4096, 4),
+        ({"arch": "x86_64", "kasan": True}, True, 4096, 8),
+        # arch/arm64/include/asm/memory.h: MIN_THREAD_SHIFT 14 (+1 with KASAN)
+        ({"arch": "arm64"}, True, 4096, 4),
+        ({"arch": "arm64", "kasan": True}, True, 4096, 8),
+        # ... THREAD_SHIFT = PAGE_SHIFT with vmap stacks and 64 KiB pages: one page
+        ({"arch": "arm64-64k"}, True, 65536, 1),
+        # ... and MIN_THREAD_SHIFT without: a 16 KiB block from the thread_stack slab
+        ({"arch": "arm64-64k", "vmap_stack": "off"}, False, 16384, 1),
+        # arch/powerpc: no HAVE_ARCH_VMAP_STACK on ppc64; THREAD_SHIFT 14
+        ({"arch": "ppc64le"}, False, 16384, 1),
+        ({"arch": "ppc64le", "kasan": True}, False, 32768, 1),
+        # CONFIG_VMAP_STACK=n on x86_64: one order-2 block (kernel/fork.c)
+        ({"arch": "x86_64", "vmap_stack": "off"}, False, 16384, 1),
+    ],
+)
+def test_the_stack_geometry_follows_the_architecture(machine, vmap, unit, units) -> None:
+    geometry = stack_geometry(_scenario(machine).machine)
+    assert (geometry.vmap, geometry.unit_bytes, geometry.units) == (vmap, unit, units)
+
+
+def test_depth_buckets_round_up_to_pages_and_kasan_doubles_them() -> None:
+    shares = (0.7, 0.2, 0.06, 0.04)
+    x86 = stack_geometry(_scenario({"arch": "x86_64"}).machine)
+    np.testing.assert_array_equal(need_units(shares, x86, False), shares)
+    kasan = stack_geometry(_scenario({"arch": "x86_64", "kasan": True}).machine)
+    assert KASAN_DEPTH_FACTOR == 2.0  # 4 / 8 / 12 / 16 KiB become 8 / 16 / 24 / 32 KiB
+    np.testing.assert_array_equal(
+        need_units(shares, kasan, True), [0, 0.7, 0, 0.2, 0, 0.06, 0, 0.04]
+    )
+    big = stack_geometry(_scenario({"arch": "arm64-64k"}).machine)
+    np.testing.assert_allclose(need_units(shares, big, False), [1.0])
+
+
+def test_initial_kib_rounds_up_to_pages_and_caps_at_thread_size() -> None:
+    x86 = stack_geometry(_scenario({"arch": "x86_64"}).machine)
+    assert [initial_units(k, x86) for k in (0, 4, 8, 12, 16, 32, 64)] == [4, 1, 2, 3, 4, 4, 4]
+    kasan = stack_geometry(_scenario({"arch": "x86_64", "kasan": True}).machine)
+    assert [initial_units(k, kasan) for k in (0, 4, 16, 32)] == [8, 1, 4, 8]
+    # arm64 with 64 KiB pages: a 4 KiB request is one page, the whole stack (rounded up)
+    big = stack_geometry(_scenario({"arch": "arm64-64k"}).machine)
+    assert [initial_units(k, big) for k in (0, 4, 16, 64)] == [1, 1, 1, 1]
+    ppc = stack_geometry(_scenario({"arch": "ppc64le"}).machine)
+    assert initial_units(4, ppc) == 1  # no vmap stacks: always the whole block
+
+
+def test_a_4k_request_on_64k_pages_is_todays_fixed_stack() -> None:
+    scenario = _scenario({"arch": "arm64-64k"}, churn_processes=4)
+    today = _run(scenario)
+    small = _run(scenario, initial_kib=4, reserve_pages=8)
+    for metric in ("stack_bytes", "stack_faults_per_s", "stack_overflows_per_day"):
+        assert small[metric] == today[metric]
+    # 1000 resident + 4 churned threads, 8 CPUs x 2 / 2 cached stacks, one 64 KiB page each
+    assert today["stack_bytes"] == (1000 + 4 + 8) * 65536
+
+
+def test_without_vmap_stacks_there_is_no_cache_no_vmalloc_and_no_dynamic_stack() -> None:
+    scenario = _scenario({"arch": "ppc64le"}, churn_processes=4)
+    costs = scenario.costs.stacks
+    for knobs in ({}, {"initial_kib": 4, "reserve_pages": 8, "cache_stacks": 8}):
+        model = stack_model(_policy(**knobs), scenario)
+        # kernel/fork.c: kmem_cache_alloc_node(thread_stack_cache, THREADINFO_GFP): one
+        # zeroed 16 KiB block per task, no cached stacks, no reserve
+        assert model.bytes == (1000 + 4) * 16384
+        assert model.creation_ns == pytest.approx(16384 / 4096 * costs.page_alloc_ns)
+        assert model.faults_per_creation == 0
+
+
+def test_vmap_stack_on_is_refused_where_the_architecture_has_none() -> None:
+    with pytest.raises(InputError, match=r"machine\.vmap_stack.*ppc64le"):
+        _scenario({"arch": "ppc64le", "vmap_stack": "on"})
+
+
+def test_threads_max_uses_the_machines_thread_size() -> None:
+    # kernel/fork.c set_max_threads: totalram x PAGE_SIZE / (THREAD_SIZE x 8)
+    for machine, thread in (
+        ({"arch": "x86_64"}, 16384),
+        ({"arch": "x86_64", "kasan": True}, 32768),
+        ({"arch": "arm64-64k"}, 65536),
+        ({"arch": "arm64-64k", "vmap_stack": "off"}, 16384),
+    ):
+        scenario = _scenario(machine)
+        assert scenario.machine.task_limit == (64 << 30) // (8 * thread)
+        assert scenario.machine.task_limit == default_threads_max(64 << 30, thread)
+
+
+# --- pinned formulas ----------------------------------------------------------------------
+
+
+def test_committed_bytes_of_resident_threads_and_reserves() -> None:
+    # resident threads: sum_d share[d] x max(initial, d) pages; plus reserve x CPUs pages
+    scenario = _scenario({"arch": "x86_64"}, stacks=SHARES)
+    shares = np.array(list(SHARES.values()))
+    for initial, pages in ((4, [1, 2, 3, 4]), (8, [2, 2, 3, 4]), (12, [3, 3, 3, 4])):
+        model = stack_model(_policy(initial_kib=initial, reserve_pages=5), scenario)
+        expected = (1000 * float(shares @ pages) + 8 * 5) * 4096
+        assert model.bytes == pytest.approx(expected, rel=1e-12)
+    assert stack_model(_policy(), scenario).bytes == 1000 * 16384  # fixed: no reserve
+    kasan = _scenario({"arch": "x86_64", "kasan": True}, stacks=SHARES)
+    model = stack_model(_policy(initial_kib=4), kasan)  # needs 2 / 4 / 6 / 8 pages
+    assert model.bytes == pytest.approx(1000 * float(shares @ [2, 4, 6, 8]) * 4096, rel=1e-12)
+
+
+def test_faults_and_creation_cost_of_churned_threads() -> None:
+    # without a cache every new thread starts at the initial tier: faults = max(0, d - s);
+    # creation = vmalloc + s pages + vfree + faults x (fault + one page), LWN 692208's costs
+    churn = {f"churn_{k}": v for k, v in SHARES.items()}
+    scenario = _scenario({"arch": "x86_64"}, stacks=churn, churn_processes=2)
+    costs = scenario.costs.stacks
+    shares = np.array(list(SHARES.values()))
+    model = stack_model(_policy(initial_kib=4, cache_stacks=0), scenario)
+    faults = float(shares @ [0, 1, 2, 3])
+    assert model.faults_per_creation == pytest.approx(faults, rel=1e-12)
+    expected = (
+        costs.vmalloc_ns
+        + costs.page_alloc_ns
+        + costs.vfree_ns
+        + faults * (costs.growth_fault_ns + costs.page_alloc_ns)
+    )
+    assert model.creation_ns == pytest.approx(expected, rel=1e-12)
+    # fixed stacks with a cache of C: h x hit + (1 - h)(vmalloc + 4 pages + vfree), h = C/(C+1)
+    for c in (1, 2, 5):
+        h = c / (c + 1)
+        fixed = stack_model(_policy(cache_stacks=c), scenario)
+        miss = costs.vmalloc_ns + 4 * costs.page_alloc_ns + costs.vfree_ns
+        assert fixed.creation_ns == pytest.approx(h * costs.cache_hit_ns + (1 - h) * miss)
+        # the cache holds C / 2 stacks per CPU on average
+        assert fixed.bytes == pytest.approx((1000 + 2 + 8 * c / 2) * 16384)
+
+
+def test_the_cache_saves_one_vmalloc_round_trip_minus_the_hit_per_clone() -> None:
+    # kernel/fork.c: a hit still memsets THREAD_SIZE and charges the memcg (cache_hit_ns);
+    # a miss pays vmalloc + 4 zeroed pages + vfree: 1000 + 1000 + 500 - 400 = 2.1 us per hit
+    scenario = load_scenario("thread-churn-20")
+    costs = scenario.costs.stacks
+    none = stack_model(_policy(cache_stacks=0), scenario).creation_ns
+    two = stack_model(_policy(cache_stacks=2), scenario).creation_ns
+    per_hit = costs.vmalloc_ns + 4 * costs.page_alloc_ns + costs.vfree_ns - costs.cache_hit_ns
+    assert per_hit == 2_100.0
+    assert none - two == pytest.approx(2 / 3 * per_hit)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from objectives.families.stacks.params import OVERFLOW_LIMIT_PER_DAY
 from policysearch.errors import BadInput
 from policysearch.jobs.config import load_job
 from tests.conftest import CONFIGS
@@ -102,7 +103,7 @@ def test_every_example_job_is_valid_and_enforces_the_stack_overflow_limit(job: P
     if job.stem.startswith("benchmark-"):
         return  # an analytic problem: no kernel policy, no risk metric
     assert any(
-        c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == 0
+        c.metric == "stack_overflows_per_day" and c.op == "<=" and c.bound == OVERFLOW_LIMIT_PER_DAY
         for c in config.constraints
     )
 
@@ -113,5 +114,5 @@ def test_a_looser_bound_on_a_hard_limit_is_refused(tmp_path: Path) -> None:
         "scenario: mixed-fleet-server\nspace: {stacks.initial_kib: [4, 16]}\n"
         "objectives: [stack_bytes]\nconstraints: ['stack_overflows_per_day <= 1']\n"
     )
-    with pytest.raises(BadInput, match=r"job\.yaml: constraints\[0\]: .*hard limit of 0"):
+    with pytest.raises(BadInput, match=r"job\.yaml: constraints\[0\]: .*hard limit of 1e-06"):
         load_job(job)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from objectives.families.stacks.params import OVERFLOW_LIMIT_PER_DAY
 from policysearch.errors import BadInput
 from policysearch.jobs.config import job_from_mapping, load_job
 from policysearch.jobs.samplers import SamplerConfig
@@ -105,9 +106,10 @@ def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: 
     study = optuna.load_study(study_name="s", storage=open_storage(storage))
     info = read(study, storage)
     trials = study.get_trials(states=(TrialState.COMPLETE,))
-    risky = [t for t in trials if t.user_attrs["metrics"]["stack_overflows_per_day"] > 0]
+    limit = OVERFLOW_LIMIT_PER_DAY
+    risky = [t for t in trials if t.user_attrs["metrics"]["stack_overflows_per_day"] > limit]
     assert risky, "the sampler should have tried some policies with too small a reserve"
     assert not any(feasible(t, info) for t in risky)
     front = study_view(study, info).front
     assert front
-    assert all(t.user_attrs["metrics"]["stack_overflows_per_day"] == 0 for t in front)
+    assert all(t.user_attrs["metrics"]["stack_overflows_per_day"] <= limit for t in front)

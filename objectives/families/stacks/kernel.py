@@ -10,6 +10,7 @@ from collections.abc import Collection
 
 from objectives.core.kernel import KnobMapping, Setting
 from objectives.core.scenario import Scenario
+from objectives.families.stacks.model import initial_units, stack_geometry
 from objectives.families.stacks.params import StackPolicy
 
 SRC_SEED000 = "seed 000: [PATCH v2 00/13] Dynamic Kernel Stacks (thread with tglx)"
@@ -38,7 +39,13 @@ KNOB_MAPPINGS = {
 
 
 def settings(stacks: StackPolicy, scenario: Scenario, changed: Collection[str]) -> list[Setting]:
-    """The lines that run ``stacks`` (``Family.kernel_settings``; the machine changes none)."""
+    """The lines that run ``stacks`` (``Family.kernel_settings``; the machine changes none).
+
+    An ``initial_kib`` that rounds up to the whole THREAD_SIZE is today's stack: no patch.
+    """
+    geometry = stack_geometry(scenario.machine)
+    if initial_units(stacks.initial_kib, geometry) == geometry.units:
+        changed = set(changed) - {"stacks.initial_kib"}
     out = []
     dynamic = sorted(
         k

@@ -1,11 +1,20 @@
-"""Kernel stacks: fixed 16 KiB stacks versus dynamic stacks that grow on fault (seed 000).
+"""Kernel stacks: fixed THREAD_SIZE stacks versus dynamic stacks that grow on fault (seed 000).
 
-Pages. A stack commits 1 to 4 pages of 4 KiB. Each thread has a deepest need ``d`` (pages),
-drawn from the workload's depth shares. A thread starts with ``s`` committed pages (the
-policy's initial tier, more when its stack came from the per-CPU cache still holding an
-earlier owner's pages, or when it inherits its parent's tier) and takes one growth fault per
-missing page: ``faults = max(0, d - s)``. With ``upgrade_after_faults = N > 0`` a thread that
-reaches ``N`` faults is committed to the full 4 pages at once.
+Geometry (``stack_geometry``). With vmap stacks (``machine.vmap_stacks``) a stack is ``F =
+THREAD_SIZE / PAGE_SIZE`` pages of the machine's architecture (x86_64 and arm64: 4 pages of
+4 KiB, 8 with KASAN; arm64 with 64 KiB pages: one page, so no smaller tier exists). Without
+vmap stacks (ppc64le; ``machine.vmap_stack: off``) it is one THREAD_SIZE block (``F = 1``)
+from the page allocator or the ``thread_stack`` slab cache (kernel/fork.c): no vmalloc, no
+per-CPU cache, no dynamic stacks (the series needs vmap stacks to fault pages in).
+
+Pages. Each thread has a deepest need ``d`` (pages): its depth bucket (4, 8, 12 or 16 KiB,
+times ``KASAN_DEPTH_FACTOR`` on a KASAN kernel) rounded up to pages and capped at ``F``, drawn
+from the resident threads' depth shares or the churned threads' ones. A thread starts with
+``s`` committed pages (the policy's initial tier, ``initial_kib`` rounded up to pages; more
+when its stack came from the per-CPU cache still holding an earlier owner's pages, or when it
+inherits its parent's tier) and takes one growth fault per missing page: ``faults = max(0, d
+- s)``. With ``upgrade_after_faults = N > 0`` a thread that reaches ``N`` faults is committed
+to all ``F`` pages at once.
 
 Downgrades. ``never``: pages stay until the stack is freed, and a cached stack keeps them.
 ``exit``: the stack is trimmed back to the initial tier before it is cached (one downgrade).
@@ -15,29 +24,44 @@ expanded a share ``e = 1 - exp(-r T)`` of the time, and each re-expansion costs 
 faults and one downgrade, at the rate ``r exp(-r T)`` per deep thread. A thread that reaches
 ``N`` faults is upgraded for good (idle trimming then stops for it).
 
-Per-CPU caches. A CPU's cache of ``C`` freed stacks fills on exits and empties on creations:
-a symmetric walk between empty and full, uniform in steady state, so a creation misses (pays
-vmalloc) with probability ``1 / (C + 1)``, an exit overflows (pays vfree) with the same
-probability, and a cache holds ``C / 2`` stacks on average. Without thread churn nothing is
-freed and the caches stay empty.
+Per-CPU caches (vmap stacks only). A CPU's cache of ``C`` freed stacks fills on exits and
+empties on creations: a symmetric walk between empty and full, uniform in steady state, so a
+creation misses (pays vmalloc) with probability ``1 / (C + 1)``, an exit overflows (pays
+vfree) with the same probability, and a cache holds ``C / 2`` stacks on average. Without
+thread churn nothing is freed and the caches stay empty.
 
-Memory (``stack_bytes``) = resident threads x their committed pages + churned threads in
-flight + cached stacks + ``reserve_pages`` per CPU (only for dynamic stacks: a fixed 16 KiB
-stack never faults) , all x 4096 bytes.
+Per-creation cost (alloc + free), ``h = C / (C + 1)``, ``a`` = ``page_alloc_ns x page / 4 KiB``:
+``h x cache_hit_ns + (1 - h) (vmalloc_ns + s a + vfree_ns) + faults (growth_fault_ns + a) +
+downgrades x downgrade_ns`` with vmap stacks; ``THREAD_SIZE / 4 KiB x page_alloc_ns``
+without. The difference, ``vmalloc_ns + vfree_ns``, is LWN 692208's 1.5 us per clone.
 
-Overflow risk. A growth fault takes its page from the CPU's reserve, refilled when the CPU
-next schedules (mean ``reserve_refill_us`` later). Within one refill window at most ``B``
-(``kernel_burst_threads``) threads can be growing on one CPU; the number that do is Poisson
-with the CPU's rate of faulting episodes, truncated at ``B``, and each needs its episode's
-pages. When the window's demand exceeds the reserve, the fault falls back to an atomic
-allocation that fails with probability ``atomic_alloc_failure``: an overflow (a panic).
-``stack_overflows_per_day = 86400 x CPUs / window x P(demand > reserve) x failure``. A reserve
-of at least ``B`` times the largest episode makes the risk exactly zero.
+Memory (``stack_bytes``) = (resident threads x their committed pages + churned threads in
+flight + cached stacks + ``reserve_pages`` per CPU (dynamic stacks only: a fixed stack never
+faults)) x the page size.
 
-Calibration (seed 000, tglx): 256 CPUs, 256 GiB, 64k threads that all fit 4 KiB: a 4 KiB
+Overflow risk (the tail model). A growth fault takes its page from the CPU's reserve,
+refilled when the CPU next schedules (mean ``reserve_refill_us`` later: the window ``w``).
+Growth demands on one CPU arrive in bursts: bursts are Poisson with mean ``lambda = m / b``
+per window, where ``m`` is the CPU's mean number of faulting episodes per window and ``b``
+(``kernel_burst_threads``) the mean burst size; a burst's size is geometric on 1, 2, ...
+with mean ``b`` (``p = 1 / b``). The number of episodes in a window ``N`` is then
+Polya-Aeppli: ``P(N = 0) = exp(-lambda)``, ``P(N = n) = exp(-lambda) sum_k lambda^k / k!
+C(n-1, k-1) p^k (1-p)^(n-k)``. Each episode needs ``k >= 1`` pages with the episode
+distribution of the faulting threads (created threads' faults and resident re-deepening,
+weighted by their rates). With ``S_n`` the pages of ``n`` episodes and ``R`` the reserve:
+``P(short) = P(N > R) + sum_{n=1..R} P(N = n) P(S_n > R)``, every term a sum of positive
+terms (no cancellation, so the risk falls smoothly with ``R`` and is never 0 by a cut-off).
+When the window's demand exceeds the reserve the fault falls back to an atomic allocation
+that fails with probability ``atomic_alloc_failure``: an overflow (a panic).
+``stack_overflows_per_day = 86400 x CPUs / w x P(short) x failure``; the hard limit is
+``OVERFLOW_LIMIT_PER_DAY`` (1e-6 per machine-day). The risk is exactly 0 only when nothing
+ever faults (fixed stacks, or every thread within its initial tier).
+
+Calibration: seed 000 (tglx): 256 CPUs, 256 GiB, 64k threads that all fit 4 KiB: a 4 KiB
 initial stack saves 64k x 12 KiB = 768 MiB, 0.29% of memory; with 1M threads 12 GiB, 4.7%.
-Fixed 16 KiB stacks hold exactly THREAD_SIZE per thread. Fault and downgrade costs have no
-public figure (see ``StackCosts``).
+Tatashin's RFC idle machines (five rows, ``objectives.figures_stacks``): the saving of 4 KiB
+dynamic stacks on each machine's stack count. LWN 692208: vmap stacks without the cache add
+1.5 us per clone. Fault and downgrade costs have no public figure (see ``StackCosts``).
 """
 
 from __future__ import annotations
@@ -49,16 +73,65 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from objectives.core.metric_spec import MetricSpec
-from objectives.core.units import PAGE_BYTES
-from objectives.families.stacks.params import PAGE_KIB, StackPolicy
+from objectives.core.metrics import MetricSpec
+from objectives.families.stacks.params import (
+    DEPTH_BUCKETS_KIB,
+    KASAN_DEPTH_FACTOR,
+    OVERFLOW_LIMIT_PER_DAY,
+    StackPolicy,
+)
 
 if TYPE_CHECKING:
-    from objectives.core.scenario import Scenario
+    from objectives.core.scenario import Machine, Scenario
 
-FULL_PAGES = 4
-_PAGES = np.arange(1, FULL_PAGES + 1)
 _FIXED_POINT_ROUNDS = 12
+_ZEROED_BYTES = 4096  # page_alloc_ns is the cost of allocating and zeroing 4 KiB
+
+
+@dataclass(frozen=True)
+class StackGeometry:
+    """How a machine's kernel stacks are built.
+
+    Attributes:
+        vmap: stacks are virtually mapped (``CONFIG_VMAP_STACK``): pages can be faulted in
+            one at a time and freed stacks are cached per CPU.
+        unit_bytes: bytes of one committable unit: a page with vmap stacks, else THREAD_SIZE.
+        units: units in one whole stack (``F``).
+    """
+
+    vmap: bool
+    unit_bytes: int
+    units: int
+
+    @property
+    def thread_bytes(self) -> int:
+        """THREAD_SIZE (bytes)."""
+        return self.unit_bytes * self.units
+
+
+def stack_geometry(machine: Machine) -> StackGeometry:
+    """The stack geometry of ``machine`` (its architecture, KASAN and vmap stacks)."""
+    thread = machine.thread_bytes
+    if machine.vmap_stacks:
+        page = machine.architecture.page_bytes
+        return StackGeometry(True, page, max(1, thread // page))
+    return StackGeometry(False, thread, 1)
+
+
+def need_units(shares: tuple[float, ...], geometry: StackGeometry, kasan: bool) -> np.ndarray:
+    """Probability of needing 1..F units: each depth bucket rounded up to units, capped at F."""
+    depth = np.asarray(DEPTH_BUCKETS_KIB, dtype=float) * 1024.0
+    if kasan:
+        depth *= KASAN_DEPTH_FACTOR
+    units = np.minimum(np.ceil(depth / geometry.unit_bytes), geometry.units).astype(int)
+    return np.bincount(units - 1, weights=np.asarray(shares, dtype=float), minlength=geometry.units)
+
+
+def initial_units(initial_kib: int, geometry: StackGeometry) -> int:
+    """Units committed at creation: ``initial_kib`` rounded up to units, at most F (0 = F)."""
+    if initial_kib == 0 or not geometry.vmap:
+        return geometry.units
+    return min(geometry.units, -(-initial_kib * 1024 // geometry.unit_bytes))
 
 
 @dataclass(frozen=True)
@@ -74,9 +147,11 @@ class StackModel:
         resident_faults_per_s: growth faults of the resident threads per second (idle
             downgrades only).
         resident_downgrades_per_s: downgrades of resident threads per second.
-        episode_pages: probability of needing 0, 1, 2, 3 pages in one deep episode.
-        resident_episodes_per_s: faulting episodes of resident threads per second (their
-            page needs are taken to follow ``episode_pages`` too).
+        episode_pages: probability that a created thread's growth needs 0, 1, ... F-1 pages.
+        resident_episodes_per_s: faulting episodes (re-expansions) of resident threads per
+            second, whole machine.
+        resident_episode_pages: probability that one resident episode needs 0, 1, ... F-1
+            pages (0 has probability 0).
     """
 
     bytes: float
@@ -87,36 +162,38 @@ class StackModel:
     resident_downgrades_per_s: float
     episode_pages: np.ndarray
     resident_episodes_per_s: float
+    resident_episode_pages: np.ndarray
 
 
 def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
     """Memory and per-creation costs of ``policy`` on ``scenario`` (see the module doc)."""
-    work, costs = scenario.workload, scenario.costs.stacks
-    cpus = scenario.machine.online_cpus
-    need = np.asarray(work.stacks.shares(), dtype=float)
-    initial = policy.initial_kib // PAGE_KIB
+    work, costs, machine = scenario.workload, scenario.costs.stacks, scenario.machine
+    cpus = machine.online_cpus
+    geometry = stack_geometry(machine)
+    full = geometry.units
+    churn_need = need_units(work.stacks.churn_shares(), geometry, machine.kasan)
+    resident_need = need_units(work.stacks.shares(), geometry, machine.kasan)
+    initial = initial_units(policy.initial_kib, geometry)
     churn = work.churn_processes > 0
-    cache = policy.cache_stacks
+    cache = policy.cache_stacks if geometry.vmap else 0
     hit = cache / (cache + 1.0)
     keeps_pages = policy.downgrade in ("never", "idle")
 
-    start_need = _StartNeed(policy, work.stacks, need, initial)
-    committed, faults = _grow_table(policy.upgrade_after_faults)
+    start_need = _StartNeed(policy, work.stacks, churn_need, initial, full)
+    committed, faults = _grow_table(policy.upgrade_after_faults, full)
     if churn:
         # start = hit * exit distribution(start) + (1 - hit) * delta(initial); once an
         # iterate repeats bit for bit, so would every later round
         exit_bins = committed.astype(int).ravel() - 1
-        fresh = (1.0 - hit) * _delta(initial)
-        start = _delta(initial)
+        fresh = (1.0 - hit) * _delta(initial, full)
+        start = _delta(initial, full)
         for _ in range(_FIXED_POINT_ROUNDS if cache > 0 and keeps_pages else 1):
-            exit_dist = np.bincount(
-                exit_bins, weights=start_need(start).ravel(), minlength=FULL_PAGES
-            )
+            exit_dist = np.bincount(exit_bins, weights=start_need(start).ravel(), minlength=full)
             start, previous = hit * exit_dist + fresh, start
             if start.tobytes() == previous.tobytes():
                 break
     else:
-        start = _delta(initial)
+        start = _delta(initial, full)
 
     joint = start_need(start)
     churn_pages = float((joint * committed).sum())
@@ -125,37 +202,49 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
         float(joint[committed > initial].sum()) if policy.downgrade == "exit" else 0.0
     )
 
-    resident = _resident(policy, work.stacks, joint, initial)
-    if initial == FULL_PAGES:
+    if np.array_equal(resident_need, churn_need):
+        resident_joint = joint
+    else:
+        resident_joint = _StartNeed(policy, work.stacks, resident_need, initial, full)(start)
+    resident = _resident(policy, work.stacks, resident_joint, initial, full)
+    if initial == full:
         # A fixed stack: exactly THREAD_SIZE, whatever the float sums of the shares say.
-        churn_pages = float(FULL_PAGES)
-        resident = _Resident(float(FULL_PAGES), 0.0, 0.0)
+        churn_pages = float(full)
+        resident = _Resident(float(full), 0.0, 0.0, _delta(1, full) * 0.0)
     cached_pages = initial if policy.downgrade == "exit" else churn_pages
     cached = cpus * cache / 2.0 * cached_pages if churn else 0.0
-    reserve = cpus * policy.reserve_pages if initial < FULL_PAGES else 0
+    reserve = cpus * policy.reserve_pages if initial < full else 0
     pages = (
         work.resident_tasks * resident.pages + work.churn_processes * churn_pages + cached + reserve
     )
 
-    alloc_ns = hit * costs.cache_hit_ns + (1.0 - hit) * (
-        costs.vmalloc_ns + initial * costs.page_alloc_ns
-    )
-    free_ns = hit * costs.cache_hit_ns + (1.0 - hit) * costs.vfree_ns
+    unit_ns = costs.page_alloc_ns * geometry.unit_bytes / _ZEROED_BYTES
+    if geometry.vmap:
+        stack_ns = hit * costs.cache_hit_ns + (1.0 - hit) * (
+            costs.vmalloc_ns + initial * unit_ns + costs.vfree_ns
+        )
+    else:
+        stack_ns = unit_ns  # one THREAD_SIZE block, allocated and zeroed
     creation_ns = (
-        alloc_ns
-        + free_ns
-        + faults_per_creation * (costs.growth_fault_ns + costs.page_alloc_ns)
+        stack_ns
+        + faults_per_creation * (costs.growth_fault_ns + unit_ns)
         + downgrades_per_creation * costs.downgrade_ns
     )
+    resident_episodes = work.resident_tasks * float(resident.episodes.sum())
     return StackModel(
-        bytes=float(pages * PAGE_BYTES),
+        bytes=float(pages * geometry.unit_bytes),
         creation_ns=float(creation_ns),
         faults_per_creation=faults_per_creation,
         downgrades_per_creation=downgrades_per_creation,
         resident_faults_per_s=work.resident_tasks * resident.faults_per_s,
         resident_downgrades_per_s=work.resident_tasks * resident.downgrades_per_s,
-        episode_pages=_episode_pages(joint, faults),
-        resident_episodes_per_s=work.resident_tasks * resident.downgrades_per_s,
+        episode_pages=_episode_pages(joint, faults, full),
+        resident_episodes_per_s=resident_episodes,
+        resident_episode_pages=(
+            resident.episodes / resident.episodes.sum()
+            if resident_episodes > 0
+            else resident.episodes
+        ),
     )
 
 
@@ -176,26 +265,119 @@ def stack_rate_metrics(
     """
     costs = scenario.costs.stacks
     cpus = scenario.machine.online_cpus
+    geometry = stack_geometry(scenario.machine)
+    unit_ns = costs.page_alloc_ns * geometry.unit_bytes / _ZEROED_BYTES
     faults = model.resident_faults_per_s + creations_per_s * model.faults_per_creation
     downgrades = model.resident_downgrades_per_s + creations_per_s * model.downgrades_per_creation
-    busy_ns = faults * (costs.growth_fault_ns + costs.page_alloc_ns)
+    busy_ns = faults * (costs.growth_fault_ns + unit_ns)
     busy_ns += downgrades * costs.downgrade_ns
-    creation_episodes = creations_per_s * (1.0 - model.episode_pages[0])
-    episodes_per_cpu = (model.resident_episodes_per_s + creation_episodes) / cpus
-    window_s = costs.reserve_refill_us * 1e-6
-    short = _reserve_short(
-        model.episode_pages,
-        episodes_per_cpu * window_s,
-        scenario.workload.stacks.kernel_burst_threads,
-        policy.reserve_pages,
-    )
-    overflows = 86_400.0 * cpus / window_s * short * costs.atomic_alloc_failure
+    created = creations_per_s * (1.0 - model.episode_pages[0])
+    resident = model.resident_episodes_per_s
+    episodes = created + resident
+    overflows = 0.0
+    if episodes > 0.0:
+        per_episode = np.zeros_like(model.episode_pages)
+        if created > 0.0:
+            per_episode[1:] += created * model.episode_pages[1:] / (1.0 - model.episode_pages[0])
+        if resident > 0.0:
+            per_episode += resident * model.resident_episode_pages
+        per_episode /= episodes
+        window_s = costs.reserve_refill_us * 1e-6
+        short = reserve_short(
+            per_episode,
+            episodes / cpus * window_s,
+            scenario.workload.stacks.kernel_burst_threads,
+            policy.reserve_pages,
+        )
+        overflows = 86_400.0 * cpus / window_s * short * costs.atomic_alloc_failure
     return {
         "stack_bytes": model.bytes,
         "stack_faults_per_s": float(faults),
         "stack_cpu_fraction": float(busy_ns / (cpus * 1e9)),
         "stack_overflows_per_day": float(overflows),
     }
+
+
+def reserve_short(
+    per_episode: np.ndarray, mean_episodes: float, burst: float, reserve: int
+) -> float:
+    """P(pages demanded in one refill window > ``reserve``) under the tail model.
+
+    Args:
+        per_episode: probability that one episode needs 0, 1, 2, ... pages (entry 0 must be
+            0: an episode is a growth that faults).
+        mean_episodes: mean faulting episodes per window on one CPU (``m``).
+        burst: mean burst size ``b`` (geometric); 1 makes the episodes Poisson.
+        reserve: the reserve ``R``, pages.
+
+    Returns:
+        ``P(N > R) + sum_{n=1..R} P(N = n) P(S_n > R)`` with ``N`` Polya-Aeppli (Poisson
+        bursts of mean ``m / b``, geometric sizes of mean ``b``); 0 only when ``m`` is 0.
+    """
+    if mean_episodes <= 0.0:
+        return 0.0
+    lam = mean_episodes / burst
+    p = 1.0 / burst
+    if reserve == 0:
+        return float(-math.expm1(-lam))
+    r = reserve
+    tails = _sum_tails(per_episode.tobytes(), len(per_episode), r)
+    if p == 1.0:
+        # single bursts: N is Poisson(m); its tail summed from the terms beyond r
+        k_top = r + 1 + math.ceil(lam + 12.0 * math.sqrt(lam) + 40.0)
+        logfact = _log_factorials(1 << max(7, k_top.bit_length()))
+        k = np.arange(0, k_top + 1)
+        poisson = np.exp(k * math.log(lam) - logfact[k] - lam)
+        short = poisson[r + 1 :].sum() + (poisson[1 : r + 1] * tails).sum()
+        return float(min(1.0, short))
+    log_lam, log_p = math.log(lam), math.log(p)
+    log_q = math.log1p(-p) if p < 1.0 else -math.inf
+    # Poisson terms lambda^k / k! e^-lambda for k = 1 .. r and for the tail k > r
+    k_top = r + 1 + math.ceil(lam + 12.0 * math.sqrt(lam) + 40.0)
+    k = np.arange(1, k_top + 1)
+    logfact = _log_factorials(1 << max(7, k_top.bit_length()))  # a few cached sizes
+    poisson = np.exp(k * log_lam - logfact[k] - lam)
+    # P(N = n), n = 1..r: sum over k <= n of Poisson(k) C(n-1, k-1) p^k q^(n-k)
+    n = np.arange(1, r + 1)[:, None]
+    kk = np.arange(1, r + 1)[None, :]
+    valid = kk <= n
+    with np.errstate(invalid="ignore"):
+        q_part = np.where(n - kk > 0, (n - kk) * log_q, 0.0)
+    log_choose = logfact[np.maximum(n - 1, 0)] - logfact[np.maximum(kk - 1, 0)]
+    log_choose = log_choose - logfact[np.maximum(n - kk, 0)]
+    terms = np.where(valid, np.exp(np.where(valid, log_choose + kk * log_p + q_part, -np.inf)), 0.0)
+    p_n = (terms * poisson[None, :r]).sum(axis=1)
+    # P(N > r) = sum_k Poisson(k) P(k geometric sizes add up to more than r)
+    #          = sum_{k<=r} Poisson(k) P(Binomial(r, p) <= k - 1) + sum_{k>r} Poisson(k)
+    i = np.arange(r + 1)
+    with np.errstate(invalid="ignore"):
+        qi = np.where(r - i > 0, (r - i) * log_q, 0.0)
+    binom = np.exp(logfact[r] - logfact[i] - logfact[r - i] + i * log_p + qi)
+    below = np.cumsum(binom)[:r]  # P(Binomial(r, p) <= k - 1), k = 1..r
+    more = float((poisson[:r] * below).sum() + poisson[r:].sum())
+    return float(min(1.0, more + float((p_n * tails).sum())))
+
+
+@functools.lru_cache(maxsize=256)
+def _sum_tails(episode: bytes, size: int, reserve: int) -> np.ndarray:
+    """P(S_n > reserve) for n = 1..reserve, S_n the pages of n episodes (read-only)."""
+    per_episode = np.frombuffer(episode, dtype=float, count=size)
+    top = size - 1
+    tails = np.zeros(reserve)
+    dist = np.array([1.0])
+    for n in range(1, reserve + 1):
+        dist = np.convolve(dist, per_episode)
+        if n * top > reserve:
+            tails[n - 1] = dist[reserve + 1 :].sum()
+    tails.flags.writeable = False
+    return tails
+
+
+@functools.lru_cache(maxsize=16)
+def _log_factorials(n: int) -> np.ndarray:
+    table = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, n + 1, dtype=float)))))
+    table.flags.writeable = False
+    return table
 
 
 METRICS = (
@@ -225,10 +407,11 @@ METRICS = (
         "stack_overflows_per_day",
         "1/day",
         "minimize",
-        "expected stack growths that cannot be served (a kernel panic), whole machine; "
-        "a hard limit of 0: a policy with any risk is infeasible",
+        "expected stack growths that cannot be served (a kernel panic), whole machine, from "
+        "the tail model of growth bursts per CPU; a hard limit of "
+        f"{OVERFLOW_LIMIT_PER_DAY:g} per day",
         "stacks",
-        hard_max=0.0,
+        hard_max=OVERFLOW_LIMIT_PER_DAY,
     ),
 )
 
@@ -238,122 +421,107 @@ class _Resident:
     pages: float
     faults_per_s: float
     downgrades_per_s: float
+    episodes: np.ndarray  # re-expansion episodes per second per thread, by pages needed
 
 
-def _delta(pages: int) -> np.ndarray:
-    dist = np.zeros(FULL_PAGES)
+def _delta(pages: int, full: int) -> np.ndarray:
+    dist = np.zeros(full)
     dist[pages - 1] = 1.0
     return dist
 
 
 class _StartNeed:
-    """Joint probability of (start pages, need pages) of a new thread, shape (4, 4), as a
+    """Joint probability of (start pages, need pages) of a new thread, shape (F, F), as a
     function of the start distribution (the parts that do not depend on it made once)."""
 
-    def __init__(self, policy: StackPolicy, stacks, need: np.ndarray, initial: int) -> None:
+    def __init__(
+        self, policy: StackPolicy, stacks, need: np.ndarray, initial: int, full: int
+    ) -> None:
         self.need = need
+        self.full = full
         self.inherit = policy.inherit_parent_tier
         if not self.inherit:
             return
         corr = stacks.parent_depth_correlation
+        pages = np.arange(1, full + 1)
         # parent need p, child need d: p[p] * (corr [d == p] + (1 - corr) p[d])
-        self.pair = need[:, None] * (corr * np.eye(FULL_PAGES) + (1.0 - corr) * need[None, :])
-        parent_tier = np.maximum(_PAGES, initial)
+        self.pair = need[:, None] * (corr * np.eye(full) + (1.0 - corr) * need[None, :])
+        parent_tier = np.maximum(pages, initial)
         if policy.upgrade_after_faults > 0:
             parent_tier = np.where(
-                parent_tier - initial >= policy.upgrade_after_faults, FULL_PAGES, parent_tier
+                parent_tier - initial >= policy.upgrade_after_faults, full, parent_tier
             )
-        self.tiers = (np.maximum(_PAGES[:, None], parent_tier[None, :]) - 1).ravel()
+        self.tiers = (np.maximum(pages[:, None], parent_tier[None, :]) - 1).ravel()
 
     def __call__(self, start: np.ndarray) -> np.ndarray:
         if not self.inherit:
             return np.outer(start, self.need)
         # the child starts at tier max(s, parent's tier): joint[tier] += start[s] * pair[p],
         # added in (s, p) order (``np.add.at`` applies its updates one by one, in order)
-        joint = np.zeros((FULL_PAGES, FULL_PAGES))
-        products = (start[:, None, None] * self.pair[None, :, :]).reshape(-1, FULL_PAGES)
+        joint = np.zeros((self.full, self.full))
+        products = (start[:, None, None] * self.pair[None, :, :]).reshape(-1, self.full)
         np.add.at(joint, self.tiers, products)
         return joint
 
 
 @functools.lru_cache(maxsize=64)
-def _grow_table(upgrade_after: int) -> tuple[np.ndarray, np.ndarray]:
+def _grow_table(upgrade_after: int, full: int) -> tuple[np.ndarray, np.ndarray]:
     """Committed pages and faults over a life, for each (start, need) cell: they depend on
-    the upgrade threshold alone (read-only arrays)."""
-    start = _PAGES[:, None]
-    need = _PAGES[None, :]
+    the upgrade threshold and the stack's pages alone (read-only arrays)."""
+    pages = np.arange(1, full + 1)
+    start = pages[:, None]
+    need = pages[None, :]
     faults = np.maximum(need - start, 0)
     committed = np.maximum(start, need)
     if upgrade_after > 0:
         upgraded = faults >= upgrade_after
-        committed = np.where(upgraded, FULL_PAGES, committed)
+        committed = np.where(upgraded, full, committed)
         faults = np.where(upgraded, upgrade_after, faults)
-    shape = np.ones((FULL_PAGES, FULL_PAGES))
+    shape = np.ones((full, full))
     tables = committed * shape, faults * shape
     for table in tables:
         table.flags.writeable = False
     return tables
 
 
-def _resident(policy: StackPolicy, stacks, joint: np.ndarray, initial: int) -> _Resident:
+def _resident(policy: StackPolicy, stacks, joint: np.ndarray, initial: int, full: int) -> _Resident:
     """Steady state of a long-lived thread (see the module doc for the idle downgrade)."""
-    committed, _ = _grow_table(policy.upgrade_after_faults)
+    committed, _ = _grow_table(policy.upgrade_after_faults, full)
+    none = np.zeros(full)
     if policy.downgrade != "idle":
-        return _Resident(float((joint * committed).sum()), 0.0, 0.0)
-    need = np.broadcast_to(_PAGES[None, :], joint.shape)
-    start = np.broadcast_to(_PAGES[:, None], joint.shape)
+        return _Resident(float((joint * committed).sum()), 0.0, 0.0, none)
+    pages_axis = np.arange(1, full + 1)
+    need = np.broadcast_to(pages_axis[None, :], joint.shape)
+    start = np.broadcast_to(pages_axis[:, None], joint.shape)
     rate = stacks.redeep_per_s
     idle_s = policy.downgrade_idle_ms / 1000.0
     deep = need > initial
     upgrade = policy.upgrade_after_faults
     upgraded = deep & (upgrade > 0) & ((rate > 0) | (need - start >= upgrade))
     expanded = -math.expm1(-rate * idle_s)
-    pages = np.where(
-        upgraded, FULL_PAGES, np.where(deep, initial + (need - initial) * expanded, initial)
-    )
+    pages = np.where(upgraded, full, np.where(deep, initial + (need - initial) * expanded, initial))
     cycling = deep & ~upgraded
     regrow_rate = rate * math.exp(-rate * idle_s)
     faults = np.where(cycling, regrow_rate * (need - initial), 0.0)
     downgrades = np.where(cycling, regrow_rate, 0.0)
+    episodes = np.bincount(
+        np.where(cycling, need - initial, 0).ravel(),
+        weights=(joint * downgrades).ravel(),
+        minlength=full,
+    )
+    episodes[0] = 0.0
     return _Resident(
         float((joint * pages).sum()),
         float((joint * faults).sum()),
         float((joint * downgrades).sum()),
+        episodes,
     )
 
 
-def _episode_pages(joint: np.ndarray, faults: np.ndarray) -> np.ndarray:
-    """Probability that one created thread's growth needs 0, 1, 2 or 3 reserve pages."""
+def _episode_pages(joint: np.ndarray, faults: np.ndarray, full: int) -> np.ndarray:
+    """Probability that one created thread's growth needs 0, 1, ... F-1 reserve pages."""
     return np.bincount(
-        np.minimum(faults, FULL_PAGES - 1).astype(int).ravel(),
+        np.minimum(faults, full - 1).astype(int).ravel(),
         weights=joint.ravel(),
-        minlength=FULL_PAGES,
+        minlength=full,
     )
-
-
-def _reserve_short(episode: np.ndarray, mean_episodes: float, burst: int, reserve: int) -> float:
-    """P(pages demanded in one refill window > reserve); exactly 0 when it cannot happen.
-
-    The number of faulting episodes in a window is Poisson(``mean_episodes``) truncated at
-    ``burst``; each episode needs ``k >= 1`` pages with probability ``episode[k] / (1 -
-    episode[0])``.
-    """
-    faulting = 1.0 - episode[0]
-    if faulting <= 0.0 or mean_episodes <= 0.0:
-        return 0.0
-    per_episode = np.concatenate(([0.0], episode[1:] / faulting))
-    if burst * (len(per_episode) - 1) <= reserve:
-        return 0.0
-    counts = np.arange(burst + 1)
-    poisson = np.exp(-mean_episodes + counts * math.log(mean_episodes) - _log_factorials(burst))
-    poisson[-1] = max(0.0, 1.0 - poisson[:-1].sum())
-    demand = np.array([1.0])
-    short = 0.0
-    for k in range(1, burst + 1):
-        demand = np.convolve(demand, per_episode)
-        short += poisson[k] * demand[reserve + 1 :].sum()
-    return float(min(1.0, short))
-
-
-def _log_factorials(n: int) -> np.ndarray:
-    return np.array([math.lgamma(k + 1.0) for k in range(n + 1)])

@@ -58,6 +58,11 @@ KNOB_MAPPINGS = {
     "tiering.rate_limit_mbps": KnobMapping(
         "sysctl", "kernel.numa_balancing_promote_rate_limit_MBps", SRC_SYSCTL
     ),
+    "tiering.memmap_on_memory": KnobMapping(
+        "cmdline",
+        "memory_hotplug.memmap_on_memory=1 (the hot-plugged memory holds its own struct pages)",
+        f"{SRC_PARAMS}; Documentation/admin-guide/mm/memory-hotplug.rst",
+    ),
 }
 
 
@@ -84,6 +89,16 @@ def settings(tier: TierPolicy, scenario: Scenario, changed: Collection[str]) -> 
                 None,
                 tuple(f"tiering.{t}" for t in fast),
                 "one kernel allocation type alone kept off the slow tier",
+            )
+        )
+    if "tiering.memmap_on_memory" in changed:
+        out.append(
+            Setting(
+                "cmdline",
+                "memory_hotplug.memmap_on_memory",
+                "1" if tier.memmap_on_memory else "0",
+                ("tiering.memmap_on_memory",),
+                "the struct pages of hot-plugged (CXL) memory live on that memory, not in DRAM",
             )
         )
     migrate = [
