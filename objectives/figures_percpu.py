@@ -25,7 +25,7 @@ def _doexec(allocs: int, counter_groups: int) -> dict:
         "workload": {
             "churn_processes": 26,
             "fork_fraction": 1.0,
-            "fork_work_ns": 128_000,
+            "fork_work_ns": 123_600,
             "resident_tasks": 500,
             "percpu": {
                 "mms_per_fork": 1,

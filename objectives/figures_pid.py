@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from objectives.calibration_figure import Figure
+from dataclasses import dataclass
+
+from objectives.calibration_figure import Figure, _policy
+from objectives.engine.simulate import simulate_batch
 
 SEED003 = (
     "seed 003: Mateusz Guzik, '[PATCH 0/3] further damage-control lack of clone scalability': "
@@ -56,6 +59,63 @@ FIGURES = [
         low=0.9,
         high=1.0,
         unit="fraction",
+        family="pid",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class WaitRatioFigure(Figure):
+    """A figure on the ratio of two metrics of one policy (``metric`` over ``over``)."""
+
+    over: str = "pid_lock_wait_ns"
+
+    def model_value(self) -> float:
+        results = simulate_batch([_policy(self.policy, self.name)], self.load())
+        return float(results[0][self.metric] / results[0][self.over])
+
+
+KOUTNY2026 = (
+    "Michal Koutny, 'Re: [PATCH v2] cgroup: avoid css_set_lock in cgroup_css_set_fork()' "
+    "(cgroups list, 2026-02-10): bpftrace of native_queued_spin_lock_slowpath during "
+    "will-it-scale thread churn on 6.18 with Guzik's pidmap_lock-once series, cumulative "
+    "waiting pidmap_lock 1.931 s, css_set_lock 0.520 s, tasklist_lock 0.127 s; Mateusz Guzik "
+    "replies it 'lines up with my own measurements'. (css_set_lock + tasklist_lock) / "
+    "pidmap_lock = 0.335; tasklist_lock's share is a lower bound (a qrwlock writer waiting for "
+    "the holder spins outside that function), css_set_lock alone gives 0.27; his machine and "
+    "churner count are not stated (modelled as thread-churn-20)"
+)
+GUZIK2026 = (
+    "Mateusz Guzik, '[PATCH] cgroup: avoid css_set_lock in cgroup_css_set_fork()' (cgroups "
+    "list, msgid 20260120170859.1467868-1-mjguzik@gmail.com): threads created in parallel on "
+    "20 cores reach 'about 740k ops/s' once pidmap_lock is unclogged (Christian Brauner's "
+    "pidfs rhashtable patch), css_set_lock then 'the primary bottleneck' (790k ops/s with one "
+    "of its three trips removed). Modelled as PID ranges on thread-churn-20 (no PID lock "
+    "contention left: the ceiling is tasklist_lock's and css_set_lock's)"
+)
+
+FIGURES += [
+    WaitRatioFigure(
+        name="koutny2026-other-locks-wait-vs-pidmap",
+        source=KOUTNY2026,
+        scenario="thread-churn-20",
+        metric="clone_lock_wait_ns",
+        over="pid_lock_wait_ns",
+        published=0.335,
+        policy=ONCE,
+        low=0.27,
+        high=0.6,
+        unit="ratio",
+        family="pid",
+    ),
+    Figure(
+        name="guzik2026-clone-ceiling-without-pid-contention",
+        source=GUZIK2026,
+        scenario="thread-churn-20",
+        metric="clone_throughput_per_s",
+        published=740_000,
+        policy={"pid.range_width": 250, "pid.range_share_cpus": 1, "pid.refill_batch": 4},
+        unit="1/s",
         family="pid",
     ),
 ]

@@ -38,7 +38,12 @@ from policysearch.analysis.front import (
     spread,
 )
 from policysearch.analysis.opening import open_view
-from policysearch.analysis.report_card import card_from_metrics, render_cards
+from policysearch.analysis.report_card import (
+    annotate_table,
+    card_from_metrics,
+    feasibility,
+    render_cards,
+)
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput, PolicySearchError, RunFailure
 from policysearch.interrupts import Terminated, terminate_like_interrupt
@@ -610,6 +615,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     "baseline": reference,
                     "predicted": predicted,
                     "matches_prediction": matches,
+                    **feasibility(cards[0]),
                     "others": [
                         {"scenario": s.name, "metrics": mine.as_dict(), "baseline": today.as_dict()}
                         for s, mine, today in runs[1:]
@@ -622,7 +628,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     for (each, mine, today), card in zip(runs, cards, strict=True):
         print(f"scenario {each.name} (seed {seed}): policy versus today's Linux (baseline)")
-        print(_comparison_table(mine.as_dict(), today.as_dict()))
+        print(annotate_table(_comparison_table(mine.as_dict(), today.as_dict()), card))
         print()
         print(render_cards([card]))
         print()

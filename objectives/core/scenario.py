@@ -78,13 +78,23 @@ class Machine(Sectioned, metaclass=FamilySections):
     )
     memory_gib: float = spec(256.0, min=0.001, max=1 << 20, unit="GiB", help="installed memory")
     cacheline_handoff_ns: float = spec(
-        250.0,
+        325.0,
         min=0.0,
         max=10_000.0,
         unit="ns",
         help="cost of pulling a contended lock's cache line from another CPU of the same "
-        "socket; fitted to seed 003 (the 465k -> ~530k ops/s gain of dropping one "
+        "socket; fitted to seed 003 (the 465k -> 510..560k ops/s gain of dropping one "
         "pidmap_lock trip)",
+        source="fitted with costs.pid.idr_alloc_ns/publish_ns/free_ns and "
+        "workload.clone_work_ns to seed 003's four figures at once (465k ops/s relocking, "
+        "510k..560k and >= +10% taken once, pidmap_lock still the main bottleneck; "
+        "objectives/figures_pid.py) with tasklist_lock and css_set_lock in the loop. An "
+        "effective figure: an idle same-socket line transfer is ~40-100 ns, a contended "
+        "queued-spinlock hand-off with its waiters' traffic costs more; seed 003's machine is "
+        "not stated",
+        kind="fitted",
+        low=50.0,
+        high=400.0,
     )
     sockets: int = spec(
         1,
@@ -186,12 +196,21 @@ class Workload(Sectioned, metaclass=FamilySections):
         "thread create/teardown); at most one runs per online CPU",
     )
     clone_work_ns: float = spec(
-        18_100.0,
+        14_800.0,
         min=0.0,
         max=1e9,
         unit="ns",
-        help="mean time of one thread create+join outside the modelled costs (PID locks, stack "
-        "allocation, slow-tier penalty); fitted with cacheline_handoff_ns to seed 003",
+        help="mean time of one thread create+join outside the modelled costs (PID, "
+        "tasklist and css_set locks, stack allocation, slow-tier penalty); fitted with "
+        "cacheline_handoff_ns to seed 003",
+        source="fitted with machine.cacheline_handoff_ns and costs.pid.idr_alloc_ns/"
+        "publish_ns/free_ns to seed 003's four figures at once (objectives/figures_pid.py); "
+        "cross-check: the Cosmopolitan libc commit 38930de8 (2024) times a pthread_create "
+        "spawn at 15 us on Linux (30 us before its stack cache), a create+join of the same "
+        "order",
+        kind="fitted",
+        low=10_000.0,
+        high=40_000.0,
     )
     ns_depth: int = spec(
         1,
@@ -208,7 +227,16 @@ class Workload(Sectioned, metaclass=FamilySections):
         min=0.0,
         max=1.0,
         unit="fraction",
-        help="share of exits whose PID was allocated by another CPU group (a remote free)",
+        help="share of exits that run on another CPU than the one that allocated the "
+        "task's PID (with PID ranges, such a free lands on another group's lock when that "
+        "CPU is in another group)",
+        source="assumed: no public figure. kernel/fork.c wake_up_new_task places a new task "
+        "with select_task_rq(..., WF_FORK) (SD_BALANCE_FORK): on a machine with idle CPUs "
+        "(20 churners on 96 CPUs) the thread often starts elsewhere and exits there; a "
+        "pinned workload frees locally (0)",
+        kind="assumed",
+        low=0.0,
+        high=1.0,
     )
     work_cv: float = spec(
         0.3,

@@ -21,10 +21,15 @@ seed:
 * applicability: a task-creation latency whose kind of task the scenario never creates (no
   thread creations, or no forks, with the baseline and with the policy) is shown as n/a, not
   as a change: it is what one would take, not what the workload pays;
+* hard limits: a metric beyond its hard limit (``objectives.hard_limits()``: a stack-overflow
+  risk above its 1e-6/day limit, a PID carve above the PID space...) makes the policy
+  ``infeasible``: the card names each limit broken, the value, the bound and by how much
+  (``violations``);
 * the verdict, decided in this order, and the card names the metric that decided it:
-  a risk the policy raises above its hard limit, if it has one (``net loss``: a risk
-  metric's hard limit, e.g. ``stack_overflows_per_day``'s, is the rate the model treats as
-  zero, since its tail model is never exactly 0), a lock the policy saturates (utilisation at least
+  a hard limit the policy breaks (``infeasible``, whatever the gain), a risk the policy
+  raises above its hard limit, if it has one (``net loss``: a risk metric's hard limit, e.g.
+  ``stack_overflows_per_day``'s, is the rate the model treats as zero, since its tail model
+  is never exactly 0), a lock the policy saturates (utilisation at least
   ``SATURATED``) that the baseline did not (``net loss``), an applicable task-creation latency
   more than ``LATENCY_TOLERANCE`` worse (a ``trade-off``: more work per byte, slower creation),
   else the work gain above (``net gain``, ``net loss`` or ``neutral``).
@@ -32,7 +37,7 @@ seed:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from objectives import (
@@ -82,6 +87,64 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """A hard limit a policy breaks: the metric, its value, the limit and the excess.
+
+    Attributes:
+        limit: the metric carrying the hard limit (``pid_space_use_fraction``).
+        value: the policy's value of it.
+        bound: the hard limit (``MetricSpec.hard_max``).
+        by: how far beyond: ``value - bound``, in the metric's unit.
+    """
+
+    limit: str
+    value: float
+    bound: float
+    by: float
+
+    def describe(self) -> str:
+        """``pid_space_use_fraction 405% breaks its hard limit 100% (by 305 percentage
+        points)``; other units give the excess in the metric's unit."""
+        unit = _unit(self.limit)
+        value, bound = (text.strip() for text in column([self.value, self.bound], unit))
+        if unit == "fraction":
+            by = _points(self.by).lstrip("+")
+        else:
+            by = column([self.by], unit)[0].strip()
+        return f"{self.limit} {value} breaks its hard limit {bound} (by {by})"
+
+
+def violations(metrics: Mapping[str, float]) -> tuple[Violation, ...]:
+    """The hard limits (``objectives.hard_limits()``) that ``metrics`` break, in catalogue order."""
+    return tuple(
+        Violation(name, float(metrics[name]), bound, float(metrics[name]) - bound)
+        for name, bound in hard_limits().items()
+        if name in metrics and metrics[name] > bound
+    )
+
+
+def feasibility(card: ScenarioCard) -> dict:
+    """``{"feasible": bool, "violations": [{"limit", "value", "bound", "by"}, ...]}``."""
+    return {"feasible": card.feasible, "violations": [asdict(v) for v in card.violations]}
+
+
+def annotate_table(table: str, card: ScenarioCard) -> str:
+    """A metric table with each row of a broken hard limit flagged, and the verdict after it."""
+    broken = {v.limit: v for v in card.violations}
+    if not broken:
+        return table
+    lines = []
+    for line in table.splitlines():
+        name = line.split(" ", 1)[0]
+        if name in broken:
+            bound = column([broken[name].bound], _unit(name))[0].strip()
+            line += f"  INFEASIBLE (hard limit {bound})"
+        lines.append(line)
+    lines.append("infeasible: " + "; ".join(v.describe() for v in card.violations))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class ScenarioCard:
     """The answers for one scenario (see the module doc for the definitions)."""
 
@@ -98,6 +161,12 @@ class ScenarioCard:
     cpu_bound_gain: float
     risks: dict[str, Change]
     locks: dict[str, Change] = field(default_factory=dict)
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def feasible(self) -> bool:
+        """Whether the policy keeps every hard limit on this scenario."""
+        return not self.violations
 
     @property
     def memory_bound_verdict(self) -> str:
@@ -120,6 +189,8 @@ class ScenarioCard:
         for group in ("latency", "risks", "locks"):
             for name, change in getattr(self, group).items():
                 data[group][name]["relative"] = change.relative if change.applies else None
+        data["feasible"] = self.feasible
+        data["violations"] = [asdict(v) for v in self.violations]
         data["memory_bound_verdict"] = self.memory_bound_verdict
         data["cpu_bound_verdict"] = self.cpu_bound_verdict
         data["decided_by"] = self.decided_by
@@ -160,6 +231,7 @@ def card_from_metrics(scenario: Scenario, policy: Metrics, today: Metrics) -> Sc
         locks={
             m: Change(today[m], policy[m]) for m in today if m.endswith(LOCK_SUFFIX) and m in policy
         },
+        violations=violations(policy.as_dict()),
     )
 
 
@@ -182,6 +254,8 @@ def judge(card: ScenarioCard, gain: float) -> tuple[str, str]:
     Returns:
         ``(verdict, deciding metric)``; the order is the module doc's.
     """
+    if card.violations:
+        return "infeasible", card.violations[0].limit
     limits = hard_limits()
     for name, change in card.risks.items():
         if change.policy > change.baseline and change.policy > limits.get(name, -float("inf")):
@@ -234,6 +308,8 @@ def _render(card: ScenarioCard) -> str:
         lines.append(_change_line(name, change, "fraction", relative=False) + flag)
     memory_verdict, memory_why = judge(card, card.memory_bound_gain)
     cpu_verdict, cpu_why = judge(card, card.cpu_bound_gain)
+    for violation in card.violations:
+        lines.append(f"  hard limit           infeasible: {violation.describe()}")
     lines += [
         f"  verdict              memory-bound: {memory_verdict} "
         f"({share(card.memory_bound_gain, signed=True)} work; decided by {memory_why}); "

@@ -111,10 +111,10 @@ def test_fork_path_trips_and_work_per_operation() -> None:
     rates = [(a.lock, a.hold_ns, a.rate) for a in model.acquisitions]
     assert rates == [
         (PCPU_ALLOC_MUTEX, 150.0, trips),
-        (PCPU_LOCK, 600.0, trips),
+        (PCPU_LOCK, 490.0, trips),
         (PERCPU_COUNTERS_LOCK, 100.0, counter_trips),
         (PERCPU_COUNTERS_LOCK, 100.0, counter_trips),
-        (PCPU_LOCK, 400.0, trips),
+        (PCPU_LOCK, 330.0, trips),
     ]
     numa = 1 + (2.0 - 1) * (2 - 1) / 2
     init = 2 * 2 * numa * ((1 - hit) * 16 * 15.0 + 8 * 10.0)

@@ -6,7 +6,7 @@ a static execve benchmark "predominantly bottlenecked by back-to-back per-cpu co
 allocations which serialize on global locks"; "at a very modest scale of 26 cores (ops/s):
 before: 133543.63, after: 186061.81 (+39%)". Before, each new mm made 5 separate percpu
 allocations (4 rss_stat counters + mm_cid), 4 of them percpu_counter inits; after, 2 (the
-grouped rss_stat counters + mm_cid), 1 counter group. The scenario's fork work (128 us per exec)
+grouped rss_stat counters + mm_cid), 1 counter group. The scenario's fork work (123.6 us per exec)
 is fitted to the 186k; the lock costs come from the 133.5k (see PercpuCosts.alloc_hold_ns).
 """
 
@@ -26,7 +26,7 @@ def _doexec(allocs: int, counter_groups: int):
             "workload": {
                 "churn_processes": 26,
                 "fork_fraction": 1.0,
-                "fork_work_ns": 128_000,
+                "fork_work_ns": 123_600,
                 "resident_tasks": 500,
                 "percpu": {
                     "mms_per_fork": 1,
@@ -117,7 +117,7 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
         return np.array(out)
 
     target = np.array([133_543.63, 186_061.81])
-    x = np.array([128_000.0, 600.0])
+    x = np.array([128_000.0, 600.0])  # any start near the fit
     for _ in range(6):  # Newton on the two figures (converges in 3)
         f = throughputs(x) - target
         jac = np.column_stack(
@@ -125,10 +125,10 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
         )
         x = x - np.linalg.solve(jac, f)
     assert throughputs(x) == pytest.approx(target, rel=1e-9)
-    # The fit moves a little with the other families' per-creation costs (stack cache, PID
-    # and clone-path locks): 126.2-127.0 us and 582.5 ns as they were re-sourced.
-    assert x[0] == pytest.approx(126_600, rel=0.01)
-    assert x[1] == pytest.approx(582.5, rel=0.01)
+    # The fit moves with the other costs of the clone path (stack cache, cache-line hand-off,
+    # tasklist_lock and css_set_lock): 123.6 us and 492 ns with today's sources.
+    assert x[0] == pytest.approx(123_625, rel=1e-3)
+    assert x[1] == pytest.approx(492.2, rel=1e-3)
     # the defaults are that fit rounded: within 5%
     assert PercpuCosts().alloc_hold_ns == pytest.approx(x[1], rel=0.05)
     assert PercpuCosts().free_hold_ns == pytest.approx(x[1] * 2 / 3, rel=0.05)

@@ -16,7 +16,7 @@ import math
 import pytest
 
 from objectives import InputError, baseline, builtin_scenarios, load_scenario, simulate
-from objectives.core.limits import default_pid_max
+from objectives.core.limits import default_pid_max, default_threads_max
 from objectives.core.locks import Acquisition
 from objectives.core.scenario import scenario_from_mapping
 from objectives.families.pid import kernel
@@ -25,8 +25,12 @@ from objectives.families.pid.model import (
     pid_acquisitions,
     pid_ids_held,
     pid_memory_bytes,
+    pid_object_bytes,
     pid_space_use,
     radix_nodes,
+    range_bytes,
+    range_groups,
+    remote_free_share,
 )
 from objectives.families.pid.params import PidPolicy
 
@@ -65,21 +69,28 @@ def _radix(span: int, entries: float) -> float:
         block *= 64
 
 
+def _pid_object(levels: int, arch: str) -> int:
+    """include/linux/pid.h (6.18): struct pid 144 bytes + 16 per upid, SLAB_HWCACHE_ALIGN."""
+    line = 128 if arch == "ppc64le" else 64
+    return line * math.ceil((144 + 16 * levels) / line)
+
+
 def _pid_bytes(policy: PidPolicy, scenario) -> float:
-    """``pid_bytes`` as the module doc states it."""
+    """``pid_bytes`` as the module doc states it (584-byte radix nodes, 64-byte range locks)."""
     work, machine = scenario.workload, scenario.machine
     tasks = work.resident_tasks + 2 * work.churn_processes
     levels, span = work.ns_depth, machine.pid_space
-    pids = tasks * (136 + 16 * levels)
+    pids = tasks * _pid_object(levels, machine.arch)
     if policy.range_width == 0:
-        return pids + levels * _radix(span, tasks) * 576
+        return pids + levels * _radix(span, tasks) * 584
     width = min(policy.range_width, span)
     cpus = machine.online_cpus
     groups = math.ceil(cpus / min(policy.range_share_cpus, cpus))
     slots = math.ceil(span / width)
     live = min(slots, _occupied(slots, tasks) + groups * policy.refill_batch)
-    ids = min(live * width, span)
-    per_level = live * 64 + ids * (8 + 1 / 8) + _radix(slots, live) * 576
+    beyond = max(0.0, live * width - span)
+    per_range = 64 + 8 * math.ceil(width / 64) + 8 * width
+    per_level = live * per_range - 8 * beyond + _radix(slots, live) * 584
     return pids + levels * per_level + groups * 64
 
 
@@ -105,10 +116,134 @@ def test_radix_nodes_count_every_depth() -> None:
     assert radix_nodes(32_768, 1000) == pytest.approx(_radix(32_768, 1000), rel=1e-12)
 
 
+def test_range_bytes_counts_header_bitmap_and_pointers() -> None:
+    # seed 003's sketch: a header (lock pointer, base), a bitmap in whole 64-bit words and an
+    # array of struct pid pointers
+    assert range_bytes(250) == 64 + 8 * 4 + 8 * 250
+    assert range_bytes(256) == 64 + 8 * 4 + 8 * 256
+    assert range_bytes(257) == 64 + 8 * 5 + 8 * 257
+
+
+def _pid(churn, **knobs):
+    return baseline().with_knobs({f"pid.{k}": v for k, v in knobs.items()}).pid
+
+
+def test_range_group_count_is_cpus_over_group_size_rounded_up(churn) -> None:
+    # seed 003: "ranges allocated to small sets of CPUs (say 8 or 10)": 96 online CPUs make
+    # 96 / 8 = 12 groups of 8, or ceil(96 / 10) = 10 groups (the last one of 6 CPUs)
+    assert churn.machine.online_cpus == 96
+    assert range_groups(_pid(churn, range_width=250, range_share_cpus=1), churn) == 96
+    assert range_groups(_pid(churn, range_width=250, range_share_cpus=8), churn) == 12
+    assert range_groups(_pid(churn, range_width=250, range_share_cpus=10), churn) == 10
+    assert range_groups(_pid(churn, range_width=250, range_share_cpus=200), churn) == 1
+
+
+def test_pid_slab_object_is_struct_pid_with_its_upids_rounded_to_the_cache_line() -> None:
+    # include/linux/pid.h (6.18): struct pid is 144 bytes before numbers[], struct upid 16;
+    # kernel/pid.c: kmem_cache_create(..., struct_size_t(struct pid, numbers, level + 1), 0,
+    # SLAB_HWCACHE_ALIGN ...): 160 -> 192 on x86_64 (64-byte lines), 256 on ppc64 (128)
+    assert pid_object_bytes(1, "x86_64") == 192
+    assert pid_object_bytes(3, "x86_64") == 192  # 144 + 48 = 192 exactly
+    assert pid_object_bytes(4, "x86_64") == 256  # 208 -> 256
+    assert pid_object_bytes(1, "ppc64le") == 256
+
+
+def test_idr_memory_is_pid_objects_plus_radix_nodes_at_every_depth(churn) -> None:
+    # T = resident 2000 + 2 x 20 churners; pid_max 98,304 (1024 x 96 possible CPUs); IDR =
+    # radix tree of 64-slot nodes (lib/radix-tree.c), 584-byte slab objects; expected nodes
+    # at depth d: blocks_d (1 - (1 - 1/blocks_d)^T)
+    tasks, span = 2040, 98_304
+    nodes = 0.0
+    for block in (64, 64**2, 64**3):
+        blocks = math.ceil(span / block)
+        nodes += blocks * (1 - (1 - 1 / blocks) ** tasks) if blocks > 1 else 1.0
+    expected = tasks * 192 + nodes * 584
+    assert pid_memory_bytes(_pid(churn), churn) == pytest.approx(expected, rel=1e-12)
+    assert simulate(baseline(), churn)["pid_bytes"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_range_memory_is_live_ranges_index_and_group_locks(churn) -> None:
+    # W = 250, 8 CPUs per group (12 groups), 2 fresh ranges per group: live ranges = the
+    # occupied ones of 394 (= ceil(98304 / 250)) plus 24, each 64 + 32 + 2000 bytes, the last
+    # stopping at pid_max; an XArray of 584-byte nodes over the 394 slots; 12 x 64-byte locks
+    tasks, slots = 2040, 394
+    live = min(slots, slots * (1 - (1 - 1 / slots) ** tasks) + 24)
+    index = math.ceil(slots / 64) * (1 - (1 - 1 / math.ceil(slots / 64)) ** live) + 1
+    ranges = live * (64 + 32 + 2000) - 8 * max(0.0, live * 250 - 98_304)
+    expected = tasks * 192 + ranges + index * 584 + 12 * 64
+    policy = _pid(churn, range_width=250, range_share_cpus=8, refill_batch=2)
+    assert pid_memory_bytes(policy, churn) == pytest.approx(expected, rel=1e-12)
+
+
+def test_pid_space_use_counts_every_groups_batch_and_the_packed_live_tasks(churn) -> None:
+    # kernel/pid.c: ids below RESERVED_PIDS (300) are never handed out after a wrap
+    usable = 98_304 - 300
+    assert pid_space_use(_pid(churn), churn) == 2040 / usable
+    policy = _pid(churn, range_width=250, range_share_cpus=8, refill_batch=2)
+    assert pid_space_use(policy, churn) == (12 * 2 + math.ceil(2040 / 250)) * 250 / usable
+
+
+def test_lock_trips_of_the_global_idr_follow_alloc_pid_and_the_clone_path(churn) -> None:
+    # kernel/pid.c before seed 003's fix: one pidmap_lock trip per namespace level, a
+    # back-to-back one to publish, one in free_pid; kernel/fork.c copy_process and
+    # kernel/exit.c exit_notify/release_task write-lock tasklist_lock; kernel/cgroup/cgroup.c
+    # takes css_set_lock in cgroup_css_set_fork, cgroup_post_fork and at exit
+    deep = dataclasses.replace(churn, workload=dataclasses.replace(churn.workload, ns_depth=2))
+    c = churn.costs.pid
+    trips, sharers = pid_acquisitions(_pid(churn, lock_mode="twice"), deep, 20)
+    clone = (Acquisition("tasklist_lock", c.tasklist_hold_ns),) * 3 + (
+        Acquisition("css_set_lock", c.css_set_hold_ns),
+    ) * 3
+    assert trips == (
+        Acquisition("pidmap_lock", c.idr_alloc_ns),
+        Acquisition("pidmap_lock", c.idr_alloc_ns, back_to_back=True),
+        Acquisition("pidmap_lock", 2 * c.publish_ns, back_to_back=True),
+        Acquisition("pidmap_lock", 2 * c.free_ns),
+        *clone,
+    )
+    assert sharers == {"pidmap_lock": 20.0, "tasklist_lock": 20.0, "css_set_lock": 20.0}
+    trips, _ = pid_acquisitions(_pid(churn, lock_mode="once"), deep, 20)
+    assert trips == (
+        Acquisition("pidmap_lock", 2 * (c.idr_alloc_ns + c.publish_ns)),
+        Acquisition("pidmap_lock", 2 * c.free_ns),
+        *clone,
+    )
+
+
+def test_lock_trips_of_pid_ranges(churn) -> None:
+    # a group of 8 CPUs is shared by 1 + 7 x 19 / 95 of the 20 churners; a free lands on
+    # another group's lock when the task exits on another CPU (remote_free_fraction 0.5) in
+    # another group (88 of the 95 other CPUs); a refill every 250 x 2 allocations
+    c = churn.costs.pid
+    policy = _pid(churn, range_width=250, range_share_cpus=8, refill_batch=2)
+    assert remote_free_share(policy, churn) == 0.5 * 88 / 95
+    trips, sharers = pid_acquisitions(policy, churn, 20)
+    assert trips[:3] == (
+        Acquisition("pid_range_lock", c.range_alloc_ns),
+        Acquisition("pid_range_lock", c.range_free_ns, remote=0.5 * 88 / 95),
+        Acquisition("pid_range_index_lock", 2 * c.range_refill_ns, rate=1 / 500),
+    )
+    assert [t.lock for t in trips[3:]] == ["tasklist_lock"] * 3 + ["css_set_lock"] * 3
+    assert sharers["pid_range_lock"] == 1 + 7 * 19 / 95
+    assert sharers["pid_range_index_lock"] == 20.0
+
+
+def test_default_threads_max_uses_the_machines_thread_size() -> None:
+    # kernel/fork.c set_max_threads: totalram x PAGE_SIZE / (THREAD_SIZE x 8); THREAD_SIZE is
+    # 64 KiB on arm64 with 64 KiB pages (arch/arm64/include/asm/memory.h)
+    gib = 1 << 30
+    assert default_threads_max(256 * gib) == 256 * gib // (8 * 16_384)
+    assert default_threads_max(256 * gib, 65_536) == 256 * gib // (8 * 65_536)
+    machine = scenario_from_mapping(
+        {"machine": {"arch": "arm64-64k", "memory_gib": 256}}, source="t"
+    ).machine
+    assert machine.task_limit == 256 * gib // (8 * 65_536)
+
+
 @pytest.mark.parametrize("depth", [1, 3])
 def test_global_idr_memory_is_struct_pids_and_radix_nodes(depth: int) -> None:
     scenario = _small(depth=depth)
-    expected = 1000 * (136 + 16 * depth) + depth * _radix(32_768, 1000) * 576
+    expected = 1000 * _pid_object(depth, "x86_64") + depth * _radix(32_768, 1000) * 584
     assert pid_memory_bytes(PidPolicy(), scenario) == pytest.approx(expected, rel=1e-12)
 
 
@@ -134,38 +269,6 @@ def test_ids_held_and_space_use() -> None:
     # 3 CPUs per group on 4 CPUs: 2 groups; a group never spans more than the online CPUs
     assert pid_ids_held(dataclasses.replace(ranges, range_share_cpus=3), scenario) == 6 * 250
     assert pid_ids_held(dataclasses.replace(ranges, range_share_cpus=8), scenario) == 5 * 250
-
-
-def test_lock_trips_per_namespace_level(churn) -> None:
-    costs = churn.costs.pid
-    deep = dataclasses.replace(churn, workload=dataclasses.replace(churn.workload, ns_depth=2))
-    twice, sharers = pid_acquisitions(PidPolicy(lock_mode="twice"), deep, 20)
-    assert twice == (
-        Acquisition("pidmap_lock", costs.idr_alloc_ns),
-        Acquisition("pidmap_lock", costs.idr_alloc_ns, back_to_back=True),
-        Acquisition("pidmap_lock", 2 * costs.publish_ns, back_to_back=True),
-        Acquisition("pidmap_lock", 2 * costs.free_ns),
-    )
-    assert sharers == {"pidmap_lock": 20.0}
-    once, _ = pid_acquisitions(PidPolicy(), deep, 20)
-    assert once == (
-        Acquisition("pidmap_lock", 2 * (costs.idr_alloc_ns + costs.publish_ns)),
-        Acquisition("pidmap_lock", 2 * costs.free_ns),
-    )
-
-
-def test_range_lock_trips_and_sharers(churn) -> None:
-    costs, cpus = churn.costs.pid, churn.machine.online_cpus
-    policy = PidPolicy(range_width=250, range_share_cpus=8, refill_batch=2)
-    trips, sharers = pid_acquisitions(policy, churn, 20)
-    groups = math.ceil(cpus / 8)
-    remote = churn.workload.remote_free_fraction * (groups - 1) / groups
-    assert trips == (
-        Acquisition("pid_range_lock", costs.range_alloc_ns),
-        Acquisition("pid_range_lock", costs.range_free_ns, remote=remote),
-        Acquisition("pid_range_index_lock", 2 * costs.range_refill_ns, rate=1 / 500),
-    )
-    assert sharers == {"pid_range_lock": 1 + 7 * 19 / (cpus - 1), "pid_range_index_lock": 20.0}
 
 
 @pytest.mark.parametrize("name", sorted(builtin_scenarios()))

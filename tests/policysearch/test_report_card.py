@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from objectives import Metrics, baseline, load_scenario, simulate
+from objectives.families.stacks.params import OVERFLOW_LIMIT_PER_DAY
 from policysearch.analysis.report_card import card_from_metrics, render_cards, report_card, verdict
 from tests.conftest import run_cli
 
@@ -27,7 +28,7 @@ def test_seed000_64k_threads_card_reports_768mib_and_029_percent() -> None:
 def test_seed000_1m_threads_card_reports_12gib_and_about_40k_more_threads() -> None:
     # tglx: "1M * 12k = 12G which is 4.7% ... allows you to add about 4% (~40k) more threads".
     (card,) = report_card(DYNAMIC_4K, [load_scenario("x86-256cpu-1m-threads")])
-    assert card.saved_bytes == 12 * (1 << 30)
+    assert card.saved_bytes == pytest.approx(12 * (1 << 30), abs=1.0)  # to the byte
     assert round(100 * card.saved_fraction, 1) == 4.7
     assert 40_000 <= card.extra_threads <= 55_000
     assert "12.0 GiB, 4.69%" in render_cards([card])
@@ -156,8 +157,25 @@ def test_a_slower_applicable_latency_makes_a_gain_a_trade_off() -> None:
     assert card.decided_by == "clone_latency_p99_ns"
 
 
-def test_a_raised_risk_is_a_net_loss() -> None:
+def test_a_broken_hard_limit_is_infeasible_whatever_the_gain() -> None:
+    # issue 19: stack_overflows_per_day has a hard limit (1e-6 a day: a panic): never a gain
     risky = baseline().with_knobs({"stacks.initial_kib": 4, "stacks.reserve_pages": 0})
     (card,) = report_card(risky, [load_scenario("mixed-fleet-server")])
-    assert card.memory_bound_verdict == "net loss"
+    assert not card.feasible
+    assert card.memory_bound_verdict == "infeasible"
+    assert card.cpu_bound_verdict == "infeasible"
     assert card.decided_by == "stack_overflows_per_day"
+    (violation,) = card.violations
+    assert violation.bound == OVERFLOW_LIMIT_PER_DAY
+    assert violation.by == pytest.approx(violation.value - OVERFLOW_LIMIT_PER_DAY) > 0
+    assert "hard limit           infeasible: stack_overflows_per_day" in render_cards([card])
+
+
+def test_a_raised_risk_without_a_hard_limit_is_a_net_loss() -> None:
+    scenario = load_scenario("mixed-fleet-server")
+    today = simulate(baseline(), scenario)
+    mine = Metrics({**today.as_dict(), "oom_kills_per_day": 1.0})
+    card = card_from_metrics(scenario, mine, today)
+    assert card.feasible
+    assert card.memory_bound_verdict == "net loss"
+    assert card.decided_by == "oom_kills_per_day"

@@ -268,7 +268,7 @@ class PercpuCosts:
         high=36.0,
     )
     alloc_hold_ns: float = spec(
-        600.0,
+        490.0,
         min=0.0,
         max=1e6,
         unit="ns",
@@ -276,19 +276,20 @@ class PercpuCosts:
         "free_hold_ns it is fitted to Mateusz Guzik's execve benchmark (commit 14ef95be6f55): "
         "133,544 execs/s on 26 cores 'predominantly bottlenecked' on 5 separate allocations "
         "+ 5 frees per exec bounds the percpu locking at 7.5 us per exec, ~750 ns per trip "
-        "with its hand-off: 600 alloc + 400 free + 2 hand-offs = 1.48 us per pair (the 60/40 "
+        "with its hand-off: 490 alloc + 330 free + 2 hand-offs = 1.47 us per pair (the 3:2 "
         "split is assumed: a free only clears bitmap bits). With the fork work fitted to the "
         "186k, the model gives both figures (objectives/figures_percpu.py)",
         kind="fitted",
         source=GUZIK_EXECVE + "; fitted with workload.fork_work_ns of that figure's scenario "
-        "to its two throughputs: the exact fit is 582.5 ns with 126.2 us of fork work, the "
-        "defaults 600 ns and 128 us round it (tests/objectives/test_percpu_locks.py "
-        "re-derives it)",
+        "to its two throughputs, jointly with the clone path's other costs (cache-line hand-off, "
+        "tasklist_lock and css_set_lock, the stack cache): the exact fit is 492 ns with "
+        "123.6 us of fork work, the defaults 490 ns and 123.6 us round it "
+        "(tests/objectives/test_percpu_locks.py re-derives it)",
         low=300.0,
         high=1000.0,
     )
     free_hold_ns: float = spec(
-        400.0,
+        330.0,
         min=0.0,
         max=1e6,
         unit="ns",

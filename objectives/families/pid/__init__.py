@@ -15,6 +15,7 @@ from objectives.core.kernel import Setting
 from objectives.engine.creation import churners
 from objectives.families.pid import kernel
 from objectives.families.pid.model import (
+    CLONE_LOCKS,
     METRICS,
     PID_LOCKS,
     pid_acquisitions,
@@ -28,14 +29,15 @@ if TYPE_CHECKING:
 
 
 class PidFamily(Family):
-    """PID allocation: its lock trips on every task creation and its memory first, then the
-    busiest PID lock's utilisation and the waiting from the creation loop."""
+    """PID allocation: its lock trips on every task creation (with the clone path's other
+    global locks) and its memory first, then the busiest PID lock's utilisation and the
+    waiting from the creation loop."""
 
     name = "pid"
     policy = PidPolicy
     costs = PidCosts
     metrics = METRICS
-    locks = PID_LOCKS
+    locks = PID_LOCKS + CLONE_LOCKS
     knob_mappings = kernel.KNOB_MAPPINGS
 
     def prepare(
@@ -57,8 +59,9 @@ class PidFamily(Family):
         self, part: FamilyPart, policy: PidPolicy, scenario: Scenario, loop: LoopFigures
     ) -> dict[str, float]:
         return {
-            "pid_lock_utilization": loop.busiest(self.locks),
-            "pid_lock_wait_ns": loop.wait_ns(self.locks),
+            "pid_lock_utilization": loop.busiest(PID_LOCKS),
+            "pid_lock_wait_ns": loop.wait_ns(PID_LOCKS),
+            "clone_lock_wait_ns": loop.wait_ns(CLONE_LOCKS),
         }
 
     def kernel_settings(

@@ -1,4 +1,5 @@
-"""PID allocation: the global ``pidmap_lock`` IDR versus per-CPU-group PID ranges (seed 003).
+"""PID allocation: the global ``pidmap_lock`` IDR versus per-CPU-group PID ranges (seed 003),
+and the clone path's other global locks (``tasklist_lock``, ``css_set_lock``).
 
 Time. Every task creation (thread or fork) allocates a PID and frees it at exit. On the
 creation loop of ``objectives.engine.creation`` (``N = min(churn_processes, online_cpus)`` churners)
@@ -10,30 +11,46 @@ the PID allocator's lock acquisitions per operation, for ``L`` namespace levels,
   (``L * free_ns``);
 * global IDR, ``lock_mode: once`` (the merged fix): one trip of ``L * (idr_alloc_ns +
   publish_ns)`` and the free trip;
-* ranges of width ``W`` shared by groups of ``k`` CPUs: one trip to the group's own lock
-  (``L * range_alloc_ns``, one lock for all levels as in the seed's sketch), one free trip
-  (``L * range_free_ns``) that lands on another group's lock for the ``remote_free_fraction``
-  of exits, and every ``W * refill_batch`` operations a trip to the global range-index lock
-  taking ``refill_batch`` ranges per level (``L * refill_batch * range_refill_ns``).
-  A range lock is shared by ``1 + (k - 1)(N - 1)/(online - 1)`` churners on average.
+* ranges of width ``W`` shared by groups of ``k = min(range_share_cpus, online)`` CPUs
+  (``G = ceil(online / k)`` groups, the last one possibly smaller): one trip to the group's
+  own lock (``L * range_alloc_ns``, one lock for all levels as in the seed's sketch), one free
+  trip (``L * range_free_ns``) that lands on another group's lock when the task exits on
+  another CPU than the one that allocated its id (``remote_free_fraction``) and that CPU is in
+  another group (``(online - k) / (online - 1)`` for a uniformly chosen other CPU), and every
+  ``W * refill_batch`` operations a trip to the global range-index lock taking
+  ``refill_batch`` ranges per level (``L * refill_batch * range_refill_ns``). A range lock is
+  shared by ``1 + (k - 1)(N - 1)/(online - 1)`` churners on average.
 
-Calibration (seed 003, 20 processes creating and joining one thread in a loop): with the
-defaults ``cacheline_handoff_ns = 250``, ``clone_work_ns = 20000``, ``idr_alloc_ns = 630``,
-``publish_ns = 280``, ``free_ns = 490`` the model gives ~470k ops/s for ``twice`` and ~531k
-ops/s for ``once`` (seed: ~465k and 510k..560k), with ``pidmap_lock`` still ~100% busy.
+Whatever the PID policy, every task creation and exit also takes two other global locks,
+three times each (``TASKLIST_TRIPS``, ``CSS_SET_TRIPS``): ``tasklist_lock`` write-held in
+kernel/fork.c ``copy_process`` and kernel/exit.c ``exit_notify`` and ``release_task``
+(``tasklist_hold_ns`` each), and ``css_set_lock`` in kernel/cgroup/cgroup.c
+``cgroup_css_set_fork``, ``cgroup_post_fork`` and at exit (``css_set_hold_ns`` each). They are
+why carving the PID space does not scale thread creation without bound (seed 003: "despite
+other global serialization points"; Guzik 2026: css_set_lock and then tasklist_lock are next).
+``pid_lock_*`` report the PID allocator's locks; ``clone_lock_wait_ns`` the other two.
+
+Calibration (seed 003, 20 processes creating and joining one thread in a loop): the defaults
+(``cacheline_handoff_ns``, ``clone_work_ns``, ``idr_alloc_ns``, ``publish_ns``, ``free_ns``
+fitted together to the four figures of objectives/figures_pid.py, ``tasklist_hold_ns`` and
+``css_set_hold_ns`` assumed) give the figures of the README's PID section.
 
 Memory (``pid_bytes``), for ``T = resident_tasks + 2 * churn_processes`` tasks:
 
-* ``struct pid``: ``T * (136 + 16 L)`` bytes (struct pid with ``L`` upids, include/linux/pid.h);
+* ``struct pid``: ``T * roundup(STRUCT_PID_BYTES + UPID_BYTES * L, cache line)`` bytes: the
+  ``pid`` slab object with ``L`` upids (include/linux/pid.h; kernel/pid.c creates the cache
+  with ``SLAB_HWCACHE_ALIGN``, which rounds the object up to the cache line);
 * per level, ids are spread over ``[0, P)`` (``P`` = ``machine.pid_max``, by default the
   kernel's ``max(32768, 1024 x possible_cpus)``, at most 4,194,304) by the cyclic allocator,
   so ``T`` ids occupy an expected ``B (1 - (1 - 1/B)^T)`` of ``B`` blocks;
-* global IDR: radix-tree nodes of 64 slots, 576 bytes each, at every tree depth;
-* ranges: the occupied ranges plus ``refill_batch`` fresh ranges per CPU group, each
-  ``64 + W/8 + 8 W`` bytes (header, bitmap, pid pointer array), indexed by an XArray
-  (576-byte nodes), plus one 64-byte lock per group. A range never exceeds the space
-  (``W' = min(W, P)``) and the ranges held never hold more than ``P`` ids, so ``pid_bytes``
-  grows with ``W`` until the whole space is carved and stays there.
+* global IDR: radix-tree nodes of 64 slots, ``RADIX_NODE_BYTES`` each, at every tree depth;
+* ranges: ``live = min(ceil(P / W'), occupied + G * refill_batch)`` ranges per level (the
+  occupied ones plus every group's fresh batch, never more than the space holds), each
+  ``range_bytes(W') = 64 + 8 ceil(W'/64) + 8 W'`` bytes (header, bitmap words, pid pointer
+  array) less 8 bytes per id beyond ``P`` (the last range stops at pid_max), indexed by an
+  XArray (``RADIX_NODE_BYTES`` nodes), plus one ``LOCK_BYTES`` lock per group. A range
+  never exceeds the space (``W' = min(W, P)``), so ``pid_bytes`` grows with ``W`` until the
+  whole space is carved and stays there.
 
 Feasibility (``pid_space_use_fraction``, hard limit 1): the ids a policy must reserve at once
 over the ids the space offers above the ``RESERVED_PIDS`` (300). The global IDR needs one id per
@@ -53,17 +70,137 @@ from objectives.core.locks import Acquisition
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.scenario import live_tasks
 from objectives.families.pid.params import PidPolicy
+from objectives.provenance import declare
 
 if TYPE_CHECKING:
     from objectives.core.scenario import Scenario
 
-RADIX_SLOTS = 64
-RADIX_NODE_BYTES = 576
-STRUCT_PID_BYTES = 136
-UPID_BYTES = 16
-RANGE_HEADER_BYTES = 64
-LOCK_BYTES = 64
+RADIX_SLOTS = declare(
+    "pid.RADIX_SLOTS",
+    64,
+    unit="slots",
+    family="pid",
+    kind="derived",
+    source="include/linux/xarray.h XA_CHUNK_SHIFT 6 (CONFIG_BASE_SMALL ? 4 : 6); "
+    "lib/radix-tree.c RADIX_TREE_MAP_SIZE = 1 << XA_CHUNK_SHIFT: the IDR is a radix tree",
+    low=16,
+    high=64,
+)
+RADIX_NODE_BYTES = declare(
+    "pid.RADIX_NODE_BYTES",
+    584,
+    unit="bytes",
+    family="pid",
+    kind="derived",
+    source="struct xa_node (include/linux/xarray.h) is 576 bytes on 64-bit (64 slots of 8 B "
+    "plus 64 B of header and tags); the radix_tree_node cache has a constructor, so SLUB "
+    "keeps its free pointer outside the object: 584 B per object (mm/slub.c calculate_sizes), "
+    "as /proc/slabinfo shows ('radix_tree_node ... 584 28 4', github.com/ryran/xsos issue 194)",
+    low=576,
+    high=592,
+)
+STRUCT_PID_BYTES = declare(
+    "pid.STRUCT_PID_BYTES",
+    144,
+    unit="bytes",
+    family="pid",
+    kind="derived",
+    source="sizeof(struct pid) without numbers[] on 64-bit Linux 6.18 (include/linux/pid.h, "
+    "the kernel of seed 003): count 4 + level 4 + lock 4 (+4 pad) + {ino 8, pidfs_node rb_node "
+    "24, stashed 8, attr 8} + tasks[PIDTYPE_MAX = 4] 32 + inodes 8 + wait_pidfd 24 + rcu 16 = "
+    "144. Older kernels are smaller: 80 before 5.3 (no lock, no inodes), 96 in 5.3..6.8, 112 "
+    "with the first pidfs fields (6.9); 7.0's rhash_head makes it 128",
+    low=80,
+    high=144,
+)
+UPID_BYTES = declare(
+    "pid.UPID_BYTES",
+    16,
+    unit="bytes",
+    family="pid",
+    kind="derived",
+    source="include/linux/pid.h struct upid { int nr; struct pid_namespace *ns; }: 4 + 4 pad + "
+    "8 on 64-bit (32 before 4.15, whose IDR conversion, commit 95846ecf9dac, dropped upid's "
+    "hlist_node pid_chain)",
+    low=16,
+    high=32,
+)
+PID_CACHE_LINE = {
+    arch: declare(
+        f"pid.PID_CACHE_LINE.{arch}",
+        line,
+        unit="bytes",
+        family="pid",
+        kind="derived",
+        source="kernel/pid.c creates the pid caches with SLAB_HWCACHE_ALIGN, which aligns (so "
+        "rounds up) every object to cache_line_size() (mm/slab_common.c calculate_alignment): "
+        + why,
+        low=line,
+        high=line,
+    )
+    for arch, line, why in (
+        ("x86_64", 64, "arch/x86 L1_CACHE_SHIFT 6 (CONFIG_X86_L1_CACHE_SHIFT)"),
+        (
+            "arm64",
+            64,
+            "arch/arm64/include/asm/cache.h L1_CACHE_SHIFT 6 (CTR_EL0.CWG 64 B on Neoverse cores)",
+        ),
+        ("arm64-64k", 64, "as arm64: the cache line does not depend on the page size"),
+        ("ppc64le", 128, "arch/powerpc/include/asm/cache.h L1_CACHE_SHIFT 7 on PPC64"),
+    )
+}
+RANGE_HEADER_BYTES = declare(
+    "pid.RANGE_HEADER_BYTES",
+    64,
+    unit="bytes",
+    family="pid",
+    kind="assumed",
+    source="assumed: no implementation exists; seed 003's sketch puts a lock pointer, the "
+    "range's base and its counters in the struct beside the bitmap and the pid array: one "
+    "cache line",
+    low=32,
+    high=128,
+)
+LOCK_BYTES = declare(
+    "pid.LOCK_BYTES",
+    64,
+    unit="bytes",
+    family="pid",
+    kind="assumed",
+    source="assumed: one spinlock per CPU group padded to its own cache line against false "
+    "sharing (seed 003's patch 2 'ns: pad refcount' pads the same way); 4 B unpadded",
+    low=4,
+    high=128,
+)
+TASKLIST_TRIPS = declare(
+    "pid.TASKLIST_TRIPS",
+    3,
+    unit="trips",
+    family="pid",
+    kind="derived",
+    source="write_lock_irq(&tasklist_lock) once in kernel/fork.c copy_process and once each in "
+    "kernel/exit.c exit_notify and release_task (Linux 6.15+, after Guzik's 'reduce "
+    "tasklist_lock hold time on exit' moved free_pid out); Mateusz Guzik, 2026-02-10 (cgroups "
+    "list, 'Re: [PATCH v2] cgroup: avoid css_set_lock in cgroup_css_set_fork()'): 'tasklist "
+    "lock retains the terrible 3-times locking'",
+    low=3,
+    high=3,
+)
+CSS_SET_TRIPS = declare(
+    "pid.CSS_SET_TRIPS",
+    3,
+    unit="trips",
+    family="pid",
+    kind="derived",
+    source="kernel/cgroup/cgroup.c spin_lock_irq(&css_set_lock) in cgroup_css_set_fork, "
+    "cgroup_post_fork and the exit's css_set_move_task; Mateusz Guzik, '[PATCH] cgroup: avoid "
+    "css_set_lock in cgroup_css_set_fork()' (2026-01-20): 'the css_set_lock is taken three "
+    "times during thread life cycle' (two with that patch)",
+    low=2,
+    high=3,
+)
 PID_LOCKS = ("pidmap_lock", "pid_range_lock", "pid_range_index_lock")
+CLONE_LOCKS = ("tasklist_lock", "css_set_lock")
 
 METRICS = (
     MetricSpec(
@@ -87,6 +224,14 @@ METRICS = (
         "ns",
         "minimize",
         "mean time per task creation spent waiting for PID allocator locks",
+        "pid",
+    ),
+    MetricSpec(
+        "clone_lock_wait_ns",
+        "ns",
+        "minimize",
+        "mean time per task creation spent waiting for the clone path's other global locks "
+        "(tasklist_lock, css_set_lock), which no PID policy removes",
         "pid",
     ),
     MetricSpec(
@@ -121,10 +266,52 @@ def radix_nodes(span: int, entries: float) -> float:
         block *= RADIX_SLOTS
 
 
+def range_bytes(width: int) -> int:
+    """Bytes of one carved range: header, bitmap (whole 64-bit words), pid pointer array."""
+    return RANGE_HEADER_BYTES + 8 * math.ceil(width / 64) + 8 * width
+
+
+def pid_object_bytes(levels: int, arch: str) -> int:
+    """The ``pid`` slab object of a task with ids in ``levels`` namespaces (bytes).
+
+    include/linux/pid.h ``struct pid`` with ``levels`` ``struct upid`` in ``numbers[]``
+    (kernel/pid.c: ``struct_size_t(struct pid, numbers, level + 1)``), rounded up to the
+    cache line by ``SLAB_HWCACHE_ALIGN``.
+    """
+    line = PID_CACHE_LINE[arch]
+    return line * math.ceil((STRUCT_PID_BYTES + UPID_BYTES * levels) / line)
+
+
+def range_groups(policy: PidPolicy, scenario: Scenario) -> int:
+    """CPU groups that each own ranges and a lock: ``ceil(online / min(range_share_cpus,
+    online))`` (the last group takes the remaining CPUs)."""
+    cpus = scenario.machine.online_cpus
+    return math.ceil(cpus / min(policy.range_share_cpus, cpus))
+
+
+def remote_free_share(policy: PidPolicy, scenario: Scenario) -> float:
+    """Share of frees that land on another group's range lock (module doc)."""
+    cpus = scenario.machine.online_cpus
+    if cpus <= 1:
+        return 0.0
+    group_cpus = min(policy.range_share_cpus, cpus)
+    return scenario.workload.remote_free_fraction * (cpus - group_cpus) / (cpus - 1)
+
+
+def clone_lock_acquisitions(scenario: Scenario) -> tuple[Acquisition, ...]:
+    """The trips of every task create+exit to ``tasklist_lock`` and ``css_set_lock``."""
+    costs = scenario.costs.pid
+    tasklist, css_set = CLONE_LOCKS
+    return (Acquisition(tasklist, costs.tasklist_hold_ns),) * TASKLIST_TRIPS + (
+        Acquisition(css_set, costs.css_set_hold_ns),
+    ) * CSS_SET_TRIPS
+
+
 def pid_acquisitions(
     policy: PidPolicy, scenario: Scenario, churners: int
 ) -> tuple[tuple[Acquisition, ...], dict[str, float]]:
-    """The PID-allocator lock trips of one task create+exit, and each lock's sharers.
+    """The lock trips of one task create+exit (PID allocator, then the clone path's other
+    global locks), and each lock's sharers.
 
     Args:
         policy: the PID allocation policy.
@@ -136,6 +323,8 @@ def pid_acquisitions(
     """
     machine, work, costs = scenario.machine, scenario.workload, scenario.costs.pid
     levels = work.ns_depth
+    clone = clone_lock_acquisitions(scenario)
+    global_locks = dict.fromkeys(CLONE_LOCKS, float(churners))
     if policy.range_width == 0:
         lock = PID_LOCKS[0]
         if policy.lock_mode == "twice":
@@ -145,30 +334,24 @@ def pid_acquisitions(
         else:
             acqs = [Acquisition(lock, levels * (costs.idr_alloc_ns + costs.publish_ns))]
         acqs.append(Acquisition(lock, levels * costs.free_ns))
-        return tuple(acqs), {lock: float(churners)}
-    group_cpus = min(policy.range_share_cpus, machine.online_cpus)
-    groups = math.ceil(machine.online_cpus / group_cpus)
+        return (*acqs, *clone), {lock: float(churners), **global_locks}
     cpus = machine.online_cpus
+    group_cpus = min(policy.range_share_cpus, cpus)
     per_group = 1.0 + (group_cpus - 1) * (churners - 1) / (cpus - 1) if cpus > 1 else 1.0
-    remote = work.remote_free_fraction * (groups - 1) / groups
     per_trip = policy.range_width * policy.refill_batch
     _, range_lock, index_lock = PID_LOCKS
-    acqs = [
+    acqs = (
         Acquisition(range_lock, levels * costs.range_alloc_ns),
-        Acquisition(range_lock, levels * costs.range_free_ns, remote=remote),
+        Acquisition(
+            range_lock, levels * costs.range_free_ns, remote=remote_free_share(policy, scenario)
+        ),
         Acquisition(
             index_lock,
             levels * policy.refill_batch * costs.range_refill_ns,
             rate=1.0 / per_trip,
         ),
-    ]
-    return tuple(acqs), {range_lock: per_group, index_lock: float(churners)}
-
-
-def range_groups(policy: PidPolicy, scenario: Scenario) -> int:
-    """CPU groups that each own ranges and a lock (``range_share_cpus`` CPUs per group)."""
-    cpus = scenario.machine.online_cpus
-    return math.ceil(cpus / min(policy.range_share_cpus, cpus))
+    )
+    return (*acqs, *clone), {range_lock: per_group, index_lock: float(churners), **global_locks}
 
 
 def pid_ids_held(policy: PidPolicy, scenario: Scenario) -> int:
@@ -193,7 +376,7 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     levels = work.ns_depth
     tasks = live_tasks(scenario)
     span = machine.pid_space
-    pids = tasks * (STRUCT_PID_BYTES + UPID_BYTES * levels)
+    pids = tasks * pid_object_bytes(levels, machine.arch)
     if policy.range_width == 0:
         index = levels * radix_nodes(span, tasks) * RADIX_NODE_BYTES
         return float(pids + index)
@@ -202,7 +385,7 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     groups = range_groups(policy, scenario)
     slots = math.ceil(span / width)
     live = min(float(slots), occupied_blocks(slots, tasks) + groups * policy.refill_batch)
-    ids = min(live * width, float(span))
-    ranges = live * RANGE_HEADER_BYTES + ids * (8.0 + 1.0 / 8.0)
-    per_level = ranges + radix_nodes(slots, live) * RADIX_NODE_BYTES
+    # The last range stops at pid_max: no pid pointers for the ids beyond it.
+    beyond = max(0.0, live * width - span)
+    per_level = live * range_bytes(width) - 8 * beyond + radix_nodes(slots, live) * RADIX_NODE_BYTES
     return float(pids + levels * per_level + groups * LOCK_BYTES)
