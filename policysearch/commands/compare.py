@@ -20,13 +20,7 @@ from policysearch.analysis.compare import Comparison, compare
 from policysearch.analysis.view import study_view
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
-from policysearch.run.storage import (
-    is_journal,
-    journal_path,
-    load_study,
-    open_storage,
-    redact,
-)
+from policysearch.run.storage import load_study, locate, redact
 from policysearch.run.study_meta import read
 
 SEPARATOR = "::"
@@ -80,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     views = []
     for url, name in wanted:
         if _same(url) not in storages:
-            storages[_same(url)] = open_storage(url, must_exist=True)
+            storages[_same(url)] = locate(url).open(must_exist=True)
         study = load_study(storages[_same(url)], name, url)
         views.append(study_view(study, read(study, redact(url))))
     names = [name for _, name in wanted]
@@ -101,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _same(url: str) -> str:
     """One key for the spellings of one journal file (``j.journal``, ``./j.journal``)."""
-    return str(journal_path(url).resolve()) if is_journal(url) else url
+    return locate(url).key
 
 
 def _split(spec: str, default: str) -> tuple[str, str]:
