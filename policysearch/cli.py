@@ -56,7 +56,7 @@ from policysearch.outputs.export import (
     write_policy,
     write_settings,
 )
-from policysearch.outputs.quantities import change, column, quantity
+from policysearch.quantities import change, column, quantity
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.storage import describe, redact
 

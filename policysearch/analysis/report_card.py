@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 
 from objectives import Metrics, Policy, Scenario, baseline, simulate
 from objectives.metrics import metric_catalogue
-from policysearch.outputs.quantities import change as quantity_change
-from policysearch.outputs.quantities import column, count, plain, quantity, share
+from policysearch.quantities import change as quantity_change
+from policysearch.quantities import column, count, plain, quantity, share
 
 LATENCY_METRICS = (
     "clone_latency_mean_ns",
