@@ -39,8 +39,8 @@ from policysearch.analysis.pareto import (
     nondominated_mask,
     reference_point,
 )
-from policysearch.analysis.reference import AUTOMATIC, OVERRIDE
 from policysearch.run import records
+from policysearch.run.reference import AUTOMATIC, OVERRIDE
 from policysearch.run.storage.journal_replay import gc_paused
 from policysearch.run.storage.journal_scan import ScannedStudy
 from policysearch.run.study_meta import StudyInfo
@@ -72,7 +72,7 @@ class StudyView:
         knee: the front's knee trial, or ``None`` without a front.
         hypervolume: the hypervolume of the front (0 without a front).
         reference: the reference point (``()`` without a front): the study's fixed point
-            (``analysis.reference``), a ``--ref`` override, or the automatic point of the front.
+            (``run.reference``), a ``--ref`` override, or the automatic point of the front.
         reference_origin: where the reference point comes from, in words.
     """
 

@@ -21,10 +21,10 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from policysearch.analysis.reference import AUTOMATIC
 from policysearch.analysis.view import StudyView, build_view, scanned_view
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.run.reference import AUTOMATIC
 from policysearch.run.storage import Storage, locate, study_names
 from policysearch.run.storage.journal_scan import NotColumnar
 from policysearch.run.study_meta import StudyInfo, read
