@@ -52,8 +52,8 @@ from objectives.mix import AGGREGATES, aggregate_name, split_name
 from objectives.problem import Problem, problem_from_job, problem_kinds
 from objectives.reading import read_yaml, shorten
 from policysearch.errors import BadInput
+from policysearch.jobs.executor_names import EXECUTOR_HELP
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
-from policysearch.run.executors import EXECUTORS
 
 DEFAULT_STORAGE = "policysearch.journal"
 _TOP_KEYS = (
@@ -200,7 +200,7 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         sampler=_sampler(data.get("sampler"), source),
         trials=_integer(data.get("trials", 100), source, "trials", 1, MAX_TRIALS),
         workers=_integer(data.get("workers", 2), source, "workers", 1, MAX_WORKERS),
-        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTORS)),
+        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTOR_HELP)),
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
         raw=dict(data),
