@@ -26,7 +26,15 @@ from policysearch.run.study_meta import read
 SEPARATOR = "::"
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``compare`` to the command line.
+
+    Args:
+        sub: the command line's subcommands.
+
+    Returns:
+        The parser of ``compare``.
+    """
     parser = sub.add_parser(
         "compare",
         help="compare the fronts of several studies (same objectives) on a common "
@@ -53,12 +61,24 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument(
         "--plot", type=Path, help="also draw the fronts to FILE.png, or FILE.html (self-contained)"
     )
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Compare the studies' fronts on a common reference point; print (and plot) them.
+
+    Args:
+        args: the parsed ``compare`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: fewer than two studies, one given twice, different objectives, a bad plot
+            name, or a missing storage or study.
+    """
     if args.plot is not None:
+        # imported on use: the plots load matplotlib (over a second), which a table needs not
         from policysearch.outputs.report import check_plot_path
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input

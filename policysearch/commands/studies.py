@@ -54,6 +54,7 @@ class StudyRow:
         return cls(name, None, None, complete, failed, other, None, None, None, None, last)
 
     def as_dict(self) -> dict:
+        """The row as ``--format json`` prints it."""
         return {
             "study": self.name,
             "problem": self.problem,
@@ -67,7 +68,15 @@ class StudyRow:
         }
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``studies`` to the command line.
+
+    Args:
+        sub: the command line's subcommands.
+
+    Returns:
+        The parser of ``studies``.
+    """
     parser = sub.add_parser(
         "studies",
         help="list the studies of a storage: trials, front size, hypervolume, last update",
@@ -83,11 +92,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
         default="table",
         help="table: one line per study (default); json: one object with every number",
     )
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """List the studies of ``--storage`` with their trials, front and hypervolume.
+
+    Args:
+        args: the parsed ``studies`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: a missing or unusable storage.
+    """
     storage = locate(args.storage)
     rows = _scanned_rows(storage)
     if rows is None:
