@@ -25,7 +25,11 @@ DASHBOARD_HELP = (
     "the head's dashboard URL, http://HEAD:8265 "
     "(default: RAY_API_SERVER_ADDRESS, or RAY_ADDRESS if it is a URL)"
 )
-SEED_HELP = "sampler and simulation seed"
+SEED_HELP = (
+    "sampler seed: it picks the policies the sampler proposes (and a new study's 32 preflight "
+    "points); the simulator is deterministic, so no seed changes a policy's metrics "
+    "(default: the job's sampler seed)"
+)
 
 
 def _integer(text: str, low: int, high: int) -> int:
