@@ -92,6 +92,7 @@ def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
     Two drivers opening a fresh database at the same moment both create Optuna's tables; the
     loser of that race gets an integrity error and simply tries again (the tables now exist).
     """
+    # imported on use: SQLAlchemy takes a while to import and a journal file needs none of it
     import sqlalchemy.exc
 
     shown = redact(url)
@@ -147,7 +148,7 @@ def _check_holds_studies(url: str) -> None:
     Optuna's RDB storage creates its tables (and SQLite its file) on first use; a reading
     command pointed at the wrong place must not leave them behind.
     """
-    import sqlalchemy
+    import sqlalchemy  # imported on use, as in _open_rdb
 
     shown = redact(url)
     if _dialect(url) == "sqlite":
