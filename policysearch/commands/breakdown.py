@@ -20,14 +20,7 @@ from policysearch.jobs.config import DEFAULT_STORAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``breakdown`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``breakdown``.
-    """
+    """Add ``breakdown`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "breakdown",
         help="per scenario, what a chosen policy saves and costs against today's Linux",

@@ -27,14 +27,7 @@ SEPARATOR = "::"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``compare`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``compare``.
-    """
+    """Add ``compare`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "compare",
         help="compare the fronts of several studies (same objectives) on a common "

@@ -11,14 +11,7 @@ from policysearch.outputs.dashboard import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``dashboard`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``dashboard``.
-    """
+    """Add ``dashboard`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "dashboard", help="serve a study in optuna-dashboard (web UI) until Ctrl-C"
     )

@@ -21,14 +21,7 @@ YES = ("y", "yes")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``delete`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``delete``.
-    """
+    """Add ``delete`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("delete", help="delete a study and its trials (asks first)")
     parser.add_argument("study", help="name of the study to delete (`studies` lists them)")
     parser.add_argument(

@@ -24,14 +24,7 @@ from policysearch.quantities import change, column
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``evaluate`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``evaluate``.
-    """
+    """Add ``evaluate`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "evaluate",
         help="simulate a policy file (or 'baseline') on a scenario, against the baseline",

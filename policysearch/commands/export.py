@@ -25,14 +25,7 @@ from policysearch.run.storage import redact
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``export`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``export``.
-    """
+    """Add ``export`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("export", help="export one policy of a study as YAML")
     parser.add_argument("study", help=STUDY_HELP)
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)

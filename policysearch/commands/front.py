@@ -19,14 +19,7 @@ from policysearch.jobs.config import DEFAULT_STORAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``front`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``front``.
-    """
+    """Add ``front`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("front", help="print the Pareto front of a study")
     parser.add_argument("study", help=STUDY_HELP)
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)

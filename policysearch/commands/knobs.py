@@ -11,14 +11,7 @@ from policysearch.outputs.kernel_settings import knob_mapping
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``knobs`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``knobs``.
-    """
+    """Add ``knobs`` to ``sub`` (the subcommands); return its parser."""
     return sub.add_parser("knobs", help="list the policy knobs")
 
 

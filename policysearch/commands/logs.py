@@ -10,14 +10,7 @@ from policysearch.run.submit import client, follow_logs, job_info
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``logs`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``logs``.
-    """
+    """Add ``logs`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("logs", help="print the output of a submitted Ray job")
     add_ray_job(parser)
     parser.add_argument("--follow", action="store_true", help="stream until the job ends")

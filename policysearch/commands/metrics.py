@@ -9,14 +9,7 @@ from objectives.metrics import metric_catalogue
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``metrics`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``metrics``.
-    """
+    """Add ``metrics`` to ``sub`` (the subcommands); return its parser."""
     return sub.add_parser("metrics", help="list the metric catalogue")
 
 

@@ -21,14 +21,7 @@ MAX_BENCH_PROCESSES = 64
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``probe`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``probe``.
-    """
+    """Add ``probe`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "probe",
         help="write a scenario from this host's /proc and /sys (values marked measured/default)",

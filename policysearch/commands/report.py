@@ -18,14 +18,7 @@ from policysearch.run.storage import redact
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``report`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``report``.
-    """
+    """Add ``report`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("report", help="write a self-contained HTML report of a study")
     parser.add_argument("study", help=STUDY_HELP)
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)

@@ -22,14 +22,7 @@ SUMMARY_ROWS = SHOWN
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``run`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``run``.
-    """
+    """Add ``run`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("run", help="run (or resume) a search job")
     parser.add_argument("job", help="job YAML file")
     parser.add_argument("--trials", type=positive, help="finished trials wanted in the study")

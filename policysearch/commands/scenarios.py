@@ -12,14 +12,7 @@ from policysearch.commands.text import number
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``scenarios`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``scenarios``.
-    """
+    """Add ``scenarios`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("scenarios", help="list the built-in scenarios")
     parser.add_argument(
         "--describe",

@@ -9,14 +9,7 @@ from policysearch.run.submit import client, final_status
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``status`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``status``.
-    """
+    """Add ``status`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("status", help="print the status of a submitted Ray job")
     add_ray_job(parser)
     return parser

@@ -9,14 +9,7 @@ from policysearch.run.submit import client, job_info
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``stop`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``stop``.
-    """
+    """Add ``stop`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("stop", help="stop a submitted Ray job (its finished trials are kept)")
     add_ray_job(parser)
     return parser

@@ -69,14 +69,7 @@ class StudyRow:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``studies`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``studies``.
-    """
+    """Add ``studies`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "studies",
         help="list the studies of a storage: trials, front size, hypervolume, last update",

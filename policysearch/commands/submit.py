@@ -16,14 +16,7 @@ from policysearch.run.submit import submit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``submit`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``submit``.
-    """
+    """Add ``submit`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "submit",
         help="run a job on a Ray cluster (Ray Job Submission API); exit code mirrors the job's",

@@ -9,14 +9,7 @@ from policysearch.jobs.config import load_job
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``validate`` to the command line.
-
-    Args:
-        sub: the command line's subcommands.
-
-    Returns:
-        The parser of ``validate``.
-    """
+    """Add ``validate`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("validate", help="check a job file")
     parser.add_argument("job", help="job YAML file")
     return parser
