@@ -42,7 +42,7 @@ from policysearch.jobs.samplers import make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records
 from policysearch.run.mirror import MirroredStudy
-from policysearch.run.storage import open_run_storage
+from policysearch.run.storage import locate
 from policysearch.run.study_meta import record
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +84,7 @@ def build(
     a point, as NSGA-II's do on this discrete space.
     """
     job = load_job(JOB)
-    run_storage = open_run_storage(url)
+    run_storage = locate(url).open_for_run()
     study = optuna.create_study(
         study_name=study_name,
         storage=run_storage.storage,
@@ -164,7 +164,7 @@ def _phases(url: str, trials: int) -> dict[str, float]:
     job = load_job(JOB)
     clock = time.process_time
     start = clock()
-    run_storage = open_run_storage(url)
+    run_storage = locate(url).open_for_run()
     study = optuna.load_study(study_name="quickstart", storage=run_storage.storage)
     opened = clock()
     sampler = make_sampler(replace(job.sampler, seed=0), seed_offset=trials)

@@ -26,7 +26,7 @@ from objectives import Problem
 from policysearch.analysis.report_card import LATENCY_METRICS, RATES, Change
 from policysearch.analysis.view import StudyView
 from policysearch.errors import BadInput
-from policysearch.outputs.quantities import change, quantity
+from policysearch.quantities import change, quantity
 from policysearch.run import records
 
 MEMORY = "kernel_memory_bytes"

@@ -1,7 +1,7 @@
 """Several studies' fronts side by side, measured on one reference point (``policysearch compare``).
 
 Hypervolumes of different studies can be compared only on a common reference point. A study's
-own point (``analysis.reference``: today's Linux worsened by 10%, fixed per study) depends on
+own point (``run.reference``: today's Linux worsened by 10%, fixed per study) depends on
 its scenario and simulation seed, so two studies of one job usually hold different points. The
 common point is, in the all-minimise view of ``analysis.pareto``:
 

@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial
 from objectives import one_of
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
-from policysearch.outputs.quantities import column, quantity
+from policysearch.quantities import column, quantity
 from policysearch.run import records
 from policysearch.run.study_meta import StudyInfo
 
@@ -236,7 +236,7 @@ def render(
     """The trials as ``table``, ``json`` or ``csv``: number, objective values, knobs.
 
     ``columns`` chooses the columns (``columns_of``). JSON and CSV carry raw numbers; the
-    table shows every number as people read it (``policysearch.outputs.quantities``: one
+    table shows every number as people read it (``policysearch.quantities``: one
     scale per column) and, wider than ``width`` characters, is cut into blocks of columns, or
     pivoted (a row per column) when that takes fewer lines. No number is ever cut.
     """

@@ -2,7 +2,7 @@
 
 ``open_view`` is what the reading commands (``front``, ``report``, ``export``, ``breakdown``)
 use. For a journal file it
-reads the study with ``run.journal_scan`` (a 100,000-trial study in well under a second,
+reads the study with ``run.storage.journal_scan`` (a 100,000-trial study in well under a second,
 against several seconds for Optuna's replay) and builds the view from columns, reading the
 FrozenTrials of the front alone. A study the scan does not model (trials written field by
 field by plain Optuna, say), a database URL, or any problem with the file goes through
@@ -18,15 +18,8 @@ from collections.abc import Callable, Sequence
 import optuna
 
 from policysearch.analysis.view import StudyView, scanned_view, study_view
-from policysearch.run.journal_files import check_journal_path
-from policysearch.run.journal_scan import NotColumnar, ScannedStudy, scan
-from policysearch.run.storage import (
-    is_journal,
-    journal_path,
-    load_study,
-    open_storage,
-    redact,
-)
+from policysearch.run.storage import load_study, locate
+from policysearch.run.storage.journal_scan import NotColumnar
 from policysearch.run.study_meta import StudyInfo, read
 
 Reference = Callable[[StudyInfo], Sequence[float] | None]
@@ -42,23 +35,12 @@ def open_view(
         BadInput: a missing or unreadable storage, no such study, or a study policysearch
             did not create (the messages of ``run.storage`` and ``run.study_meta``).
     """
-    scanned = _scan(study_name, storage_url)
+    storage = locate(storage_url)
+    scanned = storage.scan(study_name)
     if scanned is not None:
-        info = read(scanned, redact(storage_url))
+        info = read(scanned, storage.shown)
         with contextlib.suppress(NotColumnar):  # then through Optuna, as any other study
             return scanned_view(scanned, info, reference(info)), None
-    study = load_study(open_storage(storage_url, must_exist=True), study_name, storage_url)
-    info = read(study, redact(storage_url))
+    study = load_study(storage.open(must_exist=True), study_name, storage_url)
+    info = read(study, storage.shown)
     return study_view(study, info, reference(info)), study
-
-
-def _scan(study_name: str, storage_url: str) -> ScannedStudy | None:
-    """The scanned study, or ``None`` when Optuna's storage should open it (module doc)."""
-    if not is_journal(storage_url):
-        return None
-    path = journal_path(storage_url)
-    check_journal_path(path, must_exist=True, writing=False)
-    try:
-        return scan(path, study_name)
-    except (NotColumnar, OSError):
-        return None

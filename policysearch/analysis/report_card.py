@@ -50,8 +50,8 @@ from objectives import (
     risk_metrics,
     simulate,
 )
-from policysearch.outputs.quantities import change as quantity_change
-from policysearch.outputs.quantities import column, count, plain, quantity, share
+from policysearch.quantities import change as quantity_change
+from policysearch.quantities import column, count, plain, quantity, share
 
 LATENCY_METRICS = (
     "clone_latency_mean_ns",

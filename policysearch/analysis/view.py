@@ -2,7 +2,7 @@
 stored study, computed once from one read of its trials.
 
 ``study_view(study, info)`` reads the trials of an Optuna study once, ``scanned_view`` takes
-them from a column-wise scan of a journal file (``run.journal_scan``), and both compute from
+them from a column-wise scan of a journal file (``run.storage.journal_scan``), and both compute from
 the same columns (``TrialColumns``), in the all-minimise view of ``policysearch.analysis.pareto``:
 
 * the numbers of the COMPLETE trials, their objective values and which are feasible (the job's
@@ -39,10 +39,10 @@ from policysearch.analysis.pareto import (
     nondominated_mask,
     reference_point,
 )
-from policysearch.analysis.reference import AUTOMATIC, OVERRIDE
 from policysearch.run import records
-from policysearch.run.journal_replay import gc_paused
-from policysearch.run.journal_scan import ScannedStudy
+from policysearch.run.reference import AUTOMATIC, OVERRIDE
+from policysearch.run.storage.journal_replay import gc_paused
+from policysearch.run.storage.journal_scan import ScannedStudy
 from policysearch.run.study_meta import StudyInfo
 
 MIN_TARGET_TRIALS = 5
@@ -72,7 +72,7 @@ class StudyView:
         knee: the front's knee trial, or ``None`` without a front.
         hypervolume: the hypervolume of the front (0 without a front).
         reference: the reference point (``()`` without a front): the study's fixed point
-            (``analysis.reference``), a ``--ref`` override, or the automatic point of the front.
+            (``run.reference``), a ``--ref`` override, or the automatic point of the front.
         reference_origin: where the reference point comes from, in words.
     """
 
@@ -191,7 +191,7 @@ def build_view(
 def scanned_view(
     scanned: ScannedStudy, info: StudyInfo, reference: Sequence[float] | None = None
 ) -> StudyView:
-    """The view of a study read by ``run.journal_scan`` (its FrozenTrials built on demand).
+    """The view of a study read by ``run.storage.journal_scan`` (its FrozenTrials built on demand).
 
     Raises:
         NotColumnar: a trial's stored metrics cannot be read column-wise.

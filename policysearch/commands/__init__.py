@@ -1,20 +1,66 @@
-"""Commands that live in their own module: one module per command, one line here to add one.
+"""The commands: one module per command, one registration style, one line here to add one.
 
-Each module listed in ``MODULES`` defines ``add_parser(sub) -> argparse.ArgumentParser`` (it
-adds its subcommand to ``sub`` and returns the parser) and ``run(args) -> int``. The command
-line (``policysearch.cli``) builds and dispatches them with the built-in commands; errors are
-reported the same way (``BadInput`` exit 2 with one line, ``RunFailure`` exit 1).
+Each module in ``COMMANDS`` defines two functions:
+
+* ``add_parser(sub) -> argparse.ArgumentParser``: adds its subcommand to ``sub`` (the command
+  line's subparsers) and returns the parser;
+* ``run(args) -> int``: does the command and returns its exit code.
+
+The command line (``policysearch.cli``) registers them in this order, which is the order
+``--help`` lists them in, and reports their errors one way: ``BadInput`` exit code 2 in one
+line, ``RunFailure`` exit code 1. Arguments and text several commands share are in
+``arguments`` and ``text``.
 """
 
 from __future__ import annotations
 
-MODULES: list[str] = [
-    "policysearch.commands.studies",
-    "policysearch.commands.compare",
-    "policysearch.commands.delete",
-    "policysearch.commands.breakdown",
-    "policysearch.commands.probe",
-    "policysearch.commands.constants",
-    "policysearch.commands.calibration",
-]
-"""Dotted names of the command modules, in the order ``--help`` lists them."""
+from types import ModuleType
+
+from policysearch.commands import (
+    breakdown,
+    calibration,
+    compare,
+    constants,
+    dashboard,
+    delete,
+    evaluate,
+    export,
+    front,
+    knobs,
+    logs,
+    metrics,
+    probe,
+    report,
+    run,
+    scenarios,
+    status,
+    stop,
+    studies,
+    submit,
+    validate,
+)
+
+COMMANDS: tuple[ModuleType, ...] = (
+    run,
+    front,
+    report,
+    export,
+    evaluate,
+    validate,
+    scenarios,
+    knobs,
+    metrics,
+    dashboard,
+    submit,
+    status,
+    logs,
+    stop,
+    studies,
+    compare,
+    delete,
+    breakdown,
+    probe,
+    constants,
+    calibration,
+)
+"""The command modules, in the order ``--help`` lists them."""

@@ -19,7 +19,8 @@ from policysearch.analysis.opening import open_view
 from policysearch.jobs.config import DEFAULT_STORAGE
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``breakdown`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "breakdown",
         help="per scenario, what a chosen policy saves and costs against today's Linux",
@@ -39,11 +40,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
         default="table",
         help="table for people, json for scripts (raw numbers)",
     )
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the selected policy's savings and costs, scenario by scenario.
+
+    Args:
+        args: the parsed ``breakdown`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: a missing storage or study, or a bad ``--select``.
+    """
     view, study = open_view(args.study, args.storage)
     info = view.info
     trial = select_trial(study, info, args.select, view)

@@ -20,19 +20,14 @@ from policysearch.analysis.compare import Comparison, compare
 from policysearch.analysis.view import study_view
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
-from policysearch.run.storage import (
-    is_journal,
-    journal_path,
-    load_study,
-    open_storage,
-    redact,
-)
+from policysearch.run.storage import load_study, locate, redact
 from policysearch.run.study_meta import read
 
 SEPARATOR = "::"
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``compare`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "compare",
         help="compare the fronts of several studies (same objectives) on a common "
@@ -59,12 +54,24 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument(
         "--plot", type=Path, help="also draw the fronts to FILE.png, or FILE.html (self-contained)"
     )
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Compare the studies' fronts on a common reference point; print (and plot) them.
+
+    Args:
+        args: the parsed ``compare`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: fewer than two studies, one given twice, different objectives, a bad plot
+            name, or a missing storage or study.
+    """
     if args.plot is not None:
+        # imported on use: the plots load matplotlib (over a second), which a table needs not
         from policysearch.outputs.report import check_plot_path
 
         check_plot_path(args.plot)  # before any work: a wrong name is bad input
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     views = []
     for url, name in wanted:
         if _same(url) not in storages:
-            storages[_same(url)] = open_storage(url, must_exist=True)
+            storages[_same(url)] = locate(url).open(must_exist=True)
         study = load_study(storages[_same(url)], name, url)
         views.append(study_view(study, read(study, redact(url))))
     names = [name for _, name in wanted]
@@ -101,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _same(url: str) -> str:
     """One key for the spellings of one journal file (``j.journal``, ``./j.journal``)."""
-    return str(journal_path(url).resolve()) if is_journal(url) else url
+    return locate(url).key
 
 
 def _split(spec: str, default: str) -> tuple[str, str]:

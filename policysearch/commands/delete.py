@@ -20,7 +20,8 @@ from policysearch.run.storage import describe, load_study, open_storage
 YES = ("y", "yes")
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``delete`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("delete", help="delete a study and its trials (asks first)")
     parser.add_argument("study", help="name of the study to delete (`studies` lists them)")
     parser.add_argument(
@@ -29,11 +30,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help=f"journal file or Optuna database URL holding the study (default: {DEFAULT_STORAGE})",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Delete the study after asking (``--yes``: without asking).
+
+    Args:
+        args: the parsed ``delete`` arguments.
+
+    Returns:
+        0 when deleted, 1 when the answer was not yes.
+
+    Raises:
+        BadInput: a missing storage or study (nothing is changed).
+    """
     storage = open_storage(args.storage, must_exist=True)
     load_study(storage, args.study, args.storage)  # a missing study: one line, exit 2
     trials = storage.get_n_trials(storage.get_study_id_from_name(args.study))

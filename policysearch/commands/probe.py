@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from objectives import load_scenario
 from policysearch.errors import BadInput
+from policysearch.hostprobe import host_report, probe
 
 MAX_BENCH_PROCESSES = 64
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``probe`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "probe",
         help="write a scenario from this host's /proc and /sys (values marked measured/default)",
@@ -45,8 +48,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from policysearch.hostprobe import host_report, probe
+    """Write the scenario file from ``--root``; print the host's figures against the model's.
 
+    Args:
+        args: the parsed ``probe`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: no ``proc/meminfo`` under ``--root``, a missing folder, or a bad ``--bench``.
+    """
     root = Path(args.root)
     if not (root / "proc" / "meminfo").is_file():
         raise BadInput("--root", "", f"found no proc/meminfo under {str(root)!r}")
@@ -73,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m policysearch.commands.probe``: the command on its own."""
-    import sys
-
     parser = argparse.ArgumentParser(prog="policysearch")
     sub = parser.add_subparsers(dest="command", required=True)
     add_parser(sub)

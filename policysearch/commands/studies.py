@@ -5,8 +5,9 @@ counts, the front and its hypervolume on the study's own reference point (``stud
 the last update (the latest ``datetime_complete`` of its trials). Optuna's
 ``get_all_study_summaries`` is not used: it copies every trial of every study. A study that
 policysearch did not create (made with the ``optuna`` CLI, say) is listed with its trial counts
-only. A journal file is read in one column-wise scan (``run.journal_scan``) when the scan models
-every study in it (a big study then lists in about a second), through Optuna otherwise.
+only. A journal file is read in one column-wise scan (``run.storage.journal_scan``) when the
+scan models every study in it (a big study then lists in about a second), through Optuna
+otherwise.
 """
 
 from __future__ import annotations
@@ -20,20 +21,12 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from policysearch.analysis.reference import AUTOMATIC
 from policysearch.analysis.view import StudyView, build_view, scanned_view
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
-from policysearch.run.journal_files import check_journal_path
-from policysearch.run.journal_scan import NotColumnar, ScannedStudy, scan_every
-from policysearch.run.storage import (
-    describe,
-    is_journal,
-    journal_path,
-    open_storage,
-    redact,
-    study_names,
-)
+from policysearch.run.reference import AUTOMATIC
+from policysearch.run.storage import Storage, locate, study_names
+from policysearch.run.storage.journal_scan import NotColumnar
 from policysearch.run.study_meta import StudyInfo, read
 
 
@@ -61,6 +54,7 @@ class StudyRow:
         return cls(name, None, None, complete, failed, other, None, None, None, None, last)
 
     def as_dict(self) -> dict:
+        """The row as ``--format json`` prints it."""
         return {
             "study": self.name,
             "problem": self.problem,
@@ -74,7 +68,8 @@ class StudyRow:
         }
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``studies`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser(
         "studies",
         help="list the studies of a storage: trials, front size, hypervolume, last update",
@@ -90,23 +85,34 @@ def add_parser(sub) -> argparse.ArgumentParser:
         default="table",
         help="table: one line per study (default); json: one object with every number",
     )
-    parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = _scanned_rows(args.storage)
+    """List the studies of ``--storage`` with their trials, front and hypervolume.
+
+    Args:
+        args: the parsed ``studies`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: a missing or unusable storage.
+    """
+    storage = locate(args.storage)
+    rows = _scanned_rows(storage)
     if rows is None:
-        storage = open_storage(args.storage, must_exist=True)
-        rows = [_row(storage, name, args.storage) for name in study_names(storage)]
+        opened = storage.open(must_exist=True)
+        rows = [_row(opened, name, storage.shown) for name in study_names(opened)]
     if args.format == "json":
-        data = {"storage": redact(args.storage), "studies": [r.as_dict() for r in rows]}
+        data = {"storage": storage.shown, "studies": [r.as_dict() for r in rows]}
         print(json.dumps(data, indent=2))
         return 0
     if not rows:
-        print(f"no studies in {describe(args.storage)}")
+        print(f"no studies in {storage.description}")
         return 0
-    print(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} in {describe(args.storage)}")
+    print(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} in {storage.description}")
     print(_table(rows))
     if any(r.reference_origin is not None for r in rows):
         print(
@@ -117,29 +123,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scanned_rows(url: str) -> list[StudyRow] | None:
-    """Every study's row from one column-wise scan of a journal file (``run.journal_scan``),
+def _scanned_rows(storage: Storage) -> list[StudyRow] | None:
+    """Every study's row from one column-wise scan of a journal file (``Storage.scan_every``),
     or ``None`` when Optuna should read the storage: a database, or a journal holding a study
     the scan does not model (or that it cannot read)."""
-    if not is_journal(url):
-        return None
-    path = journal_path(url)
-    check_journal_path(path, must_exist=True, writing=False)
-    try:
-        studies = scan_every(path)
-    except (NotColumnar, OSError):
-        return None
-    if any(isinstance(scanned, NotColumnar) for _, scanned in studies):
+    studies = storage.scan_every()
+    if studies is None:
         return None
     rows = []
     for name, scanned in studies:
-        assert isinstance(scanned, ScannedStudy)
         states = scanned.states
         complete = int(np.count_nonzero(states == TrialState.COMPLETE.value))
         failed = int(np.count_nonzero(states == TrialState.FAIL.value))
         last = scanned.last_complete()
         try:
-            info = read(scanned, redact(url))
+            info = read(scanned, storage.shown)
         except BadInput:  # a study policysearch did not create: counts only
             other = len(states) - complete - failed
             rows.append(StudyRow.counts_only(name, complete, failed, other, last))
@@ -152,7 +150,7 @@ def _scanned_rows(url: str) -> list[StudyRow] | None:
     return rows
 
 
-def _row(storage: optuna.storages.BaseStorage, name: str, url: str) -> StudyRow:
+def _row(storage: optuna.storages.BaseStorage, name: str, shown: str) -> StudyRow:
     study = optuna.load_study(study_name=name, storage=storage)
     every = study.get_trials(deepcopy=False)
     complete = sum(t.state == TrialState.COMPLETE for t in every)
@@ -160,7 +158,7 @@ def _row(storage: optuna.storages.BaseStorage, name: str, url: str) -> StudyRow:
     times = [t.datetime_complete for t in every if t.datetime_complete is not None]
     last = max(times) if times else None
     try:
-        info = read(study, redact(url))
+        info = read(study, shown)
     except BadInput:  # a study policysearch did not create: counts only
         return StudyRow.counts_only(name, complete, failed, len(every) - complete - failed, last)
     return _study_row(info, build_view(every, info), last)

@@ -59,8 +59,8 @@ from objectives import (
     split_name,
 )
 from policysearch.errors import BadInput
+from policysearch.jobs.executor_names import EXECUTOR_HELP
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
-from policysearch.run.executors import EXECUTORS
 
 DEFAULT_STORAGE = "policysearch.journal"
 _TOP_KEYS = (
@@ -117,10 +117,11 @@ class Constraint:
 
 
 def exact_number(value: float) -> str:
-    """The shortest text that reads back as exactly ``value`` (``1234567``, ``0.1 + 0.2``)."""
+    """The shortest text that reads back as exactly ``value`` (``1234567``, ``0.1 + 0.2``),
+    without an exponent (``0.000001``, not ``1e-06``)."""
     if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
-    return repr(value)
+    return np.format_float_positional(value, unique=True, trim="-")
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         sampler=_sampler(data.get("sampler"), source),
         trials=_integer(data.get("trials", 100), source, "trials", 1, MAX_TRIALS),
         workers=_integer(data.get("workers", 2), source, "workers", 1, MAX_WORKERS),
-        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTORS)),
+        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTOR_HELP)),
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
         raw=dict(data),

@@ -3,7 +3,7 @@
 One colour per study. Two objectives: one plot, each front a line through its points in order
 of the first objective. More objectives: every pair in its own panel, front points only (a
 projection does not keep a front's order). One objective: each study's best value on one axis.
-Each axis is in the scale people read its metric's catalogue unit in (``outputs.quantities``:
+Each axis is in the scale people read its metric's catalogue unit in (``policysearch.quantities``:
 KiB, µs), named in its label with which way is better; an axis whose positive values span
 more than two decades is logarithmic. ``--plot FILE.html`` wraps the PNG in a
 small self-contained page.
@@ -22,8 +22,8 @@ from matplotlib.ticker import StrMethodFormatter
 
 from policysearch.analysis.compare import Comparison
 from policysearch.outputs.plots import _png
-from policysearch.outputs.quantities import scale as _scale
 from policysearch.outputs.report import _e, _img, _page, _write_atomically, check_plot_path
+from policysearch.quantities import scale as _scale
 
 LOG_DECADES = 2.0
 """An axis is logarithmic when its positive values span more than this many decades."""

@@ -40,7 +40,7 @@ from matplotlib.ticker import Formatter, MaxNLocator, NullFormatter
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from policysearch.analysis.view import StudyView
-from policysearch.outputs.quantities import plain, quantity, scale
+from policysearch.quantities import plain, quantity, scale
 from policysearch.run.study_meta import StudyInfo
 
 FRONT_COLOUR = "#1f77b4"
@@ -100,7 +100,7 @@ def _unit(info: StudyInfo, metric: str) -> str:
 
 
 class UnitFormatter(Formatter):
-    """Tick labels in the scale people read for ``unit`` (``policysearch.outputs.quantities``).
+    """Tick labels in the scale people read for ``unit`` (``policysearch.quantities``).
 
     On a linear axis every tick shares one scale (``divisor``, named in the axis label) and as
     few decimals as tell the ticks apart: ``2.30  2.35  2.40`` under ``(GiB)``. On a log axis

@@ -30,7 +30,7 @@ from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import plots
-from policysearch.outputs.quantities import quantity
+from policysearch.quantities import quantity
 from policysearch.run.study_meta import StudyInfo
 
 PLOT_SUFFIXES = (".png", ".html")

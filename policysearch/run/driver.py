@@ -29,7 +29,7 @@ PostgreSQL): start the same job with the same storage and study on as many machi
 * Trial numbers in a driver's memory copy match the stored ones only with one driver; the
   stored numbers are the study's.
 * A journal file takes one driver: a run holds ``JOURNAL.run-lock`` from start to end, and a
-  second run on the same file is refused before it does anything (``run.journal_files``).
+  second run on the same file is refused before it does anything (``run.storage.journal_guards``).
   With one driver the refresh finds nothing new: a single run behaves, and is as fast and as
   reproducible, as before.
 
@@ -44,7 +44,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import TextIO
 
@@ -57,16 +56,9 @@ from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
-from policysearch.run.journal_files import run_lock
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.preflight import preflight
-from policysearch.run.storage import (
-    is_journal,
-    journal_path,
-    open_run_storage,
-    redact,
-    study_names,
-)
+from policysearch.run.storage import Storage, locate, redact, study_names
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -120,18 +112,19 @@ def run_search(
             every evaluation fails.
         KeyboardInterrupt: after marking in-flight trials FAIL.
     """
-    held = run_lock(journal_path(opts.storage)) if is_journal(opts.storage) else nullcontext()
-    with held:
-        return _run(job, opts, out, executor_factory)
+    storage = locate(opts.storage)
+    with storage.run_lock():
+        return _run(job, opts, storage, out, executor_factory)
 
 
 def _run(
     job: JobConfig,
     opts: RunOptions,
+    where: Storage,
     out: TextIO,
     executor_factory: Callable[..., BaseExecutor],
 ) -> RunResult:
-    run_storage = open_run_storage(opts.storage)
+    run_storage = where.open_for_run()
     if run_storage.notice:
         print(f"policysearch: {run_storage.notice}", file=sys.stderr)
     storage = run_storage.storage

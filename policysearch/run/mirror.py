@@ -5,7 +5,7 @@ constraint and the tell are separate storage operations, each a journal record w
 fsync (or a database transaction). The driver instead asks and tells on an in-memory copy of
 the study, as fast as plain Optuna in memory, and writes each finished trial to the durable
 storage as ONE record (``BaseStorage.create_new_trial(study_id, template_trial=...)``), the
-records of a batch with one commit (``run.journal``: one fsync).
+records of a batch with one commit (``run.storage.journal``: one fsync).
 
 Rules:
 
@@ -26,8 +26,8 @@ Rules:
   generator is reseeded (Optuna's ``BaseSampler.reseed_rng``, as for ``n_jobs > 1``), so that
   two drivers started with the same seed stop proposing the same points. The window asked
   before that first sight (at most one window per driver) may repeat the other's points.
-* A journal file has one driver (``run.journal`` refuses a second writer): ``refresh()`` does
-  nothing there, so a single run costs nothing more and stays deterministic.
+* A journal file has one driver (``run.storage.journal`` refuses a second writer):
+  ``refresh()`` does nothing there, so a single run costs nothing more and stays deterministic.
 """
 
 from __future__ import annotations

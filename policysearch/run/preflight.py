@@ -24,7 +24,7 @@ from optuna.distributions import (
 
 from policysearch.jobs.config import JobConfig
 from policysearch.jobs.space import distributions
-from policysearch.outputs.quantities import quantity
+from policysearch.quantities import quantity
 
 PREFLIGHT_POINTS = 32
 """Points evaluated before a new search (a few tens of milliseconds on the built-in jobs)."""

@@ -17,15 +17,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import optuna
 
 from objectives import InputError, MetricSpec, Problem, problem_from_mapping, problem_kinds
 from policysearch import __version__
-from policysearch.analysis.pareto import minimise_view
-from policysearch.analysis.reference import Reference, from_baseline
 from policysearch.errors import BadInput
 from policysearch.jobs.config import Constraint, Dimension, JobConfig, Objective, split_space
+from policysearch.run.reference import Reference, from_baseline
 
 PREFIX = "policysearch:"
 
@@ -59,8 +57,9 @@ def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
     if today is None:
         return None
     metrics = job.problem.evaluate(today)
-    values = np.array([[metrics[o.metric] for o in job.objectives]], dtype=float)
-    return from_baseline(minimise_view(values, [o.direction for o in job.objectives])[0])
+    return from_baseline(
+        [metrics[o.metric] for o in job.objectives], [o.direction for o in job.objectives]
+    )
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 ``submit`` uploads a folder holding only the job file and the scenario file it names (not the
 user's working directory) as the job's ``working_dir`` and runs, on the head,
-``python -m policysearch.run.submit JOB.yaml [run options]``: that entrypoint connects to the
-cluster (Ray sets ``RAY_ADDRESS`` for a job's driver), picks one worker per free CPU when
-neither the job nor the command line says how many, and runs ``policysearch run``. The head's
-``python`` must have policysearch (the same version) and ``ray[default]`` installed; the other
-nodes need only Ray, NumPy and PyYAML (the simulator is shipped to them).
+``python -m policysearch.head JOB.yaml [run options]``: that entrypoint (``policysearch.head``)
+connects to the cluster (Ray sets ``RAY_ADDRESS`` for a job's driver), picks one worker per
+free CPU when neither the job nor the command line says how many, and runs ``policysearch
+run``. The head's ``python`` must have policysearch (the same version) and ``ray[default]``
+installed; the other nodes need only Ray, NumPy and PyYAML (the simulator is shipped to them).
 
 The study is written where ``--storage`` (or the job) says, seen from the head: a database
 URL, or an absolute path on a file system the submitting machine also reads. A relative
@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from policysearch.errors import BadInput, RunFailure
+from policysearch.jobs.config import load_job
 from policysearch.run import cluster
 
 EXIT_CODES = {"SUCCEEDED": 0, "FAILED": 1, "STOPPED": 130}
@@ -64,6 +65,7 @@ def client(address: str | None) -> Any:
     """A ``JobSubmissionClient`` on the head's dashboard; failures are one ``RunFailure`` line."""
     url = dashboard_address(address)
     cluster.use_token_if_held()
+    # imported on use: Ray takes a second to import, and only the cluster commands need it
     from ray.job_submission import JobSubmissionClient
 
     try:
@@ -130,15 +132,13 @@ def submit(
     out: Any = sys.stdout,
 ) -> int:
     """Submit ``policysearch run JOB [run_args]``; print the Ray job id; follow it if asked."""
-    from policysearch.jobs.config import load_job
-
     job = load_job(job_path)  # bad input is found here, before the cluster is asked
     storage = run_args[run_args.index("--storage") + 1] if "--storage" in run_args else job.storage
     check_storage(storage)
     jobs = client(address)
     with tempfile.TemporaryDirectory(prefix="policysearch-submit-") as folder:
         name = staged_job(job_path, Path(folder))
-        entrypoint = shlex.join(["python", "-m", "policysearch.run.submit", name, *run_args])
+        entrypoint = shlex.join(["python", "-m", "policysearch.head", name, *run_args])
         try:
             job_id = jobs.submit_job(
                 entrypoint=entrypoint,
@@ -195,40 +195,3 @@ def job_info(jobs: Any, job_id: str) -> Any:
         if "404" in str(exc) or "does not exist" in str(exc):
             raise BadInput(job_id, "", "no such Ray job on this cluster") from None
         raise RunFailure(f"cannot read Ray job {job_id}: {_why(exc)}") from None
-
-
-def on_cluster(argv: list[str]) -> int:
-    """The entrypoint run on the head: default workers, then ``policysearch run``."""
-    from policysearch import cli
-    from policysearch.jobs.config import load_job
-
-    # Work on a private copy of the uploaded folder: once this driver connects with its own
-    # runtime_env, Ray may drop the job's working_dir package from under it.
-    private = Path(tempfile.mkdtemp(prefix="policysearch-job-"))
-    shutil.copytree(Path.cwd(), private, dirs_exist_ok=True)
-    os.chdir(private)
-    job_file, run_args = str(private / argv[0]), argv[1:]
-    try:
-        job = load_job(job_file)
-    except BadInput as exc:
-        print(f"policysearch: error: {exc}", file=sys.stderr)
-        return 2
-    if "--workers" not in run_args and "workers" not in job.raw:
-        import ray
-
-        import objectives
-
-        address = cluster.cluster_address(None) or "auto"
-        try:
-            cluster.connect(ray, address, {"py_modules": [str(Path(objectives.__file__).parent)]})
-        except RunFailure as exc:
-            print(f"policysearch: error: {exc}", file=sys.stderr)
-            return 1
-        workers = max(1, cluster.free_cpus(ray))
-        print(f"{workers} workers: one per free CPU of the cluster", flush=True)
-        run_args = [*run_args, "--workers", str(workers)]
-    return cli.main(["run", job_file, *run_args])
-
-
-if __name__ == "__main__":
-    sys.exit(on_cluster(sys.argv[1:]))

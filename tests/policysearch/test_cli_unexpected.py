@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policysearch import cli
-from policysearch.run import driver
+from policysearch.commands import run as run_command
 from tests.conftest import CONFIGS
 
 JOB = str(CONFIGS / "jobs" / "quickstart.yaml")
@@ -22,7 +22,7 @@ def _fails(*args, **kwargs):
 def test_an_unexpected_exception_in_run_is_one_line_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, debug: bool
 ) -> None:
-    monkeypatch.setattr(driver, "run_search", _fails)
+    monkeypatch.setattr(run_command, "run_search", _fails)
     argv = ["run", JOB, "--executor", "serial", "--storage", str(tmp_path / "s.journal")]
     if debug:
         with pytest.raises(RecursionError):

@@ -87,8 +87,13 @@ def test_the_report_card_weighs_a_registered_familys_risk(toy) -> None:
     policy = baseline().with_knobs({"toy.level": 4})
     (card,) = report_card(policy, [load_scenario("thread-churn-20")])
     assert card.risks["toy_risk"] == Change(2.0, 4.0)
-    assert card.memory_bound_verdict == "net loss" and card.decided_by == "toy_risk"
+    # within its hard limit (5) a risk is the level the family accepts: no loss
+    assert card.memory_bound_verdict != "net loss"
     assert "toy_risk" in render_cards([card])
+    (beyond,) = report_card(
+        baseline().with_knobs({"toy.level": 6}), [load_scenario("thread-churn-20")]
+    )
+    assert beyond.memory_bound_verdict == "infeasible" and beyond.decided_by == "toy_risk"
 
 
 def test_the_toy_is_gone_after_unregistering(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from optuna.storages.journal import JournalFileBackend
 
 from policysearch.jobs.config import load_job
 from policysearch.run.driver import RunOptions, run_search
-from policysearch.run.journal_replay import FastFileBackend, FastJournalStorage
+from policysearch.run.storage.journal_replay import FastFileBackend, FastJournalStorage
 from tests.conftest import CONFIGS
 
 

@@ -24,8 +24,8 @@ from policysearch.analysis.opening import open_view
 from policysearch.analysis.view import study_view
 from policysearch.jobs.config import load_job
 from policysearch.run.driver import RunOptions, run_search
-from policysearch.run.journal_scan import NotColumnar, scan
-from policysearch.run.storage import load_study, open_storage
+from policysearch.run.storage import load_study, locate, open_storage
+from policysearch.run.storage.journal_scan import NotColumnar, scan
 from policysearch.run.study_meta import read
 from tests.conftest import CONFIGS
 
@@ -177,7 +177,7 @@ def test_studies_lists_the_same_rows_scanned_as_through_optuna(tmp_path: Path) -
         [create_trial(params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)}, value=1.0)]
     )
     del storage
-    scanned = studies._scanned_rows(str(path))
+    scanned = studies._scanned_rows(locate(str(path)))
     storage = open_storage(str(path), must_exist=True)
     through_optuna = [studies._row(storage, name, str(path)) for name in ("quick", "foreign")]
     assert scanned == through_optuna
@@ -188,4 +188,4 @@ def test_studies_lists_the_same_rows_scanned_as_through_optuna(tmp_path: Path) -
 def test_studies_goes_through_optuna_when_a_study_is_not_columnar(journal: Path) -> None:
     from policysearch.commands import studies
 
-    assert studies._scanned_rows(str(journal)) is None  # "plain" was written field by field
+    assert studies._scanned_rows(locate(str(journal))) is None  # "plain" was written field by field

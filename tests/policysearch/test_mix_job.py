@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 from objectives import CATALOGUE, load_scenario, simulate
 from policysearch.analysis.breakdown import breakdown, summary
 from policysearch.analysis.view import study_view
-from policysearch.commands import MODULES
+from policysearch.commands import COMMANDS
 from policysearch.commands import breakdown as breakdown_command
 from policysearch.errors import BadInput
 from policysearch.jobs.config import Constraint, Objective, job_from_mapping, load_job
@@ -249,12 +249,12 @@ def test_breakdown_of_the_knee_per_scenario_against_today(serial_study) -> None:
 
 def test_breakdown_command_prints_a_table_and_json(serial_study, capsys) -> None:
     _, folder = serial_study
-    assert "policysearch.commands.breakdown" in MODULES
+    assert breakdown_command in COMMANDS
     parser = argparse.ArgumentParser()
     breakdown_command.add_parser(parser.add_subparsers(dest="command"))
     storage = str(folder / "serial.journal")
     args = parser.parse_args(["breakdown", "fleet-mix", "--storage", storage])
-    assert args.handler(args) == 0
+    assert breakdown_command.run(args) == 0
     out = capsys.readouterr().out
     assert "knee" in out and "saves" in out
     for name in MIX:
@@ -262,14 +262,14 @@ def test_breakdown_command_prints_a_table_and_json(serial_study, capsys) -> None
     args = parser.parse_args(
         ["breakdown", "fleet-mix", "--storage", storage, "--select", "trial:3", "--format", "json"]
     )
-    assert args.handler(args) == 0
+    assert breakdown_command.run(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["trial"] == 3 and [s["scenario"] for s in data["scenarios"]] == list(MIX)
     # a bare catalogue name is the worst case over the scenarios, so selection rules work
     args = parser.parse_args(
         ["breakdown", "fleet-mix", "--storage", storage, "--select", "min:kernel_memory_bytes"]
     )
-    assert args.handler(args) == 0
+    assert breakdown_command.run(args) == 0
     assert "min:kernel_memory_bytes" in capsys.readouterr().out
 
 

@@ -20,7 +20,7 @@ from policysearch.jobs.nsga2 import NSGA2Sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records
 from policysearch.run.driver import RunOptions, run_search
-from policysearch.run.storage import open_run_storage, open_storage
+from policysearch.run.storage import locate, open_storage
 from policysearch.run.study_meta import record
 from tests.conftest import CONFIGS
 
@@ -140,7 +140,7 @@ def _write_study(url: str, trials: int, per_generation: int = 30) -> None:
     repeat their journal records with the generation changed (one record per trial, each
     COMPLETE with its metrics, seed, constraints and generation, as ``run`` writes them).
     """
-    run_storage = open_run_storage(url)
+    run_storage = locate(url).open_for_run()
     storage = run_storage.storage
     study = optuna.create_study(study_name="q", storage=storage, directions=["minimize"] * 2)
     record(study, JOB, 3)

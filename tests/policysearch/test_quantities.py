@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policysearch.outputs.quantities import change, column, count, quantity
+from policysearch.quantities import change, column, count, quantity
 
 
 @pytest.mark.parametrize(

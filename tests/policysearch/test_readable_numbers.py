@@ -18,9 +18,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from policysearch import cli
-from policysearch.analysis.front import layout, spread
+from policysearch.analysis.front import layout, render, spread
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import study_view
+from policysearch.commands import front as front_command
+from policysearch.commands.evaluate import comparison_table
+from policysearch.commands.text import hypervolume_line
 from policysearch.jobs.config import load_job
 from policysearch.outputs import plots
 from policysearch.outputs.report import report_html
@@ -67,8 +70,8 @@ def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) 
     view = study_view(study, info)
     assert view.trials, job_path
     shown: dict[str, str] = {
-        "table": cli.render(view.front, info, "table", width=100),
-        "hypervolume": cli._hypervolume_line(view),
+        "table": render(view.front, info, "table", width=100),
+        "hypervolume": hypervolume_line(view),
         "html": DATA_URI.sub("", report_html(study, info, str(tmp_path / "s.journal"))),
     }
     if info.problem.scenarios() and view.knee is not None:
@@ -77,7 +80,7 @@ def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) 
         shown["card"] = render_cards(cards)
         today = view.baseline_metrics
         mine = dict(info.problem.evaluate(info.point(view.knee.params)))
-        shown["evaluate"] = cli._comparison_table(mine, today)
+        shown["evaluate"] = comparison_table(mine, today)
         assert "-0 more" not in shown["card"] and "-0.00%" not in shown["card"]
     for name in ("front", "hypervolume", "importances", "knobs"):
         figure = getattr(plots, f"{name}_figure")(view)
@@ -126,7 +129,7 @@ def test_front_shows_a_spread_by_default_and_every_point_with_all(
     code, out, _ = _front(capsys, quickstart, "--format", "json")
     every = [row["trial"] for row in json.loads(out)["front"]]
     assert code == 0 and len(every) >= 4
-    monkeypatch.setattr(cli, "SHOWN", 3)
+    monkeypatch.setattr(front_command, "SHOWN", 3)
     code, out, _ = _front(capsys, quickstart)
     assert code == 0
     assert [int(r[0]) for r in _rows(out)] == spread(every, 3)

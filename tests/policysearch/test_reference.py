@@ -10,10 +10,10 @@ import optuna
 import pytest
 
 from policysearch.analysis.pareto import hypervolume, minimise_view
-from policysearch.analysis.reference import MARGIN
 from policysearch.analysis.view import study_view
 from policysearch.jobs.config import load_job
 from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.reference import MARGIN
 from policysearch.run.storage import open_storage
 from policysearch.run.study_meta import read
 from tests.conftest import CONFIGS

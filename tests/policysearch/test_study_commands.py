@@ -41,7 +41,10 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     quickstart = CONFIGS / "jobs" / "quickstart.yaml"
     other = folder / "other-scenario.yaml"
     other.write_text(
-        quickstart.read_text().replace("scenario: thread-churn-20", "scenario: mixed-fleet-server")
+        quickstart.read_text()
+        .replace("scenario: thread-churn-20", "scenario: mixed-fleet-server")
+        # its forks (2 mms per fork+exec) and 48 churners cap creation near 385k/s
+        .replace("clone_throughput_per_s >= 500000", "clone_throughput_per_s >= 300000")
     )
     for job_file, studies, trials in (
         (quickstart, QUICKSTART, 30),

@@ -20,7 +20,6 @@ import optuna
 import pytest
 from optuna.trial import create_trial
 
-from policysearch.analysis import opening as opening_module
 from policysearch.analysis import view as view_module
 from policysearch.analysis.front import select_trial
 from policysearch.analysis.view import StudyView, study_view
@@ -29,6 +28,7 @@ from policysearch.errors import BadInput
 from policysearch.jobs.config import job_from_mapping, load_job
 from policysearch.jobs.space import distributions
 from policysearch.run.driver import RunOptions, run_search
+from policysearch.run.storage import journal_file as journal_file_module
 from policysearch.run.storage import load_study, open_storage
 from policysearch.run.study_meta import read, record
 from tests.conftest import CONFIGS
@@ -81,7 +81,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, journal: Path) -> _Counts:
     info = read(load_study(storage, "quickstart", str(journal)), str(journal))
     counts = _Counts(monkeypatch)
     counts.wrap(type(storage), "get_all_trials", "trial reads")
-    counts.wrap(opening_module, "scan", "journal scans")
+    counts.wrap(journal_file_module, "scan", "journal scans")
     counts.wrap(view_module, "_front_rows", "fronts")
     counts.wrap(view_module, "nondominated_mask", "non-dominated sorts")
     counts.wrap(type(info.problem), "evaluate", "simulations")

@@ -1,8 +1,10 @@
-"""Executors: where trials are evaluated. One registry, read by the job validation and the CLI.
+"""Executors: where trials are evaluated. One registry, read by the driver and the CLI.
 
 Each entry is a name, a line of help and a factory taking the problems to evaluate and one
-``ExecutorOptions``; a new executor is a module with a ``BaseExecutor`` subclass and one entry
-here. ``BaseExecutor`` (``base.py``) states the rules every executor keeps.
+``ExecutorOptions``; a new executor is a module with a ``BaseExecutor`` subclass, its factory
+in ``_FACTORIES`` here, and its name and help in ``policysearch.jobs.executor_names`` (which
+the job validation reads without importing this layer). ``BaseExecutor`` (``base.py``)
+states the rules every executor keeps.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from objectives import Problem
+from policysearch.jobs.executor_names import EXECUTOR_HELP
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,
@@ -38,20 +41,13 @@ def _ray(problems: Mapping[str, Problem], options: ExecutorOptions) -> BaseExecu
     return RayExecutor(problems, options)
 
 
+_FACTORIES: dict[str, Callable[[Mapping[str, Problem], ExecutorOptions], BaseExecutor]] = {
+    "ray": _ray,
+    "serial": lambda problems, options: SerialExecutor(problems, options),
+}
+
 EXECUTORS: dict[str, ExecutorKind] = {
-    kind.name: kind
-    for kind in (
-        ExecutorKind(
-            "ray",
-            "Ray actors, one per worker: on this machine, or on a cluster with --address",
-            _ray,
-        ),
-        ExecutorKind(
-            "serial",
-            "one evaluation at a time in this process (no Ray; for debugging and small jobs)",
-            lambda problems, options: SerialExecutor(problems, options),
-        ),
-    )
+    name: ExecutorKind(name, text, _FACTORIES[name]) for name, text in EXECUTOR_HELP.items()
 }
 
 

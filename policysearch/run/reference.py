@@ -33,9 +33,16 @@ class Reference:
     origin: str
 
 
-def from_baseline(today_costs: Sequence[float]) -> Reference:
-    """Today's Linux's objective values (all-minimise view) worsened by ``MARGIN``."""
-    costs = np.asarray(today_costs, dtype=float)
+def from_baseline(today: Sequence[float], directions: Sequence[str]) -> Reference:
+    """Today's Linux's objective values worsened by ``MARGIN``, in the all-minimise view.
+
+    Args:
+        today: today's Linux's value of each objective, in the objectives' own units.
+        directions: each objective's ``minimize`` or ``maximize`` (a maximised value is
+            negated, as ``analysis.pareto.minimise_view`` does).
+    """
+    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    costs = np.asarray(today, dtype=float) * sign
     worse = costs + MARGIN * np.where(costs != 0, np.abs(costs), 1.0)
     return Reference(
         tuple(float(v) for v in worse), f"today's Linux worsened by {MARGIN:.0%}, fixed per study"

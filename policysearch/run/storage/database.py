@@ -1,8 +1,5 @@
-"""Where studies live: a journal file by default (embedded, no server), or any Optuna URL.
+"""A database URL: Optuna's RDB storage (PostgreSQL for teams, SQLite, MySQL).
 
-* ``policysearch.journal`` or ``journal:PATH``: Optuna's ``JournalStorage`` over a file,
-  safe for several processes on one machine; the ``optuna`` CLI reads it with
-  ``--storage PATH --storage-class JournalFileBackend``. One driver per journal file.
 * ``postgresql://user:pass@host:port/db``: the storage for team use. Several drivers may run
   the same job against one study at once (``run.driver``), and ``front``, ``report``,
   ``export`` and ``dashboard`` work from any machine that reaches the server. Its driver is
@@ -22,8 +19,7 @@ import contextlib
 import importlib.util
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -31,11 +27,8 @@ import optuna
 from optuna.storages import BaseStorage
 
 from policysearch.errors import BadInput
-from policysearch.run.journal import GroupCommitJournal
-from policysearch.run.journal_files import check_journal_path, set_aside_torn_tail
-from policysearch.run.journal_replay import FastFileBackend, FastJournalStorage
+from policysearch.run.storage.base import RunStorage, Storage
 
-JOURNAL_PREFIX = "journal:"
 CONNECT_TIMEOUT_S = 10
 """A PostgreSQL server that does not answer within this many seconds is an error, not a hang."""
 
@@ -45,11 +38,9 @@ _PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&]*")
 def redact(url: str) -> str:
     """``url`` with its password (in the user part or a ``password=`` parameter) as ``***``.
 
-    ``postgresql://user:pass@host:5432/db`` -> ``postgresql://user:***@host:5432/db``. Journal
-    paths and URLs without a password come back unchanged.
+    ``postgresql://user:pass@host:5432/db`` -> ``postgresql://user:***@host:5432/db``. A URL
+    without a password comes back unchanged.
     """
-    if is_journal(url):
-        return url
     scheme, rest = url.split("://", 1)
     at = rest.rfind("@")  # the last one: an unencoded '@' in a password stays hidden too
     if at >= 0 and ":" in rest[:at]:
@@ -60,8 +51,6 @@ def redact(url: str) -> str:
 
 def _passwords(url: str) -> list[str]:
     """The password of ``url`` as written and decoded (to scrub from a server's messages)."""
-    if is_journal(url):
-        return []
     rest = url.split("://", 1)[1]
     found = [m.group(0).split("=", 1)[1] for m in _PASSWORD_PARAM.finditer(rest)]
     at = rest.rfind("@")
@@ -76,35 +65,6 @@ def _one_line(text: str, url: str) -> str:
     for password in sorted(_passwords(url), key=len, reverse=True):
         line = line.replace(password, "***")
     return line
-
-
-def is_journal(url: str) -> bool:
-    """True when ``url`` names a journal file rather than a database URL."""
-    return "://" not in url
-
-
-def journal_path(url: str) -> Path:
-    """The file of a journal storage URL."""
-    return Path(url.removeprefix(JOURNAL_PREFIX)).expanduser()
-
-
-def open_storage(url: str, *, must_exist: bool = False) -> BaseStorage:
-    """Open the storage named by ``url``.
-
-    Args:
-        url: a journal file path (optionally ``journal:PATH``) or an Optuna RDB URL.
-        must_exist: for reading commands: refuse to create a missing journal file.
-
-    Raises:
-        BadInput: the journal file is missing (with ``must_exist``) or the URL is unusable.
-    """
-    if is_journal(url):
-        path = journal_path(url)
-        check_journal_path(path, must_exist=must_exist, writing=not must_exist)
-        return _replayed(path, lambda: FastJournalStorage(FastFileBackend(str(path))))
-    if must_exist:
-        _check_holds_studies(url)
-    return _open_rdb(url)
 
 
 def _dialect(url: str) -> str:
@@ -132,6 +92,7 @@ def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
     Two drivers opening a fresh database at the same moment both create Optuna's tables; the
     loser of that race gets an integrity error and simply tries again (the tables now exist).
     """
+    # imported on use: SQLAlchemy takes a while to import and a journal file needs none of it
     import sqlalchemy.exc
 
     shown = redact(url)
@@ -181,58 +142,13 @@ def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
     raise AssertionError("unreachable")
 
 
-@dataclass(frozen=True)
-class RunStorage:
-    """The storage a run writes to, and how to make what it wrote durable."""
-
-    storage: BaseStorage
-    commit: Callable[[], None]
-    notice: str | None = None  # something the run should tell the user (a repaired journal)
-
-
-def open_run_storage(url: str) -> RunStorage:
-    """Open ``url`` for a run: a journal file commits in groups (``run.journal``) and is only
-    created by the first commit; a database commits every write itself.
-
-    Raises:
-        BadInput: the URL is unusable.
-    """
-    if is_journal(url):
-        path = journal_path(url)
-        check_journal_path(path, must_exist=False, writing=True)
-        torn = set_aside_torn_tail(path)
-        backend = GroupCommitJournal(str(path))
-        storage = _replayed(path, lambda: FastJournalStorage(backend))
-        notice = (
-            f"set aside {torn} bytes of a torn last line (a crash mid-write) in {path}.torn"
-            if torn
-            else None
-        )
-        return RunStorage(storage, backend.commit, notice)
-    return RunStorage(open_storage(url), lambda: None, None)
-
-
-def _replayed(path: Path, open_journal: Callable[[], BaseStorage]) -> BaseStorage:
-    """Open a journal, turning a file that is not one (or is corrupt) into one input line."""
-    try:
-        return open_journal()
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, IndexError) as exc:
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise BadInput(
-            "--storage",
-            "",
-            f"{str(path)!r} is not a readable Optuna journal ({type(exc).__name__}: {reason}); "
-            "pass the journal the study was run with",
-        ) from None
-
-
 def _check_holds_studies(url: str) -> None:
     """For reading commands: the database exists and holds Optuna's tables; create nothing.
 
     Optuna's RDB storage creates its tables (and SQLite its file) on first use; a reading
     command pointed at the wrong place must not leave them behind.
     """
-    import sqlalchemy
+    import sqlalchemy  # imported on use, as in _open_rdb
 
     shown = redact(url)
     if _dialect(url) == "sqlite":
@@ -258,30 +174,31 @@ def _check_holds_studies(url: str) -> None:
         )
 
 
-def describe(url: str) -> str:
-    """A one-line description of the storage for progress output (its password hidden)."""
-    if is_journal(url):
-        return f"journal file {journal_path(url)}"
-    return redact(url)
+class Database(Storage):
+    """An Optuna RDB URL (the module doc)."""
 
+    kind = "database"
 
-def study_names(storage: BaseStorage) -> list[str]:
-    """Names of the studies held by ``storage``.
+    @property
+    def shown(self) -> str:
+        return redact(self.url)
 
-    Reads the studies only, not their trials (``optuna.get_all_study_summaries`` copies every
-    trial of every study: 15 s for a study of 20,000 trials).
-    """
-    return [s.study_name for s in storage.get_all_studies()]
+    @property
+    def description(self) -> str:
+        return redact(self.url)
 
+    @property
+    def key(self) -> str:
+        return self.url
 
-def load_study(storage: BaseStorage, name: str, url: str) -> optuna.Study:
-    """Load study ``name``.
+    def open(self, *, must_exist: bool = False) -> BaseStorage:
+        if must_exist:
+            _check_holds_studies(self.url)
+        return _open_rdb(self.url)
 
-    Raises:
-        BadInput: no such study (the message lists the studies present).
-    """
-    names = study_names(storage)
-    if name not in names:
-        listed = ", ".join(names) if names else "none"
-        raise BadInput(redact(url), name, f"no such study; studies in this storage: {listed}")
-    return optuna.load_study(study_name=name, storage=storage)
+    def open_for_run(self) -> RunStorage:
+        """The database commits every write itself."""
+        return RunStorage(self.open(), lambda: None, None)
+
+    def run_lock(self) -> AbstractContextManager[None]:
+        return nullcontext()  # several drivers may share a study in a database

@@ -14,7 +14,7 @@ Rules:
   marked FAIL on the next run (the resume rules of ``policysearch.run.driver``).
 * A commit is not cut in half by Ctrl-C: SIGINT and SIGTERM are held while it writes.
 * One writer at a time: a run holds the journal's run lock from start to end
-  (``journal_files.run_lock``), so a second run is refused before it starts. Should another
+  (``journal_guards.run_lock``), so a second run is refused before it starts. Should another
   process append anyway (Optuna's own writers do not know that lock), ``commit()`` finds the
   file no longer the size it left it and refuses (``RunFailure``); the pending group is then
   dropped, never written on top of another process's records. Several drivers on one study
@@ -33,8 +33,8 @@ from optuna.storages.journal._file import get_lock_file
 
 from policysearch import interrupts
 from policysearch.errors import RunFailure
-from policysearch.run.journal_files import PidLock
-from policysearch.run.journal_replay import FastFileBackend
+from policysearch.run.storage.journal_guards import PidLock
+from policysearch.run.storage.journal_replay import FastFileBackend
 
 
 class GroupCommitJournal(FastFileBackend):

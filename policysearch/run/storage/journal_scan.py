@@ -39,8 +39,8 @@ from optuna.storages.journal._storage import JournalOperation
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from policysearch.run.journal_replay import cached_distribution, gc_paused, loads
 from policysearch.run.records import METRICS_ATTR
+from policysearch.run.storage.journal_replay import cached_distribution, gc_paused, loads
 
 _TRIAL_UPDATES = frozenset(
     {

@@ -10,7 +10,7 @@
   and stamped with its process id, host and the process's start time. A second run on the same
   journal file is refused before it does anything (``RunFailure``, one line naming the first
   run's pid): two writers would interleave their records, and the group commit of
-  ``run.journal`` would refuse the second one's first batch anyway, after its work. A lock
+  ``run.storage.journal`` would refuse the second one's first batch anyway, after its work. A lock
   whose process is gone on this host (a ``kill -9``; the start time tells a reused pid apart)
   is stale and taken over at once; one of another host is never guessed stale: its message
   says which file to delete if no run is going.

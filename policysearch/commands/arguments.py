@@ -1,0 +1,106 @@
+"""Arguments several commands take: their types (one-line errors, exit code 2) and help texts.
+
+A type raises ``argparse.ArgumentTypeError`` with "found X, expected Y"; the command line
+prints it as one line naming the option. ``reference_point`` reads ``--ref`` once the study's
+objectives are known, so its error is a ``BadInput`` naming ``--ref``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from objectives.core.reading import shorten
+from policysearch.errors import BadInput
+from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, NAME_PATTERN
+from policysearch.run.study_meta import StudyInfo
+
+STUDY_HELP = "study name (`run` prints it; default name: the job's `name`)"
+STORAGE_HELP = f"journal file or Optuna database URL holding the study (default: {DEFAULT_STORAGE})"
+REF_HELP = (
+    "hypervolume reference point, one value per objective in the objectives' own units "
+    "and order (e.g. 1100000,60000); default: the study's fixed point"
+)
+DASHBOARD_HELP = (
+    "the head's dashboard URL, http://HEAD:8265 "
+    "(default: RAY_API_SERVER_ADDRESS, or RAY_ADDRESS if it is a URL)"
+)
+SEED_HELP = (
+    "sampler seed: it picks the policies the sampler proposes (and a new study's 32 preflight "
+    "points); the simulator is deterministic, so no seed changes a policy's metrics "
+    "(default: the job's sampler seed)"
+)
+
+
+def _integer(text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected an integer in [{low:,}, {high:,}]"
+        ) from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected an integer in [{low:,}, {high:,}]"
+        )
+    return value
+
+
+def positive(text: str) -> int:
+    """A count: trials, workers (the job file's bounds)."""
+    return _integer(text, 1, MAX_TRIALS)
+
+
+def workers(text: str) -> int:
+    """A number of parallel evaluations (the job file's bound)."""
+    return _integer(text, 1, MAX_WORKERS)
+
+
+def non_negative(text: str) -> int:
+    """A seed or a port."""
+    return _integer(text, 0, 2**31 - 1)
+
+
+def study_name(text: str) -> str:
+    """A study name, by the rule of a job's ``name``."""
+    if not NAME_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected letters, digits and _.:- only"
+        )
+    return text
+
+
+def reference_point(text: str | None, info: StudyInfo) -> list[float] | None:
+    """``--ref``: values in the objectives' units, turned into the all-minimise view.
+
+    Args:
+        text: the option's value (``None``: not given, the study's own point).
+        info: the study, for its objectives.
+
+    Raises:
+        BadInput: not one finite number per objective.
+    """
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != len(info.objectives) or not all(math.isfinite(v) for v in values):
+        names = ", ".join(o.metric for o in info.objectives)
+        raise BadInput(
+            "--ref",
+            "",
+            f"found {shorten(text)}, expected {len(info.objectives)} finite numbers "
+            f"separated by commas, one per objective ({names})",
+        )
+    return [
+        v if o.direction == "minimize" else -v for v, o in zip(values, info.objectives, strict=True)
+    ]
+
+
+def add_ray_job(parser: argparse.ArgumentParser) -> None:
+    """The arguments ``status``, ``logs`` and ``stop`` share: the Ray job and its head."""
+    parser.add_argument("job_id", help="the Ray job id `submit` printed")
+    parser.add_argument("--address", help=DASHBOARD_HELP)

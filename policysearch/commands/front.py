@@ -1,0 +1,101 @@
+"""``policysearch front STUDY``: the Pareto front of a stored study, as a table, JSON or CSV.
+
+The table shows at most ``SHOWN`` points spread along the front (``--all``: every one), then
+the hypervolume line; ``--plot`` also draws the front.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from policysearch.analysis.front import SHOWN, render, sort_trials, spread
+from policysearch.analysis.opening import open_view
+from policysearch.commands.arguments import REF_HELP, STORAGE_HELP, STUDY_HELP, reference_point
+from policysearch.commands.text import hypervolume_line, terminal_width
+from policysearch.jobs.config import DEFAULT_STORAGE
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``front`` to ``sub`` (the subcommands); return its parser."""
+    parser = sub.add_parser("front", help="print the Pareto front of a study")
+    parser.add_argument("study", help=STUDY_HELP)
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table: numbers as people read them (default); json, csv: raw numbers, every point",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"show every point of the front (default: at most {SHOWN}, spread along it)",
+    )
+    parser.add_argument(
+        "--columns",
+        metavar="NAME,...",
+        help="the table's columns, metrics or knobs, comma-separated "
+        "(default: the objectives, then the searched knobs)",
+    )
+    parser.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="order by a metric or knob, ascending; write --sort=-METRIC for descending "
+        "(default: the first objective)",
+    )
+    parser.add_argument(
+        "--plot", type=Path, help="also draw the front to FILE.png, or FILE.html (self-contained)"
+    )
+    parser.add_argument("--ref", help=REF_HELP)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the front (and draw it with ``--plot``).
+
+    Args:
+        args: the parsed ``front`` arguments.
+
+    Returns:
+        0 (failures raise).
+
+    Raises:
+        BadInput: a bad plot name, storage, study, ``--ref``, ``--columns`` or ``--sort``.
+    """
+    if args.plot is not None:
+        # imported on use: the plots load matplotlib (over a second), which a table needs not
+        from policysearch.outputs.report import check_plot_path
+
+        check_plot_path(args.plot)  # before any work: a wrong name is bad input
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    view, _ = open_view(args.study, args.storage, lambda info: reference_point(args.ref, info))
+    info = view.info
+    table = args.format == "table"
+    points = view.front if args.all or not table else spread(view.front, SHOWN)
+    shown = sort_trials(points, info, args.sort)
+    text = render(shown, info, args.format, columns, width=terminal_width())
+    if len(shown) < len(view.front):
+        text += (
+            f"\n({len(shown)} of the front's {len(view.front)} policies, spread along it; "
+            "--all shows every one)"
+        )
+    if args.format == "json":
+        data = json.loads(text)
+        data.update(
+            hypervolume=view.hypervolume,
+            reference_point=list(view.reference),
+            trials={"complete": view.complete, "feasible": view.feasible_count},
+        )
+        text = json.dumps(data, indent=2)
+    print(text)
+    if args.format == "table":
+        print(hypervolume_line(view))
+    if args.plot is not None:
+        from policysearch.outputs.report import write_front_plot
+
+        written = write_front_plot(view, args.plot)
+        print(f"wrote {written}", file=sys.stderr if args.format != "table" else sys.stdout)
+    return 0

@@ -1,0 +1,77 @@
+"""``policysearch submit JOB.yaml --address http://HEAD:8265``: run a job on a Ray cluster.
+
+The job goes through Ray's Job Submission API (``policysearch.run.submit``); on the head it
+runs ``policysearch run`` with the options given here (``policysearch.head``). ``--follow``
+(the default) streams its output and exits as the job ends: SUCCEEDED 0, FAILED 1, STOPPED 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from policysearch.commands.arguments import DASHBOARD_HELP, SEED_HELP, non_negative, positive
+from policysearch.errors import BadInput
+from policysearch.run.submit import submit
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``submit`` to ``sub`` (the subcommands); return its parser."""
+    parser = sub.add_parser(
+        "submit",
+        help="run a job on a Ray cluster (Ray Job Submission API); exit code mirrors the job's",
+    )
+    parser.add_argument("job", help="job YAML file (uploaded with the scenario file it names)")
+    parser.add_argument("--address", help=DASHBOARD_HELP)
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--follow",
+        dest="follow",
+        action="store_true",
+        default=True,
+        help="stream the job's output until it ends (the default)",
+    )
+    how.add_argument(
+        "--no-wait", dest="follow", action="store_false", help="print the Ray job id and return"
+    )
+    parser.add_argument("--trials", type=positive, help="finished trials wanted in the study")
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        help="parallel evaluations (default: the job's; if it has none, one per free CPU)",
+    )
+    parser.add_argument(
+        "--storage",
+        help="database URL or absolute journal path, as the head sees it (default: the job's)",
+    )
+    parser.add_argument("--study", help="study name (default: the job's name)")
+    parser.add_argument("--seed", type=non_negative, help=SEED_HELP)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Submit the job; follow it unless ``--no-wait``.
+
+    Args:
+        args: the parsed ``submit`` arguments.
+
+    Returns:
+        0 with ``--no-wait``; else the job's end as an exit code.
+
+    Raises:
+        BadInput: a missing or bad job file, a relative storage path, or a bad address.
+        RunFailure: the head cannot be reached or refuses the job.
+    """
+    if not Path(args.job).is_file():
+        raise BadInput(args.job, "", "no such job file")
+    run_args = ["--quiet"] if not args.follow else []
+    for flag, value in (
+        ("--trials", args.trials),
+        ("--workers", args.workers),
+        ("--storage", args.storage),
+        ("--study", args.study),
+        ("--seed", args.seed),
+    ):
+        if value is not None:
+            run_args += [flag, str(value)]
+    return submit(Path(args.job), args.address, run_args, follow=args.follow)

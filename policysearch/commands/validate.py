@@ -1,0 +1,39 @@
+"""``policysearch validate JOB.yaml``: check a job file without running it; one line says what
+it would search."""
+
+from __future__ import annotations
+
+import argparse
+
+from policysearch.jobs.config import load_job
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``validate`` to ``sub`` (the subcommands); return its parser."""
+    parser = sub.add_parser("validate", help="check a job file")
+    parser.add_argument("job", help="job YAML file")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the job; print what it searches.
+
+    Args:
+        args: the parsed ``validate`` arguments.
+
+    Returns:
+        0 (a bad job raises).
+
+    Raises:
+        BadInput: the job file, naming the key, what was found and what is expected.
+    """
+    job = load_job(args.job)
+    knobs = ", ".join(d.knob for d in job.dimensions)
+    objectives = ", ".join(f"{o.metric} ({o.direction})" for o in job.objectives)
+    print(
+        f"{args.job}: valid. {job.problem.kind} {job.problem.name}; searching {knobs}; "
+        f"objectives {objectives}; {len(job.constraints)} constraints; "
+        f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
+        f"{job.sampler.name}"
+    )
+    return 0
