@@ -404,6 +404,11 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
         options["population_size"] = _integer(
             spec["population_size"], source, "sampler.population_size", 2, 100_000
         )
+    if "window" in spec:  # TPE: null fits every trial
+        window = spec["window"]
+        options["window"] = (
+            None if window is None else _integer(window, source, "sampler.window", 1, 10**9)
+        )
     seed = _integer(spec.get("seed", 0), source, "sampler.seed", 0, 2**31 - 1)
     return SamplerConfig(name=name, seed=seed, options=options)
 
