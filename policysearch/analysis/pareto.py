@@ -11,7 +11,7 @@
   range in each objective (plus 1 where the range is 0), so that every point of the front
   contributes, its extremes included.
 * ``hypervolume_history``: hypervolume of the front of the first ``k`` trials, at chosen
-  ``k`` (the search's progress).
+  ``k`` (the search's progress), the front updated from one checkpoint to the next.
 * ``knee_index``: the knee of a front: after scaling each objective to [0, 1] over the front,
   the point with the smallest sum of scaled objectives, i.e. the point furthest below the
   hyperplane through the front's extreme points (Das 1999's "normal boundary" knee for a convex
@@ -165,7 +165,20 @@ def hypervolume_history(
     if n == 0:
         return np.zeros(0, dtype=int), np.zeros(0)
     ks = np.unique(np.linspace(1, n, min(n, checkpoints)).round().astype(int))
-    volumes = np.array([hypervolume(costs[:k][valid[:k]], reference) for k in ks])
+    volumes = np.empty(len(ks))
+    # The front of the first k trials is the front of (the front of the first j < k, the
+    # valid trials j..k): a dominated point stays dominated, and a point outside the reference
+    # box never dominates one inside it. So each checkpoint sorts its new points and the front
+    # so far, not every trial before it, and the volumes are those of the full prefixes.
+    front = np.empty((0, costs.shape[1]))
+    start = 0
+    for i, k in enumerate(ks):
+        fresh = costs[start:k][valid[start:k]]
+        start = k
+        if fresh.shape[0]:
+            front = np.vstack([front, fresh])
+            front = front[nondominated_mask(front)]
+        volumes[i] = hypervolume(front, reference)
     return ks, volumes
 
 

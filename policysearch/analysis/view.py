@@ -14,8 +14,11 @@ the same columns (``TrialColumns``), in the all-minimise view of ``policysearch.
 What only some readers need is computed on first use and then kept (``functools.
 cached_property``): the COMPLETE trials themselves (the front's are read at once), today's
 Linux on the study's problem and seed (one simulation; ``None`` when the problem has no
-baseline), the hypervolume history, the known true front, and the knob importances (Optuna's
-PED-ANOVA, fed the view's trials so the storage is not read again).
+baseline), the hypervolume history (``pareto.hypervolume_history``: the front updated as the
+trials arrive), the known true front, the searched knobs as columns (``analysis.knobs``), and
+the knob importances (Optuna's PED-ANOVA over a sample of at most ``IMPORTANCE_SAMPLE`` trials,
+fed the sample's trials so the storage is not read again). None of these builds a FrozenTrial
+per trial: a 100,000-trial study is reported from its columns.
 Outputs draw and print what the view holds; they compute nothing themselves.
 """
 
@@ -31,6 +34,7 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.analysis.knobs import KnobColumns, from_journal, from_trials
 from policysearch.analysis.pareto import (
     hypervolume,
     hypervolume_history,
@@ -49,6 +53,11 @@ MIN_TARGET_TRIALS = 5
 """PED-ANOVA is steadier with at least this many trials in its top quantile."""
 TRUE_FRONT_POINTS = 400
 """Points of a known true front (benchmark problems) the view holds for drawing."""
+IMPORTANCE_SAMPLE = 5000
+"""PED-ANOVA ranks the knobs on at most this many COMPLETE trials, drawn at random (seed
+``IMPORTANCE_SEED``) when the study has more; the report states the sample. PED-ANOVA's cost
+grows with the trials (3.6 s for 100,000) and its ranking from 5,000 is steady."""
+IMPORTANCE_SEED = 0
 
 Importances = list[tuple[str, dict[str, float] | str]]
 """Per objective: ``(metric, {knob: share})``, or ``(metric, why there is nothing to rank)``."""
@@ -90,6 +99,7 @@ class StudyView:
     reference: tuple[float, ...]
     reference_origin: str = AUTOMATIC
     load: Callable[[Sequence[int]], list[FrozenTrial]] | None = None
+    knob_table: Callable[[], KnobColumns] | None = None
 
     @property
     def complete(self) -> int:
@@ -109,6 +119,28 @@ class StudyView:
         if self.load is None:
             return ()
         return tuple(self.load(range(len(self.numbers))))
+
+    @cached_property
+    def knobs(self) -> KnobColumns:
+        """The knobs of the COMPLETE trials as columns, one row per trial (``analysis.knobs``)."""
+        if self.knob_table is not None:
+            return self.knob_table()
+        return from_trials(self.trials)
+
+    @cached_property
+    def importance_rows(self) -> np.ndarray:
+        """The rows PED-ANOVA ranks the knobs on: every row, or ``IMPORTANCE_SAMPLE`` of them
+        drawn at random (seed ``IMPORTANCE_SEED``), in increasing order."""
+        n = len(self.numbers)
+        if n <= IMPORTANCE_SAMPLE:
+            return np.arange(n)
+        rng = np.random.default_rng(IMPORTANCE_SEED)
+        return np.sort(rng.choice(n, size=IMPORTANCE_SAMPLE, replace=False))
+
+    @property
+    def importance_sampled(self) -> bool:
+        """Whether the importances come from a sample rather than every COMPLETE trial."""
+        return len(self.importance_rows) < len(self.numbers)
 
     @property
     def feasible_count(self) -> int:
@@ -149,7 +181,8 @@ class StudyView:
         """Per objective, each searched knob's share in reaching its best trials.
 
         PED-ANOVA (``optuna.importance.PedAnovaImportanceEvaluator``, no extra package) over
-        every COMPLETE trial, feasible or not, the target negated for a maximised objective
+        the COMPLETE trials of ``importance_rows`` (every one, or a sample), feasible or not,
+        the target negated for a maximised objective
         (PED-ANOVA ranks low values best), normalised to sum 1. When there is nothing to rank
         (too few trials, one distinct value, a single knob) the entry says why.
         """
@@ -183,6 +216,7 @@ def build_view(
             failed=failed,
             unfinished=len(every) - len(trials) - failed,
             load=lambda rows: [trials[i] for i in rows],
+            knobs=lambda: from_trials(trials),
         ),
         reference,
     )
@@ -207,6 +241,7 @@ def scanned_view(
             failed=failed,
             unfinished=len(scanned.states) - len(numbers) - failed,
             load=lambda rows: scanned.frozen([int(numbers[i]) for i in rows]),
+            knobs=lambda: _scanned_knobs(scanned, numbers),
         )
     return _view(info, columns, reference)
 
@@ -222,6 +257,7 @@ class TrialColumns:
         failed: FAIL trials.
         unfinished: trials neither COMPLETE nor FAIL.
         load: the FrozenTrials of some rows (positions in ``numbers``).
+        knobs: the knob columns of every row (``analysis.knobs``).
     """
 
     numbers: np.ndarray
@@ -230,6 +266,14 @@ class TrialColumns:
     failed: int
     unfinished: int
     load: Callable[[Sequence[int]], list[FrozenTrial]]
+    knobs: Callable[[], KnobColumns] | None = None
+
+
+def _scanned_knobs(scanned: ScannedStudy, numbers: np.ndarray) -> KnobColumns:
+    """The knob columns from the journal's records; from FrozenTrials when the trials'
+    distributions differ (``analysis.knobs``)."""
+    columns = from_journal(*scanned.raw_params(numbers.tolist()))
+    return columns if columns is not None else from_trials(scanned.frozen(numbers.tolist()))
 
 
 def _view(info: StudyInfo, columns: TrialColumns, reference: Sequence[float] | None) -> StudyView:
@@ -271,6 +315,7 @@ def _view(info: StudyInfo, columns: TrialColumns, reference: Sequence[float] | N
         reference=point if front else (),
         reference_origin=origin,
         load=columns.load,
+        knob_table=columns.knobs,
     )
 
 
@@ -288,8 +333,9 @@ def _front_rows(costs: np.ndarray, feasible: np.ndarray) -> np.ndarray:
 
 
 def _importances(view: StudyView) -> Importances:
-    trials = view.trials
-    knobs = sorted({k for t in trials for k, d in t.distributions.items() if not d.single()})
+    rows = view.importance_rows
+    trials = view.load(rows.tolist()) if view.load is not None else []
+    knobs = view.knobs.searched()
     result: Importances = []
     trials_only = _TrialsOnly(trials, [o.direction for o in view.info.objectives])
     for i, objective in enumerate(view.info.objectives):

@@ -366,8 +366,8 @@ def _constraints(
             raise BadInput(
                 source,
                 key,
-                f"found {shorten(item)}: {base} has a hard limit of {limit:g} that every search "
-                f"applies; write '{base} <= {limit:g}' or leave it out",
+                f"found {shorten(item)}: {base} has a hard limit of {exact_number(limit)} that every search "
+                f"applies; write '{base} <= {exact_number(limit)}' or leave it out",
             )
         result.append(Constraint(metric, op, bound))
     constrained = {c.metric for c in result}
@@ -411,6 +411,11 @@ def _sampler(spec: Any, source: str) -> SamplerConfig:
     if "population_size" in spec:
         options["population_size"] = _integer(
             spec["population_size"], source, "sampler.population_size", 2, 100_000
+        )
+    if "window" in spec:  # TPE: null fits every trial
+        window = spec["window"]
+        options["window"] = (
+            None if window is None else _integer(window, source, "sampler.window", 1, 10**9)
         )
     seed = _integer(spec.get("seed", 0), source, "sampler.seed", 0, 2**31 - 1)
     return SamplerConfig(name=name, seed=seed, options=options)

@@ -17,6 +17,7 @@ from typing import Any
 import optuna
 
 from policysearch.jobs.nsga2 import NSGA2Sampler
+from policysearch.jobs.tpe import DEFAULT_WINDOW, WindowedTPESampler
 
 DEFAULT_POPULATION = 20
 
@@ -67,10 +68,14 @@ SAMPLERS: dict[str, SamplerKind] = {
         ),
         SamplerKind(
             "tpe",
-            "multivariate TPE with constraints",
-            lambda cfg, seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
+            "multivariate TPE with constraints; window (default "
+            f"{DEFAULT_WINDOW}) bounds the recent trials it fits, null for all",
+            lambda cfg, seed: WindowedTPESampler(
+                seed=seed, multivariate=True, window=cfg.options.get("window", DEFAULT_WINDOW)
+            ),
             # each proposal learns from every result so far: one trial per worker in flight
             lambda cfg, workers: workers,
+            options=("window",),
         ),
         SamplerKind(
             "gp",

@@ -19,6 +19,10 @@ view's). Each returns a PNG:
 * ``knobs_png``: each searched knob against each objective; categorical knobs on a
   categorical axis.
 
+A scatter of many trials draws one of the points that fall in the same small cell (``_thin``:
+``THIN_GRID`` cells per axis, far below a pixel, every extreme kept so the axes' limits do
+not move): the pictures of a 100,000-trial study look as they would with every point drawn.
+
 Figures are built with ``matplotlib.figure.Figure`` on an Agg canvas, never through pyplot:
 no GUI, no global registry of open figures, so nothing accumulates in a long-lived process.
 """
@@ -32,7 +36,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import optuna
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -56,6 +59,9 @@ FOCUS_PAD = 0.08
 """Margin around what the axis shows, as a share of its range."""
 EDGE_INSET = 0.015
 """How far inside the edge a point beyond it is drawn, as a share of the axis range."""
+THIN_GRID = 2048
+"""A scatter of many points draws one point per cell of a grid this fine over its range (a
+fraction of a pixel: a 100,000-trial study draws as before, in a fraction of the time)."""
 
 
 def _png(fig: Figure) -> bytes:
@@ -221,6 +227,17 @@ class _Window:
     def inside(self, values: np.ndarray) -> np.ndarray:
         return (values >= self.low) & (values <= self.high)
 
+    def clip_all(self, values: np.ndarray) -> np.ndarray:
+        """``clip`` of every value."""
+        values = np.asarray(values, dtype=float)
+        if self.log:
+            lo, hi = math.log10(self.low), math.log10(self.high)
+            inset = (hi - lo) * EDGE_INSET
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return 10 ** np.clip(np.log10(values), lo + inset, hi - inset)
+        inset = (self.high - self.low) * EDGE_INSET
+        return np.clip(values, self.low + inset, self.high - inset)
+
     def clip(self, value: float) -> float:
         """A value outside, moved just inside the edge it is beyond."""
         if self.log:
@@ -229,6 +246,30 @@ class _Window:
             return float(10 ** min(max(math.log10(value), lo + inset), hi - inset))
         inset = (self.high - self.low) * EDGE_INSET
         return min(max(value, self.low + inset), self.high - inset)
+
+
+def _thin(x: np.ndarray, y: np.ndarray, log_x: bool = False, log_y: bool = False) -> np.ndarray:
+    """Indices, increasing, of the points of a scatter to draw: the first point of each cell
+    of a ``THIN_GRID`` x ``THIN_GRID`` grid over the points' range (log-spaced on a log axis),
+    and the points at each extreme. Points that are not finite are not drawn (nor were they)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.log10(x) if log_x else x
+        v = np.log10(y) if log_y else y
+    ok = np.flatnonzero(np.isfinite(u) & np.isfinite(v))
+    if len(ok) <= THIN_GRID:
+        return ok
+    key = np.zeros(len(ok), dtype=np.int64)
+    extremes = []
+    for values in (u[ok], v[ok]):
+        low, span = values.min(), np.ptp(values)
+        cell = np.zeros(len(ok), dtype=np.int64)
+        if span > 0:
+            cell = np.minimum((values - low) / span * THIN_GRID, THIN_GRID).astype(np.int64)
+        key = key * (THIN_GRID + 1) + cell
+        extremes += [int(np.argmin(values)), int(np.argmax(values))]
+    _, first = np.unique(key, return_index=True)
+    return ok[np.union1d(first, extremes)]
 
 
 def _window(core: np.ndarray, others: np.ndarray) -> _Window:
@@ -309,7 +350,6 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
     core_y = front[:, j] if len(front) else y[view.feasible] if view.feasible.any() else y
     wx, wy = _window(core_x, x), _window(core_y, y)
     inside = wx.inside(x) & wy.inside(y)
-    clip = np.vectorize(lambda v, w: w.clip(v), excluded={1}, otypes=[float])
     for mask, style, label in (
         (
             dominated,
@@ -326,11 +366,14 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
             continue
         near, far = mask & inside, mask & ~inside
         if near.any():
-            ax.scatter(x[near], y[near], label=label, **style)
+            keep = _thin(x[near], y[near], wx.log, wy.log)
+            ax.scatter(x[near][keep], y[near][keep], label=label, **style)
         if far.any():
+            fx, fy = wx.clip_all(x[far]), wy.clip_all(y[far])
+            keep = _thin(fx, fy, wx.log, wy.log)
             ax.scatter(
-                clip(x[far], wx),
-                clip(y[far], wy),
+                fx[keep],
+                fy[keep],
                 s=style["s"],
                 marker=_edge_marker(x[far][0], y[far][0], wx, wy),
                 color=style["color"],
@@ -543,7 +586,7 @@ def hypervolume_figure(view: StudyView) -> Figure:
 
 def importances_figure(view: StudyView) -> Figure:
     """One bar chart per objective: each knob's share in reaching its best trials."""
-    title = f"{view.info.name}: knob importances (PED-ANOVA, all finished trials)"
+    title = f"{view.info.name}: knob importances (PED-ANOVA, {importance_basis(view)})"
     ranked = view.importances
     knobs = max((len(v) for _, v in ranked if isinstance(v, dict)), default=1)
     cols = len(ranked)
@@ -565,14 +608,20 @@ def importances_figure(view: StudyView) -> Figure:
     return fig
 
 
+def importance_basis(view: StudyView) -> str:
+    """What the importances were computed on, in words: every finished trial or the sample."""
+    rows = len(view.importance_rows)
+    if not view.importance_sampled:
+        return "all finished trials"
+    return f"a random sample of {rows:,} of the {view.complete:,} finished trials"
+
+
 def knobs_figure(view: StudyView) -> Figure:
     """Each searched knob (rows) against each objective (columns), one small scatter each."""
     info = view.info
     title = f"{info.name}: each knob against each objective"
-    distributions: dict[str, optuna.distributions.BaseDistribution] = {}
-    for trial in view.trials:
-        for knob, dist in trial.distributions.items():
-            distributions.setdefault(knob, dist)
+    columns = view.knobs
+    distributions = columns.distributions
     knobs = sorted(distributions)
     if not knobs:
         return _message(title, "no finished trial with a searched knob yet")
@@ -584,28 +633,25 @@ def knobs_figure(view: StudyView) -> Figure:
     dominated = view.feasible & ~view.on_front
     for r, knob in enumerate(knobs):
         dist = distributions[knob]
-        present = np.array([knob in t.params for t in view.trials], dtype=bool)
-        raw = [t.params.get(knob) for t in view.trials]
-        if isinstance(dist, CategoricalDistribution):
-            labels = [str(c) for c in dist.choices]
-            index = {c: n for n, c in enumerate(dist.choices)}
-            x = np.array(
-                [index.get(v, np.nan) if p else np.nan for v, p in zip(raw, present, strict=True)],
-                dtype=float,
-            )
-        else:
-            labels = None
-            x = np.array([float(v) if p else np.nan for v, p in zip(raw, present, strict=True)])
+        # internal values: a categorical knob's choice index, a number's own value
+        x = columns.internal[knob]
+        present = ~np.isnan(x)
+        labels = (
+            [str(c) for c in dist.choices] if isinstance(dist, CategoricalDistribution) else None
+        )
+        x_log = isinstance(dist, FloatDistribution | IntDistribution) and dist.log
         for c, objective in enumerate(info.objectives):
             ax = axes[r, c]
             y = view.values[:, c]
+            y_log = _wants_log(y)
             for mask, style in (
                 (dominated & present, {"s": 12, "color": DOMINATED_COLOUR}),
                 (~view.feasible & present, {"s": 14, "marker": "x", "color": INFEASIBLE_COLOUR}),
                 (view.on_front & present, {"s": 16, "color": FRONT_COLOUR}),
             ):
                 if mask.any():
-                    ax.scatter(x[mask], y[mask], **style)
+                    keep = _thin(x[mask], y[mask], x_log, y_log)
+                    ax.scatter(x[mask][keep], y[mask][keep], **style)
             if labels is not None:
                 ax.set_xticks(range(len(labels)), labels, fontsize="x-small")
                 ax.set_xlim(-0.5, len(labels) - 0.5)

@@ -27,7 +27,7 @@ import optuna
 from policysearch import __version__
 from policysearch.analysis.front import number, select_trial, table_cells
 from policysearch.analysis.report_card import render_cards, report_card
-from policysearch.analysis.view import StudyView, study_view
+from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import plots
 from policysearch.quantities import quantity
@@ -308,7 +308,17 @@ def _importance_table(view: StudyView) -> str:
     return (
         _table(("knob", *(m for m, _ in ranked)), rows)
         + '<p class="note">Share of each knob in reaching the best trials of each objective '
-        "(Optuna's PED-ANOVA over every finished trial, feasible or not).</p>"
+        f"(Optuna's PED-ANOVA over {_e(_importance_words(view))}, feasible or not).</p>"
+    )
+
+
+def _importance_words(view: StudyView) -> str:
+    """The importances' basis in the report's words (``view.importance_rows``)."""
+    if not view.importance_sampled:
+        return "every finished trial"
+    return (
+        f"a random sample of {len(view.importance_rows):,} of the {view.complete:,} finished "
+        f"trials (seed {IMPORTANCE_SEED}; PED-ANOVA's cost grows with the trials)"
     )
 
 

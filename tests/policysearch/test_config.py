@@ -114,5 +114,5 @@ def test_a_looser_bound_on_a_hard_limit_is_refused(tmp_path: Path) -> None:
         "scenario: mixed-fleet-server\nspace: {stacks.initial_kib: [4, 16]}\n"
         "objectives: [stack_bytes]\nconstraints: ['stack_overflows_per_day <= 1']\n"
     )
-    with pytest.raises(BadInput, match=r"job\.yaml: constraints\[0\]: .*hard limit of 1e-06"):
+    with pytest.raises(BadInput, match=r"job\.yaml: constraints\[0\]: .*hard limit of 0.000001"):
         load_job(job)

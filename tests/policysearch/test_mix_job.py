@@ -90,7 +90,7 @@ def test_constraints_hold_in_every_scenario_unless_they_name_one() -> None:
         "clone_throughput_per_s@mixed-fleet-server >= 500000",
         "pid_bytes:weighted <= 1000000000",
         "stack_overflows_per_day@fork-exec-storm <= 0",
-        "stack_overflows_per_day <= 1e-06",  # the hard limit is still added, everywhere
+        "stack_overflows_per_day <= 0.000001",  # the hard limit is still added, everywhere
         "pid_space_use_fraction <= 1",
     ]
 
@@ -126,7 +126,7 @@ def test_constraints_hold_in_every_scenario_unless_they_name_one() -> None:
         ),
         (
             {"constraints": ["stack_overflows_per_day <= 2 in fork-exec-storm"]},
-            "stack_overflows_per_day has a hard limit of 1e-06",
+            "stack_overflows_per_day has a hard limit of 0.000001",
         ),
         (
             {"constraints": ["pid_bytes <= 5 on fork-exec-storm"]},

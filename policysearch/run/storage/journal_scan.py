@@ -77,6 +77,9 @@ class _Record(msgspec.Struct):
     values: list[float] | None = None
     user_attrs: _TrialAttrs | None = None
     datetime_complete: str | None = None
+    # kept undecoded: ``analysis.knobs`` decodes them for the views that draw the knobs
+    params: msgspec.Raw = msgspec.Raw()
+    distributions: msgspec.Raw = msgspec.Raw()
 
 
 _DECODER = msgspec.json.Decoder(_Record)
@@ -96,6 +99,8 @@ class _Study:
     values: list[list[float] | None] = field(default_factory=list)
     metrics: list[msgspec.Raw] = field(default_factory=list)
     completed: list[str | None] = field(default_factory=list)  # ``datetime_complete``
+    params: list[msgspec.Raw] = field(default_factory=list)
+    distributions: list[msgspec.Raw] = field(default_factory=list)
     updated: bool = False  # a trial of the study was changed by a later record
 
 
@@ -125,6 +130,13 @@ class ScannedStudy:
     _trial_ids: list[int]
     _lines: list[int]
     _data: bytes
+    _params: list[msgspec.Raw] = field(default_factory=list)
+    _distributions: list[msgspec.Raw] = field(default_factory=list)
+
+    def raw_params(self, numbers: Sequence[int]) -> tuple[list[msgspec.Raw], list[msgspec.Raw]]:
+        """The stored ``params`` and ``distributions`` JSON of trials ``numbers``, undecoded
+        (an empty ``msgspec.Raw`` where the record has none)."""
+        return [self._params[n] for n in numbers], [self._distributions[n] for n in numbers]
 
     def metric_table(self, numbers: Sequence[int], names: Sequence[str]) -> np.ndarray:
         """The stored metrics ``names`` of trials ``numbers``, one row per trial.
@@ -233,6 +245,8 @@ def _scanned(study: _Study, data: bytes) -> ScannedStudy:
         _trial_ids=study.trial_ids,
         _lines=study.lines,
         _data=data,
+        _params=study.params,
+        _distributions=study.distributions,
     )
 
 
@@ -257,6 +271,8 @@ def _replay(records: list[_Record]) -> dict[int, _Study]:
             attrs = record.user_attrs
             study.metrics.append(attrs.metrics if attrs is not None else _NO_METRICS)
             study.completed.append(record.datetime_complete)
+            study.params.append(record.params)
+            study.distributions.append(record.distributions)
             trial_study.append(study)
         elif op in _TRIAL_UPDATES:
             if 0 <= record.trial_id < len(trial_study):
