@@ -366,8 +366,9 @@ def _constraints(
             raise BadInput(
                 source,
                 key,
-                f"found {shorten(item)}: {base} has a hard limit of {exact_number(limit)} that every search "
-                f"applies; write '{base} <= {exact_number(limit)}' or leave it out",
+                f"found {shorten(item)}: {base} has a hard limit of {exact_number(limit)} "
+                f"that every search applies; write '{base} <= {exact_number(limit)}' or leave "
+                "it out",
             )
         result.append(Constraint(metric, op, bound))
     constrained = {c.metric for c in result}
