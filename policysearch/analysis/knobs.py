@@ -10,8 +10,8 @@ Two ways to build it, the same columns either way:
 * ``from_trials``: from FrozenTrials (a study read through Optuna's storage);
 * ``from_journal``: from the ``params`` and ``distributions`` JSON a journal record stores
   (``run.storage.journal_scan.ScannedStudy.raw_params``), decoded in one call for all
-  trials. A study whose trials do not all share one set of distributions (the space changed between runs)
-  gives ``None``, and the caller builds the columns from FrozenTrials.
+  trials. A study whose trials do not all share one set of distributions (the space changed
+  between runs) gives ``None``, and the caller builds the columns from FrozenTrials.
 """
 
 from __future__ import annotations
