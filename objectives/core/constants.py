@@ -5,8 +5,8 @@ Three kinds of entry, collected into one list (``constant_table``):
 * scenario keys that are model constants: every ``machine``, ``workload`` and ``costs`` key
   whose field spec names a ``kind`` (``objectives.core.fields.spec``), under its dotted key
   (``costs.stacks.growth_fault_ns``); a scenario may override any of them;
-* per-architecture values (``objectives.arch``), as ``arch.<name>.<value>``;
-* module-level constants declared with ``objectives.provenance.declare``.
+* per-architecture values (``objectives.core.arch``), as ``arch.<name>.<value>``;
+* module-level constants declared with ``objectives.core.provenance.declare``.
 
 ``policysearch constants`` prints this table.
 """
@@ -17,10 +17,10 @@ import dataclasses
 import typing
 from typing import Any
 
-from objectives.arch import ARCHITECTURES
+from objectives.core.arch import ARCHITECTURES
+from objectives.core.provenance import Constant, declared
 from objectives.core.registry import FAMILIES
 from objectives.core.scenario import Costs, Machine, Workload
-from objectives.provenance import Constant, declared
 
 _ARCH_UNITS = {
     "page_bytes": "bytes",

@@ -148,7 +148,7 @@ def spec(
 ) -> Any:
     """A dataclass field with documented unit, meaning and bounds (``min``/``max``/``choices``).
 
-    A model constant also says where its value comes from (``objectives.constants``):
+    A model constant also says where its value comes from (``objectives.core.constants``):
     ``source`` (paper, commit, LKML message, kernel file, or the reasoning of an assumption),
     ``kind`` (one of ``KINDS``) and its plausible range ``low``..``high`` (what published
     figures or the stated reasoning admit; not the validation bounds ``min``/``max``).

@@ -6,7 +6,7 @@ scenario whose tasks exceed them; ``objectives.families.pid.model`` sizes the PI
 
 from __future__ import annotations
 
-from objectives.provenance import declare
+from objectives.core.provenance import declare
 
 PID_MAX_LIMIT = declare(
     "limits.PID_MAX_LIMIT",
@@ -60,7 +60,7 @@ THREAD_SIZE_BYTES = declare(
     kind="derived",
     source="arch/x86/include/asm/page_64_types.h THREAD_SIZE (PAGE_SIZE << THREAD_SIZE_ORDER), "
     "THREAD_SIZE_ORDER 2 without KASAN; the default threads-max of a scenario uses the "
-    "machine's own THREAD_SIZE (objectives/arch.py)",
+    "machine's own THREAD_SIZE (objectives/core/arch.py)",
 )
 """x86_64 kernel stack size (arch/x86/include/asm/page_64_types.h, without KASAN)."""
 FUTEX_TID_MASK = declare(

@@ -1,4 +1,4 @@
-"""Module-level model constants with their provenance (one store; ``objectives.constants``).
+"""Module-level model constants with their provenance (one store; ``objectives.core.constants``).
 
 A constant that is not a scenario key (a kernel structure size, a fixed ratio) is declared
 where it is used::

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from objectives.arch import ARCHITECTURES, DEFAULT_ARCH, Architecture
+from objectives.core.arch import ARCHITECTURES, DEFAULT_ARCH, Architecture
 from objectives.core.errors import InputError
 from objectives.core.fields import build, spec
 from objectives.core.limits import (
@@ -53,7 +53,7 @@ class Machine(Sectioned, metaclass=FamilySections):
         DEFAULT_ARCH,
         choices=tuple(ARCHITECTURES),
         help="the kernel's architecture: page size, THREAD_SIZE, virtually mapped stacks and "
-        "percpu sizes (objectives/arch.py, each value sourced)",
+        "percpu sizes (objectives/core/arch.py, each value sourced)",
     )
     kasan: bool = spec(
         False,
@@ -88,7 +88,7 @@ class Machine(Sectioned, metaclass=FamilySections):
         source="fitted with costs.pid.idr_alloc_ns/publish_ns/free_ns and "
         "workload.clone_work_ns to seed 003's four figures at once (465k ops/s relocking, "
         "510k..560k and >= +10% taken once, pidmap_lock still the main bottleneck; "
-        "objectives/figures_pid.py) with tasklist_lock and css_set_lock in the loop. An "
+        "objectives/families/pid/figures.py) with tasklist_lock and css_set_lock in the loop. An "
         "effective figure: an idle same-socket line transfer is ~40-100 ns, a contended "
         "queued-spinlock hand-off with its waiters' traffic costs more; seed 003's machine is "
         "not stated",
@@ -204,7 +204,7 @@ class Workload(Sectioned, metaclass=FamilySections):
         "tasklist and css_set locks, stack allocation, slow-tier penalty); fitted with "
         "cacheline_handoff_ns to seed 003",
         source="fitted with machine.cacheline_handoff_ns and costs.pid.idr_alloc_ns/"
-        "publish_ns/free_ns to seed 003's four figures at once (objectives/figures_pid.py); "
+        "publish_ns/free_ns to seed 003's four figures at once (families/pid/figures.py); "
         "cross-check: the Cosmopolitan libc commit 38930de8 (2024) times a pthread_create "
         "spawn at 15 us on Linux (30 us before its stack cache), a create+join of the same "
         "order",

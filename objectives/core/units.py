@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from objectives.provenance import declare
+from objectives.core.provenance import declare
 
 PAGE_BYTES = declare(
     "units.PAGE_BYTES",
@@ -12,7 +12,7 @@ PAGE_BYTES = declare(
     kind="derived",
     source="x86_64 base page, arch/x86/include/asm/page_types.h PAGE_SHIFT 12: the unit every "
     "family's page counts (migrated, reclaimed, faulted pages) use; a machine's own page size "
-    "is machine.arch (objectives/arch.py)",
+    "is machine.arch (objectives/core/arch.py)",
 )
 """Bytes of one base page (x86_64, and the unit every family's page counts use)."""
 

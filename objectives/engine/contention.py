@@ -115,8 +115,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from objectives.core.locks import Acquisition
+from objectives.core.provenance import declare
 from objectives.engine.contention_tail import latency_quantiles, mean_latencies, term_table
-from objectives.provenance import declare
 
 EXACT_MVA_MAX_CHURNERS = declare(
     "contention.EXACT_MVA_MAX_CHURNERS",

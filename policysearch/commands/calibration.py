@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from objectives.calibration import figures
-from objectives.calibration_figure import Figure
+from objectives.calibration.figure import Figure
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """``policysearch constants``: the table of model constants, with sources and ranges.
 
-Prints ``objectives.constants.constant_table()``: every scenario key that is a model constant,
+Prints ``objectives.core.constants.constant_table()``: every scenario key that is a model constant,
 every per-architecture value and every declared module constant, each with its value, unit,
 family, kind (measured / derived / fitted / assumed), source and plausible range. ``--family``
 and ``--kind`` filter it; ``--format json`` prints a list of objects with the keys ``name``,
@@ -13,9 +13,9 @@ import argparse
 import dataclasses
 import json
 
-from objectives.constants import constant_table
+from objectives.core.constants import constant_table
 from objectives.core.fields import KINDS
-from objectives.provenance import Constant
+from objectives.core.provenance import Constant
 from policysearch.errors import BadInput
 
 

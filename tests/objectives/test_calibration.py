@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from objectives.calibration import figures
-from objectives.calibration_figure import Figure
+from objectives.calibration.figure import Figure
 
 FIGURES = figures()
 

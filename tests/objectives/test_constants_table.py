@@ -1,4 +1,4 @@
-"""The table of model constants (``objectives.constants.constant_table``, issue 19 item 1).
+"""The table of model constants (``objectives.core.constants.constant_table``, issue 19 item 1).
 
 For the whole table: every entry names a source and a kind in ``KINDS``, names are unique,
 and every assumed entry has a plausible range that holds its value. For the families whose
@@ -13,7 +13,7 @@ import typing
 
 import pytest
 
-from objectives.constants import constant_table
+from objectives.core.constants import constant_table
 from objectives.core.fields import KINDS
 from objectives.core.registry import FAMILIES
 from objectives.core.scenario import Machine
@@ -83,7 +83,7 @@ def test_every_workload_key_of_a_sourced_family_is_in_the_table(family: str) -> 
 
 
 def test_every_machine_value_of_each_architecture_is_in_the_table() -> None:
-    from objectives.arch import ARCHITECTURES
+    from objectives.core.arch import ARCHITECTURES
 
     for arch in ARCHITECTURES.values():
         for name in arch.sources:

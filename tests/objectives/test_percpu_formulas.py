@@ -40,7 +40,7 @@ def _policy(**knobs):
 
 
 def test_sizes_come_from_the_architecture_unless_the_scenario_sets_them() -> None:
-    # objectives/arch.py: x86_64 216 KiB and 1831 B; ppc64le (seed 002) 1408 KiB and 2949 B
+    # objectives/core/arch.py: x86_64 216 KiB and 1831 B; ppc64le (seed 002) 1408 KiB and 2949 B
     assert percpu_sizes(_scenario()) == (216.0, 1831.0)
     assert percpu_sizes(_scenario(machine={"arch": "ppc64le"})) == (1408.0, 2949.0)
     assert percpu_sizes(_scenario(costs={"boot_kib_per_cpu": 100, "memcg_bytes_per_cpu": 7})) == (

@@ -103,8 +103,8 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
     # (mms_per_fork 1), so modelling fork+exec as two mms leaves this fit unchanged.
     import numpy as np
 
+    from objectives.families.percpu.figures import _doexec
     from objectives.families.percpu.params import PercpuCosts
-    from objectives.figures_percpu import _doexec
 
     def throughputs(x: np.ndarray) -> np.ndarray:
         out = []

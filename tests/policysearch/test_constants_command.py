@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from objectives.constants import constant_table
+from objectives.core.constants import constant_table
 from objectives.core.fields import KINDS
 
 KEYS = {"name", "value", "unit", "family", "kind", "source", "low", "high"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from objectives.calibration_figure import Figure
+from objectives.calibration.figure import Figure
 
 KB = 1024  # /proc/meminfo's "kB" are KiB
 SEED002 = (

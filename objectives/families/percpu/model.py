@@ -7,7 +7,7 @@ the online ones with ``allocate_for: online``)::
                         + (mms with per-CPU counters + cached objects) x mm_bytes_per_cpu)
 
 ``boot_kib_per_cpu`` and ``memcg_bytes_per_cpu`` are the architecture's (``machine.arch``,
-``objectives/arch.py``) unless the scenario sets them (0 = the architecture's):
+``objectives/core/arch.py``) unless the scenario sets them (0 = the architecture's):
 ``percpu_sizes``. Mms with per-CPU counters are the resident processes and the forks in
 flight, minus the single-threaded share under ``counter_mode: dual`` (a plain counter until
 the first clone). A CPU's cache of ``C`` constructed objects holds ``C / 2`` on average (the
@@ -57,7 +57,7 @@ CPU hotplug. Allocating for online CPUs only means every chunk must be populated
 comes online (seed 002's RFC, under ``pcpu_alloc_mutex``): ``percpu bytes per unit / 4 KiB x
 populate_ns_per_page`` per onlining (``cpu_online_latency_us``).
 
-Calibration (``objectives/figures_percpu.py``, ``policysearch calibration``): seed 002 (16
+Calibration (``objectives/families/percpu/figures.py``, ``policysearch calibration``): seed 002 (16
 online / 1024 possible ppc64le CPUs) 1441792 kB at boot for possible CPUs and 22528 kB for
 online ones, 4390912 kB and 68608 kB after 1000 memcgs; x86_64 boot Percpu (Gushchin 2019,
 32 CPUs, 6912 kB; a 16-CPU boot log, 56 pages per CPU); 1000 dying memcgs (64128 kB);
@@ -71,9 +71,9 @@ from typing import TYPE_CHECKING
 
 from objectives.core.locks import Acquisition
 from objectives.core.metric_spec import MetricSpec
+from objectives.core.provenance import declare
 from objectives.core.units import PAGE_BYTES
 from objectives.families.percpu.params import PercpuPolicy
-from objectives.provenance import declare
 
 if TYPE_CHECKING:
     from objectives.core.scenario import Scenario

@@ -2,7 +2,7 @@
 
 Every ``alloc_percpu()`` reserves one unit per *possible* CPU. The percpu memory at boot and
 per memory cgroup depend on the architecture and its page size, so ``PercpuCosts`` takes them
-from ``machine.arch`` (``objectives/arch.py``) unless a scenario sets them: the value 0 of
+from ``machine.arch`` (``objectives/core/arch.py``) unless a scenario sets them: the value 0 of
 ``boot_kib_per_cpu`` and ``memcg_bytes_per_cpu`` means "the architecture's" (as 0 means "the
 kernel's default" for ``machine.pid_max``), resolved by ``model.percpu_sizes``.
 x86_64 boots at 216 KiB per CPU and adds 1831 bytes per memcg per CPU (Roman Gushchin's
@@ -231,7 +231,7 @@ class PercpuCosts:
         unit="KiB",
         help="percpu memory at boot per CPU unit; 0 = the architecture's (machine.arch: "
         "x86_64 216, arm64 204, arm64-64k 256, ppc64le 1408 from seed 002's 1441792 kB / "
-        "1024 CPUs; objectives/arch.py)",
+        "1024 CPUs; objectives/core/arch.py)",
         kind="derived",
         source="0 stands for arch.<machine.arch>.percpu_boot_kib_per_cpu (each sourced in "
         "this table): mm/percpu.c pcpu_setup_first_chunk counts the first chunk's static + "
@@ -244,7 +244,7 @@ class PercpuCosts:
         unit="bytes",
         help="percpu memory per memcg per CPU unit; 0 = the architecture's (machine.arch: "
         "x86_64 1831, arm64 1831, ppc64le 2949 from seed 002's (4390912 - 1441792) kB / "
-        "1000 memcgs / 1024 CPUs; objectives/arch.py)",
+        "1000 memcgs / 1024 CPUs; objectives/core/arch.py)",
         kind="derived",
         source="0 stands for arch.<machine.arch>.percpu_memcg_bytes_per_cpu (each sourced "
         "in this table): mm/memcontrol.c memcg vmstats and per-node lruvec stats, plus the "
@@ -278,7 +278,7 @@ class PercpuCosts:
         "+ 5 frees per exec bounds the percpu locking at 7.5 us per exec, ~750 ns per trip "
         "with its hand-off: 490 alloc + 330 free + 2 hand-offs = 1.47 us per pair (the 3:2 "
         "split is assumed: a free only clears bitmap bits). With the fork work fitted to the "
-        "186k, the model gives both figures (objectives/figures_percpu.py)",
+        "186k, the model gives both figures (objectives/families/percpu/figures.py)",
         kind="fitted",
         source=GUZIK_EXECVE + "; fitted with workload.fork_work_ns of that figure's scenario "
         "to its two throughputs, jointly with the clone path's other costs (cache-line hand-off, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from objectives.calibration_figure import Figure, _policy
+from objectives.calibration.figure import Figure, _policy
 from objectives.engine.simulate import simulate_batch
 
 SEED003 = (

@@ -32,7 +32,7 @@ other global serialization points"; Guzik 2026: css_set_lock and then tasklist_l
 
 Calibration (seed 003, 20 processes creating and joining one thread in a loop): the defaults
 (``cacheline_handoff_ns``, ``clone_work_ns``, ``idr_alloc_ns``, ``publish_ns``, ``free_ns``
-fitted together to the four figures of objectives/figures_pid.py, ``tasklist_hold_ns`` and
+fitted together to the four figures of objectives/families/pid/figures.py, ``tasklist_hold_ns`` and
 ``css_set_hold_ns`` assumed) give the figures of the README's PID section.
 
 Memory (``pid_bytes``), for ``T = resident_tasks + 2 * churn_processes`` tasks:
@@ -68,9 +68,9 @@ from typing import TYPE_CHECKING
 from objectives.core.limits import RESERVED_PIDS
 from objectives.core.locks import Acquisition
 from objectives.core.metric_spec import MetricSpec
+from objectives.core.provenance import declare
 from objectives.core.scenario import live_tasks
 from objectives.families.pid.params import PidPolicy
-from objectives.provenance import declare
 
 if TYPE_CHECKING:
     from objectives.core.scenario import Scenario

@@ -1,8 +1,8 @@
 """Parameters of the PID family: the policy knobs and the kernel costs (seed 003).
 
 Every cost names its source, its kind (``measured``, ``derived``, ``fitted``, ``assumed``) and
-its plausible range (``objectives.constants`` collects them). The fitted ones were fitted
-together to seed 003's whole set of figures (``objectives/figures_pid.py``: ~465k ops/s with
+its plausible range (``objectives.core.constants`` collects them). The fitted ones were fitted
+together to seed 003's whole set of figures (``pid/figures.py``: ~465k ops/s with
 the pidmap_lock relock, 510k..560k ops/s and at least +10% with the fix, pidmap_lock still the
 main bottleneck) with the clone path's other global locks (``tasklist_lock``, ``css_set_lock``)
 in the loop, not to one number.
@@ -21,7 +21,7 @@ SEED003 = (
 )
 FITTED = (
     "fitted with machine.cacheline_handoff_ns and workload.clone_work_ns to all four seed 003 "
-    "figures at once (objectives/figures_pid.py), with tasklist_lock and css_set_lock in the loop: "
+    "figures at once (families/pid/figures.py), with tasklist_lock and css_set_lock in the loop: "
 )
 
 
@@ -163,7 +163,7 @@ class PidCosts:
         "(Documentation/locking/lockstat.rst example) and 122 us with KASAN (Uladzislau Rezki, "
         "LKML 2024-07, v6.11-rc1): lockdep-inflated upper bounds. Michal Koutny's bpftrace of "
         "will-it-scale thread churn on 6.18 (cgroups list, 2026-02-10) measures 15x less "
-        "waiting on tasklist_lock than on pidmap_lock (objectives/figures_pid.py). 100 ns was "
+        "waiting on tasklist_lock than on pidmap_lock (families/pid/figures.py). 100 ns was "
         "picked, with css_set_hold_ns, among the holds (50..150 ns) for which the refit still "
         "meets seed 003's four figures; it is not fitted to one number",
         kind="assumed",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from objectives.calibration_figure import Figure
+from objectives.calibration.figure import Figure
 from objectives.families.stacks.params import TATASHIN_ACCOUNTING, TATASHIN_RFC
 
 MIB = 1 << 20

@@ -59,7 +59,7 @@ ever faults (fixed stacks, or every thread within its initial tier).
 
 Calibration: seed 000 (tglx): 256 CPUs, 256 GiB, 64k threads that all fit 4 KiB: a 4 KiB
 initial stack saves 64k x 12 KiB = 768 MiB, 0.29% of memory; with 1M threads 12 GiB, 4.7%.
-Tatashin's RFC idle machines (five rows, ``objectives.figures_stacks``): the saving of 4 KiB
+Tatashin's RFC idle machines (five rows, ``figures.py``): the saving of 4 KiB
 dynamic stacks on each machine's stack count. LWN 692208: vmap stacks without the cache add
 1.5 us per clone. Fault and downgrade costs have no public figure (see ``StackCosts``).
 """

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from objectives.core.errors import InputError
 from objectives.core.fields import spec
-from objectives.provenance import declare
+from objectives.core.provenance import declare
 
 DEPTH_BUCKETS_KIB = (4, 8, 12, 16)
 """Upper ends of the depth buckets (KiB of stack a thread ever uses, on a kernel without

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from objectives.calibration_figure import Figure
+from objectives.calibration.figure import Figure
 from objectives.core.reading import read_yaml
 from objectives.core.scenario import builtin_scenarios
 

@@ -92,7 +92,7 @@ Invariants: ``kernel_fast_bytes + kernel_slow_bytes`` equals page tables + stack
 (the memory map is reported apart); without a slow tier nothing is on it and the slowdown is
 0; placement ``any`` never OOMs unless the whole machine is full; migration never OOMs.
 
-Calibration (``objectives.figures_tiering``): the memory map is 1/64 of memory with 4 KiB
+Calibration (``objectives.families.tiering.figures``): the memory map is 1/64 of memory with 4 KiB
 pages (memory-hotplug.rst; arm64 boot log) and a MOVABLE:KERNEL ratio of 63:1 is impossible
 (memory-hotplug.rst); page tables are 1/512 of the data with 4 KiB pages and 1/8192 with
 64 KiB pages; promotion at the default limit is of the order of Huang Ying's 211.7 MB/s and
@@ -110,9 +110,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from objectives.core.metric_spec import MetricSpec
+from objectives.core.provenance import declare
 from objectives.core.units import GIB, MIB, PAGE_BYTES
 from objectives.families.tiering.params import KERNEL_OBJECT_TYPES, TierPolicy
-from objectives.provenance import declare
 
 if TYPE_CHECKING:
     from objectives.core.scenario import Machine, Scenario

@@ -5,7 +5,7 @@ A machine may have a slow tier (CXL memory onlined as ZONE_NORMAL) beside its fa
 map) can land on it; a CXL load costs roughly 2 to 5 times a DRAM load (DRAM ~80..120 ns idle,
 CXL devices 140..410 ns: SupMario, arXiv 2409.14317; Pond, ASPLOS'23: +70..90 ns over local
 DRAM). ``model`` states the model that uses these parameters. Every model constant
-names its source, its kind and its plausible range (``objectives.constants``,
+names its source, its kind and its plausible range (``objectives.core.constants``,
 ``policysearch constants``); the assumed ones give their reasoning.
 """
 
