@@ -15,14 +15,20 @@ only those before it:
 * ``objectives.engine``: the contended-lock solvers, the task-creation loop, ``simulate()``;
 * ``objectives.families``: one folder per policy family (stacks, percpu, pid, tiering), each
   registering itself in that order (the evaluation order);
-* ``objectives.problems``: the ``Problem`` interface and its kinds (scenario, mix, benchmark).
+* ``objectives.problems``: the ``Problem`` interface and its kinds (scenario, mix, benchmark);
+* ``objectives.calibration``: the model card, every published figure the model is checked
+  against (each family's ``figures.py``).
 """
 
 from __future__ import annotations
 
+from objectives.calibration import figures
+from objectives.calibration.figure import Figure
+from objectives.core.arch import ARCHITECTURES
+from objectives.core.constants import constant_table
 from objectives.core.errors import InputError, one_of
 from objectives.core.family import Family, FamilyPart, LoopFigures
-from objectives.core.fields import convert
+from objectives.core.fields import KINDS, convert
 from objectives.core.kernel import KnobMapping, Setting
 from objectives.core.limits import PID_MAX_LIMIT, RESERVED_PIDS, default_pid_max
 from objectives.core.metric_spec import MetricSpec
@@ -35,6 +41,7 @@ from objectives.core.metrics import (
     risk_metrics,
 )
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
+from objectives.core.provenance import Constant
 from objectives.core.reading import read_yaml, shorten
 from objectives.core.registry import FAMILIES, register_family, registered, unregister_family
 from objectives.core.scenario import (
@@ -48,6 +55,7 @@ from objectives.core.scenario import (
 )
 from objectives.core.units import GIB
 from objectives.engine.simulate import simulate, simulate_batch
+from objectives.families.percpu.model import percpu_boot_bytes
 from objectives.families.percpu.params import PercpuPolicy
 from objectives.families.pid.params import PidPolicy
 from objectives.families.stacks.params import StackPolicy
@@ -62,15 +70,19 @@ Part = FamilyPart
 
 __all__ = [
     "AGGREGATES",
+    "ARCHITECTURES",
     "BENCHMARKS",
     "CATALOGUE",
     "FAMILIES",
     "GIB",
     "HARD_LIMITS",
+    "KINDS",
     "PID_MAX_LIMIT",
     "RESERVED_PIDS",
+    "Constant",
     "Family",
     "FamilyPart",
+    "Figure",
     "InputError",
     "Knob",
     "KnobMapping",
@@ -91,14 +103,17 @@ __all__ = [
     "aggregate_name",
     "baseline",
     "builtin_scenarios",
+    "constant_table",
     "convert",
     "default_pid_max",
+    "figures",
     "hard_limits",
     "knob_catalogue",
     "live_tasks",
     "load_scenario",
     "metric_catalogue",
     "one_of",
+    "percpu_boot_bytes",
     "policy_from_mapping",
     "problem_from_job",
     "problem_from_mapping",

@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from objectives import GIB, Scenario, baseline, scenario_from_mapping, simulate
-from objectives.families.percpu.model import percpu_boot_bytes
+from objectives import GIB, Scenario, baseline, percpu_boot_bytes, scenario_from_mapping, simulate
 
 MEASURED_TAG = "# probe-measured: "
 MEMINFO_KEYS = ("MemTotal", "KernelStack", "Percpu", "PageTables", "Slab")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from objectives.core.reading import shorten
+from objectives import shorten
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, NAME_PATTERN
 from policysearch.run.study_meta import StudyInfo
@@ -104,3 +104,13 @@ def add_ray_job(parser: argparse.ArgumentParser) -> None:
     """The arguments ``status``, ``logs`` and ``stop`` share: the Ray job and its head."""
     parser.add_argument("job_id", help="the Ray job id `submit` printed")
     parser.add_argument("--address", help=DASHBOARD_HELP)
+
+
+def one_of_known(option: str, value: str | None, known: list[str]) -> None:
+    """Refuse a filter value (``--family``, ``--kind``) that names nothing known.
+
+    Raises:
+        BadInput: ``value`` is set and not in ``known`` (the message lists them).
+    """
+    if value is not None and value not in known:
+        raise BadInput(option, "", f"found {value!r}, expected one of: {', '.join(known)}")

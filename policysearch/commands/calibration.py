@@ -12,8 +12,8 @@ import argparse
 import json
 from typing import Any
 
-from objectives.calibration import figures
-from objectives.calibration.figure import Figure
+from objectives import Figure, figures
+from policysearch.commands.arguments import one_of_known
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,14 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from policysearch.errors import BadInput
-
     items = figures()
-    known = sorted({f.family for f in items})
-    if args.family is not None and args.family not in known:
-        raise BadInput(
-            "--family", "", f"found {args.family!r}, expected one of: {', '.join(known)}"
-        )
+    one_of_known("--family", args.family, sorted({f.family for f in items}))
     rows = [row(f) for f in items if args.family is None or f.family == args.family]
     if args.format == "json":
         print(json.dumps(rows, indent=2))

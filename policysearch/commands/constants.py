@@ -13,10 +13,8 @@ import argparse
 import dataclasses
 import json
 
-from objectives.core.constants import constant_table
-from objectives.core.fields import KINDS
-from objectives.core.provenance import Constant
-from policysearch.errors import BadInput
+from objectives import KINDS, Constant, constant_table
+from policysearch.commands.arguments import one_of_known
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -37,13 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     table = constant_table()
-    families = sorted({c.family for c in table})
-    if args.family is not None and args.family not in families:
-        raise BadInput(
-            "--family", "", f"found {args.family!r}, expected one of: {', '.join(families)}"
-        )
-    if args.kind is not None and args.kind not in KINDS:
-        raise BadInput("--kind", "", f"found {args.kind!r}, expected one of: {', '.join(KINDS)}")
+    one_of_known("--family", args.family, sorted({c.family for c in table}))
+    one_of_known("--kind", args.kind, list(KINDS))
     rows = [
         c
         for c in table

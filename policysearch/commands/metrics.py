@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from objectives.core.metrics import metric_catalogue
+from objectives import metric_catalogue
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

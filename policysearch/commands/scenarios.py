@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from objectives import builtin_scenarios
-from objectives.core.reading import read_yaml
-from objectives.core.scenario import scenario_keys
+from objectives import builtin_scenarios, read_yaml, scenario_keys
 from policysearch.commands.text import number
 
 

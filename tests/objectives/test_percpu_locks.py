@@ -16,29 +16,12 @@ import pytest
 
 from objectives import baseline, load_scenario, simulate
 from objectives.core.scenario import scenario_from_mapping
+from objectives.families.percpu.figures import _doexec as doexec_mapping
 
 
 def _doexec(allocs: int, counter_groups: int):
-    return scenario_from_mapping(
-        {
-            "name": "doexec-26",
-            "machine": {"online_cpus": 26, "possible_cpus": 26, "memory_gib": 64},
-            "workload": {
-                "churn_processes": 26,
-                "fork_fraction": 1.0,
-                "fork_work_ns": 123_600,
-                "resident_tasks": 500,
-                "percpu": {
-                    "mms_per_fork": 1,
-                    "allocs_per_fork": allocs,
-                    "counter_allocs_per_fork": counter_groups,
-                    "single_threaded_share": 0.0,
-                    "resident_processes": 100,
-                },
-            },
-        },
-        source="doexec",
-    )
+    """The figures' doexec scenario (objectives/families/percpu/figures.py), built."""
+    return scenario_from_mapping(doexec_mapping(allocs, counter_groups), source="doexec")
 
 
 def test_guzik_execve_benchmark_before_and_after_grouping_the_rss_counters() -> None:
