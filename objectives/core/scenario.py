@@ -8,7 +8,7 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
     machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256, tiers: {slow_gib: 0}}
     workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000,
                stacks: {depth_share_4k: 0.9906, ...}, percpu: {memcgs: 0}, tiering: {...}}
-    costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 1500}, percpu: {...}}
+    costs:    {pid: {idr_alloc_ns: 540}, stacks: {growth_fault_ns: 1500}, percpu: {...}}
 
 ``Machine``, ``Workload`` and ``Costs`` hold the keys every scenario has; each registered
 family (``objectives.core.registry``) adds its own section to them (``workload.stacks``,
