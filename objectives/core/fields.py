@@ -134,6 +134,10 @@ KINDS = ("measured", "derived", "fitted", "assumed")
 """How a constant's value is known: a published measurement, computed from kernel source or a
 measured figure, fitted to a published figure by the model, or assumed (no public figure)."""
 
+ROLES = ("scenario",)
+"""What a field that is not a model constant is: ``scenario``, a description of the machine or
+workload that the user states (``spec(..., role="scenario")``)."""
+
 
 def spec(
     default: Any,
@@ -144,18 +148,31 @@ def spec(
     kind: str | None = None,
     low: float | None = None,
     high: float | None = None,
+    role: str | None = None,
     **bounds: Any,
 ) -> Any:
     """A dataclass field with documented unit, meaning and bounds (``min``/``max``/``choices``).
 
-    A model constant also says where its value comes from (``objectives.core.constants``):
-    ``source`` (paper, commit, LKML message, kernel file, or the reasoning of an assumption),
-    ``kind`` (one of ``KINDS``) and its plausible range ``low``..``high`` (what published
-    figures or the stated reasoning admit; not the validation bounds ``min``/``max``).
+    Every ``machine``, ``workload`` and ``costs`` key is one of two things
+    (``tests/objectives/test_constants_table.py`` refuses a key that is neither):
+
+    * a scenario description (``role="scenario"``): what a user states about their machine
+      and workload (CPU counts, memory, task counts, whether a kernel feature is on); its
+      default is only an example, so it has no source, kind or range and is not in the table
+      of constants;
+    * a model constant: it says where its value comes from (``objectives.core.constants``):
+      ``source`` (paper, commit, LKML message, kernel file, or the reasoning of an
+      assumption), ``kind`` (one of ``KINDS``) and its plausible range ``low``..``high`` (what
+      published figures or the stated reasoning admit; not the validation bounds
+      ``min``/``max``).
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind {kind!r} is not one of {KINDS}")
-    provenance = {"source": source, "kind": kind, "low": low, "high": high}
+    if role is not None and role not in ROLES:
+        raise ValueError(f"role {role!r} is not one of {ROLES}")
+    if role is not None and kind is not None:
+        raise ValueError("a scenario description has no kind: it is not a model constant")
+    provenance = {"source": source, "kind": kind, "low": low, "high": high, "role": role}
     metadata = {"unit": unit, "help": help, **bounds}
     metadata.update({k: v for k, v in provenance.items() if v is not None})
     return dataclasses.field(default=default, metadata=metadata)

@@ -81,6 +81,15 @@ MIN_THREADS = declare(
     kind="derived",
     source="kernel/fork.c #define MIN_THREADS 20 (set_max_threads clamps to it)",
 )
+THREADS_MAX_MEMORY_DIVISOR = declare(
+    "limits.THREADS_MAX_MEMORY_DIVISOR",
+    8,
+    unit="ratio",
+    family="pid",
+    kind="derived",
+    source="kernel/fork.c set_max_threads: threads = nr_pages * PAGE_SIZE / (THREAD_SIZE * "
+    "8UL): thread structures may take at most an eighth of memory",
+)
 
 
 def default_pid_max(possible_cpus: int) -> int:
@@ -111,4 +120,7 @@ def default_threads_max(memory_bytes: int, thread_bytes: int = THREAD_SIZE_BYTES
     ``thread_bytes`` is the machine's THREAD_SIZE (64 KiB on arm64 with 64 KiB pages, doubled
     by KASAN), x86_64's 16 KiB by default.
     """
-    return max(MIN_THREADS, min(FUTEX_TID_MASK, memory_bytes // (8 * thread_bytes)))
+    return max(
+        MIN_THREADS,
+        min(FUTEX_TID_MASK, memory_bytes // (THREADS_MAX_MEMORY_DIVISOR * thread_bytes)),
+    )

@@ -81,3 +81,16 @@ def declare(
 def declared() -> list[Constant]:
     """Every constant declared so far, in declaration order."""
     return list(_declared.values())
+
+
+def numerical(name: str, value: V, *, why: str, unit: str = "", family: str = "engine") -> V:
+    """Declare a numerical-method parameter (a grid size, a tolerance, a truncation point).
+
+    Not a fact about the kernel: it sets how accurately the model's equations are solved, and
+    its ``why`` says what accuracy it buys. It is listed in the table with kind ``derived``
+    and a source that starts ``numerical:``, so nothing the model computes with lives outside
+    the table (``tests/objectives/test_no_stray_literals.py``).
+    """
+    return declare(
+        name, value, unit=unit, family=family, kind="derived", source="numerical: " + why
+    )

@@ -8,7 +8,7 @@ A scenario is a YAML file (built-ins live in ``configs/scenarios/``)::
     machine:  {online_cpus: 96, possible_cpus: 96, memory_gib: 256, tiers: {slow_gib: 0}}
     workload: {churn_processes: 20, ns_depth: 1, resident_tasks: 2000,
                stacks: {depth_share_4k: 0.9906, ...}, percpu: {memcgs: 0}, tiering: {...}}
-    costs:    {pid: {idr_alloc_ns: 630}, stacks: {growth_fault_ns: 1500}, percpu: {...}}
+    costs:    {pid: {idr_alloc_ns: 540}, stacks: {growth_fault_ns: 1500}, percpu: {...}}
 
 ``Machine``, ``Workload`` and ``Costs`` hold the keys every scenario has; each registered
 family (``objectives.core.registry``) adds its own section to them (``workload.stacks``,
@@ -54,11 +54,13 @@ class Machine(Sectioned, metaclass=FamilySections):
         choices=tuple(ARCHITECTURES),
         help="the kernel's architecture: page size, THREAD_SIZE, virtually mapped stacks and "
         "percpu sizes (objectives/core/arch.py, each value sourced)",
+        role="scenario",
     )
     kasan: bool = spec(
         False,
         help="a KASAN kernel (CONFIG_KASAN): THREAD_SIZE doubled on x86_64, arm64 and powerpc "
         "(arch/x86/include/asm/page_64_types.h KASAN_STACK_ORDER)",
+        role="scenario",
     )
     vmap_stack: str = spec(
         "arch",
@@ -67,16 +69,20 @@ class Machine(Sectioned, metaclass=FamilySections):
         "arm64, unavailable on ppc64le); 'off' takes stacks from the page allocator or the "
         "thread_stack slab cache (kernel/fork.c): no vmalloc, no per-CPU stack cache, no "
         "dynamic stacks",
+        role="scenario",
     )
-    online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online")
+    online_cpus: int = spec(96, min=1, max=65_536, unit="CPUs", help="CPUs online", role="scenario")
     possible_cpus: int = spec(
         96,
         min=1,
         max=65_536,
         unit="CPUs",
         help="CPUs the firmware declares possible (>= online); sizes pid_max and percpu areas",
+        role="scenario",
     )
-    memory_gib: float = spec(256.0, min=0.001, max=1 << 20, unit="GiB", help="installed memory")
+    memory_gib: float = spec(
+        256.0, min=0.001, max=1 << 20, unit="GiB", help="installed memory", role="scenario"
+    )
     cacheline_handoff_ns: float = spec(
         325.0,
         min=0.0,
@@ -103,6 +109,7 @@ class Machine(Sectioned, metaclass=FamilySections):
         unit="sockets",
         help="sockets (NUMA nodes) the online CPUs are spread over evenly; a lock's cache "
         "line handed to a CPU of another socket costs cross_socket_factor times more",
+        role="scenario",
     )
     cross_socket_factor: float = spec(
         2.0,
@@ -130,6 +137,7 @@ class Machine(Sectioned, metaclass=FamilySections):
         help="sysctl kernel.pid_max; 0 = the kernel's boot default max(32768, 1024 x "
         "possible CPUs), at most PID_MAX_LIMIT 4194304 (kernel/pid.c, include/linux/"
         "threads.h); an admin raises it to run more tasks",
+        role="scenario",
     )
     threads_max: int = spec(
         0,
@@ -139,6 +147,7 @@ class Machine(Sectioned, metaclass=FamilySections):
         help="sysctl kernel.threads-max; 0 = the kernel's boot default memory / (8 x "
         "THREAD_SIZE) (kernel/fork.c set_max_threads: thread structures take at most an "
         "eighth of memory)",
+        role="scenario",
     )
 
     @property
@@ -194,6 +203,7 @@ class Workload(Sectioned, metaclass=FamilySections):
         unit="processes",
         help="processes each creating and joining one thread in a loop (will-it-scale "
         "thread create/teardown); at most one runs per online CPU",
+        role="scenario",
     )
     clone_work_ns: float = spec(
         14_800.0,
@@ -218,9 +228,15 @@ class Workload(Sectioned, metaclass=FamilySections):
         max=32,
         unit="levels",
         help="PID-namespace levels each new task gets an id in (1 = no nesting)",
+        role="scenario",
     )
     resident_tasks: int = spec(
-        2_000, min=0, max=4_194_304, unit="tasks", help="long-lived tasks holding PIDs"
+        2_000,
+        min=0,
+        max=4_194_304,
+        unit="tasks",
+        help="long-lived tasks holding PIDs",
+        role="scenario",
     )
     remote_free_fraction: float = spec(
         0.5,
@@ -271,6 +287,7 @@ class Workload(Sectioned, metaclass=FamilySections):
         unit="fraction",
         help="share of the churners' task creations that are fork+exec+exit of a new process "
         "(a new mm with percpu counters) rather than a thread create+join",
+        role="scenario",
     )
     fork_work_ns: float = spec(
         150_000.0,

@@ -115,7 +115,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from objectives.core.locks import Acquisition
-from objectives.core.provenance import declare
+from objectives.core.provenance import declare, numerical
 from objectives.engine.contention_tail import latency_quantiles, mean_latencies, term_table
 
 EXACT_MVA_MAX_CHURNERS = declare(
@@ -155,6 +155,13 @@ LATENCY_QUANTILE = declare(
 )
 """The latency percentile reported as ``*_p99_ns``."""
 
+_BISECTION_TOLERANCE = numerical(
+    "contention._BISECTION_TOLERANCE",
+    1e-14,
+    why="relative width at which the bisection for the Bard-Schweitzer throughput stops: "
+    "within a few ulps of the root",
+)
+
 
 @dataclass(frozen=True)
 class ClosedLoop:
@@ -177,8 +184,8 @@ class ClosedLoop:
     acquisitions: tuple[Acquisition, ...]
     sharers: dict[str, float]
     handoff_ns: float
-    work_cv: float = 0.3
-    hold_cv: float = 0.5
+    work_cv: float = 0.3  # mirrors: workload.work_cv (the test of the scan checks it)
+    hold_cv: float = 0.5  # mirrors: workload.hold_cv
     fork_fraction: float = 0.0
     fork_work_ns: float = 0.0
 
@@ -441,7 +448,7 @@ def _mva_schweitzer(t: _Tables, n_total: int) -> _MvaState:
         return x * cycle - n_total
 
     low, high = 0.0, n_total / (t.work + sum(t.fixed))
-    while high - low > 1e-14 * high:
+    while high - low > _BISECTION_TOLERANCE * high:
         mid = 0.5 * (low + high)
         if excess(mid) > 0.0:
             high = mid

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from objectives.engine.contention import ClosedLoop
+from objectives.core.provenance import numerical
+from objectives.engine.contention import LATENCY_QUANTILE, ClosedLoop
+
+_WARMUP_DIVISOR = numerical(
+    "contention_des._WARMUP_DIVISOR",
+    5,
+    why="the event simulation (a check of the analytic model, not the model) discards the "
+    "first ops / 5 operations as warm-up from an empty system",
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ def simulate_loop(
         Measured throughput, latency mean and p99, and lock utilisation.
     """
     n = loop.churners
-    warmup = ops // 5 if warmup_ops is None else warmup_ops
+    warmup = ops // _WARMUP_DIVISOR if warmup_ops is None else warmup_ops
     group = {name: max(1, min(n, round(k))) for name, k in loop.sharers.items()}
     instances = {name: [_Instance() for _ in range(-(-n // g))] for name, g in group.items()}
     acqs = loop.acquisitions
@@ -183,4 +191,4 @@ def _mean(values: np.ndarray) -> float:
 
 
 def _p99(values: np.ndarray) -> float:
-    return float(np.percentile(values, 99.0)) if values.size else float("nan")
+    return float(np.percentile(values, 100 * LATENCY_QUANTILE)) if values.size else float("nan")

@@ -36,23 +36,111 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from objectives.core.provenance import numerical
+
 if TYPE_CHECKING:
     from objectives.engine.contention import ClosedLoop, _MvaState, _Tables
 
 Request = tuple["ClosedLoop", "_Tables", "_MvaState", bool]
 """One quantile to compute: the loop, its tables, its MVA solution, and fork (else thread)."""
 
-MAX_FREQUENCIES = 1 << 13
-_NEWTON_STEPS = 2
-_FILTER_MARGIN = 64.0  # filter kernel widths kept below the window's start
-_FILTER_ALPHA = 36.0  # exp(-36) ~ 2e-16: the filter removes what a double cannot hold
-_FILTER_ORDER = 8
-_CF_NEGLIGIBLE = 1e-8  # beyond: CDF error < |phi| / pi, i.e. < 1e-8 (a power-law tail of |phi|)
-_BERNSTEIN = 40.0 / 3.0  # Bernstein's floor of the holders ahead (``_Moments``): P < e^-40
+MAX_FREQUENCIES = numerical(
+    "contention_tail.MAX_FREQUENCIES",
+    1 << 13,
+    unit="terms",
+    why="most Fourier terms of one quantile's CDF series; a row that needs more is "
+    "capped and filtered (_FILTER_*), which bounds the time of a heavy-tailed row",
+)
+_NEWTON_STEPS = numerical(
+    "contention_tail._NEWTON_STEPS",
+    2,
+    unit="steps",
+    why="Newton steps on the exact series after the coarse grid brackets the quantile: "
+    "the bracket is 1/4K of the window wide, two quadratic steps reach double precision",
+)
+_FILTER_MARGIN = numerical(
+    "contention_tail._FILTER_MARGIN",
+    64.0,
+    unit="kernel widths",
+    why="filter kernel widths (span / count) kept below the window's start when the series "
+    "is capped, so the mass the filter smears below the lowest duration stays in the window",
+)
+_FILTER_ALPHA = numerical(
+    "contention_tail._FILTER_ALPHA",
+    36.0,
+    why="exponential filter strength exp(-alpha (k/K)^p): exp(-36) ~ 2e-16, the filter "
+    "removes what a double cannot hold",
+)
+_FILTER_ORDER = numerical(
+    "contention_tail._FILTER_ORDER",
+    8,
+    why="exponential filter order p: a high order leaves the low frequencies untouched",
+)
+_CF_NEGLIGIBLE = numerical(
+    "contention_tail._CF_NEGLIGIBLE",
+    1e-8,
+    why="|phi| below which the series is truncated: the CDF error is then < |phi| / pi, "
+    "i.e. < 1e-8 (a power-law tail of |phi|)",
+)
+_CF_NEGLIGIBLE_WIDE = numerical(
+    "contention_tail._CF_NEGLIGIBLE_WIDE",
+    1e-14,
+    why="the truncation of the wide (retry) window, used when the narrow one misses the "
+    "quantile: near double precision",
+)
+_BERNSTEIN_EXPONENT = numerical(
+    "contention_tail._BERNSTEIN_EXPONENT",
+    40.0,
+    why="Bernstein's inequality floors the holders found ahead (``_Moments``) at a count "
+    "undershot with probability < e^-40",
+)
+_BERNSTEIN = _BERNSTEIN_EXPONENT / 3.0  # math: the b t / 3 term of Bernstein's bound
+_WINDOW_LOW_SDS = numerical(
+    "contention_tail._WINDOW_LOW_SDS",
+    10.0,
+    unit="sd",
+    why="the CDF window starts this many standard deviations below the floor's mean (20 "
+    "on the wide retry): P(below) < e^-50 for the sums of gammas here",
+)
+_WINDOW_LOW_SDS_WIDE = numerical(
+    "contention_tail._WINDOW_LOW_SDS_WIDE", 20.0, unit="sd", why="the wide retry's _WINDOW_LOW_SDS"
+)
+_WINDOW_HIGH_SDS = numerical(
+    "contention_tail._WINDOW_HIGH_SDS",
+    12.0,
+    unit="sd",
+    why="the window ends this many standard deviations above the mean, plus "
+    "_WINDOW_HIGH_SCALES gamma scales: beyond it the mass is < 1e-8 (the series aliases it)",
+)
+_WINDOW_HIGH_SCALES = numerical(
+    "contention_tail._WINDOW_HIGH_SCALES",
+    40.0,
+    unit="scales",
+    why="gamma scales theta added to the window's end: a gamma tail falls as e^-x/theta, "
+    "so 40 scales leave < e^-40 of any one term beyond it",
+)
+_WIDE_SPAN_FACTOR = numerical(
+    "contention_tail._WIDE_SPAN_FACTOR",
+    4.0,
+    why="the wide retry's window is this many times the narrow one",
+)
+_GRID_PER_FREQUENCY = numerical(
+    "contention_tail._GRID_PER_FREQUENCY",
+    4,
+    unit="points",
+    why="points of the coarse CDF per Fourier term (rounded up to a power of two): the "
+    "bracket Newton starts from is span / (4 K) wide",
+)
+_GRID_MIN = numerical(
+    "contention_tail._GRID_MIN",
+    256,
+    unit="points",
+    why="fewest points of the coarse CDF, for rows that need few terms",
+)
 
 # kinds of a term in a row's structure: not taken, whole rate, fractional rate below one,
 # fractional rate above one
-_ABSENT, _WHOLE, _FRACTION, _MIXED = 0, 1, 2, 3
+_ABSENT, _WHOLE, _FRACTION, _MIXED = range(4)  # layout: four codes
 
 _LogCf = tuple[np.ndarray, np.ndarray]
 """A log characteristic function as (log of the modulus, half the phase), one row per
@@ -96,7 +184,7 @@ class TermTable:
     hold_cv: np.ndarray
 
 
-_ACQUISITION_FIELDS = 12  # per acquisition in ``term_table``'s flat list
+_ACQUISITION_FIELDS = 12  # layout: per acquisition in ``term_table``'s flat list
 
 
 def term_table(requests: Sequence[Request]) -> TermTable:
@@ -145,7 +233,9 @@ def term_table(requests: Sequence[Request]) -> TermTable:
         ahead = np.where(visits > 0.0, demand / visits, 0.0)
     rows = np.array(which)
     fork = np.array([request[3] for request in requests], dtype=bool)
-    per_loop = np.array(scalars, dtype=float).reshape(len(loops), 4)[rows]
+    per_loop = np.array(scalars, dtype=float).reshape(len(loops), 4)[
+        rows
+    ]  # layout: 4 scalars a loop
     mean_rate = np.where((fork_only[rows] > 0.0) & ~fork[:, None], 0.0, rate[rows])
     taken = mean_rate > 0.0
     return TermTable(
@@ -182,7 +272,7 @@ def latency_quantiles(table: TermTable, quantile: float, *, wide: bool = False) 
     rows = _VaryingRows(table, out, varying, wide)
     grids = rows.grid.tolist()
     inversions = {
-        grid: (members, np.zeros((members.size, grid // 4), dtype=complex))
+        grid: (members, np.zeros((members.size, grid // _GRID_PER_FREQUENCY), dtype=complex))
         for (grid,), members in rows.groups(grids)
     }
     place = np.empty(varying.size, dtype=np.int64)  # a row's place in its inversion group
@@ -226,7 +316,10 @@ class _Moments:
             c_var += m_var * (count * t.ahead) ** 2
             first = first + weight * c_mean
             second = second + weight * (c_var + c_mean**2)
-        slack = _BERNSTEIN + np.sqrt(_BERNSTEIN**2 + 80.0 * m_mean * (1.0 - t.p_ahead))
+        # math: Bernstein's exponent E = t^2 / (2 (var + t / 3)) solved for t
+        slack = _BERNSTEIN + np.sqrt(
+            _BERNSTEIN**2 + 2.0 * _BERNSTEIN_EXPONENT * m_mean * (1.0 - t.p_ahead)
+        )
         self.ahead_low = self.whole * np.maximum(0.0, np.floor(m_mean - slack))
         var = (t.work_cv * t.work_ns) ** 2
         self.mean = _add_columns(t.work_ns, first)
@@ -250,9 +343,11 @@ class _VaryingRows:
         sd, low_sd = np.sqrt(m.var[varying]), np.sqrt(m.low_var[varying])
         holds = m.h2[varying] * np.maximum(t.own[varying], t.ahead[varying])
         theta_max = np.maximum(self.work_cv**2 * self.work_ns, holds.max(axis=1, initial=0.0))
-        lo = np.maximum(0.0, m.low_mean[varying] - (20.0 if wide else 10.0) * low_sd)
-        span = (m.mean[varying] + 12.0 * sd + 40.0 * theta_max - lo) * (4.0 if wide else 1.0)
-        negligible = 1e-14 if wide else _CF_NEGLIGIBLE
+        low_sds = _WINDOW_LOW_SDS_WIDE if wide else _WINDOW_LOW_SDS
+        lo = np.maximum(0.0, m.low_mean[varying] - low_sds * low_sd)
+        span = m.mean[varying] + _WINDOW_HIGH_SDS * sd + _WINDOW_HIGH_SCALES * theta_max - lo
+        span = span * (_WIDE_SPAN_FACTOR if wide else 1.0)
+        negligible = _CF_NEGLIGIBLE_WIDE if wide else _CF_NEGLIGIBLE
         theta, shape = _decay_parts(self, m)
         step = 2.0 * np.pi / span
         high = _frequency_upper_bound(theta, shape, step, negligible)
@@ -264,7 +359,8 @@ class _VaryingRows:
         self.lo, self.span = lo - margin, span + margin
         # points of the coarse CDF: 4 K at least, a power of two
         self.grid = np.maximum(
-            256, np.ldexp(1.0, np.frexp(4.0 * self.count - 1.0)[1]).astype(np.int64)
+            _GRID_MIN,
+            np.ldexp(1.0, np.frexp(_GRID_PER_FREQUENCY * self.count - 1.0)[1]).astype(np.int64),
         )
         rate = t.rate[varying]
         self.kinds = np.where(
@@ -305,9 +401,11 @@ def _decay_parts(rows: _VaryingRows, m: _Moments) -> tuple[np.ndarray, np.ndarra
     own, ahead = rows.table.own[varying], rows.table.ahead[varying]
     has_own = (whole > 0.0) & (own > 0.0)
     has_ahead = (ahead_low > 0.0) & (ahead > 0.0)
-    theta = np.stack((np.where(has_own, own * h2, 1.0), np.where(has_ahead, ahead * h2, 1.0)), 2)
+    theta = np.stack(
+        (np.where(has_own, own * h2, 1.0), np.where(has_ahead, ahead * h2, 1.0)), axis=2
+    )
     shape = np.stack(
-        (np.where(has_own, whole / h2, 0.0), np.where(has_ahead, ahead_low / h2, 0.0)), 2
+        (np.where(has_own, whole / h2, 0.0), np.where(has_ahead, ahead_low / h2, 0.0)), axis=2
     )
     work = rows.work_ns[:, None]
     w2 = (rows.work_cv**2)[:, None]
@@ -392,7 +490,7 @@ def _cos_sin(half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = np.tan(half)
     v = t * t
     v += 1.0
-    np.divide(2.0, v, out=v)
+    np.divide(2.0, v, out=v)  # math: the half-angle identities 2 / (1 + tan^2)
     t *= v
     v -= 1.0
     return v, t
@@ -586,7 +684,12 @@ class _AcquisitionColumns:
         return modulus, half
 
 
-_BLOCK = 1 << 14  # grid points inverted at once (rows x grid): bounds the peak memory
+_BLOCK = numerical(
+    "contention_tail._BLOCK",
+    1 << 14,
+    unit="points",
+    why="grid points inverted at once (rows x grid): bounds the peak memory, not the result",
+)
 
 
 def _invert(
@@ -614,7 +717,7 @@ def _invert_rows(
 ) -> np.ndarray:
     """``_invert`` of a block of rows."""
     rows, width = coef.shape
-    offset = 2.0 * coef.real.sum(axis=1)
+    offset = 2.0 * coef.real.sum(axis=1)  # math: terms k and -k of a real CDF
     # a coarse CDF on 4K points brackets the quantile ...
     spectrum = np.zeros((rows, grid // 2 + 1), dtype=complex)
     np.multiply(coef, grid, out=spectrum[:, 1 : width + 1])
@@ -642,7 +745,9 @@ def _invert_rows(
     active = np.ones(rows, dtype=bool)
     for _ in range(_NEWTON_STEPS):
         cos, sin = _cos_sin(omega_half * y[:, None])
+        # math: terms k and -k of a real series give 2 Re
         cdf_y = y / span + 2.0 * (real * cos - imag * sin).sum(axis=1) - offset
+        # math: and of its derivative
         density = 1.0 / span - 2.0 * (imag_density * cos + real_density * sin).sum(axis=1)
         active &= density > 0.0
         with np.errstate(all="ignore"):

@@ -95,6 +95,27 @@ DEPOPULATE_EMPTY_SHARE = declare(
 )
 """Share of a chunk's pages that must be empty before Linux depopulates them."""
 
+CACHE_MEAN_FILL = declare(
+    "percpu.CACHE_MEAN_FILL",
+    0.5,
+    unit="fraction",
+    family="percpu",
+    kind="derived",
+    source="a per-CPU cache of C constructed percpu objects fills on teardowns and empties on "
+    "creations at equal rates: a symmetric walk on 0..C, uniform in steady state, so it holds "
+    "C / 2 on average (as stacks.CACHE_MEAN_FILL); assumes balanced forks and exits per CPU",
+)
+CACHE_OPS_PER_OBJECT = declare(
+    "percpu.CACHE_OPS_PER_OBJECT",
+    2,
+    unit="operations",
+    family="percpu",
+    kind="derived",
+    source="a cached object is taken from the per-CPU cache when an mm is built and put back "
+    "when it is torn down: two cache operations of cache_hit_ns each (the 2h of the module "
+    "docstring)",
+)
+
 METRICS = (
     MetricSpec(
         "percpu_bytes",
@@ -199,7 +220,7 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
     counted = 1.0 - load.single_threaded_share if policy.counter_mode == "dual" else 1.0
     cache = policy.cache_objects
     hit = cache / (cache + 1.0)
-    cached = cpus * cache / 2.0 if forking > 0 else 0.0
+    cached = cpus * cache * CACHE_MEAN_FILL if forking > 0 else 0.0
     mms = (load.resident_processes + forking) * counted + cached
     boot_kib = percpu_sizes(scenario)[0]
     per_unit = boot_kib * 1024.0 + memcg_unit_bytes(scenario) + mms * costs.mm_bytes_per_cpu
@@ -220,7 +241,7 @@ def percpu_model(policy: PercpuPolicy, scenario: Scenario) -> PercpuModel:
         * ((1.0 - hit) * init_units * costs.init_ns_per_cpu + sum_units * costs.sum_ns_per_cpu)
     )
     plain_ns = allocs * (1.0 - counted) * costs.plain_counter_ns
-    cache_ns = allocs * counted * 2.0 * hit * costs.cache_hit_ns
+    cache_ns = allocs * counted * CACHE_OPS_PER_OBJECT * hit * costs.cache_hit_ns
     trips = allocs * counted * (1.0 - hit)
     counter_trips = groups * counted * (1.0 - hit)
     acquisitions = (

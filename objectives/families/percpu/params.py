@@ -84,12 +84,10 @@ class PercpuWorkload:
         max=1_000_000,
         unit="cgroups",
         help="memory cgroups alive (seed 002: 1000)",
-        kind="assumed",
         source="a workload quantity: 0 = only the root memory cgroup; hosts run from a few "
         "(systemd slices) to thousands (container hosts; Gushchin 2021: 'several thousands "
         "memory cgroups' in production)",
-        low=0,
-        high=20_000,
+        role="scenario",
     )
     dying_memcgs: int = spec(
         0,
@@ -98,14 +96,12 @@ class PercpuWorkload:
         unit="cgroups",
         help="removed memory cgroups still pinned by a page or a kernel object (cgroup.stat "
         "nr_dying_descendants): each keeps all of its percpu data, as a live one does",
-        kind="assumed",
         source="a workload quantity (0: none pinned). Roman Gushchin, '[PATCH 0/5] mm: reduce "
         "the memory footprint of dying memory cgroups' (linux-mm 2019-03-12, spinics linux-mm "
         "msg174254): 1000 dying memcgs raise Percpu from 6912 kB to 64128 kB on 32 CPUs, as "
         "many live ones would (26880 kB with his series, which frees their vmstats early); "
         "'several hundreds (if not single thousands) of dying cgroups is a typical number'",
-        low=0,
-        high=5_000,
+        role="scenario",
     )
     freed_memcgs: int = spec(
         0,
@@ -114,11 +110,9 @@ class PercpuWorkload:
         unit="cgroups",
         help="memory cgroups created and since freed: their percpu pages stay populated "
         "while a live allocation shares the page (costs.percpu.partial_depopulation)",
-        kind="assumed",
         source="a workload quantity (cgroup churn since boot); Gushchin 2021 'percpu: "
         "partial chunk depopulation' test: 11000 created, 10 of every 11 removed",
-        low=0,
-        high=100_000,
+        role="scenario",
     )
     resident_processes: int = spec(
         500,
@@ -126,11 +120,9 @@ class PercpuWorkload:
         max=4_194_304,
         unit="processes",
         help="long-lived processes, each with an mm holding percpu counters",
-        kind="assumed",
         source="a workload quantity: a server runs hundreds to a few thousand processes "
         "(the fork-exec-storm scenario 3000)",
-        low=50,
-        high=20_000,
+        role="scenario",
     )
     single_threaded_share: float = spec(
         0.6,
@@ -212,11 +204,9 @@ class PercpuWorkload:
         max=1e6,
         unit="1/h",
         help="CPU hotplug onlining events (VM scaling); each extends online-only allocations",
-        kind="assumed",
         source="a workload quantity: 0 on bare metal; a guest scaled by vCPU hotplug "
         "(seed 002's use case) onlines CPUs a few times an hour to a day",
-        low=0.0,
-        high=60.0,
+        role="scenario",
     )
 
 

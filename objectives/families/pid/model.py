@@ -149,6 +149,28 @@ PID_CACHE_LINE = {
         ("ppc64le", 128, "arch/powerpc/include/asm/cache.h L1_CACHE_SHIFT 7 on PPC64"),
     )
 }
+POINTER_BYTES = declare(
+    "pid.POINTER_BYTES",
+    8,
+    unit="bytes",
+    family="pid",
+    kind="derived",
+    source="a 64-bit kernel's pointer and unsigned long (LP64): one pid pointer per id of a "
+    "carved range, one bitmap word per BITS_PER_LONG ids",
+    low=8,
+    high=8,
+)
+BITS_PER_LONG = declare(
+    "pid.BITS_PER_LONG",
+    64,
+    unit="bits",
+    family="pid",
+    kind="derived",
+    source="include/asm-generic/bitsperlong.h BITS_PER_LONG 64 on 64-bit kernels: the bitmap "
+    "of a carved range is whole words of 64 ids",
+    low=64,
+    high=64,
+)
 RANGE_HEADER_BYTES = declare(
     "pid.RANGE_HEADER_BYTES",
     64,
@@ -268,7 +290,8 @@ def radix_nodes(span: int, entries: float) -> float:
 
 def range_bytes(width: int) -> int:
     """Bytes of one carved range: header, bitmap (whole 64-bit words), pid pointer array."""
-    return RANGE_HEADER_BYTES + 8 * math.ceil(width / 64) + 8 * width
+    words = math.ceil(width / BITS_PER_LONG)
+    return RANGE_HEADER_BYTES + POINTER_BYTES * words + POINTER_BYTES * width
 
 
 def pid_object_bytes(levels: int, arch: str) -> int:
@@ -387,5 +410,9 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
     live = min(float(slots), occupied_blocks(slots, tasks) + groups * policy.refill_batch)
     # The last range stops at pid_max: no pid pointers for the ids beyond it.
     beyond = max(0.0, live * width - span)
-    per_level = live * range_bytes(width) - 8 * beyond + radix_nodes(slots, live) * RADIX_NODE_BYTES
+    per_level = (
+        live * range_bytes(width)
+        - POINTER_BYTES * beyond
+        + radix_nodes(slots, live) * RADIX_NODE_BYTES
+    )
     return float(pids + levels * per_level + groups * LOCK_BYTES)

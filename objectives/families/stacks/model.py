@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from objectives.core.metrics import MetricSpec
+from objectives.core.provenance import declare, numerical
 from objectives.families.stacks.params import (
     DEPTH_BUCKETS_KIB,
     KASAN_DEPTH_FACTOR,
@@ -84,8 +85,57 @@ from objectives.families.stacks.params import (
 if TYPE_CHECKING:
     from objectives.core.scenario import Machine, Scenario
 
-_FIXED_POINT_ROUNDS = 12
-_ZEROED_BYTES = 4096  # page_alloc_ns is the cost of allocating and zeroing 4 KiB
+_FIXED_POINT_ROUNDS = numerical(
+    "stacks._FIXED_POINT_ROUNDS",
+    12,
+    unit="rounds",
+    family="stacks",
+    why="rounds of the fixed point for the committed pages of a stack taken from the per-CPU "
+    "cache (an earlier owner's pages): each round shrinks the error by the hit rate C / (C + "
+    "1) <= 0.95 at the largest cache, 12 rounds to well below the pages' 3-digit display",
+)
+_ZEROED_BYTES = declare(
+    "stacks._ZEROED_BYTES",
+    4096,
+    unit="bytes",
+    family="stacks",
+    kind="derived",
+    source="the unit of costs.stacks.page_alloc_ns (an order-0 allocation of one 4 KiB page, "
+    "zeroed): a unit of another size (64 KiB pages, a THREAD_SIZE block) costs in proportion",
+)
+CACHE_MEAN_FILL = declare(
+    "stacks.CACHE_MEAN_FILL",
+    0.5,
+    unit="fraction",
+    family="stacks",
+    kind="derived",
+    source="a per-CPU cache of C stacks fills on exits and empties on creations at equal rates: "
+    "a symmetric walk on 0..C, uniform in steady state, so it holds C / 2 on average (module "
+    "docstring); an assumption of balanced creation and exit on each CPU",
+)
+_POISSON_TAIL_SDS = numerical(
+    "stacks._POISSON_TAIL_SDS",
+    12.0,
+    unit="sd",
+    family="stacks",
+    why="the Poisson sum of reserve_short stops lambda + 12 sqrt(lambda) + 40 terms beyond the "
+    "reserve: the rest is below 1e-30 of the risk, far under the 1e-6/day hard limit",
+)
+_POISSON_TAIL_TERMS = numerical(
+    "stacks._POISSON_TAIL_TERMS",
+    40.0,
+    unit="terms",
+    family="stacks",
+    why="the constant part of _POISSON_TAIL_SDS's stopping point (for small lambda)",
+)
+_LOG_FACTORIALS_MIN_BITS = numerical(
+    "stacks._LOG_FACTORIALS_MIN_BITS",
+    7,
+    unit="bits",
+    family="stacks",
+    why="the log-factorial table is cached in power-of-two sizes of at least 2^7 entries: a "
+    "few cached sizes serve every reserve",
+)
 
 
 @dataclass(frozen=True)
@@ -212,7 +262,7 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
         churn_pages = float(full)
         resident = _Resident(float(full), 0.0, 0.0, _delta(1, full) * 0.0)
     cached_pages = initial if policy.downgrade == "exit" else churn_pages
-    cached = cpus * cache / 2.0 * cached_pages if churn else 0.0
+    cached = cpus * cache * CACHE_MEAN_FILL * cached_pages if churn else 0.0
     reserve = cpus * policy.reserve_pages if initial < full else 0
     pages = (
         work.resident_tasks * resident.pages + work.churn_processes * churn_pages + cached + reserve
@@ -324,8 +374,8 @@ def reserve_short(
     tails = _sum_tails(per_episode.tobytes(), len(per_episode), r)
     if p == 1.0:
         # single bursts: N is Poisson(m); its tail summed from the terms beyond r
-        k_top = r + 1 + math.ceil(lam + 12.0 * math.sqrt(lam) + 40.0)
-        logfact = _log_factorials(1 << max(7, k_top.bit_length()))
+        k_top = r + 1 + math.ceil(lam + _POISSON_TAIL_SDS * math.sqrt(lam) + _POISSON_TAIL_TERMS)
+        logfact = _log_factorials(1 << max(_LOG_FACTORIALS_MIN_BITS, k_top.bit_length()))
         k = np.arange(0, k_top + 1)
         poisson = np.exp(k * math.log(lam) - logfact[k] - lam)
         short = poisson[r + 1 :].sum() + (poisson[1 : r + 1] * tails).sum()
@@ -333,9 +383,11 @@ def reserve_short(
     log_lam, log_p = math.log(lam), math.log(p)
     log_q = math.log1p(-p) if p < 1.0 else -math.inf
     # Poisson terms lambda^k / k! e^-lambda for k = 1 .. r and for the tail k > r
-    k_top = r + 1 + math.ceil(lam + 12.0 * math.sqrt(lam) + 40.0)
+    k_top = r + 1 + math.ceil(lam + _POISSON_TAIL_SDS * math.sqrt(lam) + _POISSON_TAIL_TERMS)
     k = np.arange(1, k_top + 1)
-    logfact = _log_factorials(1 << max(7, k_top.bit_length()))  # a few cached sizes
+    logfact = _log_factorials(
+        1 << max(_LOG_FACTORIALS_MIN_BITS, k_top.bit_length())
+    )  # a few cached sizes
     poisson = np.exp(k * log_lam - logfact[k] - lam)
     # P(N = n), n = 1..r: sum over k <= n of Poisson(k) C(n-1, k-1) p^k q^(n-k)
     n = np.arange(1, r + 1)[:, None]

@@ -61,6 +61,7 @@ class TierMachine:
         max=1 << 20,
         unit="GiB",
         help="capacity of the slow tier (CXL), part of machine.memory_gib; 0 = no slow tier",
+        role="scenario",
     )
     fast_latency_ns: float = spec(
         90.0,
@@ -118,6 +119,7 @@ class TierWorkload:
         unit="GiB",
         help="the workload's data pages in steady state (anonymous and page cache); they fill "
         "the fast tier with the kernel objects, so they decide how much of it is left",
+        role="scenario",
     )
     data_hot_share: float = spec(
         0.2,
@@ -136,6 +138,7 @@ class TierWorkload:
         help="NUMA-balancing memory tiering is on (sysctl kernel.numa_balancing = 2, "
         "NUMA_BALANCING_MEMORY_TIERING; off by default): hot data pages are promoted to "
         "the fast tier, within the policy's rate_limit_mbps (0 = no promotion)",
+        role="scenario",
     )
     data_hot_turnover_per_s: float = spec(
         0.005,
@@ -172,9 +175,15 @@ class TierWorkload:
         max=1 << 20,
         unit="GiB",
         help="extra data allocated during pressure peaks (e.g. a model being loaded)",
+        role="scenario",
     )
     peak_share: float = spec(
-        0.0, min=0.0, max=1.0, unit="fraction", help="share of the time spent at the peak"
+        0.0,
+        min=0.0,
+        max=1.0,
+        unit="fraction",
+        help="share of the time spent at the peak",
+        role="scenario",
     )
     reclaimable_share: float = spec(
         0.3,
@@ -183,6 +192,15 @@ class TierWorkload:
         unit="fraction",
         help="share of data that reclaim can evict (page cache, swappable anon); the rest "
         "stays where it is (demotion to the slow tier is off, the Linux default)",
+        kind="assumed",
+        source="no public fleet figure of the evictable share of a server's data: "
+        + TPP
+        + "; its characterisation finds anonymous memory dominant in some services and the "
+        "page cache in others. 0.3 assumes an anon-heavy service with a modest page cache and "
+        "no swap (the reclaimable part is then the clean page cache); a file server reaches "
+        "~0.9, a swapless in-memory database ~0.05",
+        low=0.05,
+        high=0.9,
     )
     thp_share: float = spec(
         0.0,
@@ -200,7 +218,20 @@ class TierWorkload:
         low=0.0,
         high=0.9,
     )
-    slab_gib: float = spec(2.0, min=0.0, max=1 << 20, unit="GiB", help="slab memory in use")
+    slab_gib: float = spec(
+        2.0,
+        min=0.0,
+        max=1 << 20,
+        unit="GiB",
+        help="slab memory in use",
+        kind="assumed",
+        source="no public fleet distribution of /proc/meminfo 'Slab:' on servers; it is mostly "
+        "dentry and inode caches and grows with the files touched. 2 GiB (~1% of a 256 GiB "
+        "server) assumes a service with a modest file set; a file or build server holds tens "
+        "of GiB (the mixed-fleet-server scenario sets 12), a small VM a few hundred MiB",
+        low=0.1,
+        high=32.0,
+    )
     page_table_misses_per_s: float = spec(
         2e5,
         min=0.0,
