@@ -14,7 +14,10 @@ Three kinds of entry, collected into one list (``constant_table``):
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import typing
+from pathlib import Path
 from typing import Any
 
 from objectives.core.arch import ARCHITECTURES
@@ -34,7 +37,12 @@ _ARCH_UNITS = {
 
 
 def constant_table() -> list[Constant]:
-    """Every model constant: scenario keys, architecture values, declared module constants."""
+    """Every model constant: scenario keys, architecture values, declared module constants.
+
+    Module constants are declared when their module is imported, so every module of the
+    package is imported first: the table does not depend on what the caller imported before.
+    """
+    _import_every_module()
     table: list[Constant] = []
     for prefix, cls in (("machine", Machine), ("workload", Workload), ("costs", Costs)):
         table.extend(_section_constants(prefix, cls.concrete_class(), "machine"))
@@ -64,6 +72,12 @@ def _arch_kind(name: str, source: str) -> str:
     if source.startswith("assumed"):
         return "assumed"
     return "measured" if name.startswith("percpu") else "derived"
+
+
+def _import_every_module() -> None:
+    package = Path(__file__).resolve().parents[1]  # objectives/
+    for module in pkgutil.walk_packages([str(package)], "objectives."):
+        importlib.import_module(module.name)
 
 
 def _section_constants(prefix: str, cls: type, family: str) -> list[Constant]:
