@@ -12,18 +12,20 @@ what was found and what is expected; no traceback unless ``--debug``); 1 failure
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import optuna
 
 from policysearch import __version__
 from policysearch.commands import COMMANDS
-from policysearch.errors import BadInput, PolicySearchError, RunFailure
+from policysearch.errors import BadInput, PolicySearchError, RunFailure, os_cause
 from policysearch.interrupts import Terminated, terminate_like_interrupt
 from policysearch.interrupts import exit_code as interrupt_exit_code
+from policysearch.run.storage.database import database_failure
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,9 +64,22 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _quiet_optuna()
+    previous = sys.stdout
+    guarded = sys.stdout = _GuardedStdout(previous)
+    try:
+        return _run(args)
+    finally:
+        if sys.stdout is guarded:
+            sys.stdout = previous
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command of ``args``; what it raises becomes one line and an exit code."""
     try:
         with terminate_like_interrupt():
-            return args.handler(args)
+            code = args.handler(args)
+        sys.stdout.flush()  # a full or failing standard output is found here, not at exit
+        return code
     except (PolicySearchError, BadInput) as exc:
         if args.debug:
             raise
@@ -83,11 +98,70 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (``| head``) went away: stop quietly, as other command-line tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return 0
-    except Exception as exc:  # a bug, or the machine failing us: one line, exit 1
+    except OSError as exc:  # the machine refused: a full disk, a read-only file system...
         if args.debug:
             raise
-        print(f"policysearch: error: {_unexpected(exc, args.command)}", file=sys.stderr)
+        print(f"policysearch: error: {_machine(exc)}", file=sys.stderr)
         return RunFailure.exit_code
+    except Exception as exc:  # a bug, or a lost server: one line, exit 1
+        if args.debug:
+            raise
+        line = database_failure(exc) or _unexpected(exc, args.command)
+        print(f"policysearch: error: {line}", file=sys.stderr)
+        return RunFailure.exit_code
+
+
+class _StdoutFailed(OSError):
+    """Writing to standard output failed (a full device, a lost terminal)."""
+
+
+class _GuardedStdout:
+    """Standard output that tells its own failures apart from those of files.
+
+    Args:
+        stream: the real standard output.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _machine(exc: OSError) -> str:
+    """One line for an operating-system error: what could not be done, and why in words."""
+    if isinstance(exc, _StdoutFailed):
+        _silence_stdout()
+        return f"cannot write to standard output: {os_cause(exc)}"
+    if exc.filename is not None:
+        return f"{exc.filename}: {os_cause(exc)}"
+    return os_cause(exc)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the exit does not fail on it again."""
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
 
 
 def _unexpected(exc: Exception, command: str) -> str:

@@ -12,7 +12,7 @@ import math
 
 from objectives import shorten
 from policysearch.errors import BadInput
-from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, NAME_PATTERN
+from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, name_problem
 from policysearch.run.study_meta import StudyInfo
 
 STUDY_HELP = "study name (`run` prints it; default name: the job's `name`)"
@@ -63,10 +63,9 @@ def non_negative(text: str) -> int:
 
 def study_name(text: str) -> str:
     """A study name, by the rule of a job's ``name``."""
-    if not NAME_PATTERN.fullmatch(text):
-        raise argparse.ArgumentTypeError(
-            f"found {shorten(text)}, expected letters, digits and _.:- only"
-        )
+    problem = name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

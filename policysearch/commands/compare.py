@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         # imported on use: the plots load matplotlib (over a second), which a table needs not
         from policysearch.outputs.report import check_plot_path
 
-        check_plot_path(args.plot)  # before any work: a wrong name is bad input
+        where = check_plot_path(args.plot)  # before any work: a wrong name is bad input
     wanted = [_split(spec, args.storage) for spec in args.studies]
     if len(wanted) < 2:
         raise BadInput("compare", "", f"found 1 study ({args.studies[0]}), expected two or more")
@@ -102,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
         from policysearch.outputs.compare_plot import write_compare_plot
 
         written = write_compare_plot(comparison, args.plot)
-        print(f"wrote {written}", file=sys.stderr if args.format == "json" else sys.stdout)
+        print(
+            f"wrote {written}{where.note}",
+            file=sys.stderr if args.format == "json" else sys.stdout,
+        )
     return 0
 
 

@@ -15,6 +15,7 @@ from policysearch.analysis.opening import open_view
 from policysearch.commands.arguments import STORAGE_HELP, STUDY_HELP
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.outputs import destination
 from policysearch.outputs.export import (
     EXPORT_FORMATS,
     policy_document,
@@ -63,14 +64,16 @@ def run(args: argparse.Namespace) -> int:
             f"is a study of {info.problem.name!r}, not of a kernel scenario: it has no kernel "
             "policy to export (use `front` to see its points)",
         )
+    where = destination.check(args.out)  # before the work: a folder or a device is refused
     trial = select_trial(study, info, args.select, view)
-    if not args.out.parent.exists():
-        raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
     policy = info.problem.policy(info.point(trial.params))
     if args.format != "yaml":
         write_settings(args.out, args.format, policy, info.problem.scenarios(), trial.number)
     else:
         document = policy_document(policy, trial, info, redact(args.storage), args.select)
         write_policy(args.out, document)
-    print(f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select}, {args.format})")
+    print(
+        f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select}, {args.format})"
+        + where.note
+    )
     return 0

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         # imported on use: the plots load matplotlib (over a second), which a table needs not
         from policysearch.outputs.report import check_plot_path
 
-        check_plot_path(args.plot)  # before any work: a wrong name is bad input
+        where = check_plot_path(args.plot)  # before any work: a wrong name is bad input
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     view, _ = open_view(args.study, args.storage, lambda info: reference_point(args.ref, info))
     info = view.info
@@ -97,5 +97,8 @@ def run(args: argparse.Namespace) -> int:
         from policysearch.outputs.report import write_front_plot
 
         written = write_front_plot(view, args.plot)
-        print(f"wrote {written}", file=sys.stderr if args.format != "table" else sys.stdout)
+        print(
+            f"wrote {written}{where.note}",
+            file=sys.stderr if args.format != "table" else sys.stdout,
+        )
     return 0

@@ -13,9 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from objectives import load_scenario
+import yaml
+
+from objectives import scenario_from_mapping
 from policysearch.errors import BadInput
 from policysearch.hostprobe import host_report, probe
+from policysearch.outputs import destination
 
 MAX_BENCH_PROCESSES = 64
 
@@ -62,21 +65,19 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if not (root / "proc" / "meminfo").is_file():
         raise BadInput("--root", "", f"found no proc/meminfo under {str(root)!r}")
-    if not args.out.parent.exists():
-        raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
+    where = destination.check(args.out)  # before the work: a folder or a device is refused
     bench = 0
     if args.bench is not None:
         if not 0 <= args.bench <= MAX_BENCH_PROCESSES:
             raise BadInput("--bench", "", f"found {args.bench}, expected 1..{MAX_BENCH_PROCESSES}")
         bench = args.bench or min(4, os.cpu_count() or 1)
     text = probe(root, name=args.name, bench=bench)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    scenario = load_scenario(tmp)  # never leave a file that does not load
-    tmp.replace(args.out)
+    # never leave a file that does not load
+    scenario = scenario_from_mapping(yaml.safe_load(text), source=str(args.out))
+    destination.write(args.out, text)
     from objectives import baseline, simulate
 
-    print(f"wrote {args.out}: scenario {scenario.name}")
+    print(f"wrote {args.out}: scenario {scenario.name}{where.note}")
     report = host_report(args.out, simulate(baseline(), scenario).as_dict())
     if report:
         print(report)

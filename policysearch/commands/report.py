@@ -12,8 +12,8 @@ from pathlib import Path
 from policysearch.analysis.front import SELECT_HELP
 from policysearch.analysis.opening import open_view
 from policysearch.commands.arguments import REF_HELP, STORAGE_HELP, STUDY_HELP, reference_point
-from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.outputs import destination
 from policysearch.run.storage import redact
 
 
@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     # imported on use: the report draws with matplotlib, over a second to import
     from policysearch.outputs.report import write_report
 
-    if not args.out.parent.is_dir():
-        raise BadInput("--out", "", f"the folder of {str(args.out)!r} does not exist")
+    where = destination.check(args.out)  # before the work: a folder or a device is refused
     view, study = open_view(args.study, args.storage, lambda info: reference_point(args.ref, info))
     rules = args.select or ["knee"]
-    print(write_report(study, view.info, redact(args.storage), args.out, rules, view))
+    print(
+        f"{write_report(study, view.info, redact(args.storage), args.out, rules, view)}{where.note}"
+    )
     return 0

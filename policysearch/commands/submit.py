@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from policysearch.commands.arguments import DASHBOARD_HELP, SEED_HELP, non_negative, positive
+from policysearch.commands.arguments import (
+    DASHBOARD_HELP,
+    SEED_HELP,
+    non_negative,
+    positive,
+    study_name,
+)
 from policysearch.errors import BadInput
 from policysearch.run.submit import submit
 
@@ -44,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--storage",
         help="database URL or absolute journal path, as the head sees it (default: the job's)",
     )
-    parser.add_argument("--study", help="study name (default: the job's name)")
+    parser.add_argument("--study", type=study_name, help="study name (default: the job's name)")
     parser.add_argument("--seed", type=non_negative, help=SEED_HELP)
     return parser
 

@@ -77,6 +77,23 @@ _TOP_KEYS = (
     "storage",
 )
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
+MAX_NAME_LENGTH = 512
+"""Longest study name: Optuna's database column for it (``studies.study_name``) holds 512
+characters. One rule for every storage, so a study can move between them."""
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a study (``NAME_PATTERN``, ``MAX_NAME_LENGTH``), or ``None``."""
+    if len(name) > MAX_NAME_LENGTH:
+        return (
+            f"found a name of {len(name)} characters, expected at most {MAX_NAME_LENGTH} "
+            "(the longest study name a database storage holds)"
+        )
+    if not NAME_PATTERN.fullmatch(name):
+        return f"found {shorten(name)}, expected letters, digits and _.:- only"
+    return None
+
+
 """What a study name may hold (a job's ``name``, ``--study``)."""
 MAX_TRIALS = 10_000_000
 MAX_WORKERS = 100_000
@@ -183,10 +200,9 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
             source, str(unknown[0]), f"unknown key; expected one of: {', '.join(_TOP_KEYS)}"
         )
     name = _string(data.get("name", default_name), source, "name")
-    if not NAME_PATTERN.fullmatch(name):
-        raise BadInput(
-            source, "name", f"found {shorten(name)}, expected letters, digits and _.:- only"
-        )
+    problem = name_problem(name)
+    if problem:
+        raise BadInput(source, "name", problem)
     problem = problem_from_job(data, source=source, relative_to=base_dir)
     space = data.get("space")
     if space is None:

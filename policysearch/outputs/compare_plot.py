@@ -148,5 +148,5 @@ def write_compare_plot(comparison: Comparison, out_path: str | Path) -> Path:
         data = _page(title, [f"<h1>{_e(title)}</h1>", _img(png, title, "compare-plot")]).encode(
             "utf-8"
         )
-    _write_atomically(out, data)
+    _write_atomically(out, data, "--plot")
     return out

@@ -39,6 +39,7 @@ from objectives import (
 )
 from policysearch import __version__
 from policysearch.errors import BadInput
+from policysearch.outputs import destination
 from policysearch.run import records
 from policysearch.run.study_meta import StudyInfo
 
@@ -96,9 +97,7 @@ def policy_document(
 
 def write_policy(path: Path, document: dict[str, Any]) -> None:
     """Write a policy file (atomically: a partial file never replaces a good one)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    destination.write(path, yaml.safe_dump(document, sort_keys=False))
 
 
 def write_settings(
@@ -121,9 +120,7 @@ def write_settings(
     )
     settings = kernel_settings(policy, scenario)
     render = render_sysctl if kind == "sysctl" else render_cmdline
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(settings, header=header), encoding="utf-8")
-    tmp.replace(path)
+    destination.write(path, render(settings, header=header))
 
 
 def read_policy(path: Path) -> PolicyFile:

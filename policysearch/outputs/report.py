@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from policysearch.analysis.front import number, select_trial, table_cells
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
-from policysearch.outputs import plots
+from policysearch.outputs import destination, plots
 from policysearch.quantities import quantity
 from policysearch.run.study_meta import StudyInfo
 
@@ -96,12 +95,13 @@ def write_front_plot(view: StudyView, out_path: str | Path) -> Path:
         data = _page(title, [f"<h1>{_e(title)}</h1>", _img(png, title, "front-plot")]).encode(
             "utf-8"
         )
-    _write_atomically(out, data)
+    _write_atomically(out, data, "--plot")
     return out
 
 
-def check_plot_path(path: Path) -> None:
-    """Refuse a ``--plot`` file not ending in ``.png`` or ``.html``, or in no existing folder.
+def check_plot_path(path: Path) -> destination.Destination:
+    """Refuse a ``--plot`` file not ending in ``.png`` or ``.html``, or that cannot take a file
+    (``outputs.destination.check``); where it goes.
 
     Raises:
         BadInput: naming ``--plot``, what was found and what is expected.
@@ -112,8 +112,7 @@ def check_plot_path(path: Path) -> None:
             "",
             f"found {str(path)!r}, expected a file name ending in .png or .html",
         )
-    if not path.parent.is_dir():
-        raise BadInput("--plot", "", f"the folder of {str(path)!r} does not exist")
+    return destination.check(path, "--plot")
 
 
 def report_html(
@@ -403,20 +402,6 @@ def _front_section(view: StudyView) -> str:
     )
 
 
-def _write_atomically(out: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``out``, then rename it over ``out``."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadInput(str(out), "", f"the folder {str(folder)!r} does not exist")
-    if out.is_dir():
-        raise BadInput(str(out), "", "is a folder, expected a file name")
-    # open(..., "xb") rather than mkstemp: the file gets the usual umask permissions, not 0600
-    tmp = folder / f".{out.name}.{os.getpid()}.tmp"
-    handle = open(tmp, "xb")  # noqa: SIM115 - closed below, before the rename
-    try:
-        with handle:
-            handle.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write_atomically(out: Path, data: bytes, flag: str = "--out") -> None:
+    """Write ``data`` to ``out`` whole or not at all (``outputs.destination``)."""
+    destination.write(out, data, flag)

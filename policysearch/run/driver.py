@@ -294,13 +294,18 @@ def _drive(
                 raise RunFailure(
                     f"the first {failed} evaluations all failed; first error: {first_error}"
                 )
-    except BaseException:
+    except BaseException as exc:
         for trials in inflight:
             for trial in trials:
                 frozen = records.fail_if_running(study, trial, "interrupted before it finished")
                 if frozen is not None:
                     mirror.persist(frozen)
-        mirror.commit()
+        try:
+            mirror.commit()
+        except RunFailure:
+            if not isinstance(exc, RunFailure):
+                raise
+            # the storage failed already: the first failure says why, this one only repeats it
         raise
     finally:
         if bar is not None:

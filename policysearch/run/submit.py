@@ -32,6 +32,7 @@ import yaml
 from policysearch.errors import BadInput, RunFailure
 from policysearch.jobs.config import load_job
 from policysearch.run import cluster
+from policysearch.run.storage import has_password, redact, without_password
 
 EXIT_CODES = {"SUCCEEDED": 0, "FAILED": 1, "STOPPED": 130}
 
@@ -101,17 +102,37 @@ def staged_job(job_path: Path, folder: Path) -> str:
             (folder / "scenarios").mkdir()
             shutil.copyfile(scenario, folder / "scenarios" / scenario.name)
             data = {**data, "scenario": f"scenarios/{scenario.name}"}
+    if isinstance(data, dict) and isinstance(data.get("storage"), str):
+        # overridden by --storage (a password there is refused): the copy keeps no password
+        data = {**data, "storage": without_password(data["storage"])}
     name = job_path.name
     (folder / name).write_text(yaml.safe_dump(data, sort_keys=False))
     return name
 
 
-def check_storage(storage: str) -> None:
-    """Refuse storage the submitting machine could not read back after the job.
+def check_storage(storage: str, where: str = "--storage", key: str = "") -> None:
+    """Refuse storage the submitting machine could not read back after the job, or whose
+    password would be sent to the cluster.
+
+    Args:
+        storage: the storage argument the job will run with.
+        where: what named it: ``--storage``, or the job file (with ``key`` ``storage``).
+        key: the key in ``where``, if a file.
 
     Raises:
-        BadInput: a relative journal or SQLite path (it would stay in the job's temp folder).
+        BadInput: a URL with a password (Ray keeps the entrypoint and the uploaded files, and
+            shows them in ``ray job list`` and on its dashboard), or a relative journal or
+            SQLite path (it would stay in the job's temp folder).
     """
+    if has_password(storage):
+        raise BadInput(
+            where,
+            key,
+            f"{redact(storage)} holds a password, which submit would send to the Ray cluster "
+            "(kept in the job's entrypoint and files); pass the URL without it "
+            f"({without_password(storage)}) and put the password in the head's environment "
+            "(PGPASSWORD) or its ~/.pgpass, which libpq reads",
+        )
     path = storage.removeprefix("sqlite:///") if storage.startswith("sqlite:///") else storage
     if "://" not in path and not Path(path).is_absolute():
         raise BadInput(
@@ -133,8 +154,10 @@ def submit(
 ) -> int:
     """Submit ``policysearch run JOB [run_args]``; print the Ray job id; follow it if asked."""
     job = load_job(job_path)  # bad input is found here, before the cluster is asked
-    storage = run_args[run_args.index("--storage") + 1] if "--storage" in run_args else job.storage
-    check_storage(storage)
+    if "--storage" in run_args:
+        check_storage(run_args[run_args.index("--storage") + 1])
+    else:
+        check_storage(job.storage, str(job_path), "storage")
     jobs = client(address)
     with tempfile.TemporaryDirectory(prefix="policysearch-submit-") as folder:
         name = staged_job(job_path, Path(folder))

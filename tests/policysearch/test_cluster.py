@@ -24,7 +24,8 @@ from optuna.trial import TrialState
 from policysearch.run.records import ERROR_ATTR
 from policysearch.run.storage import open_storage
 from tests.conftest import CONFIGS
-from tests.raycluster import TwoNodeCluster, free_port, start_two_node_cluster
+from tests.postgres import USER, PostgresServer, postgres_server
+from tests.raycluster import PGPASS, TwoNodeCluster, free_port, start_two_node_cluster
 
 QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"
 pytestmark = pytest.mark.timeout(600)
@@ -309,6 +310,80 @@ def test_submit_errors_are_one_line(cluster: TwoNodeCluster, tmp_path: Path) -> 
         env={"RAY_AUTH_MODE": "disabled"},
     )
     one_line_error(refused, 1, "RAY_AUTH_MODE=token")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PostgresServer]:
+    with postgres_server() as running:
+        yield running
+
+
+def _stored_by_ray(cluster: TwoNodeCluster) -> str:
+    """Everything Ray keeps about every job: what its Job API returns (entrypoint, runtime
+    environment, metadata, messages), then every file under the cluster's temp folder (the
+    uploaded working_dir as unpacked on the head, the jobs' logs, the session's files), the
+    nodes' own password file aside."""
+    # in a subprocess with the cluster's environment (its token), as the CLI runs
+    code = (
+        "import sys\n"
+        "from ray.job_submission import JobSubmissionClient\n"
+        "jobs = JobSubmissionClient(sys.argv[1])\n"
+        "for job in jobs.list_jobs():\n"
+        "    print(repr(job))\n"
+        "    if job.submission_id:\n"
+        "        print(repr(jobs.get_job_info(job.submission_id)))\n"
+    )
+    listed = subprocess.run(
+        [sys.executable, "-c", code, cluster.dashboard],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    listed = listed.stdout
+    assert "entrypoint=" in listed and "runtime_env=" in listed and "metadata=" in listed
+    parts = [listed]
+    for path in cluster.temp_dir.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.name != PGPASS:
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def test_submit_sends_no_database_password_to_the_cluster(
+    cluster: TwoNodeCluster, server: PostgresServer, tmp_path: Path
+) -> None:
+    url = server.create_database("submitted")
+    bare = f"postgresql://{USER}@127.0.0.1:{server.port}/submitted"
+    job = yaml.safe_load(QUICKSTART.read_text())
+    job["storage"] = url  # the job file holds the password too: --storage wins, the copy has none
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
+
+    for args, named in [
+        (["--storage", url], "--storage: "),
+        (["--storage", f"{bare}?password={server.password}"], "--storage: "),
+        ([], "job.yaml: storage: "),
+    ]:
+        refused = run(cluster, "submit", "job.yaml", "--address", cluster.dashboard, *args,
+                      "--trials", "6", cwd=tmp_path)  # fmt: skip
+        one_line_error(refused, 2, named, "holds a password", bare, "PGPASSWORD", "~/.pgpass")
+        assert server.password not in refused.stdout + refused.stderr
+
+    # the way that works: the head reads the password from its own password file
+    (cluster.temp_dir / PGPASS).write_text(f"127.0.0.1:{server.port}:*:{USER}:{server.password}\n")
+    result = run(cluster, "submit", "job.yaml", "--address", cluster.dashboard, "--storage", bare,
+                 "--trials", "6", "--workers", "2", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "6 finished trials (6 new, 0 failed)" in result.stdout
+    assert server.password not in result.stdout + result.stderr
+    study = optuna.load_study(study_name="quickstart", storage=open_storage(url))
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 6
+
+    stored = _stored_by_ray(cluster)
+    assert "policysearch.head" in stored and f"@127.0.0.1:{server.port}/submitted" in stored
+    assert "storage: postgresql://policysearch@127.0.0.1" in stored, "the uploaded job is read"
+    assert server.password not in stored
 
 
 def test_a_node_lost_mid_run_costs_only_its_trials(cluster: TwoNodeCluster, tmp_path: Path) -> None:

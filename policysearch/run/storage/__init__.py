@@ -21,7 +21,7 @@ from optuna.storages import BaseStorage
 
 from policysearch.errors import BadInput
 from policysearch.run.storage.base import RunStorage, Storage
-from policysearch.run.storage.database import Database
+from policysearch.run.storage.database import Database, has_password, without_password
 from policysearch.run.storage.journal_file import JournalFile
 
 
@@ -82,9 +82,11 @@ __all__ = [
     "RunStorage",
     "Storage",
     "describe",
+    "has_password",
     "load_study",
     "locate",
     "open_storage",
     "redact",
     "study_names",
+    "without_password",
 ]

@@ -49,6 +49,29 @@ def redact(url: str) -> str:
     return f"{scheme}://" + _PASSWORD_PARAM.sub(r"\1***", rest)
 
 
+def without_password(url: str) -> str:
+    """``url`` with its password (user part and ``password=`` parameter) left out.
+
+    ``postgresql://user:pass@host/db`` -> ``postgresql://user@host/db``: libpq then takes the
+    password from ``PGPASSWORD`` or ``~/.pgpass`` of the machine that connects. Anything
+    that is not a URL (a journal path) comes back unchanged.
+    """
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    rest, _, query = rest.partition("?")
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        rest = rest[:at].split(":", 1)[0] + rest[at:]
+    kept = [p for p in query.split("&") if p and not p.lower().startswith("password=")]
+    return f"{scheme}://{rest}" + ("?" + "&".join(kept) if kept else "")
+
+
+def has_password(url: str) -> bool:
+    """``url`` is a database URL that holds a password."""
+    return "://" in url and redact(url) != url
+
+
 def _passwords(url: str) -> list[str]:
     """The password of ``url`` as written and decoded (to scrub from a server's messages)."""
     rest = url.split("://", 1)[1]
@@ -86,7 +109,16 @@ def _with_driver(url: str) -> str:
     return f"postgresql+psycopg2://{rest}"  # the missing-driver error then names psycopg2
 
 
-def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
+_RACES = ("already exists", "database is locked", "duplicate key value")
+
+
+def _transient(reason: str) -> bool:
+    """A failure of two drivers creating Optuna's tables at once, not of the database:
+    SQLite says "table studies already exists" or "database is locked" to the loser."""
+    return any(race in reason for race in _RACES)
+
+
+def _open_rdb(url: str, *, attempts: int = 6) -> BaseStorage:
     """Optuna's RDB storage for ``url``; every failure becomes one ``BadInput`` line.
 
     Two drivers opening a fresh database at the same moment both create Optuna's tables; the
@@ -130,6 +162,9 @@ def _open_rdb(url: str, *, attempts: int = 4) -> BaseStorage:
             ) from None
         except sqlalchemy.exc.OperationalError as exc:  # cannot connect, bad login, no such db
             reason = _one_line(getattr(exc, "orig", None) or exc, url)
+            if _transient(reason) and attempt + 1 < attempts:
+                time.sleep(0.2 * (attempt + 1))
+                continue
             raise BadInput("--storage", "", f"cannot reach {shown}: {reason}") from None
         except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as exc:
             if attempt + 1 < attempts:
@@ -202,3 +237,32 @@ class Database(Storage):
 
     def run_lock(self) -> AbstractContextManager[None]:
         return nullcontext()  # several drivers may share a study in a database
+
+
+_DRIVERS = ("sqlalchemy", "psycopg2", "psycopg", "sqlite3", "pymysql", "MySQLdb")
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """One line for a database that failed during a command (a lost or restarted server,
+    a full disk on its side), or ``None`` when ``exc`` is not a database's error.
+
+    The line names the database's own reason (its first line); Optuna's wrapper
+    (``StorageInternalError``: "invalid data in the commit...") is seen through.
+    """
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    found = [e for e in chain if type(e).__module__.split(".")[0] in _DRIVERS]
+    if not found:
+        return None
+    root = getattr(found[-1], "orig", None) or found[-1]
+    lines = [line.strip() for line in str(root).splitlines() if line.strip()]
+    reason = lines[0][:300] if lines else type(root).__name__
+    if any(type(e).__name__ in ("OperationalError", "InterfaceError") for e in found):
+        return (
+            f"lost the database server: {reason}; finished trials are stored, run the same "
+            "command to continue once it answers again"
+        )
+    return f"the database refused a write: {reason}"

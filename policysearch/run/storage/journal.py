@@ -17,13 +17,18 @@ Rules:
   (``journal_guards.run_lock``), so a second run is refused before it starts. Should another
   process append anyway (Optuna's own writers do not know that lock), ``commit()`` finds the
   file no longer the size it left it and refuses (``RunFailure``); the pending group is then
-  dropped, never written on top of another process's records. Several drivers on one study
+  dropped, never written on top of another process's records. A journal deleted or cut short
+  during the run is said as such.
+* A write the machine refuses (a full disk, a read-only file system, a lost permission) is one
+  ``RunFailure`` naming the cause; a partly written group is cut off again, so the file ends
+  at the last whole commit. Several drivers on one study
   want a database (PostgreSQL).
 * Readers that only read (``front``, ``report``) use Optuna's plain backend.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Generator
@@ -32,7 +37,7 @@ from typing import Any
 from optuna.storages.journal._file import get_lock_file
 
 from policysearch import interrupts
-from policysearch.errors import RunFailure
+from policysearch.errors import RunFailure, os_cause
 from policysearch.run.storage.journal_guards import PidLock
 from policysearch.run.storage.journal_replay import FastFileBackend
 
@@ -50,6 +55,7 @@ class GroupCommitJournal(FastFileBackend):
         self._scanned = False  # the parent has read the whole file once
         self._file_records = 0  # records in the file, once scanned
         self._size = os.path.getsize(file_path) if os.path.exists(file_path) else 0
+        self._failed: str | None = None  # why a commit failed: every later one fails alike
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         self._pending.extend(logs)
@@ -72,8 +78,14 @@ class GroupCommitJournal(FastFileBackend):
         """Write the pending records with one fsync.
 
         Raises:
-            RunFailure: another process wrote to the file meanwhile (nothing is written).
+            RunFailure: the file cannot be written (a full disk, a read-only file system...),
+                or was deleted, cut short or written to by another process during the run
+                (the pending group is dropped). After a failure every later commit raises it
+                again, so the run ends with the first cause, not a consequence of it.
         """
+        if self._failed is not None:
+            self._pending.clear()
+            raise RunFailure(self._failed)
         if not self._pending:
             return
         lines = [
@@ -81,18 +93,21 @@ class GroupCommitJournal(FastFileBackend):
         ]
         data = b"".join(lines)
         # Ctrl-C must not land between the write and the bookkeeping: hold it until both are done
-        with interrupts.deferred(), get_lock_file(self._lock):
-            size = os.path.getsize(self._file_path) if os.path.exists(self._file_path) else 0
-            if size != self._size:
-                self._pending.clear()
-                raise RunFailure(
-                    f"{self._file_path}: another process wrote to this journal during the run; "
-                    "run one driver per journal file (several drivers need a database storage)"
+        with interrupts.deferred():
+            try:
+                with get_lock_file(self._lock):
+                    self._check_unchanged()
+                    self._append(data)
+            except OSError as exc:
+                self._failed = (
+                    f"{self._file_path}: cannot write the journal: {os_cause(exc)}; the trials "
+                    "committed before are kept, and the next run continues from them"
                 )
-            with open(self._file_path, "ab") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            except RunFailure as exc:
+                self._failed = str(exc)
+            if self._failed is not None:
+                self._pending.clear()
+                raise RunFailure(self._failed)
             # The records are now in the file where the reads already numbered them.
             count = self._file_records
             for line in lines:
@@ -101,6 +116,44 @@ class GroupCommitJournal(FastFileBackend):
             self._file_records = count
             self._size += len(data)
             self._pending.clear()
+
+    def _check_unchanged(self) -> None:
+        """Refuse to append to a journal that changed under this run."""
+        path = self._file_path
+        size = os.path.getsize(path) if os.path.exists(path) else None
+        if size == self._size or (size is None and self._size == 0):
+            return
+        if size is None:
+            raise RunFailure(
+                f"{path}: the journal was deleted during the run; the trials of this run went "
+                "with it (a new run starts a new journal there)"
+            )
+        if size < self._size:
+            raise RunFailure(
+                f"{path}: the journal was cut short or replaced during the run (now {size} "
+                f"bytes, this run had written {self._size}); nothing more is written to it"
+            )
+        raise RunFailure(
+            f"{path}: another process wrote to this journal during the run; "
+            "run one driver per journal file (several drivers need a database storage)"
+        )
+
+    def _append(self, data: bytes) -> None:
+        """Append ``data`` and fsync; after a failed write, cut the file back to where it was
+        (a full disk leaves part of a line otherwise; if even that fails, the next run sets
+        the torn line aside)."""
+        fd = os.open(self._file_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self._size)
+            raise
+        finally:
+            os.close(fd)
 
     def discard(self) -> None:
         """Drop the pending records (they were never on disk)."""
