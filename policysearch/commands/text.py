@@ -3,10 +3,12 @@ and the terminal width tables fit in."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
 
 from policysearch.analysis.view import StudyView
 from policysearch.quantities import quantity
+from policysearch.run.storage import default_storage, pasteable
 
 
 def terminal_width() -> int:
@@ -35,3 +37,16 @@ def number(value: object) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return quantity(value, "")
+
+
+def storage_option(url: str) -> tuple[str, str | None]:
+    """`` --storage URL`` for a hint, so that it can be pasted back, and a note on it.
+
+    Empty when ``url`` is what the commands use by default (``POLICYSEARCH_STORAGE``, else the
+    default journal). A database URL loses its password (``run.storage.pasteable``): the note
+    says where the database client finds it.
+    """
+    if url == default_storage():
+        return "", None
+    shown, note = pasteable(url)
+    return f" --storage {shlex.quote(shown)}", note

@@ -32,6 +32,7 @@ import yaml
 from policysearch.errors import BadInput, RunFailure
 from policysearch.jobs.config import load_job
 from policysearch.run import cluster
+from policysearch.run.storage import job_storage
 
 EXIT_CODES = {"SUCCEEDED": 0, "FAILED": 1, "STOPPED": 130}
 
@@ -133,8 +134,11 @@ def submit(
 ) -> int:
     """Submit ``policysearch run JOB [run_args]``; print the Ray job id; follow it if asked."""
     job = load_job(job_path)  # bad input is found here, before the cluster is asked
-    storage = run_args[run_args.index("--storage") + 1] if "--storage" in run_args else job.storage
+    given = run_args[run_args.index("--storage") + 1] if "--storage" in run_args else None
+    storage = job_storage(given, job.storage)
     check_storage(storage)
+    if given is None and storage != job.storage:  # POLICYSEARCH_STORAGE: the head lacks it
+        run_args = [*run_args, "--storage", storage]
     jobs = client(address)
     with tempfile.TemporaryDirectory(prefix="policysearch-submit-") as folder:
         name = staged_job(job_path, Path(folder))

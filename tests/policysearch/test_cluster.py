@@ -119,7 +119,7 @@ def test_a_run_reaches_the_cluster_by_each_address_form(
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert "8 finished trials in the study (8 by this run, 0 failed)" in result.stdout
 
 
 @pytest.mark.parametrize("held", ["~/.ray/auth_token", "RAY_AUTH_TOKEN_PATH"])
@@ -153,7 +153,7 @@ def test_a_run_holding_the_token_sets_the_auth_mode_itself(
         unset=tuple(unset),
     )
     assert result.returncode == 0, (result.stdout, result.stderr)
-    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert "8 finished trials in the study (8 by this run, 0 failed)" in result.stdout
     assert len(completed(journal)) == 8
 
 
@@ -249,7 +249,7 @@ def test_submit_follows_the_job_and_the_front_is_read_from_here(
     assert result.returncode == 0, (result.stdout, result.stderr)
     job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
     assert "2 workers: one per free CPU of the cluster" in result.stdout
-    assert "10 finished trials (10 new, 0 failed)" in result.stdout
+    assert "10 finished trials in the study (10 by this run, 0 failed)" in result.stdout
     assert f"Ray job {job_id}: SUCCEEDED" in result.stdout
 
     front = run(cluster, "front", "quickstart", "--storage", str(shared), cwd=tmp_path)

@@ -43,8 +43,8 @@ def _complete(url: str, study: str = "quickstart") -> list[optuna.trial.FrozenTr
 
 
 def _new(stdout: str) -> int:
-    """The trials a run told it added (``... finished trials (N new, F failed)``)."""
-    found = re.search(r"\((\d+) new, \d+ failed\)", stdout)
+    """The trials a run told it added (``... in the study (N by this run, F failed``)."""
+    found = re.search(r"\((\d+) by this run, \d+ failed", stdout)
     assert found, stdout
     return int(found.group(1))
 
@@ -157,6 +157,14 @@ def test_two_drivers_stop_together_at_the_target(two_drivers: dict) -> None:
     added = [_new(driver.stdout) for driver in two_drivers["drivers"]]
     assert sum(added) == len(trials), (added, len(trials))
     assert all(n > 0 for n in added), added  # they did run together
+    # each closing line counts the whole study from storage, not only its own trials: the
+    # driver that ends last sees every trial
+    totals = [
+        int(re.search(r"(\d+) finished trials in the study", d.stdout).group(1))
+        for d in two_drivers["drivers"]
+    ]
+    assert max(totals) == len(trials), (totals, len(trials))
+    assert all(total >= n for total, n in zip(totals, added, strict=True))
     assert sorted(t.number for t in trials) == list(range(len(trials)))
     assert len({t._trial_id for t in trials}) == len(trials)
 

@@ -84,6 +84,8 @@ class RayExecutor(BaseExecutor):
         self._actors: list[Any] = []
         self._placing: dict[int, Any] = {}  # slot -> ref of its actor's node id, until placed
         self.nodes: dict[int, str] = {}  # slot -> Ray node id of its placed actor
+        self._node_addresses: dict[str, str] = {}  # Ray node id -> its address, as met
+        self._cluster = cluster.cluster_address(options.address) if self._owns_ray else None
         self._next_actor = 0
         # (result ref, slot, the actor called, tasks)
         self._calls: deque[tuple[Any, int, Any, int]] = deque()
@@ -149,6 +151,24 @@ class RayExecutor(BaseExecutor):
                     f"wants 1 CPU and Ray has {cluster.free_cpus(self._ray)} free; "
                     "pass fewer --workers or add nodes"
                 )
+
+    @property
+    def where(self) -> str:
+        """``local Ray`` (a private one), or the cluster's address and the nodes the placed
+        workers are on (``Ray cluster 10.0.0.5:6379, nodes 10.0.0.5 (2), 10.0.0.6 (1)``)."""
+        if self._owns_ray and self._cluster is None:
+            return "local Ray"
+        counts: dict[str, int] = {}
+        for node in self.nodes.values():
+            if node not in self._node_addresses:  # one ray.nodes() per node met, not per line
+                self._node_addresses.update(
+                    (n["NodeID"], n.get("NodeManagerAddress", "?")) for n in self._ray.nodes()
+                )
+            address = self._node_addresses.get(node, node[:8])
+            counts[address] = counts.get(address, 0) + 1
+        nodes = ", ".join(f"{a} ({c})" for a, c in sorted(counts.items()))
+        name = f"Ray cluster {self._cluster}" if self._cluster else "Ray cluster"
+        return f"{name}, {len(counts)} node{'s' if len(counts) != 1 else ''}: {nodes}"
 
     @property
     def capacity(self) -> int:

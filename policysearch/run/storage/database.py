@@ -49,6 +49,17 @@ def redact(url: str) -> str:
     return f"{scheme}://" + _PASSWORD_PARAM.sub(r"\1***", rest)
 
 
+def without_password(url: str) -> str:
+    """``url`` with its password removed (user part and ``password=`` parameter), so it can be
+    printed and pasted back: ``postgresql://user@host:5432/db``."""
+    scheme, rest = url.split("://", 1)
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        rest = rest[:at].split(":", 1)[0] + rest[at:]
+    rest = re.sub(r"(?i)([?&])password=[^&]*&?", r"\1", rest).rstrip("?&")
+    return f"{scheme}://{rest}"
+
+
 def _passwords(url: str) -> list[str]:
     """The password of ``url`` as written and decoded (to scrub from a server's messages)."""
     rest = url.split("://", 1)[1]
@@ -186,6 +197,16 @@ class Database(Storage):
     @property
     def description(self) -> str:
         return redact(self.url)
+
+    @property
+    def pasteable(self) -> tuple[str, str | None]:
+        shown = without_password(self.url)
+        if shown == self.url:
+            return shown, None
+        return shown, (
+            "the password is left out: the database client reads it from PGPASSWORD or "
+            "~/.pgpass, or put the whole URL in POLICYSEARCH_STORAGE and drop --storage"
+        )
 
     @property
     def key(self) -> str:
