@@ -36,7 +36,8 @@ def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, samp
     assert study.metric_names == ["pid_bytes", "clone_latency_p99_ns"]
     # policysearch's own data is in system attributes: `optuna studies` prints user ones
     assert study.user_attrs == {}
-    assert study.system_attrs["policysearch:scenario_name"] == "thread-churn-20"
+    system = study._storage.get_study_system_attrs(study._study_id)
+    assert system["policysearch:scenario_name"] == "thread-churn-20"
     trial = study.get_trials(states=(TrialState.COMPLETE,))[0]
     assert trial.values == [
         trial.user_attrs["metrics"]["pid_bytes"],
