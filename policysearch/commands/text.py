@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Sequence
 
 from policysearch.analysis.view import StudyView
 from policysearch.quantities import quantity
@@ -50,3 +51,21 @@ def storage_option(url: str) -> tuple[str, str | None]:
         return "", None
     shown, note = pasteable(url)
     return f" --storage {shlex.quote(shown)}", note
+
+
+def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 0) -> str:
+    """Rows under a header, columns padded to their widest cell; the first ``right`` columns
+    and every column whose cells all start with a digit are aligned right (numbers)."""
+    widths = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(header)]
+    numeric = [
+        c < right or all(r[c][:1].isdigit() or r[c][:1] in "-+" for r in rows)
+        for c in range(len(header))
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(w) if n else cell.ljust(w)
+            for cell, w, n in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
