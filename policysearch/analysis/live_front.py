@@ -8,7 +8,8 @@ progress line is drawn (a few times a second at most).
 
 **Hypervolume as a share.** A raw hypervolume is a product of units (bytes x ns) that no reader
 can use. The share is the hypervolume over the volume of the box between the ideal point (the
-best value of each objective on the front) and the reference point, in the all-minimise view:
+best value of each objective over the whole front, points beyond the reference included) and
+the reference point, in the all-minimise view:
 a unit-free number in [0, 1], 100% only when one point is best in every objective. The
 reference point is the study's fixed one (``run.reference``) or, for a problem without a
 baseline, the automatic point of the front (``analysis.pareto.reference_point``). The share may
@@ -76,7 +77,9 @@ class LiveFront:
         inside = self._points[np.all(self._points < reference, axis=1)]
         if not len(inside):
             return None
-        box = float(np.prod(reference - inside.min(axis=0)))
+        # the ideal of the whole front: a point beyond the reference in one objective still
+        # shows how good the other can get (the box is not that of the contributing points)
+        box = float(np.prod(reference - self._points.min(axis=0)))
         if box <= 0:
             return None
         return min(1.0, hypervolume(inside, reference) / box)

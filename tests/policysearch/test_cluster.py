@@ -286,6 +286,56 @@ def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> No
     assert f"Ray job {job_id}: STOPPED" in follow.stderr
 
 
+def test_a_job_submitted_without_waiting_can_be_watched(
+    cluster: TwoNodeCluster, tmp_path: Path
+) -> None:
+    shared = tmp_path / "w.journal"
+    result = run(
+        cluster,
+        "submit",
+        str(QUICKSTART),
+        "--address",
+        cluster.dashboard,
+        "--no-wait",
+        "--trials",
+        "12",
+        "--workers",
+        "2",
+        "--storage",
+        str(shared),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    # every hint names the head it was given, so it can be pasted as is
+    assert f"policysearch logs {job_id} --follow --address {cluster.dashboard}" in result.stdout
+    assert f"policysearch status {job_id} --address {cluster.dashboard}" in result.stdout
+    follow = run(cluster, "logs", job_id, "--follow", "--address", cluster.dashboard, cwd=tmp_path)
+    assert follow.returncode == 0, (follow.stdout, follow.stderr)
+    # progress lines even though nobody waited (no --quiet), saying where the workers ran;
+    # no INFO lines of Ray's own among ours
+    line = next(x for x in follow.stdout.splitlines() if x.startswith("progress: "))
+    assert "12 of 12 finished" in line and "hypervolume" in line, line
+    # the nodes register under the machine's address, not 127.0.0.1 (README: Run on a cluster)
+    assert re.search(r"workers: Ray cluster \S+, 2 workers on [12] nodes?: ", line), line
+    assert not [x for x in follow.stdout.splitlines() if " INFO " in x], follow.stdout
+    status = run(cluster, "status", job_id, "--address", cluster.dashboard, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert f"study 'quickstart' in {shared}: 12 finished of 12, 0 failed, 0 running" in (
+        status.stdout
+    )
+    listed = run(cluster, "jobs", "--address", cluster.dashboard, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    row = next(x for x in listed.stdout.splitlines() if x.startswith(job_id))
+    assert row.split()[1:3] == ["SUCCEEDED", "quickstart"], row
+    data = json.loads(
+        run(
+            cluster, "jobs", "--address", cluster.dashboard, "--format", "json", cwd=tmp_path
+        ).stdout
+    )
+    assert any(j["job"] == job_id and j["start_time"] for j in data)
+
+
 def test_submit_errors_are_one_line(cluster: TwoNodeCluster, tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     absolute = ["--storage", str(tmp_path / "s.journal")]

@@ -154,21 +154,23 @@ class RayExecutor(BaseExecutor):
 
     @property
     def where(self) -> str:
-        """``local Ray`` (a private one), or the cluster's address and the nodes the placed
-        workers are on (``Ray cluster 10.0.0.5:6379, nodes 10.0.0.5 (2), 10.0.0.6 (1)``)."""
+        """``local Ray`` (a private one), or the cluster's address and the address of each node
+        the placed workers are on (``Ray cluster 10.0.0.5:6379, 3 workers on 2 nodes:
+        10.0.0.5, 10.0.0.6``; two nodes of one machine share its address)."""
         if self._owns_ray and self._cluster is None:
             return "local Ray"
-        counts: dict[str, int] = {}
-        for node in self.nodes.values():
-            if node not in self._node_addresses:  # one ray.nodes() per node met, not per line
-                self._node_addresses.update(
-                    (n["NodeID"], n.get("NodeManagerAddress", "?")) for n in self._ray.nodes()
-                )
-            address = self._node_addresses.get(node, node[:8])
-            counts[address] = counts.get(address, 0) + 1
-        nodes = ", ".join(f"{a} ({c})" for a, c in sorted(counts.items()))
+        placed = set(self.nodes.values())
+        if not placed <= self._node_addresses.keys():  # one ray.nodes() per node met
+            self._node_addresses.update(
+                (n["NodeID"], n.get("NodeManagerAddress", "?")) for n in self._ray.nodes()
+            )
+        addresses = sorted(self._node_addresses.get(n, n[:8]) for n in placed)
         name = f"Ray cluster {self._cluster}" if self._cluster else "Ray cluster"
-        return f"{name}, {len(counts)} node{'s' if len(counts) != 1 else ''}: {nodes}"
+        workers, count = len(self.nodes), len(placed)
+        return (
+            f"{name}, {workers} worker{'s' * (workers != 1)} on {count} "
+            f"node{'s' * (count != 1)}: {', '.join(addresses)}"
+        )
 
     @property
     def capacity(self) -> int:
