@@ -23,7 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``jobs`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("jobs", help="list the jobs submitted to a Ray cluster")
     parser.add_argument("--address", help=DASHBOARD_HELP)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table or json (a list of objects)",
+    )
     return parser
 
 

@@ -32,7 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("study", help=STUDY_HELP)
     parser.add_argument("number", type=int, help="the trial's number (`trials` lists them)")
     add_storage(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (text) or json (one object)",
+    )
     return parser
 
 

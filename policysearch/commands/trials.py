@@ -46,7 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=_states,
         help=f"only trials in these states ({', '.join(STATES)}; commas for several)",
     )
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (columns fit no width: one row per trial), json (a list of records) or csv",
+    )
     return parser
 
 
