@@ -50,7 +50,6 @@ def main() -> None:
             storage=os.path.join(folder, "bench.journal"),
             study_name="bench",
             seed=job.sampler.seed,
-            progress=False,
         )
         start = time.perf_counter()
         result = run_search(job, opts, executor_factory=timed_factory)

@@ -91,7 +91,6 @@ def driver_run(name: str, sizes: list[int], folder: Path) -> dict:
         storage=storage,
         study_name=name,
         seed=0,
-        progress=False,
     )
     mirror.MirroredStudy.persist = stamped  # type: ignore[method-assign]
     try:

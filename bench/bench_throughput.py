@@ -81,7 +81,6 @@ def policysearch_run(job: JobConfig, trials: int, executor: str, workers: int) -
             storage=os.path.join(folder, "bench.journal"),
             study_name="bench",
             seed=0,
-            progress=False,
         )
         with open(os.devnull, "w") as quiet:
             run_search(job, opts, out=quiet, executor_factory=timed)

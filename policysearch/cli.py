@@ -45,12 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="policysearch",
         description="Search the memory/latency Pareto front of Linux kernel memory policies.",
     )
-    parser.add_argument("--version", action="version", version=f"policysearch {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _global_flags(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
-        command.add_parser(sub).set_defaults(handler=command.run)
+        command_parser = command.add_parser(sub)
+        command_parser.set_defaults(handler=command.run)
+        # also after the command (``policysearch run JOB --debug``), without overriding one
+        # given before it: a flag a command's parser did not see keeps the global value
+        _global_flags(command_parser, default=argparse.SUPPRESS)
     return parser
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """The options every command takes, before or after its name."""
+    parser.add_argument("--version", action="version", version=f"policysearch {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks on errors"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -375,7 +375,6 @@ def study_folder(tmp_path_factory) -> Path:
         storage=str(folder / "policysearch.journal"),
         study_name="quickstart",
         seed=0,
-        progress=False,
     )
     run_search(job, opts, out=io.StringIO())
     (folder / "sub").mkdir()

@@ -26,6 +26,7 @@ from policysearch.commands import (
     evaluate,
     export,
     front,
+    jobs,
     knobs,
     logs,
     metrics,
@@ -37,12 +38,16 @@ from policysearch.commands import (
     stop,
     studies,
     submit,
+    trial,
+    trials,
     validate,
 )
 
 COMMANDS: tuple[ModuleType, ...] = (
     run,
     front,
+    trials,
+    trial,
     report,
     export,
     evaluate,
@@ -55,6 +60,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     status,
     logs,
     stop,
+    jobs,
     studies,
     compare,
     delete,

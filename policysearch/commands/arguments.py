@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 from objectives import shorten
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, name_problem
+from policysearch.run.storage import STORAGE_ENV, default_storage, redact
 from policysearch.run.study_meta import StudyInfo
 
 STUDY_HELP = "study name (`run` prints it; default name: the job's `name`)"
-STORAGE_HELP = f"journal file or Optuna database URL holding the study (default: {DEFAULT_STORAGE})"
+STORAGE_DEFAULT_HELP = f"default: {STORAGE_ENV} if set, else {DEFAULT_STORAGE}"
 REF_HELP = (
     "hypervolume reference point, one value per objective in the objectives' own units "
     "and order (e.g. 1100000,60000); default: the study's fixed point"
@@ -61,6 +63,25 @@ def non_negative(text: str) -> int:
     return _integer(text, 0, 2**31 - 1)
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?)([smhd]?)")
+_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION_S = 365 * 86400.0
+
+
+def duration(text: str) -> float:
+    """A time budget: ``30s``, ``10m``, ``2h``, ``1h30m``, ``1d``, or seconds (``90``)."""
+    spec = text.strip().lower()
+    parts = _DURATION_PART.findall(spec)
+    total = sum(float(n) * _SECONDS[u] for n, u in parts)
+    rebuilt = "".join(n + u for n, u in parts)
+    if not parts or rebuilt != spec or not 0 < total <= MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(
+            f"found {shorten(text)}, expected a positive duration such as 30s, 10m, 2h or "
+            "1h30m (at most a year)"
+        )
+    return total
+
+
 def study_name(text: str) -> str:
     """A study name, by the rule of a job's ``name``."""
     problem = name_problem(text)
@@ -97,6 +118,19 @@ def reference_point(text: str | None, info: StudyInfo) -> list[float] | None:
     return [
         v if o.direction == "minimize" else -v for v, o in zip(values, info.objectives, strict=True)
     ]
+
+
+def add_storage(parser: argparse.ArgumentParser, what: str = "holding the study") -> None:
+    """``--storage``, defaulting to ``POLICYSEARCH_STORAGE`` (else ``DEFAULT_STORAGE``).
+
+    The help shows the value in use with its password hidden.
+    """
+    current = redact(default_storage()).replace("%", "%%")
+    parser.add_argument(
+        "--storage",
+        default=default_storage(),
+        help=f"journal file or Optuna database URL {what} ({STORAGE_DEFAULT_HELP}; now: {current})",
+    )
 
 
 def add_ray_job(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ import json
 from policysearch.analysis.breakdown import breakdown, render_text
 from policysearch.analysis.front import SELECT_HELP, select_trial
 from policysearch.analysis.opening import open_view
-from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.commands.arguments import add_storage
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -26,11 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="per scenario, what a chosen policy saves and costs against today's Linux",
     )
     parser.add_argument("study", help="study name (`run` prints it)")
-    parser.add_argument(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        help="journal file or database URL the study is in (default: %(default)s)",
-    )
+    add_storage(parser)
     parser.add_argument(
         "--select", default="knee", help="the policy: " + SELECT_HELP.replace("%", "%%")
     )

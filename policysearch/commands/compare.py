@@ -18,8 +18,8 @@ from optuna.storages import BaseStorage
 
 from policysearch.analysis.compare import Comparison, compare
 from policysearch.analysis.view import study_view
+from policysearch.commands.arguments import add_storage
 from policysearch.errors import BadInput
-from policysearch.jobs.config import DEFAULT_STORAGE
 from policysearch.run.storage import load_study, locate, redact
 from policysearch.run.study_meta import read
 
@@ -39,12 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="STUDY",
         help="two or more study names in --storage, or STORAGE::STUDY for a study elsewhere",
     )
-    parser.add_argument(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        help=f"journal file or Optuna database URL holding the studies named without "
-        f"STORAGE:: (default: {DEFAULT_STORAGE})",
-    )
+    add_storage(parser, "holding the studies named without STORAGE::")
     parser.add_argument(
         "--format",
         choices=("table", "json"),

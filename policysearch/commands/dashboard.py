@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from policysearch.commands.arguments import STORAGE_HELP, STUDY_HELP, non_negative
-from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.commands.arguments import STUDY_HELP, add_storage, non_negative
 from policysearch.outputs.dashboard import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
@@ -16,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "dashboard", help="serve a study in optuna-dashboard (web UI) until Ctrl-C"
     )
     parser.add_argument("study", help=STUDY_HELP)
-    parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    add_storage(parser)
     parser.add_argument(
         "--host",
         default=DEFAULT_HOST,

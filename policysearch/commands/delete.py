@@ -14,7 +14,7 @@ import sys
 
 import optuna
 
-from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.commands.arguments import add_storage
 from policysearch.run.storage import describe, load_study, open_storage
 
 YES = ("y", "yes")
@@ -24,11 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``delete`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("delete", help="delete a study and its trials (asks first)")
     parser.add_argument("study", help="name of the study to delete (`studies` lists them)")
-    parser.add_argument(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        help=f"journal file or Optuna database URL holding the study (default: {DEFAULT_STORAGE})",
-    )
+    add_storage(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 

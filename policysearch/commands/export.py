@@ -12,9 +12,8 @@ from pathlib import Path
 
 from policysearch.analysis.front import SELECT_HELP, select_trial
 from policysearch.analysis.opening import open_view
-from policysearch.commands.arguments import STORAGE_HELP, STUDY_HELP
+from policysearch.commands.arguments import STUDY_HELP, add_storage
 from policysearch.errors import BadInput
-from policysearch.jobs.config import DEFAULT_STORAGE
 from policysearch.outputs import destination
 from policysearch.outputs.export import (
     EXPORT_FORMATS,
@@ -29,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``export`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("export", help="export one policy of a study as YAML")
     parser.add_argument("study", help=STUDY_HELP)
-    parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    add_storage(parser)
     parser.add_argument("--select", default="knee", help=SELECT_HELP.replace("%", "%%"))
     parser.add_argument("--out", required=True, type=Path, help="file to write")
     parser.add_argument(

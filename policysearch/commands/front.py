@@ -13,16 +13,15 @@ from pathlib import Path
 
 from policysearch.analysis.front import SHOWN, render, sort_trials, spread
 from policysearch.analysis.opening import open_view
-from policysearch.commands.arguments import REF_HELP, STORAGE_HELP, STUDY_HELP, reference_point
+from policysearch.commands.arguments import REF_HELP, STUDY_HELP, add_storage, reference_point
 from policysearch.commands.text import hypervolume_line, terminal_width
-from policysearch.jobs.config import DEFAULT_STORAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``front`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("front", help="print the Pareto front of a study")
     parser.add_argument("study", help=STUDY_HELP)
-    parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    add_storage(parser)
     parser.add_argument(
         "--format",
         choices=("table", "json", "csv"),

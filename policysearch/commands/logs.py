@@ -33,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
     jobs = client(args.address)
     job_info(jobs, args.job_id)  # an unknown id is bad input
     if args.follow:
-        return follow_logs(jobs, args.job_id)
+        return follow_logs(jobs, args.job_id, address=args.address)
     sys.stdout.write(jobs.get_job_logs(args.job_id))
     return 0

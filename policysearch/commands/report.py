@@ -11,8 +11,7 @@ from pathlib import Path
 
 from policysearch.analysis.front import SELECT_HELP
 from policysearch.analysis.opening import open_view
-from policysearch.commands.arguments import REF_HELP, STORAGE_HELP, STUDY_HELP, reference_point
-from policysearch.jobs.config import DEFAULT_STORAGE
+from policysearch.commands.arguments import REF_HELP, STUDY_HELP, add_storage, reference_point
 from policysearch.outputs import destination
 from policysearch.run.storage import redact
 
@@ -21,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``report`` to ``sub`` (the subcommands); return its parser."""
     parser = sub.add_parser("report", help="write a self-contained HTML report of a study")
     parser.add_argument("study", help=STUDY_HELP)
-    parser.add_argument("--storage", default=DEFAULT_STORAGE, help=STORAGE_HELP)
+    add_storage(parser)
     parser.add_argument("--out", required=True, type=Path, help="HTML file to write")
     parser.add_argument("--ref", help=REF_HELP)
     parser.add_argument(

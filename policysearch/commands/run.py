@@ -1,7 +1,10 @@
 """``policysearch run JOB.yaml``: create or resume a study and search it to N finished trials.
 
-Prints the study and its storage, shows progress, and ends with the Pareto front (at most
-``SHOWN`` points, spread along it), its hypervolume and the command that exports the knee.
+Prints the study and its storage, shows progress (``outputs.progress``), and ends with the
+study's totals read back from the storage (other drivers' trials included), the Pareto front
+(at most ``SHOWN`` points, spread along it), its hypervolume and the command that exports the
+knee. ``--timeout`` stops asking for trials after a time budget; the run finishes the trials in
+flight and exits 0, saying so.
 """
 
 from __future__ import annotations
@@ -10,12 +13,21 @@ import argparse
 
 from policysearch.analysis.front import SHOWN, render, spread
 from policysearch.analysis.view import study_view
-from policysearch.commands.arguments import SEED_HELP, non_negative, positive, study_name, workers
-from policysearch.commands.text import hypervolume_line, terminal_width
+from policysearch.commands.arguments import (
+    SEED_HELP,
+    duration,
+    non_negative,
+    positive,
+    study_name,
+    workers,
+)
+from policysearch.commands.text import hypervolume_line, storage_option, terminal_width
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
-from policysearch.run.driver import RunOptions, run_search
+from policysearch.outputs.progress import ProgressDisplay
+from policysearch.run.driver import RunOptions, RunResult, run_search
 from policysearch.run.executors import EXECUTORS
-from policysearch.run.storage import describe, redact
+from policysearch.run.progress import RunProgress
+from policysearch.run.storage import STORAGE_ENV, describe, job_storage
 from policysearch.run.study_meta import read
 
 SUMMARY_ROWS = SHOWN
@@ -39,11 +51,20 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(default: the job's address, else RAY_ADDRESS, else a private Ray on this machine)",
     )
     parser.add_argument(
-        "--storage", help=f"journal file or Optuna URL (default: {DEFAULT_STORAGE})"
+        "--storage",
+        help=f"journal file or Optuna URL (default: {STORAGE_ENV} if set, else the job's "
+        f"storage, else {DEFAULT_STORAGE})",
     )
     parser.add_argument("--study", type=study_name, help="study name (default: the job's name)")
     parser.add_argument("--seed", type=non_negative, help=SEED_HELP)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--timeout",
+        type=duration,
+        metavar="DURATION",
+        help="time budget (30s, 10m, 2h, 1h30m): after it, ask for no new trials, finish the "
+        "ones in flight and exit 0 (run again to continue)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     return parser
 
 
@@ -54,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         args: the parsed ``run`` arguments.
 
     Returns:
-        0 (failures raise).
+        0 (failures raise), also when the time budget stopped the run.
 
     Raises:
         BadInput: a bad job file or storage, or a stored study the job does not fit.
@@ -66,25 +87,45 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers or job.workers,
         executor=args.executor or job.executor,
         address=args.address or job.address,
-        storage=args.storage or job.storage,
+        storage=job_storage(args.storage, job.storage),
         study_name=args.study or job.name,
         seed=job.sampler.seed if args.seed is None else args.seed,
-        progress=not args.quiet,
+        timeout_s=args.timeout,
     )
-    result = run_search(job, opts)
+    progress = RunProgress() if args.quiet else ProgressDisplay()
+    result = run_search(job, opts, progress=progress)
+    _summary(result, opts, args)
+    return 0
+
+
+def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> None:
+    """The study's totals (read back from the storage), its front, and what to do next."""
     info = read(result.study, opts.storage)
     view = study_view(result.study, info)
     front = list(view.front)
-    total = result.completed_before + result.completed_now
+    if result.stopped_on_time:
+        print(
+            f"stopped on the time budget (--timeout {args.timeout:g} s) with the trials in "
+            f"flight finished; {view.complete} of {opts.trials} finished: run the same command "
+            "to continue"
+        )
+    ours = f"{result.completed_now} by this run, {result.failed_now} failed"
+    if result.completed_by_others:
+        ours += f"; {result.completed_by_others} by other drivers meanwhile"
     print(
-        f"study {opts.study_name!r}: {total} finished trials "
-        f"({result.completed_now} new, {result.failed_now} failed) in {describe(opts.storage)}"
+        f"study {opts.study_name!r}: {view.complete} finished trials in the study ({ours}) "
+        f"in {describe(opts.storage)}"
+        + (
+            f"; more than the {opts.trials} asked: other drivers had trials in flight"
+            if view.complete > opts.trials and result.completed_by_others
+            else ""
+        )
     )
     print(
         f"Pareto front: {len(front)} policies on {info.problem.name}"
         + (
             f" (showing {SUMMARY_ROWS} spread along it; `policysearch front "
-            f"{opts.study_name} --all` lists every one)"
+            f"{opts.study_name}{storage_option(opts.storage)[0]} --all` lists every one)"
             if len(front) > SUMMARY_ROWS
             else ""
         )
@@ -93,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         print(render(spread(front, SUMMARY_ROWS), info, "table", width=terminal_width()))
         print(hypervolume_line(view))
         if info.problem.scenarios():
+            option, note = storage_option(opts.storage)
             print(
-                f"next: policysearch export {opts.study_name} --storage {redact(opts.storage)} "
-                "--select knee --out policy.yaml"
+                f"next: policysearch export {opts.study_name}{option} "
+                "--select knee --out policy.yaml" + (f"  # {note}" if note else "")
             )
-    return 0

@@ -22,8 +22,8 @@ import optuna
 from optuna.trial import TrialState
 
 from policysearch.analysis.view import StudyView, build_view, scanned_view
+from policysearch.commands.arguments import add_storage
 from policysearch.errors import BadInput
-from policysearch.jobs.config import DEFAULT_STORAGE
 from policysearch.run.reference import AUTOMATIC
 from policysearch.run.storage import Storage, locate, study_names
 from policysearch.run.storage.journal_scan import NotColumnar
@@ -74,11 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "studies",
         help="list the studies of a storage: trials, front size, hypervolume, last update",
     )
-    parser.add_argument(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        help=f"journal file or Optuna database URL (default: {DEFAULT_STORAGE})",
-    )
+    add_storage(parser, "to list")
     parser.add_argument(
         "--format",
         choices=("table", "json"),

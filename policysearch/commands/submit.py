@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     """
     if not Path(args.job).is_file():
         raise BadInput(args.job, "", "no such job file")
-    run_args = ["--quiet"] if not args.follow else []
+    # no --quiet, even with --no-wait: the run's progress lines are what `logs` shows
+    run_args: list[str] = []
     for flag, value in (
         ("--trials", args.trials),
         ("--workers", args.workers),

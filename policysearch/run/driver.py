@@ -48,7 +48,7 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.errors import RunFailure
 from policysearch.jobs.config import JobConfig
@@ -58,6 +58,7 @@ from policysearch.run import records, study_meta
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.preflight import preflight
+from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, locate, redact, study_names
 
 MAX_FIRST_FAILURES = 10
@@ -78,7 +79,9 @@ class RunOptions:
     study_name: str
     seed: int
     address: str | None = None
-    progress: bool = True
+    timeout_s: float | None = None
+    """Stop asking for new trials this long after the run started (the trials in flight are
+    finished and stored); ``None``: no time budget."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class RunResult:
     failed_now: int
     completed_by_others: int = 0
     """COMPLETE trials other drivers stored during this run (several drivers on one study)."""
+    stopped_on_time: bool = False
+    """The run stopped asking for trials on its time budget (``RunOptions.timeout_s``)."""
 
 
 def run_search(
@@ -100,6 +105,7 @@ def run_search(
     *,
     out: TextIO = sys.stdout,
     executor_factory: Callable[..., BaseExecutor] = make_executor,
+    progress: RunProgress | None = None,
 ) -> RunResult:
     """Create or resume the study of ``job`` and run it to ``opts.trials`` finished trials.
 
@@ -112,9 +118,14 @@ def run_search(
             every evaluation fails.
         KeyboardInterrupt: after marking in-flight trials FAIL.
     """
+    deadline = None if opts.timeout_s is None else time.monotonic() + opts.timeout_s
     storage = locate(opts.storage)
-    with storage.run_lock():
-        return _run(job, opts, storage, out, executor_factory)
+    progress = progress or RunProgress()
+    try:
+        with storage.run_lock():
+            return _run(job, opts, storage, out, executor_factory, progress, deadline)
+    finally:
+        progress.close()
 
 
 def _run(
@@ -123,6 +134,8 @@ def _run(
     where: Storage,
     out: TextIO,
     executor_factory: Callable[..., BaseExecutor],
+    progress: RunProgress,
+    deadline: float | None,
 ) -> RunResult:
     run_storage = where.open_for_run()
     if run_storage.notice:
@@ -170,11 +183,13 @@ def _run(
         mirror = MirroredStudy(study, sampler, run_storage.commit)
         verb = "joining" if joined else "resuming" if resumed else "creating"
         _announce(out, verb, opts, done_before, executor)
-        completed, failed = _drive(mirror, job, opts, executor, min(window, executor.capacity))
+        progress.started(study, mirror.memory.get_trials(deepcopy=False), opts.trials, executor)
+        loop = _Loop(mirror, job, opts, executor, progress, deadline)
+        completed, failed = loop.drive(min(window, executor.capacity))
     study_meta.note_target(study, opts.trials)
     run_storage.commit()
     others = mirror.complete - done_before - completed
-    return RunResult(study, resumed, done_before, completed, failed, others)
+    return RunResult(study, resumed, done_before, completed, failed, others, loop.timed_out)
 
 
 def _load(storage: optuna.storages.BaseStorage, job: JobConfig, opts: RunOptions) -> optuna.Study:
@@ -189,7 +204,7 @@ def _load(storage: optuna.storages.BaseStorage, job: JobConfig, opts: RunOptions
     """
     study = optuna.load_study(study_name=opts.study_name, storage=storage)
     deadline = time.monotonic() + STORED_JOB_WAIT_S
-    while study_meta.PREFIX + "version" not in study.user_attrs and not study.trials:
+    while not study_meta.is_recorded(study) and not study.trials:
         if time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -219,98 +234,118 @@ def _announce(
     print(line, file=out, flush=True)
 
 
-def _drive(
-    mirror: MirroredStudy,
-    job: JobConfig,
-    opts: RunOptions,
-    executor: BaseExecutor,
-    window: int,
-) -> tuple[int, int]:
-    """Ask batches, tell results in submission order, commit after each told batch.
+class _Loop:
+    """The ask/tell loop of one run (``drive``), with what it needs to stop on time."""
 
-    At most ``window`` trials are in flight. Results are told in the order their trials were
-    asked, whatever order the workers finish in, so the sampler sees the same history on every
-    run and executor: the same job, seed and workers give the same trials. Before each ask the
-    memory copy takes in what other drivers finished (``MirroredStudy.refresh``), and asking
-    stops once the study's COMPLETE trials plus this driver's in flight reach the target.
-    """
-    study = mirror.memory
-    dists = distributions(job)
-    batch_size = executor.options.batch_size
-    inflight: deque[list[optuna.Trial]] = deque()
-    completed = failed = 0
-    first_error: str | None = None
-    bar = _progress(opts, mirror.complete)
-    try:
-        while True:
-            while True:
-                room = min(window - executor.running, batch_size)
-                if room > 0:  # refresh only when a batch could be asked
-                    others = mirror.refresh()
-                    if bar is not None and others:
-                        bar.update(others)
-                    room = min(room, opts.trials - mirror.complete - executor.running)
-                if room <= 0:
-                    break
-                trials = [study.ask(dists) for _ in range(room)]
-                for trial in trials:
-                    records.start(trial, seed=opts.seed)
-                executor.submit(
-                    [
-                        EvalTask(job.problem.name, {**job.fixed, **t.params}, opts.seed)
-                        for t in trials
-                    ]
-                )
-                inflight.append(trials)
-            if not inflight:
-                break
-            results = executor.wait()
-            trials = inflight[0]
-            told = 0
-            for trial, (_ticket, outcome) in zip(trials, results, strict=True):
-                error = outcome.error
-                if error is None:
-                    frozen, error = records.finish(
-                        study,
-                        trial,
-                        outcome.metrics,
-                        objectives=job.objectives,
-                        constraints=job.constraints,
-                    )
-                else:
-                    frozen = records.fail(study, trial, error)
-                mirror.persist(frozen)
-                if error is None:
-                    told += 1
-                else:
-                    failed += 1
-                    first_error = first_error or error
-            inflight.popleft()
-            mirror.commit()  # the batch is durable: only now does it count as finished
-            completed += told
-            if bar is not None and told:
-                bar.update(told)
-            if completed == 0 and failed >= MAX_FIRST_FAILURES:
-                raise RunFailure(
-                    f"the first {failed} evaluations all failed; first error: {first_error}"
-                )
-    except BaseException as exc:
-        for trials in inflight:
-            for trial in trials:
-                frozen = records.fail_if_running(study, trial, "interrupted before it finished")
-                if frozen is not None:
-                    mirror.persist(frozen)
+    def __init__(
+        self,
+        mirror: MirroredStudy,
+        job: JobConfig,
+        opts: RunOptions,
+        executor: BaseExecutor,
+        progress: RunProgress,
+        deadline: float | None,
+    ) -> None:
+        self.mirror, self.job, self.opts, self.executor = mirror, job, opts, executor
+        self.progress = progress
+        self.deadline = deadline
+        self.timed_out = False
+
+    def _out_of_time(self) -> bool:
+        if self.timed_out:
+            return True
+        if self.deadline is None or time.monotonic() < self.deadline:
+            return False
+        self.timed_out = True
+        self.progress.stopped("time budget reached")
+        return True
+
+    def drive(self, window: int) -> tuple[int, int]:
+        """Ask batches, tell results in submission order, commit after each told batch.
+
+        At most ``window`` trials are in flight. Results are told in the order their trials
+        were asked, whatever order the workers finish in, so the sampler sees the same history
+        on every run and executor: the same job, seed and workers give the same trials. Before
+        each ask the memory copy takes in what other drivers finished
+        (``MirroredStudy.refresh``), and asking stops once the study's COMPLETE trials plus
+        this driver's in flight reach the target, or once the time budget is spent (the trials
+        in flight are still finished and stored).
+        """
+        mirror, job, opts, executor = self.mirror, self.job, self.opts, self.executor
+        study = mirror.memory
+        dists = distributions(job)
+        batch_size = executor.options.batch_size
+        inflight: deque[list[optuna.Trial]] = deque()
+        completed = failed = 0
+        first_error: str | None = None
         try:
-            mirror.commit()
-        except RunFailure:
-            if not isinstance(exc, RunFailure):
-                raise
-            # the storage failed already: the first failure says why, this one only repeats it
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    return completed, failed
+            while True:
+                while not self._out_of_time():
+                    room = min(window - executor.running, batch_size)
+                    if room > 0:  # refresh only when a batch could be asked
+                        mirror.refresh()
+                        if mirror.last_added:  # other drivers' trials
+                            self.progress.finished(mirror.last_added)
+                        room = min(room, opts.trials - mirror.complete - executor.running)
+                    if room <= 0:
+                        break
+                    trials = [study.ask(dists) for _ in range(room)]
+                    for trial in trials:
+                        records.start(trial, seed=opts.seed)
+                    executor.submit(
+                        [
+                            EvalTask(job.problem.name, {**job.fixed, **t.params}, opts.seed)
+                            for t in trials
+                        ]
+                    )
+                    inflight.append(trials)
+                if not inflight:
+                    break
+                results = executor.wait()
+                trials = inflight[0]
+                told = 0
+                batch: list[FrozenTrial] = []
+                for trial, (_ticket, outcome) in zip(trials, results, strict=True):
+                    error = outcome.error
+                    if error is None:
+                        frozen, error = records.finish(
+                            study,
+                            trial,
+                            outcome.metrics,
+                            objectives=job.objectives,
+                            constraints=job.constraints,
+                        )
+                    else:
+                        frozen = records.fail(study, trial, error)
+                    mirror.persist(frozen)
+                    batch.append(frozen)
+                    if error is None:
+                        told += 1
+                    else:
+                        failed += 1
+                        first_error = first_error or error
+                inflight.popleft()
+                mirror.commit()  # the batch is durable: only now does it count as finished
+                completed += told
+                self.progress.finished(batch)
+                if completed == 0 and failed >= MAX_FIRST_FAILURES:
+                    raise RunFailure(
+                        f"the first {failed} evaluations all failed; first error: {first_error}"
+                    )
+        except BaseException as exc:
+            for trials in inflight:
+                for trial in trials:
+                    frozen = records.fail_if_running(study, trial, "interrupted before it finished")
+                    if frozen is not None:
+                        mirror.persist(frozen)
+            try:
+                mirror.commit()
+            except RunFailure:
+                if not isinstance(exc, RunFailure):
+                    raise
+                # the storage failed already: the first failure says why, this one only repeats it
+            raise
+        return completed, failed
 
 
 def _fail_stale(study: optuna.Study) -> None:
@@ -326,19 +361,3 @@ def _fail_stale(study: optuna.Study) -> None:
 
 def _count(study: optuna.Study, state: TrialState) -> int:
     return len(study.get_trials(deepcopy=False, states=(state,)))
-
-
-def _progress(opts: RunOptions, initial: int):
-    if not opts.progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(
-        total=opts.trials,
-        initial=initial,
-        desc="trials",
-        unit="trial",
-        file=sys.stderr,
-        mininterval=0.5,
-        dynamic_ncols=True,
-    )

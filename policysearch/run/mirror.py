@@ -97,14 +97,17 @@ class MirroredStudy:
         self.shared = isinstance(self._backend, RDBStorage)
         self.foreign = 0
         self.complete = 0
+        self.last_added: list[FrozenTrial] = []  # the trials the last ``refresh`` took in
         self._own: set[int] = set()  # durable ids of the trials this driver wrote
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
         self._add(durable.get_trials(deepcopy=False))
+        self.last_added = []
 
     def _add(self, trials: list[FrozenTrial]) -> tuple[int, int]:
         """Add the finished trials of ``trials`` not seen yet: how many, and how many COMPLETE."""
         added = complete = 0
+        self.last_added = []
         for trial in trials:
             self._seen = max(self._seen, trial._trial_id)
             if trial._trial_id in self._own:
@@ -114,6 +117,7 @@ class MirroredStudy:
                 continue
             self._unfinished.discard(trial._trial_id)
             self.memory.add_trial(_Template.of(trial))
+            self.last_added.append(trial)
             added += 1
             complete += trial.state == TrialState.COMPLETE
         self.complete += complete

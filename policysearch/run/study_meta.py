@@ -1,13 +1,20 @@
 """What a study remembers about its job, so ``front``, ``export`` and ``report`` need only the
 storage and the study name.
 
-Study user attributes (readable by optuna-dashboard and the ``optuna`` CLI):
-``policysearch:job`` (the job file as written), ``policysearch:scenario`` (the problem as
-``Problem.to_mapping()``: the full scenario, or ``{benchmark: NAME}``),
-``policysearch:scenario_name``, ``policysearch:objectives`` (``[[metric, direction], ...]``),
-``policysearch:constraints`` (``[[metric, op, bound], ...]``: the bound a JSON number, so it
-reads back exactly), ``policysearch:sim_seed`` and ``policysearch:version``. What each trial
-stores is ``policysearch.run.records``' business.
+Study system attributes: ``policysearch:job`` (the job file as written),
+``policysearch:scenario`` (the problem as ``Problem.to_mapping()``: the full scenario, or
+``{benchmark: NAME}``), ``policysearch:scenario_name``, ``policysearch:objectives``
+(``[[metric, direction], ...]``), ``policysearch:constraints`` (``[[metric, op, bound], ...]``:
+the bound a JSON number, so it reads back exactly), ``policysearch:reference``,
+``policysearch:sim_seed`` and ``policysearch:version``. What each trial stores is
+``policysearch.run.records``' business.
+
+Why system attributes: they are policysearch's own data, and ``optuna studies`` prints every
+study's user attributes in its table (a whole scenario per row). Optuna's storages keep system
+attributes like user ones (any JSON value), optuna-dashboard reads its own keys there and
+ignores ours, and the metric names it shows are Optuna's (``Study.set_metric_names``). Studies
+written before (the same keys as user attributes) are read alike: ``attributes`` merges both,
+and ``note_target`` updates the key where the study has it.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
     if reference is not None:
         attrs["reference"] = {"point": list(reference.point), "origin": reference.origin}
     for key, value in attrs.items():
-        study.set_user_attr(PREFIX + key, value)
+        study._storage.set_study_system_attr(study._study_id, PREFIX + key, value)
     with warnings.catch_warnings():  # experimental in Optuna, and what optuna-dashboard reads
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([o.metric for o in job.objectives])
@@ -60,6 +67,25 @@ def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
     return from_baseline(
         [metrics[o.metric] for o in job.objectives], [o.direction for o in job.objectives]
     )
+
+
+def attributes(study: Any) -> dict[str, Any]:
+    """The ``policysearch:`` attributes of ``study`` (an Optuna study, or a scanned one with
+    ``user_attrs`` and ``system_attrs``): system attributes, over the user attributes of
+    studies written before they moved there."""
+    if isinstance(study, optuna.Study):
+        system = study._storage.get_study_system_attrs(study._study_id)
+        user = study._storage.get_study_user_attrs(study._study_id)
+    else:
+        system, user = study.system_attrs, study.user_attrs
+    merged = {k: v for k, v in user.items() if k.startswith(PREFIX)}
+    merged.update((k, v) for k, v in system.items() if k.startswith(PREFIX))
+    return merged
+
+
+def is_recorded(study: optuna.Study) -> bool:
+    """Whether the study holds its job yet (``version`` is stored last)."""
+    return PREFIX + "version" in attributes(study)
 
 
 @dataclass(frozen=True)
@@ -95,7 +121,7 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
     Raises:
         BadInput: the study was not created by policysearch, or this version cannot read it.
     """
-    attrs = study.user_attrs
+    attrs = attributes(study)
     if PREFIX + "objectives" not in attrs:
         raise BadInput(
             storage_url,
@@ -152,10 +178,17 @@ def _constraint(item: Any) -> Constraint:
 
 def note_target(study: optuna.Study, trials: int) -> None:
     """Record the trial count the study was last run to (the stored job says what it reached)."""
-    job = dict(study.user_attrs.get(PREFIX + "job") or {})
+    key = PREFIX + "job"
+    storage, study_id = study._storage, study._study_id
+    system = storage.get_study_system_attrs(study_id)
+    old = key not in system and key in storage.get_study_user_attrs(study_id)
+    job = dict((storage.get_study_user_attrs(study_id) if old else system).get(key) or {})
     if job.get("trials") != trials:
         job["trials"] = trials
-        study.set_user_attr(PREFIX + "job", job)
+        if old:  # a study written before the job moved to system attributes keeps its place
+            study.set_user_attr(key, job)
+        else:
+            storage.set_study_system_attr(study_id, key, job)
 
 
 def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> None:

@@ -32,7 +32,14 @@ import yaml
 from policysearch.errors import BadInput, RunFailure
 from policysearch.jobs.config import load_job
 from policysearch.run import cluster
-from policysearch.run.storage import has_password, redact, without_password
+from policysearch.run.storage import (
+    STORAGE_ENV,
+    has_password,
+    job_storage,
+    pasteable,
+    redact,
+    without_password,
+)
 
 EXIT_CODES = {"SUCCEEDED": 0, "FAILED": 1, "STOPPED": 130}
 
@@ -154,10 +161,16 @@ def submit(
 ) -> int:
     """Submit ``policysearch run JOB [run_args]``; print the Ray job id; follow it if asked."""
     job = load_job(job_path)  # bad input is found here, before the cluster is asked
-    if "--storage" in run_args:
-        check_storage(run_args[run_args.index("--storage") + 1])
+    given = run_args[run_args.index("--storage") + 1] if "--storage" in run_args else None
+    storage = job_storage(given, job.storage)
+    if given is not None:
+        check_storage(given)
+    elif storage != job.storage:
+        check_storage(storage, STORAGE_ENV)
     else:
         check_storage(job.storage, str(job_path), "storage")
+    if given is None and storage != job.storage:  # POLICYSEARCH_STORAGE: the head lacks it
+        run_args = [*run_args, "--storage", storage]
     jobs = client(address)
     with tempfile.TemporaryDirectory(prefix="policysearch-submit-") as folder:
         name = staged_job(job_path, Path(folder))
@@ -166,18 +179,40 @@ def submit(
             job_id = jobs.submit_job(
                 entrypoint=entrypoint,
                 runtime_env={"working_dir": folder},
-                metadata={"policysearch_job": job.name},
+                metadata={
+                    "policysearch_job": job.name,
+                    "policysearch_study": _option(run_args, "--study") or job.name,
+                    # without its password: the dashboard shows metadata to anyone
+                    "policysearch_storage": pasteable(storage)[0],
+                },
             )
         except Exception as exc:
             raise RunFailure(f"the Ray head refused the job: {_why(exc)}") from None
     print(f"submitted {job_path} as Ray job {job_id} to {jobs.get_address()}", file=out, flush=True)
     if not follow:
-        print(f"follow it with: policysearch logs {job_id} --follow", file=out, flush=True)
+        where = address_option(address)
+        print(
+            f"follow it with: policysearch logs {job_id} --follow{where}\n"
+            f"its trials: policysearch status {job_id}{where}",
+            file=out,
+            flush=True,
+        )
         return 0
-    return follow_logs(jobs, job_id, out=out)
+    return follow_logs(jobs, job_id, out=out, address=address)
 
 
-def follow_logs(jobs: Any, job_id: str, *, out: Any = sys.stdout) -> int:
+def _option(args: list[str], flag: str) -> str | None:
+    return args[args.index(flag) + 1] if flag in args else None
+
+
+def address_option(address: str | None) -> str:
+    """`` --address URL`` for a hint when the user gave one (else the environment has it)."""
+    return f" --address {shlex.quote(address)}" if address else ""
+
+
+def follow_logs(
+    jobs: Any, job_id: str, *, out: Any = sys.stdout, address: str | None = None
+) -> int:
     """Stream the job's logs until it ends; its exit code (``EXIT_CODES``)."""
 
     async def tail() -> None:
@@ -190,7 +225,7 @@ def follow_logs(jobs: Any, job_id: str, *, out: Any = sys.stdout) -> int:
     except KeyboardInterrupt:
         print(
             f"policysearch: stopped following; Ray job {job_id} goes on "
-            f"(policysearch stop {job_id} ends it)",
+            f"(policysearch stop {job_id}{address_option(address)} ends it)",
             file=sys.stderr,
         )
         return 130

@@ -120,7 +120,7 @@ def test_a_run_reaches_the_cluster_by_each_address_form(
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert "8 finished trials in the study (8 by this run, 0 failed)" in result.stdout
 
 
 @pytest.mark.parametrize("held", ["~/.ray/auth_token", "RAY_AUTH_TOKEN_PATH"])
@@ -154,7 +154,7 @@ def test_a_run_holding_the_token_sets_the_auth_mode_itself(
         unset=tuple(unset),
     )
     assert result.returncode == 0, (result.stdout, result.stderr)
-    assert "8 finished trials (8 new, 0 failed)" in result.stdout
+    assert "8 finished trials in the study (8 by this run, 0 failed)" in result.stdout
     assert len(completed(journal)) == 8
 
 
@@ -250,7 +250,7 @@ def test_submit_follows_the_job_and_the_front_is_read_from_here(
     assert result.returncode == 0, (result.stdout, result.stderr)
     job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
     assert "2 workers: one per free CPU of the cluster" in result.stdout
-    assert "10 finished trials (10 new, 0 failed)" in result.stdout
+    assert "10 finished trials in the study (10 by this run, 0 failed)" in result.stdout
     assert f"Ray job {job_id}: SUCCEEDED" in result.stdout
 
     front = run(cluster, "front", "quickstart", "--storage", str(shared), cwd=tmp_path)
@@ -285,6 +285,56 @@ def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> No
     follow = run(cluster, "logs", job_id, "--follow", "--address", cluster.dashboard, cwd=tmp_path)
     assert follow.returncode == 130, (follow.stdout, follow.stderr)
     assert f"Ray job {job_id}: STOPPED" in follow.stderr
+
+
+def test_a_job_submitted_without_waiting_can_be_watched(
+    cluster: TwoNodeCluster, tmp_path: Path
+) -> None:
+    shared = tmp_path / "w.journal"
+    result = run(
+        cluster,
+        "submit",
+        str(QUICKSTART),
+        "--address",
+        cluster.dashboard,
+        "--no-wait",
+        "--trials",
+        "12",
+        "--workers",
+        "2",
+        "--storage",
+        str(shared),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    # every hint names the head it was given, so it can be pasted as is
+    assert f"policysearch logs {job_id} --follow --address {cluster.dashboard}" in result.stdout
+    assert f"policysearch status {job_id} --address {cluster.dashboard}" in result.stdout
+    follow = run(cluster, "logs", job_id, "--follow", "--address", cluster.dashboard, cwd=tmp_path)
+    assert follow.returncode == 0, (follow.stdout, follow.stderr)
+    # progress lines even though nobody waited (no --quiet), saying where the workers ran;
+    # no INFO lines of Ray's own among ours
+    line = next(x for x in follow.stdout.splitlines() if x.startswith("progress: "))
+    assert "12 of 12 finished" in line and "hypervolume" in line, line
+    # the nodes register under the machine's address, not 127.0.0.1 (README: Run on a cluster)
+    assert re.search(r"workers: Ray cluster \S+, 2 workers on [12] nodes?: ", line), line
+    assert not [x for x in follow.stdout.splitlines() if " INFO " in x], follow.stdout
+    status = run(cluster, "status", job_id, "--address", cluster.dashboard, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert f"study 'quickstart' in {shared}: 12 finished of 12, 0 failed, 0 running" in (
+        status.stdout
+    )
+    listed = run(cluster, "jobs", "--address", cluster.dashboard, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    row = next(x for x in listed.stdout.splitlines() if x.startswith(job_id))
+    assert row.split()[1:3] == ["SUCCEEDED", "quickstart"], row
+    data = json.loads(
+        run(
+            cluster, "jobs", "--address", cluster.dashboard, "--format", "json", cwd=tmp_path
+        ).stdout
+    )
+    assert any(j["job"] == job_id and j["start_time"] for j in data)
 
 
 def test_submit_errors_are_one_line(cluster: TwoNodeCluster, tmp_path: Path) -> None:

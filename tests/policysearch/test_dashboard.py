@@ -47,7 +47,6 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         storage=str(folder / "policysearch.journal"),
         study_name="quickstart",
         seed=0,
-        progress=False,
     )
     run_search(load_job(QUICKSTART), opts, out=io.StringIO())
     return folder

@@ -27,7 +27,6 @@ def _trials(folder: Path, executor: str) -> list[tuple]:
         storage=url,
         study_name="same",
         seed=7,
-        progress=False,
     )
     run_search(JOB, opts, out=io.StringIO())
     study = optuna.load_study(study_name="same", storage=open_storage(url))

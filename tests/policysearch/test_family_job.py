@@ -66,7 +66,6 @@ def test_a_job_searches_a_registered_family_and_its_front_is_made_of_it(toy, tmp
         storage=url,
         study_name="toy",
         seed=0,
-        progress=False,
     )
     run_search(job, opts, out=io.StringIO())
     study = optuna.load_study(study_name="toy", storage=open_storage(url))

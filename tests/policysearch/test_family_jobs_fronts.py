@@ -35,7 +35,6 @@ def test_the_family_job_has_a_real_trade_off(name: str, tmp_path) -> None:
         storage=url,
         study_name=name,
         seed=0,
-        progress=False,
     )
     run_search(job, options, out=io.StringIO())
     study = optuna.load_study(study_name=name, storage=open_storage(url))

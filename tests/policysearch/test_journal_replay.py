@@ -24,7 +24,6 @@ def test_fast_replay_equals_optunas(tmp_path: Path) -> None:
             storage=path,
             study_name=name,
             seed=3,
-            progress=False,
         )
         run_search(load_job(CONFIGS / "jobs" / job), opts, out=io.StringIO())
     plain = JournalStorage(JournalFileBackend(path))

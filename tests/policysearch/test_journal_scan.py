@@ -40,7 +40,6 @@ def _run(path: Path, trials: int) -> None:
         storage=str(path),
         study_name="quick",
         seed=5,
-        progress=False,
     )
     run_search(load_job(QUICKSTART), opts, out=io.StringIO())
 

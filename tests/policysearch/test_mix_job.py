@@ -179,7 +179,6 @@ def _run(tmp_path: Path, executor: str, address: str | None = None) -> optuna.St
         study_name="fleet-mix",
         seed=1,
         address=address,
-        progress=False,
     )
     result = run_search(job, opts, out=io.StringIO())
     assert result.completed_now == 40

@@ -37,7 +37,6 @@ def _run(url: str, trials: int) -> None:
         storage=url,
         study_name="q",
         seed=3,
-        progress=False,
     )
     run_search(JOB, opts, out=io.StringIO())
 

@@ -43,8 +43,8 @@ def _complete(url: str, study: str = "quickstart") -> list[optuna.trial.FrozenTr
 
 
 def _new(stdout: str) -> int:
-    """The trials a run told it added (``... finished trials (N new, F failed)``)."""
-    found = re.search(r"\((\d+) new, \d+ failed\)", stdout)
+    """The trials a run told it added (``... in the study (N by this run, F failed``)."""
+    found = re.search(r"\((\d+) by this run, \d+ failed", stdout)
     assert found, stdout
     return int(found.group(1))
 
@@ -157,6 +157,14 @@ def test_two_drivers_stop_together_at_the_target(two_drivers: dict) -> None:
     added = [_new(driver.stdout) for driver in two_drivers["drivers"]]
     assert sum(added) == len(trials), (added, len(trials))
     assert all(n > 0 for n in added), added  # they did run together
+    # each closing line counts the whole study from storage, not only its own trials: the
+    # driver that ends last sees every trial
+    totals = [
+        int(re.search(r"(\d+) finished trials in the study", d.stdout).group(1))
+        for d in two_drivers["drivers"]
+    ]
+    assert max(totals) == len(trials), (totals, len(trials))
+    assert all(total >= n for total, n in zip(totals, added, strict=True))
     assert sorted(t.number for t in trials) == list(range(len(trials)))
     assert len({t._trial_id for t in trials}) == len(trials)
 
@@ -174,11 +182,11 @@ def test_no_password_in_output_or_in_the_study(
     runs = [*resumed["runs"], *two_drivers["drivers"], two_drivers["front"]]
     for run in runs:
         assert not _leaks(run.stderr, server.password), run.stderr
-        # cli.py's closing hint is checked on its own below (the lead's file)
-        leaks = [
-            line for line in _leaks(run.stdout, server.password) if not line.startswith("next:")
-        ]
-        assert not leaks, leaks
+        assert not _leaks(run.stdout, server.password), run.stdout
+    # the closing hint names the storage so that it can be pasted back: without the password
+    # (the client reads PGPASSWORD), never the redacted `***` form
+    hint = next(x for x in two_drivers["drivers"][0].stdout.splitlines() if x.startswith("next:"))
+    assert "***" not in hint and "PGPASSWORD" in hint, hint
     for url in (resumed["url"], two_drivers["url"]):
         study = optuna.load_study(study_name="quickstart", storage=open_storage(url))
         system = study._storage.get_study_system_attrs(study._study_id)
@@ -189,7 +197,8 @@ def test_no_password_in_output_or_in_the_study(
                 [trial.user_attrs, trial.system_attrs], default=str
             )
     study = optuna.load_study(study_name="quickstart", storage=open_storage(two_drivers["url"]))
-    assert study.user_attrs["policysearch:job"]["storage"] == redact(two_drivers["url"])
+    system = study._storage.get_study_system_attrs(study._study_id)
+    assert system["policysearch:job"]["storage"] == redact(two_drivers["url"])
 
 
 def test_the_run_hint_hides_the_password(server: PostgresServer, resumed: dict) -> None:

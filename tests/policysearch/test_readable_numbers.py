@@ -46,7 +46,6 @@ def _run(job_path: Path, journal: Path, trials: int = 40):
         storage=str(journal),
         study_name=job_path.stem,
         seed=0,
-        progress=False,
     )
     result = run_search(load_job(job_path), opts, out=io.StringIO())
     return result.study, read(result.study, str(journal))

@@ -37,7 +37,6 @@ def test_resuming_never_lowers_the_hypervolume(tmp_path: Path) -> None:
             storage=url,
             study_name="hv",
             seed=0,
-            progress=False,
         )
         run_search(JOB, opts, out=io.StringIO())
         view = _view(url)
@@ -58,7 +57,6 @@ def test_the_point_is_todays_linux_worsened_by_the_margin(tmp_path: Path) -> Non
         storage=url,
         study_name="hv",
         seed=0,
-        progress=False,
     )
     run_search(JOB, opts, out=io.StringIO())
     view = _view(url)
@@ -86,7 +84,6 @@ def test_front_and_report_take_a_reference_point(tmp_path: Path) -> None:
         storage=url,
         study_name="hv",
         seed=0,
-        progress=False,
     )
     run_search(JOB, opts, out=io.StringIO())
     shown = run_cli("front", "hv", "--ref", "2000000,90000", cwd=tmp_path)

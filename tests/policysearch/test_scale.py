@@ -43,7 +43,6 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
         storage=str(path),
         study_name="quickstart",
         seed=0,
-        progress=False,
     )
     run_search(load_job(CONFIGS / "jobs" / "quickstart.yaml"), opts, out=io.StringIO())
     return path

@@ -29,14 +29,15 @@ def test_serial_search_stores_everything_the_contract_names(tmp_path: Path, samp
 
     job = dataclasses.replace(JOB, sampler=SamplerConfig(name=sampler, seed=1))
     url = f"sqlite:///{tmp_path / 'studies.db'}"
-    opts = RunOptions(
-        trials=12, workers=1, executor="serial", storage=url, study_name="s", seed=1, progress=False
-    )
+    opts = RunOptions(trials=12, workers=1, executor="serial", storage=url, study_name="s", seed=1)
     result = run_search(job, opts, out=io.StringIO())
     study = optuna.load_study(study_name="s", storage=url)
     assert result.completed_now == 12
     assert study.metric_names == ["pid_bytes", "clone_latency_p99_ns"]
-    assert study.user_attrs["policysearch:scenario_name"] == "thread-churn-20"
+    # policysearch's own data is in system attributes: `optuna studies` prints user ones
+    assert study.user_attrs == {}
+    system = study._storage.get_study_system_attrs(study._study_id)
+    assert system["policysearch:scenario_name"] == "thread-churn-20"
     trial = study.get_trials(states=(TrialState.COMPLETE,))[0]
     assert trial.values == [
         trial.user_attrs["metrics"]["pid_bytes"],
@@ -61,7 +62,6 @@ def test_failing_evaluations_stop_the_run_with_the_first_error(tmp_path: Path) -
         storage=str(tmp_path / "j"),
         study_name="broken",
         seed=0,
-        progress=False,
     )
     with pytest.raises(
         RunFailure, match="the first 10 evaluations all failed; first error: AttributeError"
@@ -100,7 +100,6 @@ def test_a_stack_search_never_reports_a_policy_that_risks_an_overflow(tmp_path: 
         storage=storage,
         study_name="s",
         seed=0,
-        progress=False,
     )
     run_search(job, opts, out=io.StringIO())
     study = optuna.load_study(study_name="s", storage=open_storage(storage))

@@ -61,7 +61,6 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 storage=str(path),
                 study_name=name,
                 seed=seed,
-                progress=False,
             )
             run_search(job, opts, out=io.StringIO())
     return path

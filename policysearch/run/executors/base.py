@@ -120,6 +120,11 @@ class BaseExecutor(abc.ABC):
         return 1
 
     @property
+    def where(self) -> str:
+        """Where the evaluations run, for progress lines (``this process`` unless overridden)."""
+        return "this process"
+
+    @property
     def running(self) -> int:
         """Tasks submitted and not yet returned by ``wait``."""
         return self._in_flight

@@ -84,6 +84,8 @@ class RayExecutor(BaseExecutor):
         self._actors: list[Any] = []
         self._placing: dict[int, Any] = {}  # slot -> ref of its actor's node id, until placed
         self.nodes: dict[int, str] = {}  # slot -> Ray node id of its placed actor
+        self._node_addresses: dict[str, str] = {}  # Ray node id -> its address, as met
+        self._cluster = cluster.cluster_address(options.address) if self._owns_ray else None
         self._next_actor = 0
         # (result ref, slot, the actor called, tasks)
         self._calls: deque[tuple[Any, int, Any, int]] = deque()
@@ -149,6 +151,26 @@ class RayExecutor(BaseExecutor):
                     f"wants 1 CPU and Ray has {cluster.free_cpus(self._ray)} free; "
                     "pass fewer --workers or add nodes"
                 )
+
+    @property
+    def where(self) -> str:
+        """``local Ray`` (a private one), or the cluster's address and the address of each node
+        the placed workers are on (``Ray cluster 10.0.0.5:6379, 3 workers on 2 nodes:
+        10.0.0.5, 10.0.0.6``; two nodes of one machine share its address)."""
+        if self._owns_ray and self._cluster is None:
+            return "local Ray"
+        placed = set(self.nodes.values())
+        if not placed <= self._node_addresses.keys():  # one ray.nodes() per node met
+            self._node_addresses.update(
+                (n["NodeID"], n.get("NodeManagerAddress", "?")) for n in self._ray.nodes()
+            )
+        addresses = sorted(self._node_addresses.get(n, n[:8]) for n in placed)
+        name = f"Ray cluster {self._cluster}" if self._cluster else "Ray cluster"
+        workers, count = len(self.nodes), len(placed)
+        return (
+            f"{name}, {workers} worker{'s' * (workers != 1)} on {count} "
+            f"node{'s' * (count != 1)}: {', '.join(addresses)}"
+        )
 
     @property
     def capacity(self) -> int:

@@ -16,13 +16,49 @@ writer (``journal``), the fast replay (``journal_replay``), the column-wise scan
 
 from __future__ import annotations
 
+import os
+
 import optuna
 from optuna.storages import BaseStorage
 
 from policysearch.errors import BadInput
+from policysearch.jobs.config import DEFAULT_STORAGE
 from policysearch.run.storage.base import RunStorage, Storage
 from policysearch.run.storage.database import Database, has_password, without_password
 from policysearch.run.storage.journal_file import JournalFile
+
+STORAGE_ENV = "POLICYSEARCH_STORAGE"
+"""The environment variable naming the storage every command uses when none is given."""
+
+
+def default_storage() -> str:
+    """The storage a command uses without ``--storage``: ``POLICYSEARCH_STORAGE``, else
+    ``DEFAULT_STORAGE``."""
+    return os.environ.get(STORAGE_ENV, "").strip() or DEFAULT_STORAGE
+
+
+def job_storage(given: str | None, job: str) -> str:
+    """The storage a job runs on: ``--storage``, else ``POLICYSEARCH_STORAGE``, else the job's.
+
+    The environment variable wins over the job file's ``storage`` so that ``run`` writes where
+    ``front`` and the other commands, which take the same default, will read.
+
+    Args:
+        given: ``--storage`` (``None``: not given).
+        job: the job's storage (its ``storage`` key, or ``DEFAULT_STORAGE``).
+    """
+    return given or os.environ.get(STORAGE_ENV, "").strip() or job
+
+
+def pasteable(url: str) -> tuple[str, str | None]:
+    """``url`` as a hint may print it so that it can be pasted back, and what the reader must
+    know: a database URL loses its password (the database client reads ``PGPASSWORD`` or
+    ``~/.pgpass`` instead, or ``POLICYSEARCH_STORAGE`` may hold the whole URL).
+
+    Returns:
+        The text to print, and a note when the password was left out (else ``None``).
+    """
+    return locate(url).pasteable
 
 
 def locate(url: str) -> Storage:
@@ -79,13 +115,18 @@ def load_study(storage: BaseStorage, name: str, url: str) -> optuna.Study:
 
 
 __all__ = [
+    "DEFAULT_STORAGE",
+    "STORAGE_ENV",
     "RunStorage",
     "Storage",
+    "default_storage",
     "describe",
     "has_password",
+    "job_storage",
     "load_study",
     "locate",
     "open_storage",
+    "pasteable",
     "redact",
     "study_names",
     "without_password",

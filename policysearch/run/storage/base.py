@@ -60,6 +60,12 @@ class Storage(abc.ABC):
         """The argument as users may see it: a password becomes ``***``."""
 
     @property
+    def pasteable(self) -> tuple[str, str | None]:
+        """The argument as a hint prints it to be pasted back, and a note on what it leaves
+        out (``None``: nothing). A kind whose ``shown`` hides a password overrides it."""
+        return self.shown, None
+
+    @property
     @abc.abstractmethod
     def description(self) -> str:
         """One line naming the storage, for progress output (its password hidden)."""

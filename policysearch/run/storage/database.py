@@ -223,6 +223,16 @@ class Database(Storage):
         return redact(self.url)
 
     @property
+    def pasteable(self) -> tuple[str, str | None]:
+        shown = without_password(self.url)
+        if shown == self.url:
+            return shown, None
+        return shown, (
+            "the password is left out: the database client reads it from PGPASSWORD or "
+            "~/.pgpass, or put the whole URL in POLICYSEARCH_STORAGE and drop --storage"
+        )
+
+    @property
     def key(self) -> str:
         return self.url
 
