@@ -36,6 +36,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.analysis.knobs import KnobColumns, from_journal, from_trials
 from policysearch.analysis.pareto import (
+    box_share,
     hypervolume,
     hypervolume_history,
     knee_index,
@@ -146,6 +147,14 @@ class StudyView:
     def feasible_count(self) -> int:
         """How many COMPLETE trials are feasible."""
         return int(self.feasible.sum())
+
+    @cached_property
+    def hypervolume_share(self) -> float | None:
+        """``hypervolume`` as a share of the reference box (``pareto.box_share``: from each
+        objective's zero to the reference point), or ``None`` without a front."""
+        if not self.front:
+            return None
+        return box_share(self.hypervolume, self.reference, self.costs[self.on_front])
 
     @cached_property
     def baseline_metrics(self) -> dict[str, float] | None:

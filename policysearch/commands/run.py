@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from policysearch.analysis.front import SHOWN, render, spread
+from policysearch.analysis.front import SHOWN, spread
+from policysearch.analysis.front_rows import front_rows
 from policysearch.analysis.view import study_view
 from policysearch.commands.arguments import SEED_HELP, non_negative, positive, study_name, workers
 from policysearch.commands.text import hypervolume_line, terminal_width
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.outputs.front_table import render
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.storage import describe, redact
@@ -90,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if front:
-        print(render(spread(front, SUMMARY_ROWS), info, "table", width=terminal_width()))
+        rows = front_rows(view, spread(front, SUMMARY_ROWS))
+        print(render(rows, info, "table", width=terminal_width()))
         print(hypervolume_line(view))
         if info.problem.scenarios():
             print(
