@@ -140,7 +140,8 @@ def _bound(text: str, view: StudyView, catalogue: Mapping[str, object]) -> Bound
             )
         today = today_metrics[metric]
         value = today * value / 100.0
-        label += f" of today's {today:.6g} (= {value:.6g})"
+        unit = getattr(catalogue.get(metric), "unit", "")
+        label += f" of today's {quantity(today, unit)} (= {quantity(value, unit)})"
     return Bound(metric, op, value, label)
 
 
