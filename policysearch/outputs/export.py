@@ -122,7 +122,7 @@ def write_settings(
     settings = kernel_settings(policy, scenario)
     render = render_sysctl if kind == "sysctl" else render_cmdline
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(settings, header=header), encoding="utf-8")
+    tmp.write_text(render(settings, header=header, knobs=policy.knobs()), encoding="utf-8")
     tmp.replace(path)
 
 
