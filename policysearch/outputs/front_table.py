@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +28,8 @@ from policysearch.run.study_meta import StudyInfo
 VS_TODAY = " vs today"
 """Suffix of the column holding an objective's change against today's Linux."""
 INERT_NOTE = (
-    "(value): an inert knob: this policy's other knobs make it irrelevant (e.g. "
-    "pid.lock_mode once PID ranges are used), so it cannot change the metrics"
+    "(value): an inert knob: the row's other knobs make it irrelevant (pid.lock_mode once "
+    "PID ranges are used), so it cannot change the metrics"
 )
 _SCALED = BYTE_UNITS | TIME_UNITS | {"fraction"}
 """Knob units shown on a scale (``4 KiB``, ``1.00 s``, ``5%``); other knob values are counts."""
@@ -150,7 +151,7 @@ def render(
     text = layout(header, cells, width)
     shown = set(values)
     if any(r.inert & shown for r in rows):
-        text += "\n" + INERT_NOTE
+        text += "\n" + (textwrap.fill(INERT_NOTE, width) if width else INERT_NOTE)
     return text
 
 

@@ -18,7 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from policysearch import cli
-from policysearch.analysis.front import layout, render, spread
+from policysearch.analysis.front import spread
+from policysearch.analysis.front_rows import front_rows
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import study_view
 from policysearch.commands import front as front_command
@@ -26,6 +27,7 @@ from policysearch.commands.evaluate import comparison_table
 from policysearch.commands.text import hypervolume_line
 from policysearch.jobs.config import load_job
 from policysearch.outputs import plots
+from policysearch.outputs.front_table import layout, render
 from policysearch.outputs.report import report_html
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.study_meta import read
@@ -70,7 +72,7 @@ def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) 
     view = study_view(study, info)
     assert view.trials, job_path
     shown: dict[str, str] = {
-        "table": render(view.front, info, "table", width=100),
+        "table": render(front_rows(view, view.front), info, "table", width=100),
         "hypervolume": hypervolume_line(view),
         "html": DATA_URI.sub("", report_html(study, info, str(tmp_path / "s.journal"))),
     }
@@ -114,12 +116,19 @@ def _front(capsys, storage: str, *args: str) -> tuple[int, str, str]:
 
 
 def _rows(out: str) -> list[list[str]]:
-    lines = out.splitlines()
-    return [
-        line.split()
-        for line in lines[1:]
-        if line.split() and line.split()[0].isdigit() and "policies" not in line
-    ]
+    """The table's rows of front points (today's Linux, trial ``-``, left out), the mark
+    column dropped."""
+    lines = out.split("\n\n")[0].splitlines()
+    marked = lines[0].split()[1:2] == ["mark"]
+    rows = []
+    for line in lines[1:]:
+        cells = line.split()
+        if not cells or not cells[0].isdigit() or "policies" in line:
+            continue
+        if marked and len(cells) > 1 and cells[1] == "knee":
+            del cells[1]
+        rows.append(cells)
+    return rows
 
 
 def test_front_shows_a_spread_by_default_and_every_point_with_all(
@@ -127,13 +136,20 @@ def test_front_shows_a_spread_by_default_and_every_point_with_all(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = _front(capsys, quickstart, "--format", "json")
-    every = [row["trial"] for row in json.loads(out)["front"]]
+    every = [row["trial"] for row in json.loads(out)["front"] if row["trial"] is not None]
     assert code == 0 and len(every) >= 4
     monkeypatch.setattr(front_command, "SHOWN", 3)
     code, out, _ = _front(capsys, quickstart)
     assert code == 0
-    assert [int(r[0]) for r in _rows(out)] == spread(every, 3)
-    assert f"3 of the front's {len(every)} policies" in out and "--all" in out
+    knee = next(
+        row["trial"]
+        for row in json.loads(_front(capsys, quickstart, "--format", "json")[1])["front"]
+        if row["mark"] == "knee"
+    )
+    assert [int(r[0]) for r in _rows(out)] == sorted(
+        set(spread(every, 3)) | {knee}, key=every.index
+    )
+    assert "of the front's" in out and "--all" in out
     code, out, _ = _front(capsys, quickstart, "--all")
     assert [int(r[0]) for r in _rows(out)] == every
     assert "of the front's" not in out
@@ -142,7 +158,7 @@ def test_front_shows_a_spread_by_default_and_every_point_with_all(
 def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = _front(capsys, quickstart, "--format", "json")
-    front = json.loads(out)["front"]
+    front = [row for row in json.loads(out)["front"] if row["trial"] is not None]
     code, out, _ = _front(
         capsys,
         quickstart,
@@ -152,7 +168,12 @@ def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
         "--sort=-pid.range_width",
     )
     assert code == 0
-    assert out.splitlines()[0].split() == ["trial", "pid.range_width", "kernel_memory_bytes"]
+    assert out.splitlines()[0].split() == [
+        "trial",
+        "mark",
+        "pid.range_width",
+        "kernel_memory_bytes",
+    ]
     widths = [int(r[1].replace(",", "")) for r in _rows(out)]
     assert widths == sorted(widths, reverse=True) and len(widths) == len(front)
     code, out, _ = _front(capsys, quickstart, "--all", "--sort", "clone_latency_p99_ns")
@@ -160,8 +181,15 @@ def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
     by_latency = sorted(front, key=lambda r: (r["clone_latency_p99_ns"], r["trial"]))
     assert order == [r["trial"] for r in by_latency]
     code, out, _ = _front(capsys, quickstart, "--format", "csv", "--columns", "pid_bytes")
-    assert out.splitlines()[0] == "trial,pid_bytes"
-    assert all(re.fullmatch(r"\d+,[0-9.]+", line) for line in out.splitlines()[1:])
+    assert out.splitlines()[0] == (
+        "trial,mark,pid_bytes,pid_bytes_vs_today,pid_bytes_vs_today_relative,inert"
+    )
+    lines = out.splitlines()[1:]
+    assert sum(line.startswith(",today,") for line in lines) == 1
+    assert all(
+        re.fullmatch(r"(\d+)?,(knee|today)?,[0-9.]+,[-0-9.e]*,[-0-9.e]*,[a-z_. ]*", line)
+        for line in lines
+    ), lines
 
 
 @pytest.mark.parametrize(
