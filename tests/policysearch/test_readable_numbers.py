@@ -247,3 +247,52 @@ def test_spread_keeps_both_ends() -> None:
         spread(items, 15)[0] == 0 and spread(items, 15)[-1] == 39 and len(spread(items, 15)) == 15
     )
     assert spread(items[:5], 15) == items[:5]
+
+
+# --- issue 23 item 7: one number format in every command, through the CLI -------------------
+
+RAW_PRODUCT = re.compile(r"\b\d{1,3}(?:,\d{3}){4,}\b")
+"""A number of 13 digits or more with separators: a raw product of units (bytes x ns)."""
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("job_path", JOBS, ids=[p.stem for p in JOBS])
+def test_every_command_reads_without_exponents_or_raw_products(
+    job_path: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import run_cli
+
+    def cli_ok(*args: str) -> str:
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+        return result.stdout
+
+    storage = ("--storage", "s.journal")
+    for study, seed in (("a", "0"), ("b", "1")):
+        cli_ok(
+            "run", str(job_path), "--trials", "24", "--workers", "1", "--executor", "serial",
+            *storage, "--study", study, "--seed", seed, "--quiet",
+        )  # fmt: skip
+    raw = json.loads(cli_ok("front", "a", *storage, "--format", "json"))["hypervolume"]
+    shown = {
+        "front": cli_ok("front", "a", *storage),
+        "studies": cli_ok("studies", *storage),
+        "compare": cli_ok("compare", "a", "b", *storage),
+    }
+    kernel = job_path.stem != "benchmark-zdt1"
+    if kernel:
+        shown["breakdown"] = cli_ok("breakdown", "a", *storage)
+        cli_ok("export", "a", *storage, "--select", "knee", "--out", "knee.yaml")
+        shown["evaluate"] = cli_ok("evaluate", "knee.yaml", "--all")
+    for what, text in shown.items():
+        found = EXPONENT.search(text)
+        assert found is None, (job_path.stem, what, text[max(0, found.start() - 80) :][:200])
+        product = RAW_PRODUCT.search(text)
+        assert product is None, (job_path.stem, what, product.group(0))
+        if raw > 1000:
+            assert f"{raw:,.0f}" not in text and f"{raw:.0f}" not in text, (what, raw)
+    for what in ("front", "studies", "compare"):
+        assert "hypervolume" in shown[what] and "%" in shown[what], what
+    assert "of the reference box" in shown["front"]
+    if kernel:
+        assert "share of the machine" in shown["breakdown"]
