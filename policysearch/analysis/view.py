@@ -158,7 +158,10 @@ class StudyView:
 
     @cached_property
     def baseline_metrics(self) -> dict[str, float] | None:
-        """Today's Linux simulated on the study's problem and seed, or ``None`` (no baseline)."""
+        """Today's Linux on the study's problem and seed, or ``None`` (no baseline): as stored
+        with the study, else simulated (a study stored before the metrics were)."""
+        if self.info.baseline_metrics is not None:
+            return dict(self.info.baseline_metrics)
         params = self.info.problem.baseline_params()
         if params is None:
             return None
