@@ -148,7 +148,7 @@ def render(
     if fmt == "csv":
         return _csv(rows, names, info, today)
     header, cells = table_cells(rows, info, columns)
-    text = layout(header, cells, width)
+    text = layout(header, cells, width, keys=2 if header[1:2] == ["mark"] else 1)
     shown = set(values)
     if any(r.inert & shown for r in rows):
         text += "\n" + (textwrap.fill(INERT_NOTE, width) if width else INERT_NOTE)
@@ -267,17 +267,20 @@ def cell(value: object) -> str:
     return quantity(value, "")
 
 
-def layout(header: Sequence[str], cells: Sequence[Sequence[str]], width: int | None) -> str:
-    """A table of columns (``cells[c][r]``; the first is the key repeated in every block),
-    fitted to ``width``: one block if it fits, else blocks of columns or the pivoted table
-    (a row per column, a column per trial), whichever takes fewer blocks, then lines."""
-    straight = _blocks(list(header), [list(c) for c in cells], width)
+def layout(
+    header: Sequence[str], cells: Sequence[Sequence[str]], width: int | None, keys: int = 1
+) -> str:
+    """A table of columns (``cells[c][r]``; the first ``keys`` columns, left-aligned, are the
+    key repeated in every block: the trial and its mark), fitted to ``width``: one block if it
+    fits, else blocks of columns or the pivoted table (a row per column, a column per trial),
+    whichever takes fewer blocks, then lines."""
+    straight = _blocks(list(header), [list(c) for c in cells], width, keys)
     if width is None or "\n\n" not in straight:
         return straight
     rows = len(cells[0]) if cells else 0
     pivot_header = [header[0], *cells[0]] if cells else [header[0]]
     pivot_cells = [list(header[1:])] + [[c[r] for c in cells[1:]] for r in range(rows)]
-    pivoted = _blocks(pivot_header, pivot_cells, width)
+    pivoted = _blocks(pivot_header, pivot_cells, width, 1)
 
     def size(text: str) -> tuple[int, int]:
         return text.count("\n\n") + 1, len(text.splitlines())
@@ -285,12 +288,14 @@ def layout(header: Sequence[str], cells: Sequence[Sequence[str]], width: int | N
     return pivoted if size(pivoted) < size(straight) else straight
 
 
-def _blocks(header: list[str], cells: list[list[str]], width: int | None) -> str:
+def _blocks(header: list[str], cells: list[list[str]], width: int | None, keys: int) -> str:
     widths = [max(len(h), *(len(c) for c in col)) for h, col in zip(header, cells, strict=True)]
-    first, rest = 0, list(range(1, len(header)))
+    keys = min(keys, len(header))
+    first, rest = list(range(keys)), list(range(keys, len(header)))
+    key_width = sum(widths[k] for k in first) + 2 * (keys - 1)
     groups: list[list[int]] = []
     while rest:
-        group, used = [], widths[first]
+        group, used = [], key_width
         for c in rest:
             if group and width is not None and used + 2 + widths[c] > width:
                 break
@@ -302,12 +307,11 @@ def _blocks(header: list[str], cells: list[list[str]], width: int | None) -> str
         groups = [[]]
     out = []
     for group in groups:
-        shown = [first, *group]
-        left = lambda i, text: text.ljust(widths[i]) if i == first else text.rjust(widths[i])  # noqa: E731
+        shown = [*first, *group]
+        left = lambda i, text: text.ljust(widths[i]) if i < keys else text.rjust(widths[i])  # noqa: E731
         lines = ["  ".join(left(i, header[i]) for i in shown).rstrip()]
         lines += [
-            "  ".join(left(i, cells[i][r]) for i in shown).rstrip()
-            for r in range(len(cells[first]))
+            "  ".join(left(i, cells[i][r]) for i in shown).rstrip() for r in range(len(cells[0]))
         ]
         out.append("\n".join(lines))
     return "\n\n".join(out)
