@@ -165,30 +165,29 @@ def _json_row(row: Row, names: Sequence[str], info: StudyInfo, today: Row | None
 
 
 def _csv(rows: Sequence[Row], names: Sequence[str], info: StudyInfo, today: Row | None) -> str:
-    fields = ["trial", "mark"]
-    for name in names:
-        if name.endswith(VS_TODAY):
-            metric = name.removesuffix(VS_TODAY)
-            fields += [f"{metric}_vs_today", f"{metric}_vs_today_relative"]
-        else:
-            fields.append(name)
+    """The CSV: the trial and the value columns first, as before the marks existed (scripts
+    read them by position), then ``mark``, each objective's change against today's Linux
+    (``METRIC_vs_today`` in its unit, ``METRIC_vs_today_relative``) and ``inert``."""
+    values = [n for n in names if not n.endswith(VS_TODAY)]
+    changes = [n.removesuffix(VS_TODAY) for n in names if n.endswith(VS_TODAY)]
+    fields = ["trial", *values, "mark"]
+    for metric in changes:
+        fields += [f"{metric}_vs_today", f"{metric}_vs_today_relative"]
     fields.append("inert")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         line: dict[str, Any] = {"trial": "" if row.trial is None else row.trial, "mark": row.mark}
-        changes = vs_today(row, info, today)
-        for name in names:
-            if name.endswith(VS_TODAY):
-                metric = name.removesuffix(VS_TODAY)
-                found = changes.get(metric, {})
-                line[f"{metric}_vs_today"] = found.get("change", "")
-                relative = found.get("relative")
-                line[f"{metric}_vs_today_relative"] = "" if relative is None else relative
-            else:
-                value = row.value(name)
-                line[name] = "" if value is None else value
+        for name in values:
+            value = row.value(name)
+            line[name] = "" if value is None else value
+        against = vs_today(row, info, today)
+        for metric in changes:
+            found = against.get(metric, {})
+            relative = found.get("relative")
+            line[f"{metric}_vs_today"] = found.get("change", "")
+            line[f"{metric}_vs_today_relative"] = "" if relative is None else relative
         line["inert"] = " ".join(sorted(k for k in row.inert if k in row.knobs))
         writer.writerow(line)
     return buf.getvalue().rstrip("\n")

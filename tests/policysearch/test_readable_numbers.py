@@ -182,12 +182,12 @@ def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
     assert order == [r["trial"] for r in by_latency]
     code, out, _ = _front(capsys, quickstart, "--format", "csv", "--columns", "pid_bytes")
     assert out.splitlines()[0] == (
-        "trial,mark,pid_bytes,pid_bytes_vs_today,pid_bytes_vs_today_relative,inert"
+        "trial,pid_bytes,mark,pid_bytes_vs_today,pid_bytes_vs_today_relative,inert"
     )
     lines = out.splitlines()[1:]
-    assert sum(line.startswith(",today,") for line in lines) == 1
+    assert sum(",today," in line for line in lines) == 1
     assert all(
-        re.fullmatch(r"(\d+)?,(knee|today)?,[0-9.]+,[-0-9.e]*,[-0-9.e]*,[a-z_. ]*", line)
+        re.fullmatch(r"(\d+)?,[0-9.]+,(knee|today)?,[-0-9.e]*,[-0-9.e]*,[a-z_. ]*", line)
         for line in lines
     ), lines
 
@@ -296,3 +296,45 @@ def test_every_command_reads_without_exponents_or_raw_products(
     assert "of the reference box" in shown["front"]
     if kernel:
         assert "share of the machine" in shown["breakdown"]
+
+
+def test_the_compare_plot_title_fits_the_figure(tmp_path: Path) -> None:
+    """The title of ``compare --plot`` with long study names wraps inside the figure."""
+    from matplotlib.figure import Figure
+
+    from policysearch.analysis.compare import compare
+    from policysearch.outputs import compare_plot
+
+    views = []
+    for name, seed in (
+        ("a-rather-long-study-name-for-the-left", 0),
+        ("and-another-on-the-right", 1),
+    ):
+        opts = RunOptions(
+            trials=20, workers=1, executor="serial", storage=str(tmp_path / "c.journal"),
+            study_name=name, seed=seed, progress=False,
+        )  # fmt: skip
+        result = run_search(load_job(CONFIGS / "jobs" / "quickstart.yaml"), opts, out=io.StringIO())
+        views.append(study_view(result.study, read(result.study, str(tmp_path / "c.journal"))))
+    # STORAGE::STUDY labels, as compare names studies of two storages with one name
+    labels = [f"/home/someone/experiments/2026/policysearch.journal::{v.info.name}" for v in views]
+    comparison = compare(views, labels)
+    boxes: list[tuple[str, float, float, float]] = []
+
+    def measure(figure: Figure) -> bytes:
+        figure.canvas.draw()
+        for text in figure.findobj(Text):
+            if "Pareto fronts compared" in text.get_text():
+                box = text.get_window_extent()
+                boxes.append((text.get_text(), box.x0, box.x1, figure.bbox.width))
+        return original(figure)
+
+    original = compare_plot._png
+    compare_plot._png = measure  # type: ignore[assignment]
+    try:
+        compare_plot.compare_png(comparison)
+    finally:
+        compare_plot._png = original  # type: ignore[assignment]
+    assert boxes
+    for text, left, right, width in boxes:
+        assert left >= 0 and right <= width, (text, left, right, width)
