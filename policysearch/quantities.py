@@ -22,6 +22,10 @@ _BYTE_STEPS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 <
 _TIME_IN_NS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
 _TIME_STEPS = (("s", 1e9), ("ms", 1e6), ("µs", 1e3), ("ns", 1.0))
 _BYTE_UNITS = {"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+BYTE_UNITS = frozenset(_BYTE_UNITS)
+"""Units ``quantity`` scales as bytes (B, KiB, MiB, GiB, TiB)."""
+TIME_UNITS = frozenset(_TIME_IN_NS)
+"""Units ``quantity`` scales as times (ns, µs, ms, s)."""
 
 
 def quantity(value: float, unit: str) -> str:
@@ -93,6 +97,20 @@ def share(fraction: float, signed: bool = False) -> str:
     if text == "0":
         return "0%"
     return f"{'+' if signed and percent > 0 else ''}{text}%"
+
+
+def box_share(fraction: float | None) -> str:
+    """A hypervolume as people read it: its share of the reference box, ``41.2% of the
+    reference box`` (``n/a`` without a box). The raw volume is a product of units (bytes x
+    ns) that no reader can use; machine formats keep it beside the share."""
+    if fraction is None or _special(fraction) is not None:
+        return "n/a"
+    percent = 100.0 * fraction
+    if abs(percent) >= 1:
+        text = _digits(percent, 1 if abs(percent) >= 10 else 2)  # three significant digits
+    else:
+        text = share(fraction).rstrip("%")
+    return f"{text}% of the reference box"
 
 
 def scale(magnitude: float, unit: str) -> tuple[float, str]:

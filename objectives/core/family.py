@@ -133,6 +133,12 @@ class Family(abc.ABC):
     * ``kernel_settings(policy, scenario, changed)`` returns the ``Setting`` lines that make
       a kernel run the family's ``policy`` on ``scenario``'s machine; ``changed`` holds the
       knob names (of every family) that differ from the baseline (default: none).
+    * ``inert_knobs(policy)`` returns the names (``family.field``) of the family's knobs that
+      cannot change any metric given the other knobs of ``policy`` (``pid.lock_mode`` once
+      PID ranges are used: no ``pidmap_lock`` is taken). It reads the policy alone, never the
+      scenario, so a knob it names is inert on every machine; tables flag it (default: none).
+      A test changes each named knob and finds every metric identical on every built-in
+      scenario.
     * ``check(scenario, source=...)`` cross-checks the family's sections of a scenario
       being loaded and raises ``InputError`` naming the key (default: nothing to check).
     * Models are deterministic: the same policy and scenario give the same numbers bit for bit.
@@ -173,6 +179,10 @@ class Family(abc.ABC):
     ) -> list[Setting]:
         """The kernel lines that run the family's ``policy`` (see the class doc)."""
         return []
+
+    def inert_knobs(self, policy: Any) -> set[str]:
+        """The family's knobs that cannot matter given ``policy``'s others (see the class doc)."""
+        return set()
 
     def check(self, scenario: Scenario, *, source: str) -> None:  # noqa: B027 (optional hook)
         """Cross-check the family's scenario sections (see the class doc)."""

@@ -42,6 +42,9 @@ class Setting:
         value: the value to set (``None`` for patches and unmapped knobs).
         knobs: the knobs this line carries.
         why: one phrase on why (shown as a comment).
+        today: the kernel's default for it, when known (``65536``, ``false``; for a patched
+            constant, its value in mainline): a setting equal to it changes nothing, so it is
+            left out of an exported file, and a comment says so.
     """
 
     kind: str
@@ -49,3 +52,9 @@ class Setting:
     value: str | None
     knobs: tuple[str, ...]
     why: str
+    today: str | None = None
+
+    @property
+    def is_default(self) -> bool:
+        """Whether the value is the kernel's default (``today``): nothing to set."""
+        return self.value is not None and self.value == self.today

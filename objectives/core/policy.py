@@ -39,6 +39,15 @@ class Policy(Sectioned, metaclass=FamilySections):
         """The policy as ``{family: {knob: value}}`` (the layout of policy files)."""
         return dataclasses.asdict(self)
 
+    def inert_knobs(self) -> set[str]:
+        """The knobs that cannot change any metric given the others (``Family.inert_knobs``
+        of every registered family): ``pid.lock_mode`` once PID ranges are used."""
+        return {
+            name
+            for family in FAMILIES.values()
+            for name in family.inert_knobs(getattr(self, family.name))
+        }
+
     def with_knobs(self, values: Mapping[str, Any], *, source: str = "<knobs>") -> Policy:
         """A copy with some knobs changed; each value is validated against its knob.
 

@@ -4,8 +4,9 @@ For a chosen trial of a study, against today's Linux on the same problem and see
 view's ``baseline_metrics``), per scenario of the problem (each scenario of a mix,
 ``objectives.problems.mix``, or the one scenario of a plain job):
 
-* memory: ``saved = today kernel_memory_bytes - policy kernel_memory_bytes`` and the relative
-  change of ``kernel_memory_bytes``;
+* memory: ``saved = today kernel_memory_bytes - policy kernel_memory_bytes``, as a share of
+  the scenario machine's memory (the report card's meaning of "saved %"), worded ``saves`` or
+  ``costs``;
 * the task-creation latencies (mean and p99 of clone and fork): the relative change, or n/a
   when the scenario creates no task of that kind (as the report card decides it);
 * ``cpu_overhead_fraction``: the change in percentage points of machine time.
@@ -26,7 +27,7 @@ from objectives import Problem
 from policysearch.analysis.report_card import LATENCY_METRICS, RATES, Change
 from policysearch.analysis.view import StudyView
 from policysearch.errors import BadInput
-from policysearch.quantities import change, quantity
+from policysearch.quantities import change, quantity, share
 from policysearch.run import records
 
 MEMORY = "kernel_memory_bytes"
@@ -44,6 +45,13 @@ class ScenarioBreakdown:
     memory: Change
     latency: dict[str, Change]
     cpu_overhead: Change
+    machine_bytes: float | None = None
+
+    @property
+    def saved_share(self) -> float | None:
+        """The memory saved as a share of the machine's memory (the report card's meaning),
+        or ``None`` when the machine is unknown."""
+        return self.saved_bytes / self.machine_bytes if self.machine_bytes else None
 
     @property
     def saved_bytes(self) -> float:
@@ -77,6 +85,7 @@ class ScenarioBreakdown:
                 "baseline": self.memory.baseline,
                 "policy": self.memory.policy,
                 "saved": self.saved_bytes,
+                "saved_share_of_machine": self.saved_share,
             },
             "latency": {
                 name: {
@@ -124,14 +133,19 @@ def breakdown(view: StudyView, trial: FrozenTrial) -> list[ScenarioBreakdown]:
     policy = per_scenario(problem, records.metrics(trial))
     today = per_scenario(problem, today_all)
     weight = getattr(problem, "weight", None)
+    machines = {s.name: float(s.machine.memory_bytes) for s in problem.scenarios()}
     return [
-        _scenario(name, policy[name], today[name], weight(name) if weight else None)
+        _scenario(name, policy[name], today[name], weight(name) if weight else None, machines)
         for name in today
     ]
 
 
 def _scenario(
-    name: str, policy: Mapping[str, float], today: Mapping[str, float], weight: float | None
+    name: str,
+    policy: Mapping[str, float],
+    today: Mapping[str, float],
+    weight: float | None,
+    machines: Mapping[str, float],
 ) -> ScenarioBreakdown:
     latency = {
         m: Change(today[m], policy[m], _applies(m, policy, today))
@@ -144,6 +158,7 @@ def _scenario(
         memory=Change(today[MEMORY], policy[MEMORY]),
         latency=latency,
         cpu_overhead=Change(today[CPU], policy[CPU]),
+        machine_bytes=machines.get(name),
     )
 
 
@@ -170,7 +185,7 @@ HEADER = (
     "weight",
     "kernel memory today",
     "with the policy",
-    "saved",
+    "memory vs today (share of the machine)",
     "clone p99",
     "fork p99",
     "clone mean",
@@ -196,10 +211,10 @@ def table_rows(rows: list[ScenarioBreakdown]) -> list[tuple[str, ...]]:
         cells.append(
             (
                 row.scenario,
-                "-" if row.weight is None else f"{100 * row.weight:.3g}%",
+                "-" if row.weight is None else share(row.weight),
                 quantity(row.memory.baseline, "bytes"),
                 quantity(row.memory.policy, "bytes"),
-                f"{quantity(row.saved_bytes, 'bytes')} ({_saved_share(row.memory)})",
+                _saved_cell(row),
                 *latency,
                 f"{dcpu:+.3f} pp" if abs(dcpu) >= 0.0005 else "0 pp",
             )
@@ -207,10 +222,14 @@ def table_rows(rows: list[ScenarioBreakdown]) -> list[tuple[str, ...]]:
     return cells
 
 
-def _saved_share(memory: Change) -> str:
-    if not memory.baseline:
-        return "n/a"
-    return f"{100 * (memory.baseline - memory.policy) / memory.baseline:.1f}%"
+def _saved_cell(row: ScenarioBreakdown) -> str:
+    """``saves 258 KiB (0.000096%)`` or ``costs 867 KiB (0.00034%)``: the share is of the
+    machine's memory, as on the report card."""
+    saved = row.saved_bytes
+    if saved == 0:
+        return "same"
+    part = "" if row.saved_share is None else f" ({share(abs(row.saved_share))})"
+    return f"{'saves' if saved > 0 else 'costs'} {quantity(abs(saved), 'bytes')}{part}"
 
 
 def _latency_cell(delta: Change | None) -> str:

@@ -25,7 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policysearch.analysis.pareto import hypervolume, nondominated_mask, reference_point
+from policysearch.analysis.pareto import (
+    box_share,
+    hypervolume,
+    nondominated_mask,
+    reference_point,
+)
 from policysearch.analysis.view import StudyView
 from policysearch.errors import BadInput
 
@@ -49,6 +54,8 @@ class Comparison:
         combined: per study, how many points of its front are on the combined front.
         combined_size: how many distinct points the combined front has (a point several
             studies found counts once here, and once for each of them in ``combined``).
+        shares: per study, its hypervolume as a share of the common reference box
+            (``pareto.box_share`` over the union of the fronts), ``None`` without a box.
     """
 
     views: tuple[StudyView, ...]
@@ -58,6 +65,7 @@ class Comparison:
     hypervolumes: tuple[float, ...]
     combined: tuple[int, ...]
     combined_size: int
+    shares: tuple[float | None, ...] = ()
 
     @property
     def objectives(self):
@@ -120,4 +128,5 @@ def _compare(views: tuple[StudyView, ...], labels: tuple[str, ...]) -> Compariso
         hypervolumes=volumes,
         combined=combined,
         combined_size=len(np.unique(union[keep], axis=0)),
+        shares=tuple(box_share(v, reference, union) if reference else None for v in volumes),
     )

@@ -7,14 +7,12 @@ and drops the points it dominates. The hypervolume is computed from the front al
 progress line is drawn (a few times a second at most).
 
 **Hypervolume as a share.** A raw hypervolume is a product of units (bytes x ns) that no reader
-can use. The share is the hypervolume over the volume of the box between the ideal point (the
-best value of each objective over the whole front, points beyond the reference included) and
-the reference point, in the all-minimise view:
-a unit-free number in [0, 1], 100% only when one point is best in every objective. The
-reference point is the study's fixed one (``run.reference``) or, for a problem without a
-baseline, the automatic point of the front (``analysis.pareto.reference_point``). The share may
-fall when a new point widens the box (a better extreme): it measures how well the front fills
-the region it spans, not progress alone; the finished-trial and front counts say that.
+can use. The share is the one ``front``, ``studies``, ``compare`` and the report print
+(``analysis.pareto.box_share``): the hypervolume over the box from zero (or the front's least
+value, for a maximised objective) to the reference point, in the all-minimise view. The box is
+fixed for a study, so the share only grows as the run improves the front. The reference point
+is the study's fixed one (``run.reference``) or, for a problem without a baseline, the
+automatic point of the front (``analysis.pareto.reference_point``).
 """
 
 from __future__ import annotations
@@ -23,7 +21,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from policysearch.analysis.pareto import hypervolume, nondominated_mask, reference_point
+from policysearch.analysis.pareto import (
+    box_share,
+    hypervolume,
+    nondominated_mask,
+    reference_point,
+)
 
 
 class LiveFront:
@@ -68,18 +71,12 @@ class LiveFront:
         return True
 
     def share(self) -> float | None:
-        """The front's hypervolume as a share of the box between its ideal point and the
-        reference point (module doc); ``None`` when no point is better than the reference in
-        every objective."""
+        """The front's hypervolume as a share of the reference box (module doc); ``None`` when
+        no point is better than the reference in every objective."""
         if not len(self._points):
             return None
         reference = reference_point(self._points) if self._reference is None else self._reference
         inside = self._points[np.all(self._points < reference, axis=1)]
         if not len(inside):
             return None
-        # the ideal of the whole front: a point beyond the reference in one objective still
-        # shows how good the other can get (the box is not that of the contributing points)
-        box = float(np.prod(reference - self._points.min(axis=0)))
-        if box <= 0:
-            return None
-        return min(1.0, hypervolume(inside, reference) / box)
+        return box_share(hypervolume(inside, reference), reference, self._points)

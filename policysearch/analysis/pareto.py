@@ -10,6 +10,10 @@
 * ``reference_point``: the automatic reference: the nadir of the points plus 10% of their
   range in each objective (plus 1 where the range is 0), so that every point of the front
   contributes, its extremes included.
+* ``box_share``: a hypervolume as a share of its reference box, the box from each
+  objective's zero (no memory, no time) to the reference point, so that a person reads
+  "41.2% of the reference box" rather than a product of bytes and nanoseconds. An objective
+  with values below zero (a maximised one, negated) starts its side at the least value given.
 * ``hypervolume_history``: hypervolume of the front of the first ``k`` trials, at chosen
   ``k`` (the search's progress), the front updated from one checkpoint to the next.
 * ``knee_index``: the knee of a front: after scaling each objective to [0, 1] over the front,
@@ -115,6 +119,30 @@ def hypervolume(costs: np.ndarray, reference: np.ndarray | Sequence[float]) -> f
         return 0.0
     inside = inside[nondominated_mask(inside)]
     return float(_hypervolume(np.unique(inside, axis=0), reference))
+
+
+def box_share(
+    volume: float, reference: np.ndarray | Sequence[float], costs: np.ndarray | None = None
+) -> float | None:
+    """``volume`` as a share of the reference box (module doc), or ``None`` when the box is
+    empty or unbounded.
+
+    Args:
+        volume: a hypervolume against ``reference``.
+        reference: the reference point (all-minimise view).
+        costs: the points the box must hold (n x m, minimised): a column with values below
+            zero starts its side at its least value; ``None``: every side starts at zero.
+    """
+    reference = np.asarray(reference, dtype=float)
+    if reference.size == 0:
+        return None
+    lower = np.zeros_like(reference)
+    if costs is not None and np.size(costs):
+        lower = np.minimum(lower, np.asarray(costs, dtype=float).min(axis=0))
+    sides = reference - lower
+    if not np.all(np.isfinite(sides)) or np.any(sides <= 0):
+        return None
+    return float(volume / np.prod(sides))
 
 
 def _hypervolume(points: np.ndarray, reference: np.ndarray) -> float:

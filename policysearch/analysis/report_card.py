@@ -7,20 +7,23 @@ net loss". For each scenario the card reports, against ``baseline()`` simulated 
 seed:
 
 * memory: ``saved = baseline kernel_memory_bytes - policy kernel_memory_bytes``, in bytes
-  and as a share of the machine's memory;
+  and as a share of the machine's memory (the one meaning of "saved %" everywhere: the
+  breakdown's too); a loss reads "memory cost", never a negative saving;
 * capacity: on a memory-bound machine every thread's share of memory is ``M / T`` today and
   ``(M - saved) / T`` with the policy, so the same memory holds ``T x saved / (M - saved)``
   more threads, i.e. ``g = saved / (M - saved)`` more work;
-* cost: ``dcpu`` = the change of ``cpu_overhead_fraction`` (machine CPU share), and the
-  change of the task-creation latencies (mean and p99);
+* cost: ``dcpu`` = the change of ``cpu_overhead_fraction`` (machine CPU share), the
+  change of the task-creation latencies (mean and p99) and of the task-creation throughputs
+  (clone and fork, operations per second);
 * verdicts: memory-bound (CPU to spare), the work grows by ``(1 + g)(1 - dcpu) - 1``;
   CPU-bound, it changes by ``-dcpu``. A gain is positive, a loss negative. tglx's
   256 GiB / 64k threads example: ``g`` = 0.29% and ``dcpu`` = 1% give a loss either way;
 * risks: every family's risk metrics (``Family.risk_metrics``: stack overflows, OOM kills,
   early reclaim), policy against baseline;
-* applicability: a task-creation latency whose kind of task the scenario never creates (no
-  thread creations, or no forks, with the baseline and with the policy) is shown as n/a, not
-  as a change: it is what one would take, not what the workload pays;
+* applicability: a task-creation latency or throughput whose kind of task the scenario never
+  creates (no thread creations, or no forks, with the baseline and with the policy) is shown
+  as n/a, not as a change, on the card and in ``evaluate``'s table
+  (``ScenarioCard.not_applicable``): it is what one would take, not what the workload pays;
 * hard limits: a metric beyond its hard limit (``objectives.hard_limits()``: a stack-overflow
   risk above its 1e-6/day limit, a PID carve above the PID space...) makes the policy
   ``infeasible``: the card names each limit broken, the value, the bound and by how much
@@ -162,6 +165,18 @@ class ScenarioCard:
     risks: dict[str, Change]
     locks: dict[str, Change] = field(default_factory=dict)
     violations: tuple[Violation, ...] = ()
+    throughput: dict[str, Change] = field(default_factory=dict)
+
+    def not_applicable(self) -> dict[str, str]:
+        """Metric -> why it does not apply here (``the scenario has no forks``): a latency or a
+        throughput of a kind of task the scenario never creates, with either policy."""
+        out = {}
+        for group in (self.latency, self.throughput):
+            for name, change in group.items():
+                if not change.applies:
+                    kind = "thread creations" if name.startswith("clone") else "forks"
+                    out[name] = f"the scenario has no {kind}"
+        return out
 
     @property
     def feasible(self) -> bool:
@@ -186,7 +201,7 @@ class ScenarioCard:
     def as_dict(self) -> dict:
         """Plain data for JSON (each change with its relative value, n/a ones as null)."""
         data = asdict(self)
-        for group in ("latency", "risks", "locks"):
+        for group in ("latency", "risks", "locks", "throughput"):
             for name, change in getattr(self, group).items():
                 data[group][name]["relative"] = change.relative if change.applies else None
         data["feasible"] = self.feasible
@@ -232,6 +247,11 @@ def card_from_metrics(scenario: Scenario, policy: Metrics, today: Metrics) -> Sc
             m: Change(today[m], policy[m]) for m in today if m.endswith(LOCK_SUFFIX) and m in policy
         },
         violations=violations(policy.as_dict()),
+        throughput={
+            rate: Change(today[rate], policy[rate], policy[rate] > 0 or today[rate] > 0)
+            for rate in RATES.values()
+            if rate in today and rate in policy
+        },
     )
 
 
@@ -285,9 +305,10 @@ def _render(card: ScenarioCard) -> str:
     threads = card.extra_threads
     more = "more" if threads >= 0 or count(threads) == "0" else "fewer"
     noun = "thread" if count(abs(threads)) == "1" else "threads"
+    memory = "memory saved" if card.saved_bytes >= 0 else "memory cost "
     lines = [
         f"report card on {card.scenario} (against today's Linux)",
-        f"  1. memory saved      {_bytes(card.saved_bytes)}, {share(card.saved_fraction)} "
+        f"  1. {memory}      {_bytes(abs(card.saved_bytes))}, {share(abs(card.saved_fraction))} "
         f"of the machine's {_bytes(card.memory_bytes)}",
         f"  2. more work         {count(abs(threads))} {more} {noun} in the same memory "
         f"({share(card.extra_work_fraction, signed=True)} work when memory-bound)",
@@ -297,12 +318,17 @@ def _render(card: ScenarioCard) -> str:
         "it helps only if that crosses a memory size you can buy",
         f"  4. cost              CPU overhead {_points(card.cpu_overhead_change)} of machine time",
     ]
+    why = card.not_applicable()
     for name, change in card.latency.items():
-        if not change.applies:
-            kind = "thread creations" if name.startswith("clone") else "forks"
-            lines.append(f"     {name:22s} n/a (the scenario has no {kind})")
+        if name in why:
+            lines.append(f"     {name:22s} n/a ({why[name]})")
             continue
         lines.append(_change_line(name, change, _unit(name)))
+    for name, change in card.throughput.items():
+        if name in why:
+            lines.append(f"     {name:22s} n/a ({why[name]})")
+        else:
+            lines.append(_change_line(name, change, _unit(name)))
     for name, change in card.locks.items():
         flag = "  saturated" if change.policy >= SATURATED else ""
         lines.append(_change_line(name, change, "fraction", relative=False) + flag)

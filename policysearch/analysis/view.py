@@ -36,6 +36,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.analysis.knobs import KnobColumns, from_journal, from_trials
 from policysearch.analysis.pareto import (
+    box_share,
     hypervolume,
     hypervolume_history,
     knee_index,
@@ -148,8 +149,19 @@ class StudyView:
         return int(self.feasible.sum())
 
     @cached_property
+    def hypervolume_share(self) -> float | None:
+        """``hypervolume`` as a share of the reference box (``pareto.box_share``: from each
+        objective's zero to the reference point), or ``None`` without a front."""
+        if not self.front:
+            return None
+        return box_share(self.hypervolume, self.reference, self.costs[self.on_front])
+
+    @cached_property
     def baseline_metrics(self) -> dict[str, float] | None:
-        """Today's Linux simulated on the study's problem and seed, or ``None`` (no baseline)."""
+        """Today's Linux on the study's problem and seed, or ``None`` (no baseline): as stored
+        with the study, else simulated (a study stored before the metrics were)."""
+        if self.info.baseline_metrics is not None:
+            return dict(self.info.baseline_metrics)
         params = self.info.problem.baseline_params()
         if params is None:
             return None

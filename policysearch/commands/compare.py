@@ -17,9 +17,11 @@ from pathlib import Path
 from optuna.storages import BaseStorage
 
 from policysearch.analysis.compare import Comparison, compare
+from policysearch.analysis.front import SHOWN, spread
 from policysearch.analysis.view import study_view
 from policysearch.commands.arguments import add_storage
 from policysearch.errors import BadInput
+from policysearch.quantities import box_share, column, count, quantity
 from policysearch.run.storage import load_study, locate, redact
 from policysearch.run.study_meta import read
 
@@ -45,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         choices=("table", "json"),
         default="table",
         help="table: the studies, then their fronts (default); json: one object",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"list every point of each front (default: at most {SHOWN} per study, spread "
+        "along it)",
     )
     parser.add_argument(
         "--plot", type=Path, help="also draw the fronts to FILE.png, or FILE.html (self-contained)"
@@ -92,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         labels = [f"{redact(url)}{SEPARATOR}{name}" for url, name in wanted]
     comparison = compare(views, labels)
     shown = [redact(url) for url, _ in wanted]
-    print(_json(comparison, shown) if args.format == "json" else _text(comparison))
+    print(_json(comparison, shown) if args.format == "json" else _text(comparison, args.all))
     if args.plot is not None:
         from policysearch.outputs.compare_plot import write_compare_plot
 
@@ -134,6 +142,7 @@ def _json(comparison: Comparison, storages: list[str]) -> str:
                 "trials": {"complete": view.complete, "failed": view.failed},
                 "front_size": len(view.front),
                 "hypervolume": comparison.hypervolumes[i],
+                "hypervolume_share": comparison.shares[i],
                 "on_combined_front": comparison.combined[i],
                 "front": [
                     {
@@ -155,13 +164,14 @@ def _json(comparison: Comparison, storages: list[str]) -> str:
     return json.dumps(data, indent=2)
 
 
-def _text(comparison: Comparison) -> str:
+def _text(comparison: Comparison, every: bool = False) -> str:
     objectives = ", ".join(f"{o.metric} ({o.direction})" for o in comparison.objectives)
-    point = ", ".join(f"{r:.6g}" for r in comparison.reference)
+    units = [_unit(comparison, i) for i in range(len(comparison.objectives))]
+    point = ", ".join(quantity(r, u) for r, u in zip(comparison.reference, units, strict=False))
     lines = [
         f"{len(comparison.views)} studies on {objectives}",
-        f"hypervolume on a common reference point [{point}] (minimise view): "
-        f"{comparison.reference_origin}",
+        f"hypervolume: the share of the common reference box (from zero to [{point}]) each "
+        f"front dominates; the point: {comparison.reference_origin}",
         "",
     ]
     header = ["study", "problem", "complete", "failed", "front", "on combined", "hypervolume"]
@@ -169,24 +179,43 @@ def _text(comparison: Comparison) -> str:
         [
             label,
             view.info.problem.name,
-            str(view.complete),
-            str(view.failed),
-            str(len(view.front)),
-            f"{comparison.combined[i]}/{comparison.combined_size}",
-            f"{comparison.hypervolumes[i]:.6g}",
+            count(view.complete),
+            count(view.failed),
+            count(len(view.front)),
+            f"{comparison.combined[i]:,}/{comparison.combined_size:,}",
+            box_share(comparison.shares[i] if comparison.shares else None).removesuffix(
+                " of the reference box"
+            ),
         ]
         for i, (view, label) in enumerate(zip(comparison.views, comparison.labels, strict=True))
     ]
     lines += _table(header, rows, first_numeric=2)
-    lines += ["", "the fronts:"]
     metrics = [o.metric for o in comparison.objectives]
-    rows = [
-        [label, str(t.number), *(f"{v:.6g}" for v in t.values)]
+    shown = [
+        (label, t)
         for view, label in zip(comparison.views, comparison.labels, strict=True)
-        for t in view.front
+        for t in (view.front if every else spread(view.front, SHOWN))
     ]
+    cut = len(shown) < sum(len(view.front) for view in comparison.views)
+    lines += [
+        "",
+        "the fronts" + (f" (at most {SHOWN} points of each, spread along it):" if cut else ":"),
+    ]
+    columns = [
+        column([float(t.values[i]) for _, t in shown], units[i]) for i in range(len(metrics))
+    ]
+    rows = [[label, str(t.number), *(c[r] for c in columns)] for r, (label, t) in enumerate(shown)]
     lines += _table(["study", "trial", *metrics], rows, first_numeric=1)
+    if cut:
+        lines.append("--all lists every point")
     return "\n".join(lines)
+
+
+def _unit(comparison: Comparison, i: int) -> str:
+    """The unit of objective ``i`` (from the first study's metric catalogue)."""
+    metric = comparison.objectives[i].metric
+    spec = comparison.views[0].info.metric_catalogue.get(metric)
+    return getattr(spec, "unit", "")
 
 
 def _table(header: list[str], rows: list[list[str]], first_numeric: int) -> list[str]:

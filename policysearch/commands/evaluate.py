@@ -1,7 +1,9 @@
 """``policysearch evaluate POLICY.yaml|baseline``: re-simulate a policy against today's Linux.
 
 On each ``--scenario`` (default: the one the policy file was predicted on) the policy and the
-baseline are simulated; the output compares them metric by metric, gives the report card, and
+baseline are simulated; the output compares them metric by metric (the metrics that change
+and apply to the scenario; ``--all``: every one, a metric that does not apply as n/a, as the
+card says), gives the report card, and
 says whether the policy file's stored prediction is reproduced bit for bit. A probed scenario
 file also gets the model's baseline against the host's measured figures.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from objectives import (
@@ -51,6 +54,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=non_negative,
         help="the search seed the prediction is checked against (default: the policy "
         "file's); the simulator is deterministic, so no metric depends on it",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every metric (default: the metrics that change and apply to the scenario)",
     )
     parser.add_argument(
         "--format",
@@ -120,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
                     "predicted": predicted,
                     "matches_prediction": matches,
                     **feasibility(cards[0]),
+                    "not_applicable": cards[0].not_applicable(),
                     "others": [
                         {"scenario": s.name, "metrics": mine.as_dict(), "baseline": today.as_dict()}
                         for s, mine, today in runs[1:]
@@ -132,7 +141,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for (each, mine, today), card in zip(runs, cards, strict=True):
         print(f"scenario {each.name} (seed {seed}): policy versus today's Linux (baseline)")
-        print(annotate_table(comparison_table(mine.as_dict(), today.as_dict()), card))
+        table = comparison_table(
+            mine.as_dict(),
+            today.as_dict(),
+            card.not_applicable(),
+            every=args.all,
+            keep={v.limit for v in card.violations},
+        )
+        print(annotate_table(table, card))
         print()
         print(render_cards([card]))
         print()
@@ -167,26 +183,56 @@ def _host_comparisons(refs: list[str], runs: list) -> None:
             print()
 
 
-def comparison_table(metrics: dict[str, float], reference: dict[str, float]) -> str:
+def comparison_table(
+    metrics: Mapping[str, float],
+    reference: Mapping[str, float],
+    not_applicable: Mapping[str, str] | None = None,
+    every: bool = True,
+    keep: Collection[str] = (),
+) -> str:
     """The policy's metrics against the baseline's, one row per metric, with the change.
 
     Args:
         metrics: the policy's metrics (name -> value).
         reference: the baseline's metrics, with the same names.
+        not_applicable: metric -> why it does not apply (``ScenarioCard.not_applicable``):
+            its row reads ``n/a`` and says why, as the card does.
+        every: every metric; ``False`` hides the unchanged and the not applicable ones
+            (a line under the table counts them).
+        keep: metrics shown even when unchanged (a broken hard limit).
 
     Returns:
         The table, its columns padded, numbers in units people read.
     """
     header = ("metric", "policy", "baseline", "change")
     catalogue = metric_catalogue()
+    why = dict(not_applicable or {})
     rows = []
+    unchanged = skipped = 0
     for name, value in metrics.items():
         base = reference[name]
+        if name in why:
+            if not every and name not in keep:
+                skipped += 1
+                continue
+            rows.append((name, "n/a", "n/a", f"n/a ({why[name]})"))
+            continue
+        if value == base and not every and name not in keep:
+            unchanged += 1
+            continue
         unit = getattr(catalogue.get(name), "unit", "")
         mine, today = column([value, base], unit)
-        rows.append((name, mine, today, "" if base == 0 else change(value, base)))
+        rows.append((name, mine, today, "0%" if value == base else change(value, base)))
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(4)]
     fmt = lambda r: "  ".join(  # noqa: E731
         c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
     )
-    return "\n".join(fmt(r) for r in (header, *rows))
+    lines = [fmt(r) for r in (header, *rows)]
+    hidden = [
+        f"{unchanged} unchanged" if unchanged else "",
+        f"{skipped} not applicable" if skipped else "",
+    ]
+    hidden = [h for h in hidden if h]
+    if hidden:
+        lines.append(f"({' and '.join(hidden)} metrics hidden; --all shows every metric)")
+    return "\n".join(lines)

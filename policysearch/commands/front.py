@@ -1,7 +1,8 @@
 """``policysearch front STUDY``: the Pareto front of a stored study, as a table, JSON or CSV.
 
-The table shows at most ``SHOWN`` points spread along the front (``--all``: every one), then
-the hypervolume line; ``--plot`` also draws the front.
+The table shows at most ``SHOWN`` points spread along the front (``--all``: every one), always
+with the knee and today's Linux, marked (``outputs.front_table``), then the hypervolume line;
+``--plot`` also draws the front.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from policysearch.analysis.front import SHOWN, render, sort_trials, spread
+from policysearch.analysis.front import SHOWN, spread
+from policysearch.analysis.front_rows import front_rows
 from policysearch.analysis.opening import open_view
 from policysearch.commands.arguments import REF_HELP, STUDY_HELP, add_storage, reference_point
 from policysearch.commands.text import hypervolume_line, terminal_width
+from policysearch.outputs.front_table import render, sort_rows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -74,17 +77,19 @@ def run(args: argparse.Namespace) -> int:
     info = view.info
     table = args.format == "table"
     points = view.front if args.all or not table else spread(view.front, SHOWN)
-    shown = sort_trials(points, info, args.sort)
-    text = render(shown, info, args.format, columns, width=terminal_width())
-    if len(shown) < len(view.front):
+    rows = sort_rows(front_rows(view, points), info, args.sort)
+    text = render(rows, info, args.format, columns, width=terminal_width())
+    on_front = sum(r.trial is not None for r in rows)
+    if on_front < len(view.front):
         text += (
-            f"\n({len(shown)} of the front's {len(view.front)} policies, spread along it; "
-            "--all shows every one)"
+            f"\n({on_front} of the front's {len(view.front)} policies, spread along it, "
+            "the knee among them; --all shows every one)"
         )
     if args.format == "json":
         data = json.loads(text)
         data.update(
             hypervolume=view.hypervolume,
+            hypervolume_share=view.hypervolume_share,
             reference_point=list(view.reference),
             trials={"complete": view.complete, "feasible": view.feasible_count},
         )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from policysearch.analysis.front import SHOWN, render, spread
+from policysearch.analysis.front import SHOWN, spread
+from policysearch.analysis.front_rows import front_rows
 from policysearch.analysis.view import study_view
 from policysearch.commands.arguments import (
     SEED_HELP,
@@ -23,6 +24,7 @@ from policysearch.commands.arguments import (
 )
 from policysearch.commands.text import hypervolume_line, storage_option, terminal_width
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.outputs.front_table import render
 from policysearch.outputs.progress import ProgressDisplay
 from policysearch.run.driver import RunOptions, RunResult, run_search
 from policysearch.run.executors import EXECUTORS
@@ -131,7 +133,8 @@ def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> N
         )
     )
     if front:
-        print(render(spread(front, SUMMARY_ROWS), info, "table", width=terminal_width()))
+        rows = front_rows(view, spread(front, SUMMARY_ROWS))
+        print(render(rows, info, "table", width=terminal_width()))
         print(hypervolume_line(view))
         if info.problem.scenarios():
             option, note = storage_option(opts.storage)

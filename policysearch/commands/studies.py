@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from policysearch.analysis.view import StudyView, build_view, scanned_view
 from policysearch.commands.arguments import add_storage
 from policysearch.errors import BadInput
+from policysearch.quantities import box_share, count
 from policysearch.run.reference import AUTOMATIC
 from policysearch.run.storage import Storage, locate, study_names
 from policysearch.run.storage.journal_scan import NotColumnar
@@ -45,6 +46,7 @@ class StudyRow:
     reference: list[float] | None
     reference_origin: str | None
     last_update: datetime | None
+    hypervolume_share: float | None = None
 
     @classmethod
     def counts_only(
@@ -62,6 +64,7 @@ class StudyRow:
             "trials": {"complete": self.complete, "failed": self.failed, "other": self.other},
             "front_size": self.front,
             "hypervolume": self.hypervolume,
+            "hypervolume_share": self.hypervolume_share,
             "reference_point": self.reference,
             "reference_origin": self.reference_origin,
             "last_update": None if self.last_update is None else self.last_update.isoformat(),
@@ -112,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
     print(_table(rows))
     if any(r.reference_origin is not None for r in rows):
         print(
-            "hypervolume: minimise view, each study on its own reference point (stored with "
-            "the study, or auto: its front's nadir + 10% of its range); to compare studies "
-            "on a common one: policysearch compare STUDY STUDY ..."
+            "hypervolume: the share of each study's reference box (from zero to its own "
+            "reference point, stored with the study, or auto: its front's nadir + 10% of its "
+            "range) that its front dominates; to compare studies on a common one: "
+            "policysearch compare STUDY STUDY ..."
         )
     return 0
 
@@ -173,11 +177,20 @@ def _study_row(info: StudyInfo, view: StudyView, last: datetime | None) -> Study
         reference=list(view.reference),
         reference_origin=view.reference_origin,
         last_update=last,
+        hypervolume_share=view.hypervolume_share,
     )
 
 
+HYPERVOLUME = "hypervolume (of ref box)"
+"""The hypervolume column: each study's share of its reference box (``pareto.box_share``)."""
+
+
+def _share(fraction: float | None) -> str:
+    return box_share(fraction).removesuffix(" of the reference box")
+
+
 def _table(rows: list[StudyRow]) -> str:
-    header = ("study", "problem", "complete", "failed", "front", "hypervolume", "ref", "updated")
+    header = ("study", "problem", "complete", "failed", "front", HYPERVOLUME, "ref", "updated")
     cells = [header]
     for r in rows:
         if r.reference_origin is None:
@@ -188,10 +201,10 @@ def _table(rows: list[StudyRow]) -> str:
             (
                 r.name,
                 r.problem or "(not a policysearch study)",
-                str(r.complete),
-                str(r.failed),
-                "-" if r.front is None else str(r.front),
-                "-" if r.hypervolume is None else f"{r.hypervolume:.6g}",
+                count(r.complete),
+                count(r.failed),
+                "-" if r.front is None else count(r.front),
+                "-" if r.hypervolume is None else _share(r.hypervolume_share),
                 ref,
                 "-" if r.last_update is None else r.last_update.strftime("%Y-%m-%d %H:%M:%S"),
             )

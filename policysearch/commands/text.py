@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Sequence
 
 from policysearch.analysis.view import StudyView
-from policysearch.quantities import quantity
+from policysearch.quantities import box_share, quantity
 from policysearch.run.storage import default_storage, pasteable
 
 
@@ -26,8 +26,8 @@ def hypervolume_line(view: StudyView) -> str:
     )
     return (
         f"{len(view.front)} policies on the front of {view.feasible_count} feasible "
-        f"({view.complete} finished) trials; hypervolume {quantity(view.hypervolume, '')} "
-        f"(minimise view, reference point [{reference}]: {view.reference_origin})"
+        f"({view.complete} finished) trials; hypervolume {box_share(view.hypervolume_share)} "
+        f"(from zero to the reference point [{reference}]: {view.reference_origin})"
     )
 
 

@@ -12,6 +12,7 @@ small self-contained page.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from matplotlib.ticker import StrMethodFormatter
 from policysearch.analysis.compare import Comparison
 from policysearch.outputs.plots import _png
 from policysearch.outputs.report import _e, _img, _page, _write_atomically, check_plot_path
+from policysearch.quantities import box_share
 from policysearch.quantities import scale as _scale
 
 LOG_DECADES = 2.0
@@ -81,7 +83,7 @@ def compare_png(comparison: Comparison) -> bytes:
         fig = Figure(figsize=(7.0, 2.2))
         ax = fig.add_subplot()
         ax.set_axis_off()
-        ax.set_title(title)
+        ax.set_title(_wrap(title, 7.0))
         ax.text(0.5, 0.5, "no study has a feasible front yet", ha="center", transform=ax.transAxes)
         return _png(fig)
     if m == 1:
@@ -92,7 +94,7 @@ def compare_png(comparison: Comparison) -> bytes:
         ax.set_yticks(range(len(fronts)), comparison.labels)
         ax.set_xlabel(_label(comparison, 0, scales[0][1]))
         _axis(ax, "x", np.concatenate(fronts)[:, 0])
-        fig.suptitle(title)
+        fig.suptitle(_wrap(title, 8.0))
         return _png(fig)
     pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
     cols = min(3, len(pairs))
@@ -113,7 +115,7 @@ def compare_png(comparison: Comparison) -> bytes:
                 ms=5,
                 lw=1.4 if m == 2 else 0,
                 color=_colour(k),
-                label=f"{label} (front {len(front)}, hv {comparison.hypervolumes[k]:.4g})",
+                label=f"{label} (front {len(front)}, hypervolume {_share(comparison, k)})",
                 alpha=0.9,
             )
         ax.set_xlabel(_label(comparison, i, scales[i][1]))
@@ -128,8 +130,26 @@ def compare_png(comparison: Comparison) -> bytes:
         axes[0].legend(handles, labels, loc="best", fontsize="small", framealpha=0.9)
     else:
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize="small")
-    fig.suptitle(title + "\n(hypervolume on a common reference point)", fontsize="medium")
+    fig.suptitle(
+        _wrap(title, size[0]) + "\n(hypervolume: share of the common reference box)",
+        fontsize="medium",
+    )
     return _png(fig)
+
+
+TITLE_CHARS_PER_INCH = 9
+"""Characters of a medium-size title that fit in an inch of figure, with a margin (DejaVu Sans
+at 12 pt averages about 7 pt a character)."""
+
+
+def _wrap(title: str, width_in: float) -> str:
+    """``title`` broken into lines that fit a figure ``width_in`` inches wide (never cut)."""
+    return "\n".join(textwrap.wrap(title, width=max(20, int(width_in * TITLE_CHARS_PER_INCH))))
+
+
+def _share(comparison: Comparison, k: int) -> str:
+    share = comparison.shares[k] if comparison.shares else None
+    return box_share(share).removesuffix(" of the reference box")
 
 
 def write_compare_plot(comparison: Comparison, out_path: str | Path) -> Path:

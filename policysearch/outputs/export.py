@@ -120,7 +120,7 @@ def write_settings(
     )
     settings = kernel_settings(policy, scenario)
     render = render_sysctl if kind == "sysctl" else render_cmdline
-    destination.write(path, render(settings, header=header))
+    destination.write(path, render(settings, header=header, knobs=policy.knobs()))
 
 
 def read_policy(path: Path) -> PolicyFile:

@@ -43,7 +43,7 @@ from matplotlib.ticker import Formatter, MaxNLocator, NullFormatter
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from policysearch.analysis.view import StudyView
-from policysearch.quantities import plain, quantity, scale
+from policysearch.quantities import box_share, plain, quantity, scale
 from policysearch.run.study_meta import StudyInfo
 
 FRONT_COLOUR = "#1f77b4"
@@ -554,14 +554,23 @@ def hypervolume_figure(view: StudyView) -> Figure:
     if not view.front:
         return _message(title, "no feasible finished trial yet: nothing dominates anything")
     ks, volumes = view.history
+    share = view.hypervolume_share
+    if share is not None and view.hypervolume > 0:
+        # the share of the reference box a person reads, not a product of units
+        volumes = volumes * (share / view.hypervolume)
+        unit, name, last = "fraction", "hypervolume (share of the reference box)", volumes[-1]
+        label = box_share(last)
+    else:
+        unit, name, last = "", "hypervolume of the feasible front", volumes[-1]
+        label = quantity(last, "")
     fig = Figure(figsize=(8.0, 4.2))
     _margins(fig, left=1.0, right=0.25, bottom=0.65, top=0.75)
     ax = fig.add_subplot()
     ax.step(ks, volumes, where="post", color=FRONT_COLOUR, lw=1.6)
-    ax.scatter([ks[-1]], [volumes[-1]], color=FRONT_COLOUR, zorder=3)
+    ax.scatter([ks[-1]], [last], color=FRONT_COLOUR, zorder=3)
     ax.annotate(
-        quantity(volumes[-1], ""),
-        (ks[-1], volumes[-1]),
+        label,
+        (ks[-1], last),
         xytext=(-8, -14),
         textcoords="offset points",
         ha="right",
@@ -570,14 +579,14 @@ def hypervolume_figure(view: StudyView) -> Figure:
     ax.set_xlabel("finished trials (in trial order)")
     ax.set_ylim(bottom=0)
     # growth from 0 reads best on a linear axis
-    _scale(ax, "y", volumes, allow_log=False, name="hypervolume of the feasible front")
+    _scale(ax, "y", volumes, allow_log=False, unit=unit, name=name)
     ax.grid(True, alpha=0.3)
     reference = ", ".join(
         quantity(r, _unit(view.info, o.metric))
         for r, o in zip(view.reference, view.info.objectives, strict=False)
     )
     fig.suptitle(
-        f"{title}\nminimise view (maximised objectives negated), reference point [{reference}]"
+        f"{title}\nthe box from zero to the reference point [{reference}]"
         f"\n({view.reference_origin})",
         fontsize="medium",
     )

@@ -24,12 +24,14 @@ from typing import Any
 import optuna
 
 from policysearch import __version__
-from policysearch.analysis.front import number, select_trial, table_cells
+from policysearch.analysis.front import number, select_trial
+from policysearch.analysis.front_rows import KNEE, TODAY, front_rows
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import destination, plots
-from policysearch.quantities import quantity
+from policysearch.outputs.front_table import INERT_NOTE, table_cells
+from policysearch.quantities import box_share, quantity
 from policysearch.run.study_meta import StudyInfo
 
 PLOT_SUFFIXES = (".png", ".html")
@@ -284,10 +286,10 @@ def _trials_section(view: StudyView) -> str:
             for r, o in zip(view.reference, view.info.objectives, strict=False)
         )
         volume = (
-            f"<p>Hypervolume of the front: <b>{_e(quantity(view.hypervolume, ''))}</b> "
-            "(all-minimise view: "
-            f"maximised objectives negated; reference point [{_e(reference)}]: "
-            f"{_e(view.reference_origin)}, as <code>policysearch front</code> reports it).</p>"
+            f"<p>Hypervolume of the front: <b>{_e(box_share(view.hypervolume_share))}</b> "
+            f"(the box from zero to the reference point [{_e(reference)}]: "
+            f"{_e(view.reference_origin)}, as <code>policysearch front</code> reports it; "
+            "maximised objectives negated).</p>"
         )
     else:
         volume = "<p>No feasible finished trial yet, so no front and no hypervolume.</p>"
@@ -388,16 +390,20 @@ def _front_section(view: StudyView) -> str:
     if not view.front:
         return f"{head}\n<p>No feasible finished trial yet.</p>"
     info = view.info
-    header, cells = table_cells(view.front, info)
-    rows = [[column[r] for column in cells] for r in range(len(view.front))]
-    knee = view.knee.number if view.knee is not None else None
-    marked = next((n for n, t in enumerate(view.front) if t.number == knee), None)
+    front = front_rows(view, view.front)
+    header, cells = table_cells(front, info)
+    rows = [[column[r] for column in cells] for r in range(len(front))]
+    marked = next((n for n, row in enumerate(front) if row.mark == KNEE), None)
+    today = " and today's Linux (marked today)" if any(r.mark == TODAY for r in front) else ""
+    inert = f'<p class="note">{_e(INERT_NOTE)}</p>' if any(r.inert for r in front) else ""
     return "\n".join(
         [
             head,
-            f'<p class="note">{len(rows)} policies, by {_e(info.objectives[0].metric)}; trials '
-            "with identical outcomes are shown once; the knee is highlighted.</p>",
+            f'<p class="note">{len(view.front)} policies{today}, by '
+            f"{_e(info.objectives[0].metric)}; trials with identical outcomes are shown once; "
+            "the knee is highlighted.</p>",
             _table(header, rows, True, marked),
+            inert,
         ]
     )
 

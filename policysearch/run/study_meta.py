@@ -6,7 +6,9 @@ Study system attributes: ``policysearch:job`` (the job file as written),
 ``{benchmark: NAME}``), ``policysearch:scenario_name``, ``policysearch:objectives``
 (``[[metric, direction], ...]``), ``policysearch:constraints`` (``[[metric, op, bound], ...]``:
 the bound a JSON number, so it reads back exactly), ``policysearch:reference``,
-``policysearch:sim_seed`` and ``policysearch:version``. What each trial stores is
+``policysearch:sim_seed``, ``policysearch:version`` and, for a problem with a
+baseline, ``policysearch:baseline_metrics`` (today's Linux simulated on the problem, the row
+``front`` marks ``today``). What each trial stores is
 ``policysearch.run.records``' business.
 
 Why system attributes: they are policysearch's own data, and ``optuna studies`` prints every
@@ -49,9 +51,13 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         "sim_seed": sim_seed,
         "version": __version__,
     }
-    reference = _reference(job, sim_seed)
-    if reference is not None:
+    today = _baseline_metrics(job)
+    if today is not None:
+        reference = from_baseline(
+            [today[o.metric] for o in job.objectives], [o.direction for o in job.objectives]
+        )
         attrs["reference"] = {"point": list(reference.point), "origin": reference.origin}
+        attrs["baseline_metrics"] = today
     for key, value in attrs.items():
         study._storage.set_study_system_attr(study._study_id, PREFIX + key, value)
     with warnings.catch_warnings():  # experimental in Optuna, and what optuna-dashboard reads
@@ -59,14 +65,13 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         study.set_metric_names([o.metric for o in job.objectives])
 
 
-def _reference(job: JobConfig, sim_seed: int) -> Reference | None:
+def _baseline_metrics(job: JobConfig) -> dict[str, float] | None:
+    """Today's Linux simulated on the job's problem (``None`` without a baseline): stored with
+    the study, so ``front`` shows it without simulating (the model is deterministic)."""
     today = job.problem.baseline_params()
     if today is None:
         return None
-    metrics = job.problem.evaluate(today)
-    return from_baseline(
-        [metrics[o.metric] for o in job.objectives], [o.direction for o in job.objectives]
-    )
+    return {name: float(value) for name, value in job.problem.evaluate(today).items()}
 
 
 def attributes(study: Any) -> dict[str, Any]:
@@ -104,6 +109,9 @@ class StudyInfo:
     job: dict[str, Any]
     job_file: str | None = None
     reference: Reference | None = None
+    baseline_metrics: dict[str, float] | None = None
+    """Today's Linux's metrics stored with the study (``None``: an older study, or no
+    baseline; ``StudyView.baseline_metrics`` then simulates them)."""
 
     @property
     def metric_catalogue(self) -> dict[str, MetricSpec]:
@@ -153,7 +161,17 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
         job=job,
         job_file=attrs.get(PREFIX + "job_file"),
         reference=_stored_reference(attrs.get(PREFIX + "reference"), len(objectives)),
+        baseline_metrics=_stored_metrics(attrs.get(PREFIX + "baseline_metrics")),
     )
+
+
+def _stored_metrics(stored: Any) -> dict[str, float] | None:
+    """The stored metrics of today's Linux, or ``None`` (older studies, or not numbers)."""
+    if not isinstance(stored, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in stored.values()
+    ):
+        return None
+    return {str(k): float(v) for k, v in stored.items()}
 
 
 def _stored_reference(stored: Any, objectives: int) -> Reference | None:

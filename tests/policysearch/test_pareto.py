@@ -136,3 +136,15 @@ def test_hypervolume_history_never_decreases_and_ends_at_the_total() -> None:
 def test_hypervolume_rejects_a_reference_of_the_wrong_length() -> None:
     with pytest.raises(ValueError, match="reference point"):
         hypervolume(np.zeros((3, 2)), [1.0, 1.0, 1.0])
+
+
+def test_box_share_is_the_hypervolume_over_the_box_from_zero() -> None:
+    from policysearch.analysis.pareto import box_share
+
+    costs = np.array([[1.0, 3.0], [2.0, 1.0]])
+    volume = hypervolume(costs, [4.0, 4.0])
+    assert box_share(volume, [4.0, 4.0], costs) == pytest.approx(volume / 16.0)
+    # a maximised objective (negated, below zero) starts its side at its least value
+    negated = np.array([[1.0, -3.0], [2.0, -1.0]])
+    assert box_share(1.0, [4.0, 0.0], negated) == pytest.approx(1.0 / (4.0 * 3.0))
+    assert box_share(1.0, [], None) is None and box_share(1.0, [0.0, 1.0]) is None

@@ -65,3 +65,12 @@ def test_no_exponent_and_few_digits(value: float, unit: str) -> None:
     assert len(digits) <= 20
     if math.isfinite(value) and value != 0:
         assert any(c in "123456789" for c in text)
+
+
+def test_box_share_reads_as_a_share_of_the_reference_box() -> None:
+    from policysearch.quantities import box_share
+
+    assert box_share(0.412) == "41.2% of the reference box"
+    assert box_share(0.0949) == "9.49% of the reference box"
+    assert box_share(0.00123) == "0.12% of the reference box"
+    assert box_share(None) == "n/a"

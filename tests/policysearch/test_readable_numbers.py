@@ -18,7 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from policysearch import cli
-from policysearch.analysis.front import layout, render, spread
+from policysearch.analysis.front import spread
+from policysearch.analysis.front_rows import front_rows
 from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import study_view
 from policysearch.commands import front as front_command
@@ -26,6 +27,7 @@ from policysearch.commands.evaluate import comparison_table
 from policysearch.commands.text import hypervolume_line
 from policysearch.jobs.config import load_job
 from policysearch.outputs import plots
+from policysearch.outputs.front_table import layout, render
 from policysearch.outputs.report import report_html
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.study_meta import read
@@ -69,7 +71,7 @@ def test_no_exponent_in_anything_a_person_reads(job_path: Path, tmp_path: Path) 
     view = study_view(study, info)
     assert view.trials, job_path
     shown: dict[str, str] = {
-        "table": render(view.front, info, "table", width=100),
+        "table": render(front_rows(view, view.front), info, "table", width=100),
         "hypervolume": hypervolume_line(view),
         "html": DATA_URI.sub("", report_html(study, info, str(tmp_path / "s.journal"))),
     }
@@ -113,12 +115,19 @@ def _front(capsys, storage: str, *args: str) -> tuple[int, str, str]:
 
 
 def _rows(out: str) -> list[list[str]]:
-    lines = out.splitlines()
-    return [
-        line.split()
-        for line in lines[1:]
-        if line.split() and line.split()[0].isdigit() and "policies" not in line
-    ]
+    """The table's rows of front points (today's Linux, trial ``-``, left out), the mark
+    column dropped."""
+    lines = out.split("\n\n")[0].splitlines()
+    marked = lines[0].split()[1:2] == ["mark"]
+    rows = []
+    for line in lines[1:]:
+        cells = line.split()
+        if not cells or not cells[0].isdigit() or "policies" in line:
+            continue
+        if marked and len(cells) > 1 and cells[1] == "knee":
+            del cells[1]
+        rows.append(cells)
+    return rows
 
 
 def test_front_shows_a_spread_by_default_and_every_point_with_all(
@@ -126,13 +135,20 @@ def test_front_shows_a_spread_by_default_and_every_point_with_all(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = _front(capsys, quickstart, "--format", "json")
-    every = [row["trial"] for row in json.loads(out)["front"]]
+    every = [row["trial"] for row in json.loads(out)["front"] if row["trial"] is not None]
     assert code == 0 and len(every) >= 4
     monkeypatch.setattr(front_command, "SHOWN", 3)
     code, out, _ = _front(capsys, quickstart)
     assert code == 0
-    assert [int(r[0]) for r in _rows(out)] == spread(every, 3)
-    assert f"3 of the front's {len(every)} policies" in out and "--all" in out
+    knee = next(
+        row["trial"]
+        for row in json.loads(_front(capsys, quickstart, "--format", "json")[1])["front"]
+        if row["mark"] == "knee"
+    )
+    assert [int(r[0]) for r in _rows(out)] == sorted(
+        set(spread(every, 3)) | {knee}, key=every.index
+    )
+    assert "of the front's" in out and "--all" in out
     code, out, _ = _front(capsys, quickstart, "--all")
     assert [int(r[0]) for r in _rows(out)] == every
     assert "of the front's" not in out
@@ -141,7 +157,7 @@ def test_front_shows_a_spread_by_default_and_every_point_with_all(
 def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = _front(capsys, quickstart, "--format", "json")
-    front = json.loads(out)["front"]
+    front = [row for row in json.loads(out)["front"] if row["trial"] is not None]
     code, out, _ = _front(
         capsys,
         quickstart,
@@ -151,7 +167,12 @@ def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
         "--sort=-pid.range_width",
     )
     assert code == 0
-    assert out.splitlines()[0].split() == ["trial", "pid.range_width", "kernel_memory_bytes"]
+    assert out.splitlines()[0].split() == [
+        "trial",
+        "mark",
+        "pid.range_width",
+        "kernel_memory_bytes",
+    ]
     widths = [int(r[1].replace(",", "")) for r in _rows(out)]
     assert widths == sorted(widths, reverse=True) and len(widths) == len(front)
     code, out, _ = _front(capsys, quickstart, "--all", "--sort", "clone_latency_p99_ns")
@@ -159,8 +180,15 @@ def test_front_columns_and_sort(quickstart: str, capsys, monkeypatch) -> None:
     by_latency = sorted(front, key=lambda r: (r["clone_latency_p99_ns"], r["trial"]))
     assert order == [r["trial"] for r in by_latency]
     code, out, _ = _front(capsys, quickstart, "--format", "csv", "--columns", "pid_bytes")
-    assert out.splitlines()[0] == "trial,pid_bytes"
-    assert all(re.fullmatch(r"\d+,[0-9.]+", line) for line in out.splitlines()[1:])
+    assert out.splitlines()[0] == (
+        "trial,pid_bytes,mark,pid_bytes_vs_today,pid_bytes_vs_today_relative,inert"
+    )
+    lines = out.splitlines()[1:]
+    assert sum(",today," in line for line in lines) == 1
+    assert all(
+        re.fullmatch(r"(\d+)?,[0-9.]+,(knee|today)?,[-0-9.e]*,[-0-9.e]*,[a-z_. ]*", line)
+        for line in lines
+    ), lines
 
 
 @pytest.mark.parametrize(
@@ -218,3 +246,94 @@ def test_spread_keeps_both_ends() -> None:
         spread(items, 15)[0] == 0 and spread(items, 15)[-1] == 39 and len(spread(items, 15)) == 15
     )
     assert spread(items[:5], 15) == items[:5]
+
+
+# --- issue 23 item 7: one number format in every command, through the CLI -------------------
+
+RAW_PRODUCT = re.compile(r"\b\d{1,3}(?:,\d{3}){4,}\b")
+"""A number of 13 digits or more with separators: a raw product of units (bytes x ns)."""
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("job_path", JOBS, ids=[p.stem for p in JOBS])
+def test_every_command_reads_without_exponents_or_raw_products(
+    job_path: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import run_cli
+
+    def cli_ok(*args: str) -> str:
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+        return result.stdout
+
+    storage = ("--storage", "s.journal")
+    for study, seed in (("a", "0"), ("b", "1")):
+        cli_ok(
+            "run", str(job_path), "--trials", "24", "--workers", "1", "--executor", "serial",
+            *storage, "--study", study, "--seed", seed, "--quiet",
+        )  # fmt: skip
+    raw = json.loads(cli_ok("front", "a", *storage, "--format", "json"))["hypervolume"]
+    shown = {
+        "front": cli_ok("front", "a", *storage),
+        "studies": cli_ok("studies", *storage),
+        "compare": cli_ok("compare", "a", "b", *storage),
+    }
+    kernel = job_path.stem != "benchmark-zdt1"
+    if kernel:
+        shown["breakdown"] = cli_ok("breakdown", "a", *storage)
+        cli_ok("export", "a", *storage, "--select", "knee", "--out", "knee.yaml")
+        shown["evaluate"] = cli_ok("evaluate", "knee.yaml", "--all")
+    for what, text in shown.items():
+        found = EXPONENT.search(text)
+        assert found is None, (job_path.stem, what, text[max(0, found.start() - 80) :][:200])
+        product = RAW_PRODUCT.search(text)
+        assert product is None, (job_path.stem, what, product.group(0))
+        if raw > 1000:
+            assert f"{raw:,.0f}" not in text and f"{raw:.0f}" not in text, (what, raw)
+    for what in ("front", "studies", "compare"):
+        assert "hypervolume" in shown[what] and "%" in shown[what], what
+    assert "of the reference box" in shown["front"]
+    if kernel:
+        assert "share of the machine" in shown["breakdown"]
+
+
+def test_the_compare_plot_title_fits_the_figure(tmp_path: Path) -> None:
+    """The title of ``compare --plot`` with long study names wraps inside the figure."""
+    from matplotlib.figure import Figure
+
+    from policysearch.analysis.compare import compare
+    from policysearch.outputs import compare_plot
+
+    views = []
+    for name, seed in (
+        ("a-rather-long-study-name-for-the-left", 0),
+        ("and-another-on-the-right", 1),
+    ):
+        opts = RunOptions(
+            trials=20, workers=1, executor="serial", storage=str(tmp_path / "c.journal"),
+            study_name=name, seed=seed, progress=False,
+        )  # fmt: skip
+        result = run_search(load_job(CONFIGS / "jobs" / "quickstart.yaml"), opts, out=io.StringIO())
+        views.append(study_view(result.study, read(result.study, str(tmp_path / "c.journal"))))
+    # STORAGE::STUDY labels, as compare names studies of two storages with one name
+    labels = [f"/home/someone/experiments/2026/policysearch.journal::{v.info.name}" for v in views]
+    comparison = compare(views, labels)
+    boxes: list[tuple[str, float, float, float]] = []
+
+    def measure(figure: Figure) -> bytes:
+        figure.canvas.draw()
+        for text in figure.findobj(Text):
+            if "Pareto fronts compared" in text.get_text():
+                box = text.get_window_extent()
+                boxes.append((text.get_text(), box.x0, box.x1, figure.bbox.width))
+        return original(figure)
+
+    original = compare_plot._png
+    compare_plot._png = measure  # type: ignore[assignment]
+    try:
+        compare_plot.compare_png(comparison)
+    finally:
+        compare_plot._png = original  # type: ignore[assignment]
+    assert boxes
+    for text, left, right, width in boxes:
+        assert left >= 0 and right <= width, (text, left, right, width)

@@ -21,9 +21,11 @@ import numpy as np
 import optuna
 import pytest
 
+from policysearch.analysis.front import SHOWN
 from policysearch.analysis.pareto import hypervolume, reference_point
 from policysearch.analysis.view import study_view
 from policysearch.jobs.config import load_job
+from policysearch.quantities import box_share
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.storage import load_study, open_storage
 from policysearch.run.study_meta import read
@@ -100,7 +102,8 @@ def test_studies_lists_trials_front_hypervolume_and_last_update(journal: Path) -
     lines = table.stdout.splitlines()
     assert lines[0] == f"5 studies in journal file {journal}"
     assert lines[1].split() == [
-        "study", "problem", "complete", "failed", "front", "hypervolume", "ref", "updated",
+        "study", "problem", "complete", "failed", "front", "hypervolume", "(of", "ref", "box)",
+        "ref", "updated",
     ]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in lines[2:7]}
     assert set(rows) == {*QUICKSTART, *OTHER_SCENARIO, *ZDT1}
@@ -108,6 +111,7 @@ def test_studies_lists_trials_front_hypervolume_and_last_update(journal: Path) -
     assert rows["qm"][1:4] == ["mixed-fleet-server", "30", "0"]
     assert rows["za"][1:4] == ["zdt1", "20", "0"]
     assert rows["qa"][6] == "stored" and rows["za"][6] == "auto"
+    assert all(row[5].endswith("%") for row in rows.values())
 
     result = run_cli("studies", "--storage", str(journal), "--format", "json", cwd=journal.parent)
     assert result.returncode == 0, result.stderr
@@ -124,7 +128,8 @@ def test_studies_lists_trials_front_hypervolume_and_last_update(journal: Path) -
         assert row["reference_point"] == list(view.reference)
         last = max(t.datetime_complete for t in view.trials)
         assert row["last_update"] == last.isoformat()
-        assert f"{view.hypervolume:.6g}" in " ".join(rows[name])
+        assert row["hypervolume_share"] == pytest.approx(view.hypervolume_share, rel=1e-12)
+        assert box_share(view.hypervolume_share).split("%")[0] + "%" in " ".join(rows[name])
 
 
 def test_compare_on_the_worst_stored_reference_point(journal: Path, tmp_path: Path) -> None:
@@ -162,13 +167,16 @@ def test_compare_on_the_worst_stored_reference_point(journal: Path, tmp_path: Pa
     assert table.returncode == 0, table.stderr
     text = table.stdout
     assert "3 studies on pid_bytes (minimize), clone_latency_p99_ns (minimize)" in text
-    assert "hypervolume on a common reference point" in text
+    assert "hypervolume: the share of the common reference box" in text
     assert "the worst of the studies' stored reference points (qa, qb, qm" in text
-    for volume in expected:
-        assert f"{volume:.6g}" in text
-    fronts = text.split("the fronts:")[1].splitlines()
+    for row in data["studies"]:
+        assert box_share(row["hypervolume_share"]).split("%")[0] + "%" in text
+    fronts = text.split("the fronts")[1].splitlines()
     front_rows = [line for line in fronts if line.split()[:1] in (["qa"], ["qb"], ["qm"])]
-    assert len(front_rows) == sum(len(v.front) for v in views)
+    assert len(front_rows) == sum(min(len(v.front), SHOWN) for v in views)
+    every = run_cli(*args, "--all", cwd=tmp_path).stdout.split("the fronts")[1].splitlines()
+    every_rows = [line for line in every if line.split()[:1] in (["qa"], ["qb"], ["qm"])]
+    assert len(every_rows) == sum(len(v.front) for v in views)
     assert f"wrote {plot}" in text
     assert plot.read_bytes().startswith(b"\x89PNG")
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from objectives.core.family import Family, FamilyPart, LoopFigures
 from objectives.core.kernel import Setting
 from objectives.engine.creation import churners
-from objectives.families.pid import kernel
+from objectives.families.pid import kernel, model
 from objectives.families.pid.model import (
     CLONE_LOCKS,
     METRICS,
@@ -68,6 +68,9 @@ class PidFamily(Family):
         self, policy: PidPolicy, scenario: Scenario, changed: Collection[str]
     ) -> list[Setting]:
         return kernel.settings(policy, scenario, changed)
+
+    def inert_knobs(self, policy: PidPolicy) -> set[str]:
+        return model.inert_knobs(policy)
 
 
 FAMILY = PidFamily()

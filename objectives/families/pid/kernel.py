@@ -64,6 +64,7 @@ def settings(pid: PidPolicy, scenario: Scenario, changed: Collection[str]) -> li
                     ("pid.range_width",),
                     f"the ranges hold {held} ids at once, {live_tasks(scenario)} live tasks "
                     "among them",
+                    today=str(default_pid_max(machine.possible_cpus)),
                 )
             )
     if machine.pid_max and not any(s.name == "kernel.pid_max" for s in out):
@@ -75,6 +76,7 @@ def settings(pid: PidPolicy, scenario: Scenario, changed: Collection[str]) -> li
                 (),
                 f"the scenario's machine.pid_max (boot default "
                 f"{default_pid_max(machine.possible_cpus)})",
+                today=str(default_pid_max(machine.possible_cpus)),
             )
         )
     return out

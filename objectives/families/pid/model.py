@@ -416,3 +416,15 @@ def pid_memory_bytes(policy: PidPolicy, scenario: Scenario) -> float:
         + radix_nodes(slots, live) * RADIX_NODE_BYTES
     )
     return float(pids + levels * per_level + groups * LOCK_BYTES)
+
+
+def inert_knobs(policy: PidPolicy) -> set[str]:
+    """The PID knobs ``policy``'s others make inert (``Family.inert_knobs``).
+
+    Without ranges (``range_width`` 0) the global IDR takes ``pidmap_lock``, so
+    ``range_share_cpus`` and ``refill_batch`` shape nothing; with ranges no ``pidmap_lock``
+    trip is left (``pid_acquisitions``), so ``lock_mode`` cannot matter.
+    """
+    if policy.range_width == 0:
+        return {"pid.range_share_cpus", "pid.refill_batch"}
+    return {"pid.lock_mode"}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from objectives.core.family import Family, FamilyPart, LoopFigures
 from objectives.core.kernel import Setting
-from objectives.families.stacks import kernel
+from objectives.families.stacks import kernel, model
 from objectives.families.stacks.model import METRICS, stack_model, stack_rate_metrics
 from objectives.families.stacks.params import (
     StackCosts,
@@ -59,6 +59,9 @@ class StacksFamily(Family):
         self, policy: StackPolicy, scenario: Scenario, changed: Collection[str]
     ) -> list[Setting]:
         return kernel.settings(policy, scenario, changed)
+
+    def inert_knobs(self, policy: StackPolicy) -> set[str]:
+        return model.inert_knobs(policy)
 
 
 FAMILY = StacksFamily()

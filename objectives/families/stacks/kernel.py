@@ -13,6 +13,8 @@ from objectives.core.scenario import Scenario
 from objectives.families.stacks.model import initial_units, stack_geometry
 from objectives.families.stacks.params import StackPolicy
 
+NR_CACHED_STACKS = 2
+"""``NR_CACHED_STACKS`` in mainline kernel/fork.c (the baseline's ``cache_stacks``)."""
 SRC_SEED000 = "seed 000: [PATCH v2 00/13] Dynamic Kernel Stacks (thread with tglx)"
 DYNAMIC_STACKS = (
     "dynamic kernel stacks series ([PATCH v2 00/13] Dynamic Kernel Stacks; v1 was Pasha "
@@ -58,10 +60,11 @@ def settings(stacks: StackPolicy, scenario: Scenario, changed: Collection[str]) 
         out.append(
             Setting(
                 "patch",
-                "kernel/fork.c NR_CACHED_STACKS",
+                "kernel/fork.c: NR_CACHED_STACKS",
                 str(stacks.cache_stacks),
                 ("stacks.cache_stacks",),
-                "a compile-time constant (2 today): rebuild",
+                "a compile-time constant: a one-line change and a rebuild",
+                today=str(NR_CACHED_STACKS),
             )
         )
     if "stacks.inherit_parent_tier" in changed:

@@ -261,6 +261,10 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
         # A fixed stack: exactly THREAD_SIZE, whatever the float sums of the shares say.
         churn_pages = float(full)
         resident = _Resident(float(full), 0.0, 0.0, _delta(1, full) * 0.0)
+        # and no growth episode: inheriting a parent's tier sums float shares to 1 - 1e-16
+        episodes = _delta(1, full)
+    else:
+        episodes = _episode_pages(joint, faults, full)
     cached_pages = initial if policy.downgrade == "exit" else churn_pages
     cached = cpus * cache * CACHE_MEAN_FILL * cached_pages if churn else 0.0
     reserve = cpus * policy.reserve_pages if initial < full else 0
@@ -288,7 +292,7 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
         downgrades_per_creation=downgrades_per_creation,
         resident_faults_per_s=work.resident_tasks * resident.faults_per_s,
         resident_downgrades_per_s=work.resident_tasks * resident.downgrades_per_s,
-        episode_pages=_episode_pages(joint, faults, full),
+        episode_pages=episodes,
         resident_episodes_per_s=resident_episodes,
         resident_episode_pages=(
             resident.episodes / resident.episodes.sum()
@@ -577,3 +581,26 @@ def _episode_pages(joint: np.ndarray, faults: np.ndarray, full: int) -> np.ndarr
         weights=joint.ravel(),
         minlength=full,
     )
+
+
+DYNAMIC_KNOBS = (
+    "stacks.upgrade_after_faults",
+    "stacks.inherit_parent_tier",
+    "stacks.downgrade",
+    "stacks.downgrade_idle_ms",
+    "stacks.reserve_pages",
+)
+"""The knobs that shape a dynamic stack only (``initial_kib`` below THREAD_SIZE)."""
+
+
+def inert_knobs(policy: StackPolicy) -> set[str]:
+    """The stack knobs ``policy``'s others make inert (``Family.inert_knobs``).
+
+    ``initial_kib`` 0 commits the whole THREAD_SIZE at creation: no growth fault, no
+    upgrade, nothing to give back and no reserve (``stack_model``), so every dynamic-stack
+    knob is inert; ``downgrade_idle_ms`` is read only with ``downgrade: idle``.
+    """
+    inert = set(DYNAMIC_KNOBS) if policy.initial_kib == 0 else set()
+    if policy.downgrade != "idle":
+        inert.add("stacks.downgrade_idle_ms")
+    return inert

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from objectives.core.errors import InputError
 from objectives.core.family import Family, FamilyPart
 from objectives.core.kernel import Setting
-from objectives.families.tiering import kernel
+from objectives.families.tiering import kernel, model
 from objectives.families.tiering.model import METRICS, simulate_tiering
 from objectives.families.tiering.params import TierCosts, TierMachine, TierPolicy, TierWorkload
 
@@ -64,6 +64,9 @@ class TieringFamily(Family):
         self, policy: TierPolicy, scenario: Scenario, changed: Collection[str]
     ) -> list[Setting]:
         return kernel.settings(policy, scenario, changed)
+
+    def inert_knobs(self, policy: TierPolicy) -> set[str]:
+        return model.inert_knobs(policy)
 
 
 FAMILY = TieringFamily()

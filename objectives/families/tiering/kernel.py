@@ -13,6 +13,9 @@ from objectives.core.kernel import SRC_PARAMS, SRC_SYSCTL, KnobMapping, Setting
 from objectives.core.scenario import Scenario
 from objectives.families.tiering.params import TierPolicy
 
+PROMOTE_RATE_LIMIT_MBPS = 65536
+"""``kernel.numa_balancing_promote_rate_limit_MBps``' default (Documentation/admin-guide/sysctl/
+kernel.rst)."""
 SRC_SEED004 = (
     "seed 004: [LSF/MM/BPF TOPIC] Restricting or migrating unmovable kernel allocations "
     "from slow tier (H. Yoo)"
@@ -99,6 +102,7 @@ def settings(tier: TierPolicy, scenario: Scenario, changed: Collection[str]) -> 
                 "1" if tier.memmap_on_memory else "0",
                 ("tiering.memmap_on_memory",),
                 "the struct pages of hot-plugged (CXL) memory live on that memory, not in DRAM",
+                today="0",
             )
         )
     migrate = [
@@ -138,6 +142,7 @@ def settings(tier: TierPolicy, scenario: Scenario, changed: Collection[str]) -> 
                 str(round(tier.rate_limit_mbps)),
                 ("tiering.rate_limit_mbps",),
                 "promotion rate limit, MB/s (2^20 bytes)",
+                today=str(PROMOTE_RATE_LIMIT_MBPS),
             )
         )
     if slow:
@@ -148,6 +153,7 @@ def settings(tier: TierPolicy, scenario: Scenario, changed: Collection[str]) -> 
                 "false",
                 (),
                 "the model assumes no demotion to the slow tier (the Linux default)",
+                today="false",
             )
         )
     return out

@@ -544,3 +544,30 @@ def _segments(
             seg_slow = slow_bytes[t] * byte_share
             segments.append((seg_slow, slow_bytes[t] * inside * movable[t], density))
     return segments
+
+
+def inert_knobs(policy: TierPolicy) -> set[str]:
+    """The tiering knobs ``policy``'s others make inert (``Family.inert_knobs``).
+
+    A type kept on the fast tier (placement ``fast``) has nothing on the slow tier to
+    migrate back; with no migration at all (``migrate_*`` and ``on_promotion`` all off or
+    inert), ``free_watermark`` and ``hotness_threshold``, which only limit migration, are inert.
+    """
+    inert = set()
+    migrating = False
+    for kind, knob in (
+        ("page_tables", "tiering.migrate_page_tables"),
+        ("stacks", "tiering.migrate_stacks"),
+        ("slab", "tiering.migrate_slab"),
+    ):
+        if getattr(policy, kind) == "fast":
+            inert.add(knob)
+        elif getattr(policy, knob.removeprefix("tiering.")):
+            migrating = True
+    if policy.page_tables == "fast":
+        inert.add("tiering.on_promotion")
+    elif policy.on_promotion:
+        migrating = True
+    if not migrating:
+        inert |= {"tiering.free_watermark", "tiering.hotness_threshold"}
+    return inert
