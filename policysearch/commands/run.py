@@ -13,6 +13,7 @@ from policysearch.analysis.view import study_view
 from policysearch.commands.arguments import SEED_HELP, non_negative, positive, study_name, workers
 from policysearch.commands.text import hypervolume_line, terminal_width
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.jobs.executor_names import AUTO, AUTO_HELP, EXECUTOR_CHOICES
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.storage import describe, redact
@@ -29,9 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=workers, help="parallel evaluations")
     parser.add_argument(
         "--executor",
-        choices=tuple(EXECUTORS),
-        help="where evaluations run: "
-        + "; ".join(f"{k.name}: {k.help}" for k in EXECUTORS.values()),
+        choices=EXECUTOR_CHOICES,
+        help="where evaluations run (default: the job's, else auto): "
+        + "; ".join([f"{AUTO}: {AUTO_HELP}", *(f"{k.name}: {k.help}" for k in EXECUTORS.values())]),
     )
     parser.add_argument(
         "--address",
