@@ -109,6 +109,8 @@ def whole_command(executor: str) -> float:
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONWARNINGS": "ignore"}
         env.pop("RAY_ADDRESS", None)
+        # auto decides on the built-in figure of Ray's start-up, the same for every repeat
+        env["XDG_CACHE_HOME"] = os.path.join(folder, "cache")
         command = [sys.executable, "-m", "policysearch", "run", str(QUICKSTART), "--quiet"]
         start = time.perf_counter()
         subprocess.run(

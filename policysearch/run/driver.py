@@ -8,6 +8,10 @@ each finished trial to the storage as one record, a batch per commit (``run.mirr
 trial of a study is simulated with the same seed (common random numbers), so two policies
 differ by their knobs, not by sampling noise.
 
+The executor is the one asked for, or what ``executor: auto`` picks before it starts
+(``run.executor_choice``): Ray on a cluster, otherwise serial unless the job's work, timed on
+the preflight sample, outweighs Ray's start-up; the choice and its reason are one line.
+
 Resuming: running the same job again loads the study and continues until it holds the wanted
 number of COMPLETE trials. Trials left RUNNING by older versions are marked FAIL first; on
 Ctrl-C the driver marks the in-flight trials FAIL itself; a kill leaves only what was
@@ -52,7 +56,6 @@ from optuna.trial import TrialState
 
 from policysearch.errors import RunFailure
 from policysearch.jobs.config import JobConfig
-from policysearch.jobs.executor_names import AUTO
 from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import preflight, records, study_meta
@@ -140,7 +143,7 @@ def _run(
             return RunResult(study, resumed, done_before, 0, 0)
     window, batch = in_flight(job.sampler, opts.workers)
     timed = None
-    if not resumed and (job.constraints or opts.executor == AUTO):
+    if not resumed and job.constraints:
         timed = preflight.sample(job, opts.seed, preflight.PREFLIGHT_POINTS, batch)
         warning = preflight.warning(job, timed)
         if warning:

@@ -1,8 +1,9 @@
 """Which executor a run uses: the one asked for, or what ``auto`` picks (``executors.auto``).
 
-The driver calls ``choose`` once, before the executor starts and after the preflight sample,
-whose timing ``auto`` reads; a resumed study, which has no preflight, evaluates a small sample
-here (``preflight.RESUME_POINTS``).
+The driver calls ``choose`` once, before the executor starts and after the preflight, whose
+timed sample ``auto`` reads; a run with no preflight sample (a resumed study, a job without
+constraints) evaluates a small one here (``preflight.RESUME_POINTS``), and only when it runs
+on this machine: a cluster is Ray without it.
 """
 
 from __future__ import annotations

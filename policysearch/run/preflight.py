@@ -10,8 +10,9 @@ did not fall. Nothing is stored.
 
 The same points time the evaluation for ``executor: auto`` (``sample``): they are evaluated
 in batches of the size the executor will send, and the median batch's time per point is the
-cost per trial (the median, so the first call's warm-up does not count). A resumed study,
-which has no preflight, times ``RESUME_POINTS`` points the same way.
+cost per trial (the median, so the first call's warm-up does not count). A run with no
+preflight (a resumed study, a job without constraints) times ``RESUME_POINTS`` points the
+same way.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ PREFLIGHT_POINTS = 32
 """Points evaluated before a new search (a few tens of milliseconds on the built-in jobs)."""
 
 RESUME_POINTS = 8
-"""Points a resumed study evaluates to time the evaluation for ``executor: auto``."""
+"""Points evaluated to time the evaluation for ``executor: auto`` when there is no preflight."""
 
 
 @dataclass(frozen=True)

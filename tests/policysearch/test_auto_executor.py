@@ -199,7 +199,9 @@ def test_the_job_key_takes_auto_and_a_bad_value_is_exit_2_naming_it(tmp_path: Pa
     good = tmp_path / "auto.yaml"
     good.write_text(QUICKSTART.read_text())
     done = _cli("validate", str(good), cwd=tmp_path)
-    assert done.returncode == 0 and "2 auto workers" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "2 workers (executor auto)" in done.stdout, (
+        done.stdout + done.stderr
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(QUICKSTART.read_text().replace("executor: auto", "executor: fastest"))
     assert_one_line_error(
