@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("policysearch")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
+
+def __getattr__(name: str) -> Any:
+    # looked up on first use: ``importlib.metadata`` costs a few hundred milliseconds on a busy
+    # machine, which every Ray worker (it imports this package to build its actor) would pay
+    if name != "__version__":
+        raise AttributeError(f"module 'policysearch' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("policysearch")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        found = "0.0.0+source"
+    globals()["__version__"] = found
+    return found

@@ -24,6 +24,7 @@ from policysearch.commands.arguments import (
 )
 from policysearch.commands.text import hypervolume_line, storage_option, terminal_width
 from policysearch.jobs.config import DEFAULT_STORAGE, load_job
+from policysearch.jobs.executor_names import AUTO, AUTO_HELP, EXECUTOR_CHOICES
 from policysearch.outputs.front_table import render
 from policysearch.outputs.progress import ProgressDisplay
 from policysearch.run.driver import RunOptions, RunResult, run_search
@@ -43,9 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=workers, help="parallel evaluations")
     parser.add_argument(
         "--executor",
-        choices=tuple(EXECUTORS),
-        help="where evaluations run: "
-        + "; ".join(f"{k.name}: {k.help}" for k in EXECUTORS.values()),
+        choices=EXECUTOR_CHOICES,
+        help="where evaluations run (default: the job's, else auto): "
+        + "; ".join([f"{AUTO}: {AUTO_HELP}", *(f"{k.name}: {k.help}" for k in EXECUTORS.values())]),
     )
     parser.add_argument(
         "--address",

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.job}: valid. {job.problem.kind} {job.problem.name}; searching {knobs}; "
         f"objectives {objectives}; {len(job.constraints)} constraints; "
-        f"{job.trials} trials, {job.workers} {job.executor} workers, sampler "
+        f"{job.trials} trials, {job.workers} workers (executor {job.executor}), sampler "
         f"{job.sampler.name}"
     )
     return 0

@@ -21,7 +21,7 @@ A job file::
     sampler: {name: nsga2, seed: 0, population_size: 20}   # nsga2 | tpe | gp | random
     trials: 200
     workers: 2
-    executor: ray                     # ray | serial
+    executor: auto                    # auto (default) | serial | ray
     address: null                     # Ray cluster address (null: start Ray on this machine)
     storage: policysearch.journal     # journal file (relative to the working directory) or URL
 
@@ -59,7 +59,7 @@ from objectives import (
     split_name,
 )
 from policysearch.errors import BadInput
-from policysearch.jobs.executor_names import EXECUTOR_HELP
+from policysearch.jobs.executor_names import AUTO, EXECUTOR_CHOICES
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
 
 DEFAULT_STORAGE = "policysearch.journal"
@@ -168,7 +168,7 @@ class JobConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     trials: int = 100
     workers: int = 2
-    executor: str = "ray"
+    executor: str = AUTO
     address: str | None = None
     storage: str = DEFAULT_STORAGE
     raw: dict[str, Any] = field(default_factory=dict)
@@ -224,7 +224,7 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         sampler=_sampler(data.get("sampler"), source),
         trials=_integer(data.get("trials", 100), source, "trials", 1, MAX_TRIALS),
         workers=_integer(data.get("workers", 2), source, "workers", 1, MAX_WORKERS),
-        executor=_choice(data.get("executor", "ray"), source, "executor", tuple(EXECUTOR_HELP)),
+        executor=_choice(data.get("executor", AUTO), source, "executor", EXECUTOR_CHOICES),
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
         raw=dict(data),

@@ -61,6 +61,11 @@ class ProgressDisplay(RunProgress):
         self._note = ""
         self._drawn = 0.0
 
+    @property
+    def messages(self) -> TextIO | None:
+        """The status lines go where the progress is drawn."""
+        return self.stream
+
     def started(
         self, study: optuna.Study, trials: Sequence[FrozenTrial], target: int, executor: Any
     ) -> None:

@@ -8,6 +8,10 @@ each finished trial to the storage as one record, a batch per commit (``run.mirr
 trial of a study is simulated with the same seed (common random numbers), so two policies
 differ by their knobs, not by sampling noise.
 
+The executor is the one asked for, or what ``executor: auto`` picks before it starts
+(``run.executor_choice``): Ray on a cluster, otherwise serial unless the job's work, timed on
+the preflight sample, outweighs Ray's start-up; the choice and its reason are one line.
+
 Resuming: running the same job again loads the study and continues until it holds the wanted
 number of COMPLETE trials. Trials left RUNNING by older versions are marked FAIL first; on
 Ctrl-C the driver marks the in-flight trials FAIL itself; a kill leaves only what was
@@ -54,10 +58,10 @@ from policysearch.errors import RunFailure
 from policysearch.jobs.config import JobConfig
 from policysearch.jobs.samplers import in_flight, make_sampler
 from policysearch.jobs.space import distributions
-from policysearch.run import records, study_meta
+from policysearch.run import preflight, records, study_meta
+from policysearch.run.executor_choice import choose
 from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, make_executor
 from policysearch.run.mirror import MirroredStudy
-from policysearch.run.preflight import preflight
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, locate, redact, study_names
 
@@ -150,14 +154,33 @@ def _run(
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
             return RunResult(study, resumed, done_before, 0, 0)
-    if not resumed:
-        warning = preflight(job, opts.seed)
+    window, batch = in_flight(job.sampler, opts.workers)
+    timed = None
+    if not resumed and job.constraints:
+        timed = preflight.sample(job, opts.seed, preflight.PREFLIGHT_POINTS, batch)
+        warning = preflight.warning(job, timed)
         if warning:
             print(f"policysearch: {warning}", file=sys.stderr)
+    kind, choice = choose(
+        job,
+        requested=opts.executor,
+        address=opts.address,
+        workers=opts.workers,
+        trials_left=opts.trials - (done_before if resumed else 0),
+        seed=opts.seed,
+        batch=batch,
+        timed=timed,
+    )
+    if choice is not None:
+        print(choice.line, file=out, flush=True)
     problems = {job.problem.name: job.problem}
-    window, batch = in_flight(job.sampler, opts.workers)
-    options = ExecutorOptions(workers=opts.workers, address=opts.address, batch_size=batch)
-    with executor_factory(opts.executor, problems, options) as executor:
+    options = ExecutorOptions(
+        workers=opts.workers,
+        address=opts.address,
+        batch_size=batch,
+        progress=progress.messages,
+    )
+    with executor_factory(kind, problems, options) as executor:
         if study is None:
             try:
                 study = optuna.create_study(
@@ -182,7 +205,7 @@ def _run(
         run_storage.commit()
         mirror = MirroredStudy(study, sampler, run_storage.commit)
         verb = "joining" if joined else "resuming" if resumed else "creating"
-        _announce(out, verb, opts, done_before, executor)
+        _announce(out, verb, opts, done_before, executor, kind)
         progress.started(study, mirror.memory.get_trials(deepcopy=False), opts.trials, executor)
         loop = _Loop(mirror, job, opts, executor, progress, deadline)
         completed, failed = loop.drive(min(window, executor.capacity))
@@ -221,16 +244,21 @@ def _without_password(job: JobConfig) -> JobConfig:
 
 
 def _announce(
-    out: TextIO, verb: str, opts: RunOptions, done: int, executor: BaseExecutor | None
+    out: TextIO,
+    verb: str,
+    opts: RunOptions,
+    done: int,
+    executor: BaseExecutor | None,
+    kind: str = "",
 ) -> None:
     line = f"{verb} study {opts.study_name!r} in {redact(opts.storage)} ({done} of {opts.trials} "
     line += "trials "
     if executor is None:
         line += "finished; nothing to do)"
     elif executor.parallelism == 1:
-        line += f"finished; {opts.executor} executor, one evaluation at a time)"
+        line += f"finished; {kind} executor, one evaluation at a time)"
     else:
-        line += f"finished; {opts.executor} executor, {executor.parallelism} evaluations at a time)"
+        line += f"finished; {kind} executor, {executor.parallelism} evaluations at a time)"
     print(line, file=out, flush=True)
 
 

@@ -7,11 +7,20 @@ constraint, it returns a warning naming each constraint that none of them met, w
 value reached, so that a bound out of reach shows in a second rather than after the whole
 search. It is a warning, not a refusal: feasible policies may still exist where the points
 did not fall. Nothing is stored.
+
+The same points time the evaluation for ``executor: auto`` (``sample``): they are evaluated
+in batches of the size the executor will send, and the median batch's time per point is the
+cost per trial (the median, so the first call's warm-up does not count). A run with no
+preflight (a resumed study, a job without constraints) times ``RESUME_POINTS`` points the
+same way.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +38,41 @@ from policysearch.quantities import quantity
 PREFLIGHT_POINTS = 32
 """Points evaluated before a new search (a few tens of milliseconds on the built-in jobs)."""
 
+RESUME_POINTS = 8
+"""Points evaluated to time the evaluation for ``executor: auto`` when there is no preflight."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Points of the space, their metrics (``None``: evaluating them raised) and their cost."""
+
+    points: list[dict[str, Any]]
+    outcomes: list[dict[str, float]] | None
+    seconds_per_point: float | None
+
+
+def sample(job: JobConfig, seed: int, points: int = PREFLIGHT_POINTS, batch: int = 1) -> Sample:
+    """Evaluate ``points`` random points of ``job``'s space, ``batch`` per call, timed.
+
+    The points come from a generator of their own (seeded by ``seed``), so the sampler's
+    proposals are the same with or without them.
+    """
+    rng = np.random.default_rng([seed, 0x5EED])
+    space = distributions(job)
+    drawn = [{**job.fixed, **{k: _draw(d, rng) for k, d in space.items()}} for _ in range(points)]
+    outcomes: list[dict[str, float]] = []
+    per_point: list[float] = []
+    step = max(1, batch)
+    try:
+        for first in range(0, points, step):
+            chunk = drawn[first : first + step]
+            start = time.perf_counter()
+            outcomes += job.problem.evaluate_batch(chunk)
+            per_point.append((time.perf_counter() - start) / len(chunk))
+    except Exception:  # the search reports it, in its own words
+        return Sample(drawn, None, statistics.median(per_point) if per_point else None)
+    return Sample(drawn, outcomes, statistics.median(per_point) if per_point else None)
+
 
 def preflight(job: JobConfig, seed: int) -> str | None:
     """A warning when none of ``PREFLIGHT_POINTS`` points of the space meets every constraint
@@ -36,15 +80,14 @@ def preflight(job: JobConfig, seed: int) -> str | None:
     the search then reports the error itself)."""
     if not job.constraints:
         return None
-    rng = np.random.default_rng([seed, 0x5EED])
-    space = distributions(job)
-    points = [
-        {**job.fixed, **{k: _draw(d, rng) for k, d in space.items()}}
-        for _ in range(PREFLIGHT_POINTS)
-    ]
-    try:
-        outcomes = job.problem.evaluate_batch(points)
-    except Exception:  # the search reports it, in its own words
+    return warning(job, sample(job, seed, PREFLIGHT_POINTS, PREFLIGHT_POINTS))
+
+
+def warning(job: JobConfig, evaluated: Sample) -> str | None:
+    """The preflight warning for points already evaluated (``None``: one meets every
+    constraint, the job has none, or they could not be evaluated)."""
+    outcomes = evaluated.outcomes
+    if not job.constraints or outcomes is None:
         return None
     met = np.array(
         [[c.violation(m[c.metric]) <= 0 for c in job.constraints] for m in outcomes], dtype=bool
@@ -67,7 +110,7 @@ def preflight(job: JobConfig, seed: int) -> str | None:
     else:
         reason = "each constraint is met by some of them, but never all at once"
     return (
-        f"warning: {PREFLIGHT_POINTS} random points of the space were tried before the search "
+        f"warning: {len(outcomes)} random points of the space were tried before the search "
         f"and {reason}: the search may find no feasible policy (check the bounds)"
     )
 

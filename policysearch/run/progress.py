@@ -18,7 +18,7 @@ The hooks must be cheap: ``finished`` runs on the driver's loop between two batc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import optuna
 from optuna.trial import FrozenTrial
@@ -26,6 +26,12 @@ from optuna.trial import FrozenTrial
 
 class RunProgress:
     """Hooks a run calls (module doc); each a documented no-op here."""
+
+    @property
+    def messages(self) -> TextIO | None:
+        """Where the run's own status lines go (Ray starting, and how long it took); ``None``:
+        nowhere (``--quiet``)."""
+        return None
 
     def started(
         self, study: optuna.Study, trials: Sequence[FrozenTrial], target: int, executor: Any

@@ -37,7 +37,7 @@ def test_good_job_loads(tmp_path: Path) -> None:
     assert job.fixed == {"pid.lock_mode": "once"}
     assert [o.direction for o in job.objectives] == ["minimize", "minimize"]
     assert job.constraints[0].violation(400_000) > 0 >= job.constraints[0].violation(600_000)
-    assert job.sampler.name == "nsga2" and job.executor == "ray" and job.workers == 2
+    assert job.sampler.name == "nsga2" and job.executor == "auto" and job.workers == 2
 
 
 BAD = [
@@ -62,7 +62,7 @@ BAD = [
     ),
     ({"sampler": {"name": "cmaes"}}, "sampler.name: found 'cmaes', expected one of: nsga2"),
     ({"trials": 0}, "trials: found 0, expected an integer in [1,"),
-    ({"executor": "k8s"}, "executor: found 'k8s', expected one of: ray, serial"),
+    ({"executor": "k8s"}, "executor: found 'k8s', expected one of: auto, ray, serial"),
     ({"scenario": "atlantis"}, "scenario: atlantis: no such scenario file or built-in"),
     ({"colour": "blue"}, "colour: unknown key; expected one of:"),
 ]

@@ -311,7 +311,7 @@ def test_the_compare_plot_title_fits_the_figure(tmp_path: Path) -> None:
     ):
         opts = RunOptions(
             trials=20, workers=1, executor="serial", storage=str(tmp_path / "c.journal"),
-            study_name=name, seed=seed, progress=False,
+            study_name=name, seed=seed,
         )  # fmt: skip
         result = run_search(load_job(CONFIGS / "jobs" / "quickstart.yaml"), opts, out=io.StringIO())
         views.append(study_view(result.study, read(result.study, str(tmp_path / "c.journal"))))

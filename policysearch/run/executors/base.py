@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, TextIO
 
 from objectives import Problem
 
@@ -43,11 +43,14 @@ class ExecutorOptions:
         workers: worker processes evaluating at the same time (serial: 1 whatever is asked).
         address: Ray cluster address; ``None`` starts a private Ray on this machine.
         batch_size: tasks per worker call.
+        progress: where an executor that takes a while to start says so, and how long it
+            took (the run's progress stream; ``None``: silent).
     """
 
     workers: int = 1
     address: str | None = None
     batch_size: int = DEFAULT_BATCH
+    progress: TextIO | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -36,33 +37,18 @@ from objectives import Problem
 from policysearch import interrupts
 from policysearch.errors import RunFailure
 from policysearch.run import cluster
-from policysearch.run.executors import ray_local
+from policysearch.run.executors import ray_local, ray_startup
 from policysearch.run.executors.base import (
     BaseExecutor,
     EvalTask,
     ExecutorOptions,
     Outcome,
-    run_batch,
 )
+from policysearch.run.executors.ray_worker import Evaluator
 
 PLACE_TIMEOUT_S = 300.0
 """How long to wait for Ray to place a worker when none is placed (first start, shipping the
 simulator to the nodes, or every node lost) before the run fails."""
-
-
-class _Evaluator:
-    """The actor: problems held in memory, one batch per call."""
-
-    def __init__(self, problems: dict[str, Problem]) -> None:
-        self.problems = problems
-
-    def evaluate(self, tasks: list[EvalTask]) -> list[Outcome]:
-        return run_batch(self.problems, tasks)
-
-    def node_id(self) -> str:
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
 
 
 class RayExecutor(BaseExecutor):
@@ -76,6 +62,13 @@ class RayExecutor(BaseExecutor):
 
     def __init__(self, problems: Mapping[str, Problem], options: ExecutorOptions) -> None:
         super().__init__(problems, options)
+        began = time.perf_counter()
+        target = (options.address or os.environ.get("RAY_ADDRESS") or "").strip()
+        loaded = sys.modules.get("ray")
+        if target in ("", "local") and (loaded is None or not loaded.is_initialized()):
+            # a private Ray takes seconds to start: say so first (a cluster connection says
+            # nothing before it succeeds, so that a refusal stays one line)
+            _say(options, f"starting Ray ({_workers(options.workers)}) ...")
         import ray  # imported here: Ray takes a second to import and serial runs need none
 
         self._ray = ray
@@ -89,12 +82,14 @@ class RayExecutor(BaseExecutor):
         self._next_actor = 0
         # (result ref, slot, the actor called, tasks)
         self._calls: deque[tuple[Any, int, Any, int]] = deque()
+        self._private = False
+        address = None
         if self._owns_ray:
             source = "--address" if options.address else "RAY_ADDRESS"
             address = cluster.cluster_address(options.address)
             self._started = _init_ray(ray, options.workers, address, source)
         try:  # an interrupt from here on still closes what was started
-            self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Evaluator)
+            self._actor_cls = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(Evaluator)
             self._problems_ref = ray.put(self.problems)
             for slot in range(options.workers):
                 self._actors.append(None)
@@ -104,6 +99,14 @@ class RayExecutor(BaseExecutor):
         except BaseException:
             self.close()
             raise
+        self._private = bool(self._owns_ray and not address)
+        if self._owns_ray:
+            took = time.perf_counter() - began
+            if self._private:
+                _say(options, f"Ray ready in {took:.1f} s")
+                ray_startup.record("start_s", took)
+            else:
+                _say(options, f"connected to the Ray cluster at {address} in {took:.1f} s")
 
     def _replace(self, slot: int) -> None:
         old = self._actors[slot]
@@ -228,7 +231,19 @@ class RayExecutor(BaseExecutor):
             self._calls.clear()
             if self._owns_ray:
                 self._owns_ray = False
+                began = time.perf_counter()
                 ray_local.stop(self._ray, self._started)
+                if self._private:
+                    ray_startup.record("stop_s", time.perf_counter() - began)
+
+
+def _say(options: ExecutorOptions, text: str) -> None:
+    if options.progress is not None:
+        print(f"policysearch: {text}", file=options.progress, flush=True)
+
+
+def _workers(count: int) -> str:
+    return "1 worker" if count == 1 else f"{count} workers"
 
 
 @contextlib.contextmanager

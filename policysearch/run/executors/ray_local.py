@@ -38,6 +38,10 @@ from policysearch.errors import RunFailure
 
 _SINGLE_MACHINE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
+SYSTEM_CONFIG: dict[str, object] = {"enable_metrics_collection": False}
+"""Ray's settings for a private Ray: no metrics (nothing would read them; without the full
+dashboard agent there is nothing to send them to)."""
+
 
 def start(ray: Any, workers: int) -> set[int]:
     """Start a private Ray on 127.0.0.1; return the processes it started (for ``stop``).
@@ -48,14 +52,15 @@ def start(ray: Any, workers: int) -> set[int]:
     """
     before = set(_descendants())
     try:
-        with _on_loopback(ray):
+        with _on_loopback(ray), _lean(ray):
             ray.init(
                 address="local",
-                num_cpus=max(workers, os.cpu_count() or 1),
+                num_cpus=workers,
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.ERROR,
                 configure_logging=True,
+                _system_config=SYSTEM_CONFIG,
             )
     except BaseException as exc:
         _abandon(ray, before)
@@ -106,6 +111,27 @@ def _on_loopback(ray: Any) -> Iterator[None]:
             os.environ.pop(_SINGLE_MACHINE, None)
         else:
             os.environ[_SINGLE_MACHINE] = saved_env
+
+
+@contextlib.contextmanager
+def _lean(ray: Any) -> Iterator[None]:
+    """Start Ray's dashboard processes in their minimal form, as a ``pip install ray`` does.
+
+    With ``ray[default]`` installed (the test extras and ``[cluster]`` have it), Ray starts the
+    full dashboard agent on every node (metrics, events, log and job HTTP servers) even with
+    ``include_dashboard=False``, and the raylet registers only once that agent is up: seconds
+    on a busy machine, for servers a private Ray of one run never uses. Ray decides between
+    full and minimal by trying to import the dashboard's dependencies
+    (``get_dashboard_dependency_error``); for the start, that check says they are missing.
+    """
+    from ray._private import utils
+
+    saved = utils.get_dashboard_dependency_error
+    utils.get_dashboard_dependency_error = lambda: ImportError("a private Ray needs no dashboard")
+    try:
+        yield
+    finally:
+        utils.get_dashboard_dependency_error = saved
 
 
 def _abandon(ray: Any, before: set[int]) -> None:
