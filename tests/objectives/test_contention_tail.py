@@ -207,6 +207,7 @@ def test_a_capped_count_widens_the_window_below_and_above_by_the_filter_margin()
     lo = max(0.0, work - 10 * sd)
     span = work + 12 * sd + 40 * cv_w**2 * work - lo
     assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES
+    assert rows.grid[0] == 4 * MAX_FREQUENCIES  # 4 K points, K a power of two already
     margin = _FILTER_MARGIN * span / MAX_FREQUENCIES
     assert rows.lo[0] == pytest.approx(lo - margin, rel=1e-12)
     assert rows.span[0] == pytest.approx(span + margin, rel=1e-12)
