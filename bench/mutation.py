@@ -179,6 +179,24 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "_ABSENT, _WHOLE, _FRACTION, _MIXED = 0, 1, 2, 4",
     ): "a label compared only with == and != against the other three, which stay distinct",
 }
+_PLACEHOLDER = (
+    "theta of a gamma part that is not there (shape 0): every sum multiplies it by its zero "
+    "shape (_decay_parts: 'a part that is not there is (1, 0)'), any theta > 0 gives the same"
+)
+_USES = (
+    "_GroupCfCache's use count only decides whether a cached array is kept or made again by "
+    "the same pure function: the same array either way (module doc), only memory differs"
+)
+for _line in (
+    "theta = np.stack((np.where(has_own, own * h2, 2.0), np.where(has_ahead, ahead * h2, 1.0)), 2)",
+    "theta = np.stack((np.where(has_own, own * h2, 1.0), np.where(has_ahead, ahead * h2, 2.0)), 2)",
+    "theta = np.concatenate((np.where(has_work, work * w2, 2.0), theta.reshape(len(h2), -1)), 1)",
+):
+    EQUIVALENT["objectives/engine/contention_tail.py", _line] = _PLACEHOLDER
+for _name in ("own", "ahead", "key"):
+    for _change in ("0) - 1", "1) + 1", "0) + 2"):
+        _line = f"self.uses[{_name}] = self.uses.get({_name}, {_change}"
+        EQUIVALENT["objectives/engine/contention_tail.py", _line] = _USES
 
 
 @dataclass
