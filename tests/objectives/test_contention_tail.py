@@ -172,25 +172,27 @@ def _first_negligible_k(parts: list[tuple[float, float]], step: float) -> int:
 @pytest.mark.parametrize("work", [2000.0, 0.0])
 def test_the_window_and_the_frequency_count_are_the_stated_bounds(work: float) -> None:
     # Module doc: the CDF is a Fourier series on [lo, lo + T), truncated where |phi| is below
-    # 1e-8. One churner, no hand-off: an operation is Gamma(work W, cv_w) + Gamma(hold H,
-    # cv_h). mean = W + H, var = (cv_w W)^2 + cv_h^2 H^2; lo = max(0, mean - 10 sd); T = mean
-    # + 12 sd + 40 theta_max - lo with theta_max = max(cv_w^2 W, cv_h^2 H) (the largest
-    # gamma scale); the frequency step is 2 pi / T and the count the first k where the gamma
-    # parts' bound prod (1 + (theta k step)^2)^(-shape / 2) reaches 1e-8; the coarse grid is
-    # the power of two >= 4 count, at least 256. Without work, the hold is the only part.
-    hold, cv_w, cv_h = 900.0, 0.3, 0.5
-    loop = ClosedLoop(1, work, (Acquisition("l", hold),), {"l": 1.0}, 0.0, cv_w, cv_h)
+    # 1e-8. One churner, no hand-off, two trips to one lock with holds H1 and H2: an
+    # operation is Gamma(work W, cv_w) + Gamma(H1, cv_h) + Gamma(H2, cv_h), nobody ahead.
+    # mean = W + H1 + H2, var = (cv_w W)^2 + cv_h^2 (H1^2 + H2^2); lo = max(0, mean - 10 sd);
+    # T = mean + 12 sd + 40 theta_max - lo, theta_max the largest gamma scale (a hold's own,
+    # not the lock's mean hold 500); the frequency step is 2 pi / T and the count the first
+    # k where the parts' bound prod (1 + (theta k step)^2)^(-shape / 2) reaches 1e-8; the
+    # coarse grid is the power of two >= 4 count, at least 256. Without work, the holds alone.
+    holds, cv_w, cv_h = (900.0, 100.0), 0.3, 0.5
+    trips = tuple(Acquisition("l", hold) for hold in holds)
+    loop = ClosedLoop(1, work, trips, {"l": 1.0}, 0.0, cv_w, cv_h)
     table = term_table([_request(loop, False)])
     moments = _Moments(table)
     rows = _VaryingRows(table, moments, np.array([0]), False)
-    mean = work + hold
-    sd = math.sqrt((cv_w * work) ** 2 + cv_h**2 * hold**2)
+    mean = work + sum(holds)
+    sd = math.sqrt((cv_w * work) ** 2 + cv_h**2 * sum(h * h for h in holds))
     lo = max(0.0, mean - 10 * sd)
-    span = mean + 12 * sd + 40 * max(cv_w**2 * work, cv_h**2 * hold) - lo
+    span = mean + 12 * sd + 40 * max(cv_w**2 * work, cv_h**2 * 900.0) - lo
     assert rows.lo[0] == pytest.approx(lo, rel=1e-12)
     assert rows.span[0] == pytest.approx(span, rel=1e-12)
     parts = [(cv_w**2 * work, 1 / cv_w**2)] if work else []
-    parts.append((cv_h**2 * hold, 1 / cv_h**2))
+    parts += [(cv_h**2 * hold, 1 / cv_h**2) for hold in holds]
     count = _first_negligible_k(parts, 2 * math.pi / span)
     assert rows.count[0] == count
     assert rows.grid[0] == max(256, 1 << (4 * count - 1).bit_length())
