@@ -324,3 +324,26 @@ def test_tiering_cpu_counts_migrated_promoted_and_reclaimed_pages(cxl) -> None:
     ) * costs.reclaim_ns_per_page
     expected = cpu / (cxl.machine.online_cpus * 1e9)
     assert got["tiering_cpu_fraction"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_what_migration_leaves_on_the_slow_tier_keeps_its_share_of_the_loads(cxl) -> None:
+    # Steps 5 and 7: with every type migrated and half the slab movable (the default), page
+    # tables and stacks leave the slow tier and each slab segment keeps (1 - 0.5) of its slow
+    # bytes; a segment's loads are its density x its bytes, so the slow loads left are
+    # alpha_slab x (slab bytes left on the slow tier / slab bytes) and
+    # kernel_access_latency_ns = Lf + (Ls - Lf) alpha_slab (B / K_slab) / A, with A the sum of
+    # the kernel miss rates (page tables, stacks, slab, memory map).
+    got = simulate_tiering(MIGRATE_ALL, cxl, STACK_BYTES).metrics
+    work, tiers = cxl.workload.tiering, cxl.machine.tiers
+    assert work.slab_movable_share == 0.5
+    left = got["kernel_slow_bytes"] / (work.slab_gib * GIB)
+    assert 0 < left < 1
+    total = (
+        work.page_table_misses_per_s
+        + work.stack_misses_per_s
+        + work.slab_misses_per_s
+        + work.memmap_misses_per_s
+    )
+    gap = tiers.slow_latency_ns - tiers.fast_latency_ns
+    expected = tiers.fast_latency_ns + gap * work.slab_misses_per_s * left / total
+    assert got["kernel_access_latency_ns"] == pytest.approx(expected, rel=1e-12)
