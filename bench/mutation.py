@@ -193,6 +193,17 @@ for _line in (
     "theta = np.concatenate((np.where(has_work, work * w2, 2.0), theta.reshape(len(h2), -1)), 1)",
 ):
     EQUIVALENT["objectives/engine/contention_tail.py", _line] = _PLACEHOLDER
+_BLOCK_REASON = (
+    "rows inverted per block of _invert: each row is inverted on its own, the same numbers "
+    "whatever the block (contention_tail: 'each row on its own: the same numbers'); memory only"
+)
+for _line in (
+    "_BLOCK = 1 << 28  # grid points inverted at once (rows x grid): bounds the peak memory",
+    "_BLOCK = 1 << 15  # grid points inverted at once (rows x grid): bounds the peak memory",
+    "_BLOCK = 2 << 14  # grid points inverted at once (rows x grid): bounds the peak memory",
+    "step = min(1, _BLOCK // grid)",
+):
+    EQUIVALENT["objectives/engine/contention_tail.py", _line] = _BLOCK_REASON
 for _name in ("own", "ahead", "key"):
     for _change in ("0) - 1", "1) + 1", "0) + 2"):
         _line = f"self.uses[{_name}] = self.uses.get({_name}, {_change}"

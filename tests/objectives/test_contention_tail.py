@@ -210,8 +210,23 @@ def test_a_capped_count_widens_the_window_below_and_above_by_the_filter_margin()
     sd = cv_w * work
     lo = max(0.0, work - 10 * sd)
     span = work + 12 * sd + 40 * cv_w**2 * work - lo
-    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES
-    assert rows.grid[0] == 4 * MAX_FREQUENCIES  # 4 K points, K a power of two already
+    # the cap: 2^13 frequencies, a coarse CDF of 4 K = 32768 points (K a power of two)
+    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES == 8192
+    assert rows.grid[0] == 4 * MAX_FREQUENCIES
     margin = _FILTER_MARGIN * span / MAX_FREQUENCIES
     assert rows.lo[0] == pytest.approx(lo - margin, rel=1e-12)
     assert rows.span[0] == pytest.approx(span + margin, rel=1e-12)
+
+
+def test_the_floor_of_holders_ahead_is_bernsteins_bound() -> None:
+    # _Moments: M ~ Binomial(m, p) holders ahead; Bernstein's inequality P(M < m p - t) <=
+    # exp(-t^2 / (2 (m p (1 - p) + t / 3))) is e^-40 at t = 40/3 + sqrt((40/3)^2 + 80 m p
+    # (1 - p)); the floor is floor(rate) x max(0, floor(m p - t)) holds.
+    loop = ClosedLoop(400, 2000.0, (Acquisition("l", 900.0, rate=2.0),), {"l": 400.0}, 0.0)
+    table = term_table([_request(loop, False)])
+    m, p = float(table.others[0, 0]), float(table.p_ahead[0, 0])
+    assert m == 399.0 and 0.0 < p < 1.0
+    t = 40 / 3 + math.sqrt((40 / 3) ** 2 + 80 * m * p * (1 - p))
+    floor = 2.0 * max(0.0, math.floor(m * p - t))
+    assert floor > 0
+    assert _Moments(table).ahead_low[0, 0] == floor
