@@ -224,6 +224,8 @@ def test_depth_shares_must_add_up_to_one() -> None:
         ({"arch": "arm64-64k"}, True, 65536, 1),
         # ... and MIN_THREAD_SHIFT without: a 16 KiB block from the thread_stack slab
         ({"arch": "arm64-64k", "vmap_stack": "off"}, False, 16384, 1),
+        # ... KASAN_THREAD_SHIFT 1 doubles it: 32 KiB, still below the 64 KiB page
+        ({"arch": "arm64-64k", "vmap_stack": "off", "kasan": True}, False, 32768, 1),
         # arch/powerpc: no HAVE_ARCH_VMAP_STACK on ppc64; THREAD_SHIFT 14
         ({"arch": "ppc64le"}, False, 16384, 1),
         ({"arch": "ppc64le", "kasan": True}, False, 32768, 1),
