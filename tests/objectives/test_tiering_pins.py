@@ -236,6 +236,13 @@ def test_the_cross_socket_handoff_mixes_same_and_other_socket_transfers() -> Non
     one = scenario_from_mapping({**data, "machine": {**data["machine"], "sockets": 1}}, source="1")
     assert handoff_ns(one) == h
     assert math.isclose(factor, 2.0)
+    # x for few sharers: one holder has nobody to hand to (0); with 2 sockets, 1.5 or 2
+    # sharers have at most one per socket (N / S floored at 1): every hand-off crosses (1)
+    machine = scenario.machine
+    assert machine.cross_socket_share(1.0) == 0.0
+    assert machine.cross_socket_share(1.5) == 1.0
+    assert machine.cross_socket_share(2.0) == 1.0
+    assert machine.cross_socket_share(3.0) == (3.0 - 1.5) / 2.0
 
 
 def test_kernel_latency_weighs_every_kernel_load_the_memory_map_included(cxl) -> None:
