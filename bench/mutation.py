@@ -44,6 +44,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -201,7 +202,6 @@ for _line in (
     "_BLOCK = 1 << 28  # grid points inverted at once (rows x grid): bounds the peak memory",
     "_BLOCK = 1 << 15  # grid points inverted at once (rows x grid): bounds the peak memory",
     "_BLOCK = 2 << 14  # grid points inverted at once (rows x grid): bounds the peak memory",
-    "step = min(1, _BLOCK // grid)",
 ):
     EQUIVALENT["objectives/engine/contention_tail.py", _line] = _BLOCK_REASON
 for _name in ("own", "ahead", "key"):
@@ -567,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated mutant ids (debugging)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    # a SIGTERM unwinds like Ctrl-C, so the copies are removed and the files restored
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     mutants = find_mutants()
     if args.list:
