@@ -8,6 +8,7 @@ be what the scalar ``_terms`` states, one acquisition at a time.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -23,7 +24,15 @@ from objectives.engine.contention import (
     solve,
     solve_batch,
 )
-from objectives.engine.contention_tail import _cos_sin, mean_latencies, term_table
+from objectives.engine.contention_tail import (
+    _FILTER_MARGIN,
+    MAX_FREQUENCIES,
+    _cos_sin,
+    _Moments,
+    _VaryingRows,
+    mean_latencies,
+    term_table,
+)
 
 
 def _random_loops(count: int, seed: int, churners: tuple[int, ...] = (1, 2, 8, 40)) -> list:
@@ -150,3 +159,74 @@ def test_cos_sin_from_the_tangent_of_the_half_angle() -> None:
     cos, sin = _cos_sin(0.5 * angle)
     assert np.abs(cos - np.cos(angle)).max() < 1e-15
     assert np.abs(sin - np.sin(angle)).max() < 1e-15
+
+
+def _first_negligible_k(parts: list[tuple[float, float]], step: float) -> int:
+    """The first k with sum -shape/2 log(1 + (theta k step)^2) <= log 1e-8, counted one by one."""
+    k = 1
+    while sum(-s / 2 * math.log1p((t * k * step) ** 2) for t, s in parts) > math.log(1e-8):
+        k += 1
+    return k
+
+
+@pytest.mark.parametrize("work", [2000.0, 0.0])
+def test_the_window_and_the_frequency_count_are_the_stated_bounds(work: float) -> None:
+    # Module doc: the CDF is a Fourier series on [lo, lo + T), truncated where |phi| is below
+    # 1e-8. One churner, no hand-off, two trips to one lock with holds H1 and H2: an
+    # operation is Gamma(work W, cv_w) + Gamma(H1, cv_h) + Gamma(H2, cv_h), nobody ahead.
+    # mean = W + H1 + H2, var = (cv_w W)^2 + cv_h^2 (H1^2 + H2^2); lo = max(0, mean - 10 sd);
+    # T = mean + 12 sd + 40 theta_max - lo, theta_max the largest gamma scale (a hold's own,
+    # not the lock's mean hold 500); the frequency step is 2 pi / T and the count the first
+    # k where the parts' bound prod (1 + (theta k step)^2)^(-shape / 2) reaches 1e-8; the
+    # coarse grid is the power of two >= 4 count, at least 256. Without work, the holds alone.
+    holds, cv_w, cv_h = (900.0, 100.0), 0.3, 0.5
+    trips = tuple(Acquisition("l", hold) for hold in holds)
+    loop = ClosedLoop(1, work, trips, {"l": 1.0}, 0.0, cv_w, cv_h)
+    table = term_table([_request(loop, False)])
+    moments = _Moments(table)
+    rows = _VaryingRows(table, moments, np.array([0]), False)
+    mean = work + sum(holds)
+    sd = math.sqrt((cv_w * work) ** 2 + cv_h**2 * sum(h * h for h in holds))
+    lo = max(0.0, mean - 10 * sd)
+    span = mean + 12 * sd + 40 * max(cv_w**2 * work, cv_h**2 * 900.0) - lo
+    assert rows.lo[0] == pytest.approx(lo, rel=1e-12)
+    assert rows.span[0] == pytest.approx(span, rel=1e-12)
+    parts = [(cv_w**2 * work, 1 / cv_w**2)] if work else []
+    parts += [(cv_h**2 * hold, 1 / cv_h**2) for hold in holds]
+    count = _first_negligible_k(parts, 2 * math.pi / span)
+    assert rows.count[0] == count
+    assert rows.grid[0] == max(256, 1 << (4 * count - 1).bit_length())
+    assert not rows.capped[0]
+
+
+def test_a_capped_count_widens_the_window_below_and_above_by_the_filter_margin() -> None:
+    # Work with cv 1.5 alone: |phi| falls as (theta w)^(-1/2.25), too slowly to reach 1e-8
+    # within MAX_FREQUENCIES; the count is capped, and the window starts _FILTER_MARGIN x
+    # T / count lower and is as much longer (the filter smears the density over ~T / count).
+    work, cv_w = 3000.0, 1.5
+    loop = ClosedLoop(1, work, (Acquisition("l", 0.0),), {"l": 1.0}, 0.0, cv_w, 0.5)
+    table = term_table([_request(loop, False)])
+    rows = _VaryingRows(table, _Moments(table), np.array([0]), False)
+    sd = cv_w * work
+    lo = max(0.0, work - 10 * sd)
+    span = work + 12 * sd + 40 * cv_w**2 * work - lo
+    # the cap: 2^13 frequencies, a coarse CDF of 4 K = 32768 points (K a power of two)
+    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES == 8192
+    assert rows.grid[0] == 4 * MAX_FREQUENCIES
+    margin = _FILTER_MARGIN * span / MAX_FREQUENCIES
+    assert rows.lo[0] == pytest.approx(lo - margin, rel=1e-12)
+    assert rows.span[0] == pytest.approx(span + margin, rel=1e-12)
+
+
+def test_the_floor_of_holders_ahead_is_bernsteins_bound() -> None:
+    # _Moments: M ~ Binomial(m, p) holders ahead; Bernstein's inequality P(M < m p - t) <=
+    # exp(-t^2 / (2 (m p (1 - p) + t / 3))) is e^-40 at t = 40/3 + sqrt((40/3)^2 + 80 m p
+    # (1 - p)); the floor is floor(rate) x max(0, floor(m p - t)) holds.
+    loop = ClosedLoop(400, 2000.0, (Acquisition("l", 900.0, rate=2.0),), {"l": 400.0}, 0.0)
+    table = term_table([_request(loop, False)])
+    m, p = float(table.others[0, 0]), float(table.p_ahead[0, 0])
+    assert m == 399.0 and 0.0 < p < 1.0
+    t = 40 / 3 + math.sqrt((40 / 3) ** 2 + 80 * m * p * (1 - p))
+    floor = 2.0 * max(0.0, math.floor(m * p - t))
+    assert floor > 0
+    assert _Moments(table).ahead_low[0, 0] == floor

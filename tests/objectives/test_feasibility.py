@@ -130,3 +130,17 @@ def test_cross_socket_hand_offs_cost_more(churn) -> None:
 def test_more_sockets_than_cpus_is_refused() -> None:
     with pytest.raises(InputError, match=r"machine\.sockets"):
         scenario_from_mapping({"machine": {"online_cpus": 2, "sockets": 4}}, source="s")
+
+
+def test_the_usable_pid_space_is_pid_max_less_the_300_reserved_ids() -> None:
+    # kernel/pid.c: ids below RESERVED_PIDS (300) are not reused once the allocator wraps, so
+    # 32768 - 300 = 32468 live tasks fit the default pid_max of 8 CPUs and one more does not.
+    def machine(tasks: int) -> dict:
+        return {
+            "machine": {"online_cpus": 8, "possible_cpus": 8, "memory_gib": 64},
+            "workload": {"resident_tasks": tasks, "churn_processes": 0},
+        }
+
+    scenario_from_mapping(machine(32_468), source="fits")
+    with pytest.raises(InputError, match="32469 live tasks"):
+        scenario_from_mapping(machine(32_469), source="one too many")

@@ -224,6 +224,8 @@ def test_depth_shares_must_add_up_to_one() -> None:
         ({"arch": "arm64-64k"}, True, 65536, 1),
         # ... and MIN_THREAD_SHIFT without: a 16 KiB block from the thread_stack slab
         ({"arch": "arm64-64k", "vmap_stack": "off"}, False, 16384, 1),
+        # ... KASAN_THREAD_SHIFT 1 doubles it: 32 KiB, still below the 64 KiB page
+        ({"arch": "arm64-64k", "vmap_stack": "off", "kasan": True}, False, 32768, 1),
         # arch/powerpc: no HAVE_ARCH_VMAP_STACK on ppc64; THREAD_SHIFT 14
         ({"arch": "ppc64le"}, False, 16384, 1),
         ({"arch": "ppc64le", "kasan": True}, False, 32768, 1),
@@ -355,3 +357,56 @@ def test_the_cache_saves_one_vmalloc_round_trip_minus_the_hit_per_clone() -> Non
     per_hit = costs.vmalloc_ns + 4 * costs.page_alloc_ns + costs.vfree_ns - costs.cache_hit_ns
     assert per_hit == 2_100.0
     assert none - two == pytest.approx(2 / 3 * per_hit)
+
+
+def test_downgrade_at_exit_costs_one_downgrade_per_deep_thread() -> None:
+    # Tatashin's dynamic-stack RFC (lkml.iu.edu 2604.3/01645), downgrade at exit: a thread
+    # that grew past its initial tier is trimmed back once when it exits. Without a cache
+    # every thread starts at s = 1 page (kernel/fork.c: a cache miss is a fresh vmalloc):
+    # downgrades = P(d > 1) = 0.2 + 0.06 + 0.04 = 0.3, faults = 0.2 + 2 x 0.06 + 3 x 0.04
+    # = 0.44; creation = vmalloc + 1 page + vfree + faults (fault + page) + 0.3 downgrade.
+    churn = {f"churn_{k}": v for k, v in SHARES.items()}
+    scenario = _scenario({"arch": "x86_64"}, stacks=churn, churn_processes=2)
+    costs = scenario.costs.stacks
+    model = stack_model(_policy(initial_kib=4, cache_stacks=0, downgrade="exit"), scenario)
+    assert model.downgrades_per_creation == pytest.approx(0.3, rel=1e-12)
+    assert model.faults_per_creation == pytest.approx(0.44, rel=1e-12)
+    expected = (
+        costs.vmalloc_ns
+        + costs.page_alloc_ns
+        + costs.vfree_ns
+        + 0.44 * (costs.growth_fault_ns + costs.page_alloc_ns)
+        + 0.3 * costs.downgrade_ns
+    )
+    assert model.creation_ns == pytest.approx(expected, rel=1e-12)
+    assert costs.downgrade_ns > 0  # the downgrade term is really in the sum
+
+
+@pytest.mark.parametrize(("upgrade", "faults"), [(0, 0.5 * 0.3384), (1, 0.7 * 0.5 * 0.3)])
+def test_a_child_starts_at_the_tier_its_parent_reached(upgrade: int, faults: float) -> None:
+    # inherit_parent_tier (Tatashin's RFC, lkml.iu.edu 2604.3/01645: a deep parent predicts
+    # a deep child). No cache, initial 1 page: the child starts at its parent's tier
+    # max(p, 1), or the whole stack once the parent took upgrade_after_faults faults
+    # (p - 1 >= N); it needs d with P = n_p (rho [d = p] + (1 - rho) n_d), rho = 0.5.
+    # N = 0: faults = (1 - rho) sum_{p<d} n_p n_d (d - p) = 0.5 x (0.14 + 0.084 + 0.084
+    #        + 0.012 + 0.016 + 0.0024) = 0.5 x 0.3384.
+    # N = 1: only children of 1-page parents (p = 1) start at 1 page and fault once (then
+    #        upgrade): n_1 (1 - rho)(1 - n_1) = 0.7 x 0.5 x 0.3.
+    churn = {f"churn_{k}": v for k, v in SHARES.items()}
+    stacks = {**churn, "parent_depth_correlation": 0.5}
+    scenario = _scenario({"arch": "x86_64"}, stacks=stacks, churn_processes=2)
+    policy = _policy(
+        initial_kib=4, cache_stacks=0, inherit_parent_tier=True, upgrade_after_faults=upgrade
+    )
+    assert stack_model(policy, scenario).faults_per_creation == pytest.approx(faults, rel=1e-12)
+
+
+@pytest.mark.parametrize("burst", [1.0, 1.5, 64.0])
+@pytest.mark.parametrize("reserve", [1, 2, 40])
+def test_reserve_short_keeps_the_poisson_mass_of_a_heavy_window(burst: float, reserve: int) -> None:
+    # Tail model with m = 5000 episodes per window: N <= R needs at most R bursts, whose
+    # count is Poisson(m / b >= 78.1): P(N <= 40) <= sum_{k<=40} e^-78.1 78.1^k / k! = 1.5e-6,
+    # so P(short) >= P(N > R) > 1 - 1.5e-6. The Poisson series over bursts must reach past
+    # lambda + 12 sqrt(lambda), where its mass is.
+    episode = np.array([0.0, 0.6, 0.3, 0.1])
+    assert reserve_short(episode, 5000.0, burst, reserve) == pytest.approx(1.0, abs=1.5e-6)

@@ -236,6 +236,13 @@ def test_the_cross_socket_handoff_mixes_same_and_other_socket_transfers() -> Non
     one = scenario_from_mapping({**data, "machine": {**data["machine"], "sockets": 1}}, source="1")
     assert handoff_ns(one) == h
     assert math.isclose(factor, 2.0)
+    # x for few sharers: one holder has nobody to hand to (0); with 2 sockets, 1.5 or 2
+    # sharers have at most one per socket (N / S floored at 1): every hand-off crosses (1)
+    machine = scenario.machine
+    assert machine.cross_socket_share(1.0) == 0.0
+    assert machine.cross_socket_share(1.5) == 1.0
+    assert machine.cross_socket_share(2.0) == 1.0
+    assert machine.cross_socket_share(3.0) == (3.0 - 1.5) / 2.0
 
 
 def test_kernel_latency_weighs_every_kernel_load_the_memory_map_included(cxl) -> None:
@@ -269,3 +276,81 @@ def test_promoted_hot_data_keeps_its_struct_pages_off_the_slow_tier(cxl) -> None
         extra += weight * 1e6 * share * (data - hot) / data
     gap = tiers.slow_latency_ns - tiers.fast_latency_ns
     assert loud - base == pytest.approx(extra * gap * 1e-9, rel=1e-9)
+
+
+# --- migration: budget, rate and CPU (module docstring steps 5 to 7) ------------------------
+
+MIGRATE_ALL = TierPolicy(migrate_page_tables=True, migrate_stacks=True, migrate_slab=True)
+
+
+def test_promoted_share_holds_for_any_unit_of_bytes() -> None:
+    # f = min(1, rate T / (H (lam_d O + rate))) is a ratio of bytes: the same whatever the
+    # unit, so a hot set of half a unit (0.5 GiB counted in GiB) is promoted like any other.
+    assert promoted_share(0.1, 4.0, 0.5, 1.0, 1.0) == pytest.approx(0.4 / 0.55, rel=1e-15)
+    assert promoted_share(0.1 * GIB, 4.0 * GIB, 0.5 * GIB, 1.0 * GIB, 1.0) == pytest.approx(
+        0.4 / 0.55, rel=1e-15
+    )
+
+
+def test_migrating_every_slow_byte_leaves_kernel_loads_at_the_fast_latency(cxl) -> None:
+    # Seed 004: "migrating certain types of kernel memory from slow tier to fast tier". With
+    # every slab object movable all slow kernel bytes (1.7 GB) are eligible and the budget
+    # (reclaimable data on the fast tier) holds them: As = sum (slow - M) density = 0, so
+    # kernel_access_latency_ns = Lf + (Ls - Lf) As / A = Lf, and the stall is 0.
+    movable = with_tiering(cxl, slab_movable_share=1.0)
+    got = simulate_tiering(MIGRATE_ALL, movable, STACK_BYTES).metrics
+    assert got["kernel_slow_bytes"] == 0.0
+    assert got["kernel_access_latency_ns"] == pytest.approx(
+        cxl.machine.tiers.fast_latency_ns, abs=1e-9
+    )
+    assert got["workload_slowdown_fraction"] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_migration_is_capped_by_the_slow_tiers_bandwidth(cxl) -> None:
+    # rate = min(rate_limit_mbps MiB, slow bandwidth): the default limit (65536 MiB/s) is
+    # above CXL's 32 GB/s, so with a turnover of 100 /s (lam M = 100 /s x 1.06 GB wanted) the
+    # steady re-migration is the bandwidth, 32e9 bytes/s, and each migrated page evicts one
+    # data page: reclaim = 32e9 / 4096 = 7,812,500 pages/s.
+    busy = with_tiering(cxl, kernel_turnover_per_s=100.0)
+    assert cxl.machine.tiers.slow_bandwidth_gbs == 32.0
+    got = simulate_tiering(MIGRATE_ALL, busy, STACK_BYTES).metrics
+    assert got["migration_bytes_per_s"] == pytest.approx(32e9, rel=1e-12)
+    assert got["reclaim_pages_per_s"] == pytest.approx(32e9 / 4096, rel=1e-12)
+
+
+def test_tiering_cpu_counts_migrated_promoted_and_reclaimed_pages(cxl) -> None:
+    # Step 6: ((migrated + promoted pages) x migrate_ns_per_page + (reclaimed + promoted
+    # pages) x reclaim_ns_per_page) / (online_cpus x 1e9), pages of 4 KiB.
+    got = simulate_tiering(MIGRATE_ALL, promoting(cxl), STACK_BYTES).metrics
+    migrated = got["migration_bytes_per_s"] / 4096
+    promoted = got["promotion_bytes_per_s"] / 4096
+    assert migrated > 0 and promoted > 0
+    costs = cxl.costs.tiering
+    cpu = (migrated + promoted) * costs.migrate_ns_per_page + (
+        got["reclaim_pages_per_s"] + promoted
+    ) * costs.reclaim_ns_per_page
+    expected = cpu / (cxl.machine.online_cpus * 1e9)
+    assert got["tiering_cpu_fraction"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_what_migration_leaves_on_the_slow_tier_keeps_its_share_of_the_loads(cxl) -> None:
+    # Steps 5 and 7: with every type migrated and half the slab movable (the default), page
+    # tables and stacks leave the slow tier and each slab segment keeps (1 - 0.5) of its slow
+    # bytes; a segment's loads are its density x its bytes, so the slow loads left are
+    # alpha_slab x (slab bytes left on the slow tier / slab bytes) and
+    # kernel_access_latency_ns = Lf + (Ls - Lf) alpha_slab (B / K_slab) / A, with A the sum of
+    # the kernel miss rates (page tables, stacks, slab, memory map).
+    got = simulate_tiering(MIGRATE_ALL, cxl, STACK_BYTES).metrics
+    work, tiers = cxl.workload.tiering, cxl.machine.tiers
+    assert work.slab_movable_share == 0.5
+    left = got["kernel_slow_bytes"] / (work.slab_gib * GIB)
+    assert 0 < left < 1
+    total = (
+        work.page_table_misses_per_s
+        + work.stack_misses_per_s
+        + work.slab_misses_per_s
+        + work.memmap_misses_per_s
+    )
+    gap = tiers.slow_latency_ns - tiers.fast_latency_ns
+    expected = tiers.fast_latency_ns + gap * work.slab_misses_per_s * left / total
+    assert got["kernel_access_latency_ns"] == pytest.approx(expected, rel=1e-12)
