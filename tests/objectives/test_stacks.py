@@ -410,3 +410,21 @@ def test_reserve_short_keeps_the_poisson_mass_of_a_heavy_window(burst: float, re
     # lambda + 12 sqrt(lambda), where its mass is.
     episode = np.array([0.0, 0.6, 0.3, 0.1])
     assert reserve_short(episode, 5000.0, burst, reserve) == pytest.approx(1.0, abs=1.5e-6)
+
+
+def test_a_stack_downgraded_at_exit_goes_back_to_the_cache_trimmed() -> None:
+    # Dynamic stacks series (seed 000): a downgrade at exit returns the pages beyond the
+    # initial ones before the stack is freed, so a cached stack starts at the initial size:
+    # with or without the per-CPU cache (kernel/fork.c NR_CACHED_STACKS), the share of threads
+    # that grow (and are downgraded) is the share needing more than 4 KiB: 1 - 0.90.
+    scenario = load_scenario("thread-churn-20")
+    shares = scenario.workload.stacks.churn_shares()
+    knobs = {"stacks.initial_kib": 4, "stacks.downgrade": "exit"}
+    cached = stack_model(
+        baseline().with_knobs({**knobs, "stacks.cache_stacks": 2}).stacks, scenario
+    )
+    uncached = stack_model(
+        baseline().with_knobs({**knobs, "stacks.cache_stacks": 0}).stacks, scenario
+    )
+    assert cached.downgrades_per_creation == pytest.approx(1.0 - shares[0], rel=1e-12)
+    assert cached.faults_per_creation == pytest.approx(uncached.faults_per_creation, rel=1e-12)

@@ -231,13 +231,14 @@ def stack_model(policy: StackPolicy, scenario: Scenario) -> StackModel:
 
     start_need = _StartNeed(policy, work.stacks, churn_need, initial, full)
     committed, faults = _grow_table(policy.upgrade_after_faults, full)
-    if churn:
+    if churn and cache > 0 and keeps_pages:
         # start = hit * exit distribution(start) + (1 - hit) * delta(initial); once an
-        # iterate repeats bit for bit, so would every later round
+        # iterate repeats bit for bit, so would every later round. A stack downgraded at exit
+        # goes back to the cache trimmed to its initial pages: every start is then the initial.
         exit_bins = committed.astype(int).ravel() - 1
         fresh = (1.0 - hit) * _delta(initial, full)
         start = _delta(initial, full)
-        for _ in range(_FIXED_POINT_ROUNDS if cache > 0 and keeps_pages else 1):
+        for _ in range(_FIXED_POINT_ROUNDS):
             exit_dist = np.bincount(exit_bins, weights=start_need(start).ravel(), minlength=full)
             start, previous = hit * exit_dist + fresh, start
             if start.tobytes() == previous.tobytes():
