@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from objectives.benchmarks import BENCHMARKS
 
+from objectives.problems.benchmarks import BENCHMARKS
 from policysearch.jobs.config import load_job
 from policysearch.jobs.samplers import SamplerConfig
 from policysearch.run import mirror

@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_tpe_window.py [--trials 2000] [--seeds 0 1 2] [--windows 200 500]``.
 
-For each benchmark problem (``objectives/benchmarks.py``: zdt1, zdt2, zdt3), seed and window,
+For each benchmark problem (``problems/benchmarks.py``: zdt1, zdt2, zdt3), seed and window,
 runs ``policysearch.jobs.tpe.WindowedTPESampler`` (multivariate, as the ``tpe`` sampler of a
 job) in an in-memory ask/tell loop over the problem's function, and records the hypervolume of
 the front reached, as a share of the true front's (the problem's reference point), at equal
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from objectives.benchmarks import BENCHMARKS
 from optuna.distributions import FloatDistribution
 
+from objectives.problems.benchmarks import BENCHMARKS
 from policysearch.analysis.pareto import hypervolume
 from policysearch.jobs.tpe import WindowedTPESampler
 

@@ -73,7 +73,7 @@ _X86_MEMCG = (
     "depopulation' cover letter (2021, spinics linux-mm msg250727, Linux 5.12) adds 473728 kB "
     "for 11000 memcgs on an unstated CPU count: 1378 B at 32 CPUs, 1831 B at 24 CPUs; its "
     "depopulated figure (153920 kB) needs at least ~1700 B per memcg per CPU under the "
-    "depopulation model of objectives/percpu.py, so it agrees with 1831 at 24 CPUs. Range "
+    "depopulation model of families/percpu/model.py, so it agrees with 1831 at 24 CPUs. Range "
     "1300-2000: kernel versions change the memcg statistics arrays"
 )
 

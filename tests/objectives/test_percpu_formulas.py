@@ -1,5 +1,5 @@
 """The percpu model's formulas, pinned: exact expected values computed by hand from the
-equations of ``objectives/percpu.py`` (module doc), each naming the kernel source it follows.
+equations of ``families/percpu/model.py`` (module doc), each naming the kernel source it follows.
 A changed operator in the model changes one of these numbers."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ downgrades; per-architecture geometry; the overflow tail model).
 
 Each pinned formula names what it follows: kernel/fork.c (THREAD_SIZE blocks, the per-CPU
 stack cache, set_max_threads), the arch headers (PAGE_SIZE, THREAD_SIZE, KASAN), LWN 692208
-(the vmalloc cost), and the tail model stated in ``objectives/stacks.py``.
+(the vmalloc cost), and the tail model stated in ``objectives/families/stacks/model.py``.
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ def test_without_promotion_data_loads_go_to_the_slow_tier_with_the_allocation_sh
 
 
 def test_the_cross_socket_handoff_mixes_same_and_other_socket_transfers() -> None:
-    # objectives/creation.py: hand-off = h (1 + (factor - 1) x), x = (N - N/S) / (N - 1);
+    # objectives/engine/creation.py: hand-off = h (1 + (factor - 1) x), x = (N - N/S) / (N - 1);
     # factor = REMOTE_DISTANCE / LOCAL_DISTANCE = 20 / 10 (include/linux/topology.h).
     data = {
         "machine": {"online_cpus": 64, "possible_cpus": 64, "sockets": 2},
