@@ -425,7 +425,7 @@ def test_submit_sends_no_database_password_to_the_cluster(
     result = run(cluster, "submit", "job.yaml", "--address", cluster.dashboard, "--storage", bare,
                  "--trials", "6", "--workers", "2", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, (result.stdout, result.stderr)
-    assert "6 finished trials (6 new, 0 failed)" in result.stdout
+    assert "6 finished trials in the study (6 by this run, 0 failed)" in result.stdout
     assert server.password not in result.stdout + result.stderr
     study = optuna.load_study(study_name="quickstart", storage=open_storage(url))
     assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 6
