@@ -5,7 +5,8 @@ Quantities (``how``):
 * ``value``: ``metric`` under ``policy``;
 * ``saving``: ``metric`` under ``versus`` (default Linux today) minus under ``policy``;
 * ``ratio``: ``metric`` under ``policy`` over ``metric`` under ``versus``;
-* ``gain``: that ratio minus one.
+* ``gain``: that ratio minus one;
+* ``per``: ``metric`` over the metric ``over``, both under ``policy``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from objectives.core.policy import Policy, baseline
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
 from objectives.engine.simulate import simulate_batch
 
-HOWS = ("value", "saving", "ratio", "gain")
+HOWS = ("value", "saving", "ratio", "gain", "per")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class Figure:
         metric: the metric the figure is about (a catalogue name).
         published: the published value, in the metric's unit (a ratio for ``ratio``/``gain``).
         policy: knobs over Linux today (dotted names); empty = Linux today.
-        how: ``value``, ``saving``, ``ratio`` or ``gain`` (module docstring).
+        how: ``value``, ``saving``, ``ratio``, ``gain`` or ``per`` (module docstring).
+        over: for ``per``, the metric ``metric`` is divided by.
         versus: the knobs of the policy compared against (``saving``/``ratio``/``gain``).
         versus_scenario: the scenario that policy runs on, when it differs (a machine
             setting such as ``machine.vmap_stack`` rather than a policy knob); default
@@ -58,6 +60,7 @@ class Figure:
     unit: str = ""
     family: str = ""
     versus_scenario: str | Mapping[str, Any] | None = None
+    over: str = ""
 
     def load(self) -> Scenario:
         """The figure's scenario."""
@@ -82,9 +85,10 @@ class Figure:
         """The model's value of the figure's quantity."""
         scenario = self.load()
         policies: list[Policy] = [_policy(self.policy, self.name)]
-        if self.how != "value":
+        compares = self.how not in ("value", "per")
+        if compares:
             policies.append(_policy(self.versus, self.name))
-        if self.how != "value" and self.versus_scenario is not None:
+        if compares and self.versus_scenario is not None:
             results = simulate_batch(policies[:1], scenario)
             results += simulate_batch(policies[1:], self._load(self.versus_scenario))
         else:
@@ -92,6 +96,8 @@ class Figure:
         ours = results[0][self.metric]
         if self.how == "value":
             return float(ours)
+        if self.how == "per":
+            return float(ours / results[0][self.over])
         other = results[1][self.metric]
         if self.how == "saving":
             return float(other - ours)

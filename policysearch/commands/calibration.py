@@ -58,7 +58,7 @@ def row(figure: Figure) -> dict[str, Any]:
         "scenario": scenario,
         "policy": dict(figure.policy),
         "versus": dict(figure.versus),
-        "metric": figure.metric,
+        "metric": figure.metric if figure.how != "per" else f"{figure.metric} / {figure.over}",
         "how": figure.how,
         "unit": figure.unit,
         "published": figure.published,
@@ -79,7 +79,7 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         knobs = ", ".join(f"{k}={v}" for k, v in r["policy"].items()) or "Linux today"
-        if r["how"] != "value":
+        if r["how"] not in ("value", "per"):
             versus = ", ".join(f"{k}={v}" for k, v in r["versus"].items()) or "Linux today"
             knobs = f"{r['how']} of {knobs} vs {versus}"
         bounds = f"[{_num(r['low'])}, {_num(r['high'])}]"

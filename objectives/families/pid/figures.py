@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from objectives.calibration.figure import Figure, _policy
-from objectives.engine.simulate import simulate_batch
+from objectives.calibration.figure import Figure
 
 SEED003 = (
     "seed 003: Mateusz Guzik, '[PATCH 0/3] further damage-control lack of clone scalability': "
@@ -64,17 +61,6 @@ FIGURES = [
 ]
 
 
-@dataclass(frozen=True)
-class WaitRatioFigure(Figure):
-    """A figure on the ratio of two metrics of one policy (``metric`` over ``over``)."""
-
-    over: str = "pid_lock_wait_ns"
-
-    def model_value(self) -> float:
-        results = simulate_batch([_policy(self.policy, self.name)], self.load())
-        return float(results[0][self.metric] / results[0][self.over])
-
-
 KOUTNY2026 = (
     "Michal Koutny, 'Re: [PATCH v2] cgroup: avoid css_set_lock in cgroup_css_set_fork()' "
     "(cgroups list, 2026-02-10): bpftrace of native_queued_spin_lock_slowpath during "
@@ -95,11 +81,12 @@ GUZIK2026 = (
 )
 
 FIGURES += [
-    WaitRatioFigure(
+    Figure(
         name="koutny2026-other-locks-wait-vs-pidmap",
         source=KOUTNY2026,
         scenario="thread-churn-20",
         metric="clone_lock_wait_ns",
+        how="per",
         over="pid_lock_wait_ns",
         published=0.335,
         policy=ONCE,
