@@ -16,7 +16,7 @@ import pytest
 
 from objectives import baseline, load_scenario, simulate
 from objectives.core.scenario import scenario_from_mapping
-from objectives.families.percpu.figures import _doexec as doexec_mapping
+from objectives.families.percpu.figures import doexec_mapping
 
 
 def _doexec(allocs: int, counter_groups: int):
@@ -86,13 +86,12 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
     # (mms_per_fork 1), so modelling fork+exec as two mms leaves this fit unchanged.
     import numpy as np
 
-    from objectives.families.percpu.figures import _doexec
     from objectives.families.percpu.params import PercpuCosts
 
     def throughputs(x: np.ndarray) -> np.ndarray:
         out = []
         for allocs, groups in ((5, 4), (2, 1)):
-            data = _doexec(allocs, groups)
+            data = doexec_mapping(allocs, groups)
             data["workload"]["fork_work_ns"] = x[0]
             data["costs"] = {"percpu": {"alloc_hold_ns": x[1], "free_hold_ns": x[1] * 2 / 3}}
             scenario = scenario_from_mapping(data, source="fit")
@@ -115,4 +114,4 @@ def test_the_lock_costs_are_the_fit_to_both_of_guziks_figures() -> None:
     # the defaults are that fit rounded: within 5%
     assert PercpuCosts().alloc_hold_ns == pytest.approx(x[1], rel=0.05)
     assert PercpuCosts().free_hold_ns == pytest.approx(x[1] * 2 / 3, rel=0.05)
-    assert _doexec(2, 1)["workload"]["fork_work_ns"] == pytest.approx(x[0], rel=0.05)
+    assert doexec_mapping(2, 1)["workload"]["fork_work_ns"] == pytest.approx(x[0], rel=0.05)

@@ -17,7 +17,7 @@ GUZIK = (
 ONLINE = {"percpu.allocate_for": "online"}
 
 
-def _doexec(allocs: int, counter_groups: int) -> dict:
+def doexec_mapping(allocs: int, counter_groups: int) -> dict:
     """Guzik's execve benchmark: 26 cores, every task a fork+exec (fork work fitted to 186k)."""
     return {
         "name": f"doexec-26-{allocs}-allocs",
@@ -92,7 +92,7 @@ FIGURES = [
     Figure(
         name="guzik-execve-before",
         source=GUZIK + ": before (5 percpu allocations per mm, 4 counter inits)",
-        scenario=_doexec(5, 4),
+        scenario=doexec_mapping(5, 4),
         metric="fork_throughput_per_s",
         published=133_544,
         unit="1/s",
@@ -101,7 +101,7 @@ FIGURES = [
     Figure(
         name="guzik-execve-after",
         source=GUZIK + ": after (2 allocations, 1 counter group)",
-        scenario=_doexec(2, 1),
+        scenario=doexec_mapping(2, 1),
         metric="fork_throughput_per_s",
         published=186_062,
         unit="1/s",
