@@ -127,7 +127,10 @@ class TwoNodeCluster:
 
     def alive_nodes(self) -> int:
         """Live nodes, counted by a driver in a subprocess (this process has its own Ray)."""
-        code = "import ray; ray.init(address='auto'); print(sum(n['Alive'] for n in ray.nodes()))"
+        code = (
+            f"import ray; ray.init(address={self.address!r}); "
+            "print(sum(n['Alive'] for n in ray.nodes()))"
+        )
         out = subprocess.run(
             [sys.executable, "-c", code],
             env=self.env,
@@ -210,7 +213,9 @@ def start_two_node_cluster() -> TwoNodeCluster:
         cluster.start_node(
             "--head",
             f"--port={cluster.gcs_port}",
-            f"--temp-dir={temp_dir}",
+            # where `ray.init(address="auto")` looks for the head's address: RAY_TMPDIR/ray
+            # (a --temp-dir of RAY_TMPDIR itself would leave "auto" to scan for any GCS)
+            f"--temp-dir={temp_dir / 'ray'}",
             "--dashboard-host=127.0.0.1",
             f"--dashboard-port={cluster.dashboard_port}",
             f"--ray-client-server-port={cluster.client_port}",
