@@ -93,7 +93,8 @@ def _churn(
         f"1 process, {what} {quantity(measured_ns, 'ns')}/op measured less the model's "
         f"{quantity(kernel_ns, 'ns')} of modelled kernel costs",
     )
-    default = prior[work_key].value if work_key in prior else None
+    leaf = work_key.split(".")[-1]
+    default = getattr(values_scenario(prior, "<probe --bench>").workload, leaf)
     prior_rate = _metrics(prior, one)[rate_metric]
     bound = "holds" if kernel_ns <= measured_ns else "VIOLATED: the model's kernel costs are slower"
     checks = [
@@ -102,11 +103,11 @@ def _churn(
             rates[1],
             prior_rate,
             "ops/s",
-            f"1 process; model with the default {work_key.split('.')[-1]}"
-            + (f" ({quantity(default, 'ns')})" if default is not None else "")
-            + f", now fitted to this figure ({quantity(work, 'ns')}); lower bound: modelled "
-            f"kernel costs {quantity(kernel_ns, 'ns')}/op <= measured "
-            f"{quantity(measured_ns, 'ns')}/op {bound}{load}",
+            f"1 process; model with the default {leaf} ({quantity(default, 'ns')}, from a C "
+            f"benchmark), now fitted to this figure ({quantity(work, 'ns')}: Python's overhead and "
+            f"the host's load included); lower bound: modelled kernel costs "
+            f"{quantity(kernel_ns, 'ns')}/op <= measured {quantity(measured_ns, 'ns')}/op "
+            f"{bound}{load}",
         )
     ]
     fitted_values = {**prior, work_key: fitted}
@@ -121,7 +122,7 @@ def _churn(
                 model[rate_metric],
                 "ops/s",
                 f"{processes} processes on {facts.online_cpus} online CPUs; model with the "
-                f"fitted {work_key.split('.')[-1]}: what it predicts is the scaling{load}",
+                f"fitted {leaf}: what it predicts is the scaling{load}",
             )
         )
     return fitted, checks
@@ -182,9 +183,9 @@ def _memcgs(
         )
     per_cpu = memcgs.per_memcg_bytes / units
     note = (
-        f"Percpu delta / {count(k)} memcgs created in {memcgs.hierarchy} under {memcgs.where} "
-        f"(after {count(memcgs.filled)} that filled populated pages)"
-        + (f" ({memcgs.note})" if memcgs.note else "")
+        f"Percpu delta / {count(k)} memcgs created in {memcgs.hierarchy} under {memcgs.where}, "
+        f"after {count(memcgs.filled)} that filled populated pages"
+        + (f"; {memcgs.note}" if memcgs.note else "")
         + f"; model: the default {quantity(model / units, 'bytes')} per CPU x {count(units)} "
         f"possible CPUs; fits costs.percpu.memcg_bytes_per_cpu: {quantity(per_cpu, 'bytes')}"
     )
