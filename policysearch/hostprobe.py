@@ -5,19 +5,22 @@ copy for tests: ``tests/data/hosts/NAME/``). Each scenario value is marked where
 
 * ``measured``: read from a file (named in the comment);
 * ``derived``: computed from measured values (the rule is in the comment);
-* ``default``: the scenario default (``policysearch scenarios --describe``).
+* ``default``: the scenario default (``policysearch scenarios --describe``);
+* ``fitted on this host (probe --bench, DATE)``: set from a measurement ``probe --bench``
+  made here (``policysearch.hostbench``).
 
 Two values are derived so that today's Linux (the baseline policy) reproduces the host:
 
 * ``workload.resident_tasks``: the stack model counts resident tasks, churners in flight and
-  per-CPU cached stacks at 16 KiB each. The host's stacks are its threads (every
-  ``/proc/PID/status`` ``Threads:``) plus the idle tasks of the non-boot possible CPUs
-  (``kernel/smpboot.c`` ``idle_threads_init`` forks one per possible CPU; they are not in
-  ``/proc``), so ``resident_tasks`` = those threads less what the model adds for churn.
+  per-CPU cached stacks at THREAD_SIZE (16 KiB on x86_64) each. The host's stacks are its
+  threads (every ``/proc/PID/status`` ``Threads:``) plus the idle tasks of the non-boot
+  possible CPUs (``kernel/smpboot.c`` ``idle_threads_init`` forks one per possible CPU; they
+  are not in ``/proc``), so ``resident_tasks`` = those threads less what the model adds for churn.
   ``/proc/meminfo`` KernelStack is then an independent check of the count.
 * ``costs.percpu.boot_kib_per_cpu``: ``/proc/meminfo`` Percpu per possible CPU less the
   model's memcg and mm terms, as seed 002's 1441792 kB / 1024 CPUs gave the default. The
-  Percpu comparison is therefore exact at probe time; it measures drift afterwards.
+  model's Percpu then equals the figure it was derived from: the comparison says
+  ``derived``, not an error (the file's measured figures name it in ``derived_from``).
 
 The measured ``/proc/meminfo`` figures are kept in the file as one comment line
 (``# probe-measured: {json}``) that ``compare_with_host`` reads back.
@@ -36,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from objectives import GIB, Scenario, baseline, percpu_boot_bytes, scenario_from_mapping, simulate
+from policysearch.quantities import change, count, quantity
 
 MEASURED_TAG = "# probe-measured: "
 MEMINFO_KEYS = ("MemTotal", "KernelStack", "Percpu", "PageTables", "Slab")
-THREAD_STACK_BYTES = 16 * 1024
-_WARMUP = 10
-"""Loop iterations run before timing (first calls page in code and warm the caches)."""
+DERIVED_FROM = {"Percpu_kB": "costs.percpu.boot_kib_per_cpu"}
+"""Measured figures a scenario value is derived from (the model reproduces them by design)."""
 
 
 @dataclass(frozen=True)
@@ -288,16 +291,18 @@ def host_values(facts: HostFacts, bench: dict[str, Value] | None = None) -> dict
     return values
 
 
-def _scenario(values: dict[str, Value], source: str) -> Scenario:
+def values_scenario(values: dict[str, Value], source: str) -> Scenario:
+    """The scenario of dotted ``values`` (``source`` names it in error messages)."""
     return scenario_from_mapping(nest({k: v.value for k, v in values.items()}), source=source)
 
 
 def _fit_stacks(facts: HostFacts, values: dict[str, Value]) -> None:
-    """resident_tasks so that the baseline holds one 16 KiB stack per host task."""
+    """resident_tasks so that the baseline holds one stack (THREAD_SIZE) per host task."""
     tasks = facts.stack_tasks
     values["workload.resident_tasks"] = Value(0, "derived", "")
-    empty = simulate(baseline(), _scenario(values, "<probe>"))["stack_bytes"]
-    extra = round(empty / THREAD_STACK_BYTES)
+    scenario = values_scenario(values, "<probe>")
+    empty = simulate(baseline(), scenario)["stack_bytes"]
+    extra = round(empty / scenario.machine.thread_bytes)
     resident = max(0, tasks - extra)
     values["workload.resident_tasks"] = Value(
         resident,
@@ -314,7 +319,7 @@ def _fit_percpu(facts: HostFacts, values: dict[str, Value]) -> None:
     if percpu_kb is None:
         return
     values["costs.percpu.boot_kib_per_cpu"] = Value(0.0, "derived", "")
-    scenario = _scenario(values, "<probe>")
+    scenario = values_scenario(values, "<probe>")
     rest = simulate(baseline(), scenario)["percpu_bytes"] - percpu_boot_bytes(
         baseline().percpu, scenario
     )
@@ -362,12 +367,16 @@ def scenario_text(
         "possible_cpus": facts.possible_cpus,
         "online_cpus": facts.online_cpus,
         "nodes": [dataclasses.asdict(n) for n in facts.nodes],
+        "derived_from": {
+            k: v for k, v in DERIVED_FROM.items() if k.removesuffix("_kB") in facts.meminfo_kb
+        },
     }
     kb = facts.meminfo_kb
     lines = [
         f"# Written by `policysearch probe` on {facts.hostname} at {when} (root {facts.root}).",
         "# measured: read from the file named; derived: computed from measured values by the",
-        "# rule given; default: the scenario default (policysearch scenarios --describe).",
+        "# rule given; default: the scenario default (policysearch scenarios --describe);",
+        "# fitted on this host: set from a measurement of `probe --bench` here.",
         "# `policysearch evaluate baseline --scenario THIS_FILE` compares the model's",
         "# KernelStack and Percpu with the figures measured here:",
         MEASURED_TAG + json.dumps(measured, separators=(",", ":")),
@@ -421,13 +430,18 @@ def read_measured(path: str | Path) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The model's figure against the measured one."""
+    """The model's figure against the measured one.
+
+    ``derived`` names the scenario value computed from the measured figure (the model then
+    reproduces it by design: no error to report), or is empty for an independent check.
+    """
 
     name: str
     model_bytes: float
     measured_bytes: float
     per_task_model: float | None = None
     per_task_measured: float | None = None
+    derived: str = ""
 
     @property
     def error(self) -> float:
@@ -435,9 +449,15 @@ class Comparison:
 
 
 def compare_with_host(metrics: dict[str, float], measured: dict[str, Any]) -> list[Comparison]:
-    """KernelStack and Percpu: the model's baseline ``metrics`` against the probe's figures."""
+    """KernelStack and Percpu: the model's baseline ``metrics`` against the probe's figures.
+
+    A file written before ``derived_from`` was recorded derived Percpu all the same.
+    """
     out = []
     tasks = measured.get("stack_tasks")
+    derived_from = measured.get("derived_from", DERIVED_FROM)
+    if not isinstance(derived_from, dict):
+        derived_from = DERIVED_FROM
     if "KernelStack_kB" in measured and "stack_bytes" in metrics:
         real = measured["KernelStack_kB"] * 1024.0
         model = metrics["stack_bytes"]
@@ -448,25 +468,39 @@ def compare_with_host(metrics: dict[str, float], measured: dict[str, Any]) -> li
                 real,
                 model / tasks if tasks else None,
                 real / tasks if tasks else None,
+                str(derived_from.get("KernelStack_kB", "")),
             )
         )
     if "Percpu_kB" in measured and "percpu_bytes" in metrics:
-        out.append(Comparison("Percpu", metrics["percpu_bytes"], measured["Percpu_kB"] * 1024.0))
+        real = measured["Percpu_kB"] * 1024.0
+        out.append(
+            Comparison(
+                "Percpu",
+                metrics["percpu_bytes"],
+                real,
+                derived=str(derived_from.get("Percpu_kB", "")),
+            )
+        )
     return out
 
 
 def render_comparison(rows: list[Comparison], tasks: int | None) -> str:
-    """The comparison as a small table."""
+    """The comparison as a small table (``derived`` instead of an error where it is)."""
     lines = ["model (baseline) versus the host's /proc/meminfo when probed:"]
     for row in rows:
         line = (
-            f"  {row.name:12s} model {row.model_bytes / 1024:12.0f} kB   "
-            f"measured {row.measured_bytes / 1024:12.0f} kB   error {row.error:+.2%}"
+            f"  {row.name:12s} model {quantity(row.model_bytes, 'bytes'):>10}   "
+            f"measured {quantity(row.measured_bytes, 'bytes'):>10}   "
         )
+        if row.derived:
+            line += f"derived ({row.derived} computed from it), not a check"
+        else:
+            line += f"error {change(row.model_bytes, row.measured_bytes)}"
         if row.per_task_model is not None and row.per_task_measured is not None:
             line += (
-                f"   per task ({tasks}): model {row.per_task_model / 1024:.2f} KiB, "
-                f"measured {row.per_task_measured / 1024:.2f} KiB"
+                f"   per task ({count(tasks or 0)}): model "
+                f"{quantity(row.per_task_model, 'bytes')}, measured "
+                f"{quantity(row.per_task_measured, 'bytes')}"
             )
         lines.append(line)
     return "\n".join(lines)
@@ -480,114 +514,16 @@ def host_report(path: str | Path, metrics: dict[str, float]) -> str | None:
     return render_comparison(compare_with_host(metrics, measured), measured.get("stack_tasks"))
 
 
-def _thread_loop(seconds: float, queue: Any) -> None:
-    import threading
-
-    for _ in range(_WARMUP):
-        thread = threading.Thread(target=int)
-        thread.start()
-        thread.join()
-    ops, end = 0, time.perf_counter() + seconds
-    start = time.perf_counter()
-    while time.perf_counter() < end:
-        thread = threading.Thread(target=int)
-        thread.start()
-        thread.join()
-        ops += 1
-    queue.put((ops, time.perf_counter() - start))
-
-
-def _fork_loop(seconds: float, queue: Any) -> None:
-    true = "/bin/true" if Path("/bin/true").exists() else "/usr/bin/true"
-    for _ in range(_WARMUP):
-        os.waitpid(os.posix_spawn(true, [true], {}), 0)
-    ops, end = 0, time.perf_counter() + seconds
-    start = time.perf_counter()
-    while time.perf_counter() < end:
-        pid = os.posix_spawn(true, [true], {})
-        os.waitpid(pid, 0)
-        ops += 1
-    queue.put((ops, time.perf_counter() - start))
-
-
-def churn_rates(kind: str, processes: int, seconds: float) -> float:
-    """Operations per second of ``processes`` processes each looping ``kind`` (thread|fork)."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    target = _thread_loop if kind == "thread" else _fork_loop
-    workers = [ctx.Process(target=target, args=(seconds, queue)) for _ in range(processes)]
-    for worker in workers:
-        worker.start()
-    results = [queue.get(timeout=seconds + 30) for _ in workers]
-    for worker in workers:
-        worker.join()
-    return sum(ops / elapsed for ops, elapsed in results)
-
-
-@dataclass(frozen=True)
-class BenchResult:
-    """Thread and fork churn: ops/s by number of processes (1, 2, ... N)."""
-
-    thread_ops: dict[int, float]
-    fork_ops: dict[int, float]
-
-
-def run_bench(max_processes: int, seconds: float = 0.2) -> BenchResult:
-    """Thread create+join and fork+exec+exit loops with 1, 2, ... N processes."""
-    counts = range(1, max(1, max_processes) + 1)
-    thread = {n: churn_rates("thread", n, seconds) for n in counts}
-    fork = {n: churn_rates("fork", n, seconds) for n in counts}
-    # The single-process figures feed the fit: take the better of two runs (a busy host
-    # only ever slows a run down).
-    thread[1] = max(thread[1], churn_rates("thread", 1, seconds))
-    fork[1] = max(fork[1], churn_rates("fork", 1, seconds))
-    return BenchResult(thread, fork)
-
-
-def bench_values(result: BenchResult, facts: HostFacts) -> tuple[dict[str, Value], str]:
-    """clone_work_ns and fork_work_ns fitted from the single-process figures.
-
-    One churner meets no contention, so its time per operation is the work outside the
-    modelled costs plus those costs: the fit subtracts what the model gives with zero work.
-    """
-    values = host_values(facts)
-    values["workload.churn_processes"] = Value(1, "derived", "")
-    values["workload.clone_work_ns"] = Value(0.0, "derived", "")
-    values["workload.fork_work_ns"] = Value(0.0, "derived", "")
-    clone_model = simulate(baseline(), _scenario(values, "<bench>"))["clone_latency_mean_ns"]
-    values["workload.fork_fraction"] = Value(1.0, "derived", "")
-    fork_model = simulate(baseline(), _scenario(values, "<bench>"))["fork_latency_mean_ns"]
-    clone_ns = 1e9 / result.thread_ops[1]
-    fork_ns = 1e9 / result.fork_ops[1]
-    fitted = {
-        "workload.clone_work_ns": Value(
-            round(max(0.0, clone_ns - clone_model), 1),
-            "measured",
-            f"--bench: 1 process, thread create+join {clone_ns:.0f} ns/op (Python threading, "
-            f"interpreter overhead included) less the model's {clone_model:.0f} ns",
-        ),
-        "workload.fork_work_ns": Value(
-            round(max(0.0, fork_ns - fork_model), 1),
-            "measured",
-            f"--bench: 1 process, posix_spawn(/bin/true)+wait {fork_ns:.0f} ns/op less the "
-            f"model's {fork_model:.0f} ns",
-        ),
-    }
-    note = "bench (ops/s by processes): thread " + ", ".join(
-        f"{n}: {v:.0f}" for n, v in result.thread_ops.items()
-    )
-    note += "; fork " + ", ".join(f"{n}: {v:.0f}" for n, v in result.fork_ops.items())
-    return fitted, note
-
-
-def probe(root: str | Path = "/", *, name: str | None = None, bench: int = 0) -> str:
-    """Read the host under ``root`` and return the scenario text (``bench`` > 0: run it)."""
-    facts = read_host(root)
-    fitted: dict[str, Value] | None = None
-    note = ""
-    if bench > 0:
-        fitted, note = bench_values(run_bench(bench), facts)
+def probe(
+    root: str | Path = "/",
+    *,
+    name: str | None = None,
+    facts: HostFacts | None = None,
+    fitted: dict[str, Value] | None = None,
+    note: str = "",
+) -> str:
+    """The scenario text for the host under ``root`` (or its ``facts`` read before), with
+    values ``fitted`` by ``probe --bench`` (``policysearch.hostbench``) and a header ``note``."""
+    facts = facts or read_host(root)
     values = host_values(facts, fitted)
     return scenario_text(facts, values, name=name or f"host-{facts.hostname}", bench_note=note)

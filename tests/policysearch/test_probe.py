@@ -19,7 +19,10 @@ from policysearch.hostprobe import (
 from tests.conftest import run_cli
 
 HOSTS = Path(__file__).resolve().parents[1] / "data" / "hosts"
-MARKED = re.compile(r"^\s+[a-z_0-9]+: \S+  # (measured|derived|default)(: .+)?$")
+MARKED = re.compile(
+    r"^\s+[a-z_0-9]+: \S+  # (measured|derived|default"
+    r"|fitted on this host \(probe --bench, \d{4}-\d\d-\d\d\))(: .+)?$"
+)
 
 
 def _probe(tmp_path: Path, *args: str) -> tuple[Path, str]:
@@ -103,10 +106,12 @@ def test_evaluate_baseline_prints_the_comparison(tmp_path) -> None:
 
 
 def test_bench_fits_the_creation_work(tmp_path) -> None:
-    out, _ = _probe(tmp_path, "--bench", "2")
+    out, _ = _probe(tmp_path, "--bench", "1", "--cgroup", str(tmp_path))
+    _assert_every_value_marked(out)
     text = out.read_text()
-    assert re.search(r"clone_work_ns: [0-9.]+  # measured: --bench", text)
-    assert re.search(r"fork_work_ns: [0-9.]+  # measured: --bench", text)
+    fitted = r"  # fitted on this host \(probe --bench, \d{4}-\d\d-\d\d\): 1 process"
+    assert re.search(r"clone_work_ns: [0-9.]+" + fitted, text)
+    assert re.search(r"fork_work_ns: [0-9.]+" + fitted, text)
     scenario = load_scenario(out)
     assert scenario.workload.clone_work_ns > 0
 
