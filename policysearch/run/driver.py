@@ -64,6 +64,7 @@ from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, 
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, locate, redact, study_names
+from policysearch.run.storage.outage import RETRY_DEFAULT_S, OutageRetry, StorageUnreachable
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -86,6 +87,9 @@ class RunOptions:
     timeout_s: float | None = None
     """Stop asking for new trials this long after the run started (the trials in flight are
     finished and stored); ``None``: no time budget."""
+    storage_retry_s: float = RETRY_DEFAULT_S
+    """How long one outage of a database storage is waited out before the run gives up
+    (``run.storage.outage``)."""
 
 
 @dataclass(frozen=True)
@@ -203,16 +207,29 @@ def _run(
             stored = len(study.get_trials(deepcopy=False))
             sampler = make_sampler(replace(job.sampler, seed=opts.seed), seed_offset=stored)
         run_storage.commit()
-        mirror = MirroredStudy(study, sampler, run_storage.commit)
+        outage = _outage(where, opts, progress)
+        mirror = MirroredStudy(study, sampler, run_storage.commit, outage)
         verb = "joining" if joined else "resuming" if resumed else "creating"
         _announce(out, verb, opts, done_before, executor, kind)
         progress.started(study, mirror.memory.get_trials(deepcopy=False), opts.trials, executor)
         loop = _Loop(mirror, job, opts, executor, progress, deadline)
         completed, failed = loop.drive(min(window, executor.capacity))
-    study_meta.note_target(study, opts.trials)
+    if outage is None:
+        study_meta.note_target(study, opts.trials)
+    else:
+        outage.call(lambda: study_meta.note_target(study, opts.trials))
     run_storage.commit()
     others = mirror.complete - done_before - completed
     return RunResult(study, resumed, done_before, completed, failed, others, loop.timed_out)
+
+
+def _outage(where: Storage, opts: RunOptions, progress: RunProgress) -> OutageRetry | None:
+    """What waits out a database that stops answering mid-run (``None``: a journal file,
+    whose failures are the machine's, not a server's)."""
+    if where.kind != "database":
+        return None
+    dialect = where.url.split("://", 1)[0]
+    return OutageRetry(where.shown, dialect, opts.storage_retry_s, progress.notice)
 
 
 def _load(storage: optuna.storages.BaseStorage, job: JobConfig, opts: RunOptions) -> optuna.Study:
@@ -361,6 +378,8 @@ class _Loop:
                         f"the first {failed} evaluations all failed; first error: {first_error}"
                     )
         except BaseException as exc:
+            if isinstance(exc, StorageUnreachable):
+                raise  # the trials in flight were never stored: nothing to mark
             for trials in inflight:
                 for trial in trials:
                     frozen = records.fail_if_running(study, trial, "interrupted before it finished")
