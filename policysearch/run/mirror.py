@@ -113,7 +113,7 @@ class MirroredStudy:
         self._own: set[int] = set()  # durable ids of the trials this driver wrote
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
-        self._add(durable.get_trials(deepcopy=False))
+        self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
         self.last_added = []
 
     def _add(self, trials: list[FrozenTrial]) -> tuple[int, int]:

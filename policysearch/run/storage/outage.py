@@ -1,9 +1,10 @@
 """A database that stops answering in the middle of a run: retried with backoff, for a while.
 
 A PostgreSQL server restarted (``pg_ctl restart``, a failover, a maintenance window), a network
-blip, a reset connection: each of the run's storage operations (``run.mirror``: writing a
-finished trial, reading other drivers' trials; the study's target at the end) that fails on a
-*transient* cause is tried again after a pause. The pauses grow from ``FIRST_DELAY_S``,
+blip, a reset connection: each of the run's storage operations from the opening of its study
+on (``run.driver``: creating or loading the study; ``run.mirror``: writing a finished trial,
+reading other drivers' trials; the study's target at the end) that fails on a *transient*
+cause is tried again after a pause. The pauses grow from ``FIRST_DELAY_S``,
 doubling up to ``MAX_DELAY_S``; after ``budget_s`` seconds of one outage (default
 ``RETRY_DEFAULT_S``, ``policysearch run --storage-retry``) the run gives up with one line
 (``StorageUnreachable``, exit code 1) naming the storage, its password masked, and the cause.
@@ -12,15 +13,17 @@ Nothing stored is lost: a trial counts as finished only once its write returned.
 Each failed attempt says so on stderr, once per attempt::
 
     policysearch: PostgreSQL at postgresql://u:***@db:5432/team unreachable (connection
-    refused), retrying (attempt 2, next in 1 s; gives up after 1 min)
+    refused), retrying (attempt 2, next in 1.00 s; gives up after 60.0 s)
 
 and the first success after failures says how long the run waited.
 
 Transient (``transient_cause``): a lost or refused connection (SQLAlchemy saw the connection
 invalidated; PostgreSQL's SQLSTATE class 08 and 57P01-57P03: connection failures, an
 administrator or crash shutdown, a server starting up; the drivers' messages for a refused,
-reset or closed connection), and SQLite's "database is locked". Anything else (a full disk on
-the server, a constraint) fails at once, as before.
+reset or closed connection), and a database *busy* with other writers (SQLite's "database
+is locked", a deadlock or serialization failure: SQLSTATE 40P01, 40001), retried without a
+word for its first ``QUIET_BUSY_ATTEMPTS``. Anything else (a full disk on the server, a
+constraint) fails at once, as before.
 
 A retried operation must be safe to repeat: reads are; a trial's write is made so by
 ``rdb_write`` (a write whose commit was lost on the way back is found, not written twice).
@@ -65,8 +68,17 @@ _MESSAGES = (
     "lost connection",
     "server has gone away",
     "can't connect",
-    "database is locked",
 )
+_BUSY = (
+    "database is locked",
+    "deadlock detected",
+    "could not serialize access",
+    "lock wait timeout",
+)
+_BUSY_SQLSTATES = ("40P01", "40001")  # deadlock, serialization failure
+QUIET_BUSY_ATTEMPTS = 2
+"""A database busy with other writers (a lock, a deadlock) is retried silently this many
+times (1.5 s of pauses): several drivers on one SQLite file meet such locks now and then."""
 _NAMES = {
     "postgresql": "PostgreSQL",
     "postgres": "PostgreSQL",
@@ -93,8 +105,8 @@ def transient_cause(exc: BaseException) -> str | None:
         if (
             getattr(error, "connection_invalidated", False)
             or code.startswith("08")
-            or code in _SQLSTATES
-            or any(message in lowered for message in _MESSAGES)
+            or code in _SQLSTATES + _BUSY_SQLSTATES
+            or any(message in lowered for message in _MESSAGES + _BUSY)
         ):
             return _short(first)
     return None
@@ -157,7 +169,7 @@ class OutageRetry:
         """
         if self.gave_up is not None:
             raise self.gave_up
-        attempt, started = 0, None
+        attempt, started, said = 0, None, False
         operation = first
         while True:
             try:
@@ -166,6 +178,7 @@ class OutageRetry:
                 cause = transient_cause(exc)
                 if cause is None:
                     raise
+                state = "busy" if is_busy(cause) else "unreachable"
                 now = self._clock()
                 started = now if started is None else started
                 attempt += 1
@@ -173,29 +186,38 @@ class OutageRetry:
                 if spent >= self.budget_s:
                     self.waited_s += spent
                     self.gave_up = StorageUnreachable(
-                        f"{self.name} at {self.shown} unreachable for {_seconds(spent)} "
+                        f"{self.name} at {self.shown} {state} for {_seconds(spent)} "
                         f"({attempt} attempts; --storage-retry {_seconds(self.budget_s)}): "
                         f"{cause}; finished trials are stored, run the same command to "
                         "continue once it answers"
                     )
                     raise self.gave_up from None
                 delay = min(FIRST_DELAY_S * 2 ** (attempt - 1), MAX_DELAY_S, self.budget_s - spent)
-                self._say(
-                    f"{self.name} at {self.shown} unreachable ({cause}), retrying (attempt "
-                    f"{attempt}, next in {_seconds(delay)}; gives up after "
-                    f"{_seconds(self.budget_s)})"
-                )
+                if state == "unreachable" or attempt > QUIET_BUSY_ATTEMPTS:
+                    said = True
+                    self._say(
+                        f"{self.name} at {self.shown} {state} ({cause}), retrying (attempt "
+                        f"{attempt}, next in {_seconds(delay)}; gives up after "
+                        f"{_seconds(self.budget_s)})"
+                    )
                 self._sleep(delay)
                 operation = again or first
                 continue
             if started is not None:
                 spent = self._clock() - started
                 self.waited_s += spent
-                self._say(
-                    f"{self.name} at {self.shown} answers again after {_seconds(spent)} "
-                    f"({attempt} failed attempts); the run continues"
-                )
+                if said:
+                    self._say(
+                        f"{self.name} at {self.shown} answers again after {_seconds(spent)} "
+                        f"({attempt} failed attempts); the run continues"
+                    )
             return result
+
+
+def is_busy(cause: str) -> bool:
+    """``cause`` (of ``transient_cause``) is a database busy with other writers, not gone."""
+    lowered = cause.lower()
+    return any(busy in lowered for busy in _BUSY)
 
 
 def _seconds(value: float) -> str:
