@@ -191,7 +191,7 @@ class OutageRetry:
                         f"{cause}; finished trials are stored, run the same command to "
                         "continue once it answers"
                     )
-                    raise self.gave_up from None
+                    raise self.gave_up from exc
                 delay = min(FIRST_DELAY_S * 2 ** (attempt - 1), MAX_DELAY_S, self.budget_s - spent)
                 if state == "unreachable" or attempt > QUIET_BUSY_ATTEMPTS:
                     said = True
