@@ -115,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> None:
     """The study's totals (read back from the storage), its front, and what to do next."""
-    info = read(result.study, opts.storage)
-    view = study_view(result.study, info)
+    info = result.call(lambda: read(result.study, opts.storage))
+    view = result.call(lambda: study_view(result.study, info))
     front = list(view.front)
     if result.stopped_on_time:
         print(

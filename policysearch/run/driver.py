@@ -53,8 +53,8 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TextIO, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO, TypeVar
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -112,6 +112,9 @@ class RunResult:
     """COMPLETE trials other drivers stored during this run (several drivers on one study)."""
     stopped_on_time: bool = False
     """The run stopped asking for trials on its time budget (``RunOptions.timeout_s``)."""
+    call: Callable[..., Any] = field(default=lambda first, again=None: first())
+    """Runs a storage read (``call(lambda: ...)``), waiting out an outage as the run did (the
+    summary's reads of the study)."""
 
 
 def run_search(
@@ -166,7 +169,7 @@ def _run(
         done_before = call(lambda: _count(study, TrialState.COMPLETE))
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
-            return RunResult(study, resumed, done_before, 0, 0)
+            return RunResult(study, resumed, done_before, 0, 0, call=call)
     window, batch = in_flight(job.sampler, opts.workers)
     timed = None
     if not resumed and job.constraints:
@@ -227,7 +230,9 @@ def _run(
     call(lambda: study_meta.note_target(study, opts.trials))
     run_storage.commit()
     others = mirror.complete - done_before - completed
-    return RunResult(study, resumed, done_before, completed, failed, others, loop.timed_out)
+    return RunResult(
+        study, resumed, done_before, completed, failed, others, loop.timed_out, call=call
+    )
 
 
 def _outage(where: Storage, opts: RunOptions, progress: RunProgress) -> OutageRetry | None:

@@ -3,8 +3,8 @@
 A PostgreSQL server restarted (``pg_ctl restart``, a failover, a maintenance window), a network
 blip, a reset connection: each of the run's storage operations from the opening of its study
 on (``run.driver``: creating or loading the study; ``run.mirror``: writing a finished trial,
-reading other drivers' trials; the study's target at the end) that fails on a *transient*
-cause is tried again after a pause. The pauses grow from ``FIRST_DELAY_S``,
+reading other drivers' trials; the target and the summary at the end) that fails on a
+*transient* cause is tried again after a pause. The pauses grow from ``FIRST_DELAY_S``,
 doubling up to ``MAX_DELAY_S``; after ``budget_s`` seconds of one outage (default
 ``RETRY_DEFAULT_S``, ``policysearch run --storage-retry``) the run gives up with one line
 (``StorageUnreachable``, exit code 1) naming the storage, its password masked, and the cause.
