@@ -209,7 +209,7 @@ class OutageRetry:
                 if said:
                     self._say(
                         f"{self.name} at {self.shown} answers again after {_seconds(spent)} "
-                        f"({attempt} failed attempts); the run continues"
+                        f"({attempt} failed attempt{'s' * (attempt != 1)}); the run continues"
                     )
             return result
 
