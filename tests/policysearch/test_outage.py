@@ -5,7 +5,8 @@ test, and stops it with a "fast" shutdown (``pg_ctl stop -m fast``: clients disc
 open transactions rolled back) while a driver (a real ``policysearch run`` subprocess) is
 writing trials to it:
 
-* back after about 5 s: the run finishes with exit 0, every trial stored exactly once (the
+* connections ended by an administrator (``pg_terminate_backend``), then the server stopped
+  and back after about 5 s: the run finishes with exit 0, every trial stored exactly once (the
   study holds the target, trial numbers 0..N-1, each write token once), and stderr says it
   retried and how long it waited;
 * gone for longer than ``--storage-retry``: exit 1 and one line naming the storage (password
@@ -93,11 +94,32 @@ def _exactly_once(url: str) -> list[optuna.trial.FrozenTrial]:
     return trials
 
 
+def _terminate_clients(server: PostgresServer, database: str) -> None:
+    """An administrator ends every connection to ``database`` (``pg_terminate_backend``)."""
+    import psycopg2
+
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=server.port, user="policysearch",
+        password=server.password, dbname="postgres",
+    )  # fmt: skip
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (database,),
+            )
+    finally:
+        conn.close()
+
+
 def test_a_server_restart_is_waited_out_and_every_trial_is_stored_once(tmp_path: Path) -> None:
     with postgres_server() as server:
         url = server.create_database("restart")
         proc = _start(url, tmp_path)
         _wait_for_trials(server, "restart", proc, 20)
+        _terminate_clients(server, "restart")  # a fault beside the issue's: connections cut
+        _wait_for_trials(server, "restart", proc, 40)
         server.stop()
         time.sleep(OUTAGE_S)
         server.start()
