@@ -21,6 +21,7 @@ from collections.abc import Sequence
 _BYTE_STEPS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
 _TIME_IN_NS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
 _TIME_STEPS = (("s", 1e9), ("ms", 1e6), ("µs", 1e3), ("ns", 1.0))
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _BYTE_UNITS = {"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 BYTE_UNITS = frozenset(_BYTE_UNITS)
 """Units ``quantity`` scales as bytes (B, KiB, MiB, GiB, TiB)."""
@@ -124,6 +125,34 @@ def plain(value: float, decimals: int) -> str:
     """``value`` with ``decimals`` decimals and thousands separators; never ``-0``."""
     special = _special(value)
     return special if special is not None else _digits(value, decimals)
+
+
+def unscaled(value: float, significant: int = 6) -> str:
+    """``value`` in its own unit, as a person reads it: thousands separators, ``significant``
+    digits (the whole integer part, however long), trailing zeros dropped, never an ``e``
+    exponent: ``1,000``, ``490``, ``0.00005``, ``0.000001``, ``2.5``. Below a millionth, where
+    zeros can no longer be counted at a glance (numerical tolerances), a power of ten in
+    superscript: ``1×10⁻⁸``, ``2.5×10⁻¹⁴``.
+
+    For tables whose unit is a column of its own (``policysearch constants``, ``calibration``),
+    where a value is what a scenario key takes, not a quantity to rescale.
+    """
+    special = _special(value)
+    if special is not None:
+        return special
+    if value == 0:
+        return "0"
+    power = math.floor(math.log10(abs(value)))
+    if power < -6:
+        mantissa = unscaled(value / 10.0**power, significant)
+        if mantissa in ("10", "-10"):  # rounding carried into the next power
+            mantissa, power = mantissa[:-1], power + 1
+        return f"{mantissa}×10{str(power).translate(_SUPERSCRIPT)}"
+    decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+    text = _digits(value, decimals)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _scale(magnitude: float, unit: str) -> tuple[float, str]:

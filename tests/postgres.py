@@ -59,13 +59,64 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PostgresServer:
-    """A running server: connect as ``USER`` with ``password`` over TCP on 127.0.0.1."""
+    """A running server: connect as ``USER`` with ``password`` over TCP on 127.0.0.1.
+
+    ``stop()`` and ``start()`` take it down and bring it back on the same port and data (a
+    server restart, as ``pg_ctl restart -m fast`` does it).
+    """
 
     port: int
     password: str
     log: Path
+    command: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts a login."""
+        import psycopg2
+
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, stopped by its id below
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"postgres exited with {self.proc.returncode}: {self._tail()}")
+            try:
+                psycopg2.connect(
+                    host="127.0.0.1",
+                    port=self.port,
+                    user=USER,
+                    password=self.password,
+                    dbname="postgres",
+                ).close()
+                return
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"postgres did not start: {self._tail()}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """A "fast" shutdown (``pg_ctl stop -m fast``: SIGINT): clients are disconnected,
+        open transactions rolled back, then the server exits."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def _tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
 
     def url(self, database: str = "postgres", *, password: str | None = None) -> str:
         """A SQLAlchemy/Optuna URL for ``database`` (with the right password by default)."""
@@ -107,12 +158,11 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
     """Start a private PostgreSQL server; stop it and remove its folder afterwards."""
-    import psycopg2
 
     binaries = binaries_or_skip()
     prefix = _as_server_user()
     root = Path(tempfile.mkdtemp(prefix="policysearch-pg-"))  # not under pytest's 0700 folders
-    proc: subprocess.Popen[bytes] | None = None
+    server: PostgresServer | None = None
     try:
         data, sockets, pwfile = root / "data", root / "sock", root / "pw"
         sockets.mkdir()
@@ -142,50 +192,28 @@ def postgres_server() -> Iterator[PostgresServer]:
         )
         port = _free_port()
         log = root / "server.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [
-                    *prefix,
-                    str(binaries / "postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(port),
-                    "-k",
-                    str(sockets),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",  # a test cluster: durability against power loss is not tested
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=50",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, stopped by its id below
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"postgres exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            try:
-                psycopg2.connect(
-                    host="127.0.0.1", port=port, user=USER, password=password, dbname="postgres"
-                ).close()
-                break
-            except psycopg2.OperationalError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"postgres did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.05)
-        yield PostgresServer(port, password, log)
+        command = [
+            *prefix,
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(sockets),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",  # a test cluster: durability against power loss is not tested
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=50",
+        ]
+        server = PostgresServer(port, password, log, command)
+        server.start()
+        yield server
     finally:
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGINT)  # "fast" shutdown: disconnects clients, then exits
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        if server is not None:
+            server.stop()
         shutil.rmtree(root, ignore_errors=True)

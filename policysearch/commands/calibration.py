@@ -14,6 +14,7 @@ from typing import Any
 
 from objectives import Figure, figures
 from policysearch.commands.arguments import one_of_known
+from policysearch.quantities import unscaled
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -92,8 +93,5 @@ def render_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _num(value: float) -> str:
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+    """A figure's value in its own unit (named on the source line), as published."""
+    return unscaled(value, significant=4)

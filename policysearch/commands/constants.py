@@ -15,6 +15,7 @@ import json
 
 from objectives import KINDS, Constant, constant_table
 from policysearch.commands.arguments import one_of_known
+from policysearch.quantities import unscaled
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -66,8 +67,9 @@ def render_table(rows: list[Constant]) -> str:
 
 
 def _num(value: object) -> str:
+    """A value in the constant's own unit (the unit column; what a scenario key takes)."""
     if value is None:
         return "-"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    return unscaled(value)

@@ -31,6 +31,7 @@ from policysearch.run.driver import RunOptions, RunResult, run_search
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import STORAGE_ENV, describe, job_storage
+from policysearch.run.storage.outage import RETRY_DEFAULT_S
 from policysearch.run.study_meta import read
 
 SUMMARY_ROWS = SHOWN
@@ -67,6 +68,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="time budget (30s, 10m, 2h, 1h30m): after it, ask for no new trials, finish the "
         "ones in flight and exit 0 (run again to continue)",
     )
+    parser.add_argument(
+        "--storage-retry",
+        type=duration,
+        metavar="DURATION",
+        default=RETRY_DEFAULT_S,
+        help="a database storage that stops answering mid-run (a server restart, a lost "
+        "connection) is retried with backoff (0.5 s, doubling, at most 8 s apart) for this "
+        f"long before the run gives up with exit code 1 (default: {RETRY_DEFAULT_S:g}s); "
+        "every finished trial is stored exactly once either way",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     return parser
 
@@ -94,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         study_name=args.study or job.name,
         seed=job.sampler.seed if args.seed is None else args.seed,
         timeout_s=args.timeout,
+        storage_retry_s=args.storage_retry,
     )
     progress = RunProgress() if args.quiet else ProgressDisplay()
     result = run_search(job, opts, progress=progress)
@@ -103,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> None:
     """The study's totals (read back from the storage), its front, and what to do next."""
-    info = read(result.study, opts.storage)
-    view = study_view(result.study, info)
+    info = result.call(lambda: read(result.study, opts.storage))
+    view = result.call(lambda: study_view(result.study, info))
     front = list(view.front)
     if result.stopped_on_time:
         print(

@@ -120,6 +120,12 @@ class ProgressDisplay(RunProgress):
             self._line()
             self._drawn = now
 
+    def notice(self, line: str) -> None:
+        if self._tqdm is None:
+            print(f"policysearch: {line}", file=self.stream, flush=True)
+        else:
+            self._tqdm.write(f"policysearch: {line}", file=self.stream)  # above the bar
+
     def stopped(self, reason: str) -> None:
         self._note = f"; stopped asking for trials: {reason}"
 

@@ -37,6 +37,11 @@ PostgreSQL): start the same job with the same storage and study on as many machi
   With one driver the refresh finds nothing new: a single run behaves, and is as fast and as
   reproducible, as before.
 
+A database that stops answering (a PostgreSQL restart) is waited out: every storage operation
+of the run from the opening of its study on is retried with backoff for ``storage_retry_s``
+(``run.storage.outage``), each trial written exactly once (``run.storage.rdb_write``); past
+the budget the run stops with one line, its stored trials intact.
+
 Passwords: the storage URL is shown redacted (``run.storage.redact``) and the job stored in
 the study carries the redacted URL, never the password.
 """
@@ -48,8 +53,8 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TextIO
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO, TypeVar
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -64,6 +69,9 @@ from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, 
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, locate, redact, study_names
+from policysearch.run.storage.outage import RETRY_DEFAULT_S, OutageRetry, StorageUnreachable
+
+T = TypeVar("T")
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -86,6 +94,9 @@ class RunOptions:
     timeout_s: float | None = None
     """Stop asking for new trials this long after the run started (the trials in flight are
     finished and stored); ``None``: no time budget."""
+    storage_retry_s: float = RETRY_DEFAULT_S
+    """How long one outage of a database storage is waited out before the run gives up
+    (``run.storage.outage``)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,9 @@ class RunResult:
     """COMPLETE trials other drivers stored during this run (several drivers on one study)."""
     stopped_on_time: bool = False
     """The run stopped asking for trials on its time budget (``RunOptions.timeout_s``)."""
+    call: Callable[..., Any] = field(default=lambda first, again=None: first())
+    """Runs a storage read (``call(lambda: ...)``), waiting out an outage as the run did (the
+    summary's reads of the study)."""
 
 
 def run_search(
@@ -141,19 +155,21 @@ def _run(
     progress: RunProgress,
     deadline: float | None,
 ) -> RunResult:
+    outage = _outage(where, opts, progress)
+    call = outage.call if outage is not None else _direct
     run_storage = where.open_for_run()
     if run_storage.notice:
         print(f"policysearch: {run_storage.notice}", file=sys.stderr)
     storage = run_storage.storage
-    resumed = opts.study_name in study_names(storage)
+    resumed = call(lambda: opts.study_name in study_names(storage))
     study = None
     joined = False
     if resumed:
-        study = _load(storage, job, opts)
-        done_before = _count(study, TrialState.COMPLETE)
+        study = call(lambda: _load(storage, job, opts))
+        done_before = call(lambda: _count(study, TrialState.COMPLETE))
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
-            return RunResult(study, resumed, done_before, 0, 0)
+            return RunResult(study, resumed, done_before, 0, 0, call=call)
     window, batch = in_flight(job.sampler, opts.workers)
     timed = None
     if not resumed and job.constraints:
@@ -183,36 +199,54 @@ def _run(
     with executor_factory(kind, problems, options) as executor:
         if study is None:
             try:
-                study = optuna.create_study(
-                    study_name=opts.study_name,
-                    storage=storage,
-                    directions=[o.direction for o in job.objectives],
+                study = call(
+                    lambda: optuna.create_study(
+                        study_name=opts.study_name,
+                        storage=storage,
+                        directions=[o.direction for o in job.objectives],
+                    )
                 )
             except optuna.exceptions.DuplicatedStudyError:  # another driver just created it
                 resumed = joined = True
-                study = _load(storage, job, opts)
-                done_before = _count(study, TrialState.COMPLETE)
+                study = call(lambda: _load(storage, job, opts))
+                done_before = call(lambda: _count(study, TrialState.COMPLETE))
             else:
-                study_meta.record(study, _without_password(job), opts.seed)
+                call(lambda: study_meta.record(study, _without_password(job), opts.seed))
                 sampler = make_sampler(replace(job.sampler, seed=opts.seed))
                 done_before = 0
         if resumed:
-            _fail_stale(study)
+            call(lambda: _fail_stale(study))
             # a seeded sampler must not replay the first run's proposals: offset its seed
             # (by the trial count; ``study.trials`` would deep-copy every trial to count them)
-            stored = len(study.get_trials(deepcopy=False))
+            stored = call(lambda: len(study.get_trials(deepcopy=False)))
             sampler = make_sampler(replace(job.sampler, seed=opts.seed), seed_offset=stored)
         run_storage.commit()
-        mirror = MirroredStudy(study, sampler, run_storage.commit)
+        mirror = MirroredStudy(study, sampler, run_storage.commit, outage)
         verb = "joining" if joined else "resuming" if resumed else "creating"
         _announce(out, verb, opts, done_before, executor, kind)
         progress.started(study, mirror.memory.get_trials(deepcopy=False), opts.trials, executor)
         loop = _Loop(mirror, job, opts, executor, progress, deadline)
         completed, failed = loop.drive(min(window, executor.capacity))
-    study_meta.note_target(study, opts.trials)
+    call(lambda: study_meta.note_target(study, opts.trials))
     run_storage.commit()
     others = mirror.complete - done_before - completed
-    return RunResult(study, resumed, done_before, completed, failed, others, loop.timed_out)
+    return RunResult(
+        study, resumed, done_before, completed, failed, others, loop.timed_out, call=call
+    )
+
+
+def _outage(where: Storage, opts: RunOptions, progress: RunProgress) -> OutageRetry | None:
+    """What waits out a database that stops answering mid-run (``None``: a journal file,
+    whose failures are the machine's, not a server's)."""
+    if where.kind != "database":
+        return None
+    dialect = where.url.split("://", 1)[0]
+    return OutageRetry(where.shown, dialect, opts.storage_retry_s, progress.notice)
+
+
+def _direct(first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
+    """``first()``: a storage call without an outage to wait out (a journal file)."""
+    return first()
 
 
 def _load(storage: optuna.storages.BaseStorage, job: JobConfig, opts: RunOptions) -> optuna.Study:
@@ -361,6 +395,8 @@ class _Loop:
                         f"the first {failed} evaluations all failed; first error: {first_error}"
                     )
         except BaseException as exc:
+            if isinstance(exc, StorageUnreachable):
+                raise  # the trials in flight were never stored: nothing to mark
             for trials in inflight:
                 for trial in trials:
                     frozen = records.fail_if_running(study, trial, "interrupted before it finished")

@@ -28,16 +28,25 @@ Rules:
   before that first sight (at most one window per driver) may repeat the other's points.
 * A journal file has one driver (``run.storage.journal`` refuses a second writer):
   ``refresh()`` does nothing there, so a single run costs nothing more and stays deterministic.
+* A database that stops answering mid-run (a server restart): each write and each refresh is
+  retried with backoff for a bounded time (``run.storage.outage``). A trial's write is one
+  transaction that a retry never repeats once it landed (``run.storage.rdb_write``: a token
+  in the trial, looked for before writing again), so a trial is stored exactly once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import optuna
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.run.storage.outage import OutageRetry
+from policysearch.run.storage.rdb_write import tagged, write_trial
+
+T = TypeVar("T")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 _CONTAINERS = ("_params", "_distributions", "_user_attrs", "_system_attrs", "intermediate_values")
 
@@ -74,6 +83,7 @@ class MirroredStudy:
         durable: the stored study (what ``front``, ``report`` and the dashboard read).
         memory: the in-memory study the driver asks and tells.
         shared: other drivers may write to the durable study (a database storage).
+        outage: waits out a database that stops answering (``None``: no retry).
         complete: COMPLETE trials in the memory copy: the durable study's as of the last
             ``refresh()``, plus this driver's own told since.
         foreign: trials of other drivers added by ``refresh()`` so far.
@@ -84,8 +94,10 @@ class MirroredStudy:
         durable: optuna.Study,
         sampler: optuna.samplers.BaseSampler,
         commit: Callable[[], None],
+        outage: OutageRetry | None = None,
     ) -> None:
         self.durable = durable
+        self.outage = outage
         self._commit = commit
         self._storage = durable._storage
         self._study_id = durable._study_id
@@ -101,7 +113,7 @@ class MirroredStudy:
         self._own: set[int] = set()  # durable ids of the trials this driver wrote
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
-        self._add(durable.get_trials(deepcopy=False))
+        self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
         self.last_added = []
 
     def _add(self, trials: list[FrozenTrial]) -> tuple[int, int]:
@@ -133,11 +145,13 @@ class MirroredStudy:
         """
         if not self.shared:
             return 0
-        trials = self._backend._get_trials(
-            self._study_id,
-            states=None,
-            included_trial_ids=set(self._unfinished),
-            trial_id_greater_than=self._seen,
+        trials = self._call(
+            lambda: self._backend._get_trials(
+                self._study_id,
+                states=None,
+                included_trial_ids=set(self._unfinished),
+                trial_id_greater_than=self._seen,
+            )
         )
         trials.sort(key=lambda t: t._trial_id)
         added, complete = self._add(trials)
@@ -147,9 +161,28 @@ class MirroredStudy:
         return complete
 
     def persist(self, frozen: FrozenTrial) -> None:
-        """Queue a finished trial of the memory copy for the durable storage (one record)."""
-        self._own.add(self._storage.create_new_trial(self._study_id, template_trial=frozen))
+        """Queue a finished trial of the memory copy for the durable storage (one record).
+
+        On a database the record is written at once, as one transaction, and a retried write
+        finds the record if its first attempt landed (``run.storage.rdb_write``).
+        """
+        if self.shared:
+            template, token = tagged(frozen)
+            backend, study_id = self._backend, self._study_id
+            trial_id = self._call(
+                lambda: write_trial(backend, study_id, template, token, look_first=False),
+                lambda: write_trial(backend, study_id, template, token, look_first=True),
+            )
+        else:
+            trial_id = self._storage.create_new_trial(self._study_id, template_trial=frozen)
+        self._own.add(trial_id)
         self.complete += frozen.state == TrialState.COMPLETE
+
+    def _call(self, first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
+        """``first()``, through ``outage`` when there is one (``OutageRetry.call``)."""
+        if self.outage is None:
+            return first()
+        return self.outage.call(first, again)
 
     def commit(self) -> None:
         """Make every persisted trial durable (one fsync for a journal file)."""

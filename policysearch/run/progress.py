@@ -10,6 +10,8 @@ a quiet run passes it as is.
   and with the trials other drivers finished that the driver took in;
 * ``stopped(reason)``: the run stopped asking for new trials before its target (the time
   budget); it goes on to finish the trials in flight;
+* ``notice(line)``: something the user must see even in a quiet run (a database being waited
+  for); the one hook that is not a no-op: it prints ``policysearch: LINE`` on stderr;
 * ``close()``: once at the end, whatever happened.
 
 The hooks must be cheap: ``finished`` runs on the driver's loop between two batches.
@@ -17,6 +19,7 @@ The hooks must be cheap: ``finished`` runs on the driver's loop between two batc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -43,6 +46,10 @@ class RunProgress:
 
     def stopped(self, reason: str) -> None:
         """The run asks for no more trials (``reason``: why, for people)."""
+
+    def notice(self, line: str) -> None:
+        """A line the user must see, quiet or not (``policysearch: LINE`` on stderr)."""
+        print(f"policysearch: {line}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """The run is over."""

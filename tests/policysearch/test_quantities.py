@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policysearch.quantities import change, column, count, quantity
+from policysearch.quantities import change, column, count, quantity, unscaled
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,37 @@ def test_box_share_reads_as_a_share_of_the_reference_box() -> None:
     assert box_share(0.0949) == "9.49% of the reference box"
     assert box_share(0.00123) == "0.12% of the reference box"
     assert box_share(None) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1000, "1,000"),
+        (490, "490"),
+        (2.5, "2.5"),
+        (5e-5, "0.00005"),
+        (1e-6, "0.000001"),
+        (1e-8, "1×10⁻⁸"),
+        (2.5e-14, "2.5×10⁻¹⁴"),
+        (-1e-9, "-1×10⁻⁹"),
+        (9.9999999e-8, "1×10⁻⁷"),
+        (805_306_368, "805,306,368"),
+        (0.0, "0"),
+        (float("nan"), "n/a"),
+    ],
+)
+def test_unscaled_keeps_the_unit_and_never_writes_an_e_exponent(value: float, text: str) -> None:
+    assert unscaled(value) == text
+
+
+@given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
+def test_unscaled_reads_back_close_to_the_value(value: float) -> None:
+    text = unscaled(value)
+    assert "e" not in text
+    if "×10" in text:
+        mantissa, power = text.split("×10")
+        digits = power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
+        back = float(mantissa) * 10.0 ** int(digits)
+    else:
+        back = float(text.replace(",", ""))
+    assert math.isclose(back, value, rel_tol=1e-5, abs_tol=1e-300)

@@ -337,3 +337,25 @@ def test_the_compare_plot_title_fits_the_figure(tmp_path: Path) -> None:
     assert boxes
     for text, left, right, width in boxes:
         assert left >= 0 and right <= width, (text, left, right, width)
+
+
+# --- constants and calibration: values in their own unit, through quantities ------------------
+
+
+@pytest.mark.parametrize("command", ["constants", "calibration"])
+def test_the_constants_and_calibration_tables_print_no_exponent(command: str, capsys) -> None:
+    """Their number lines (the first of each pair; the second is the source's own words,
+    quoted as written) read without an ``e`` exponent, tiny values included."""
+    code = cli.main([command])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    numbers = lines[1::2] if command == "calibration" else lines[0::2]
+    assert len(numbers) > 20
+    for line in numbers:
+        assert EXPONENT.search(line) is None, line
+    if command == "constants":
+        share = next(x for x in numbers if x.startswith("workload.stacks.depth_share_16k "))
+        assert " 0.00005 fraction " in share and "[0.000001, 0.001]" in share, share
+        tolerance = next(x for x in numbers if x.startswith("contention._BISECTION_TOLERANCE "))
+        assert " 1×10⁻¹⁴ " in tolerance, tolerance

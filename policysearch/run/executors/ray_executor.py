@@ -68,6 +68,9 @@ class RayExecutor(BaseExecutor):
         if target in ("", "local") and (loaded is None or not loaded.is_initialized()):
             # a private Ray takes seconds to start: say so first (a cluster connection says
             # nothing before it succeeds, so that a refusal stays one line)
+            note = ray_local.oversubscribed(options.workers)
+            if note:
+                print(f"policysearch: {note}", file=sys.stderr, flush=True)
             _say(options, f"starting Ray ({_workers(options.workers)}) ...")
         import ray  # imported here: Ray takes a second to import and serial runs need none
 

@@ -20,6 +20,14 @@
   (``_end_at_exit``: that tear-down crashed now and then).
 * **Stop.** ``ray.shutdown()``, then whatever of those processes still runs: Ray's agents
   notice that their raylet is gone only after a while.
+* **More workers than CPUs.** The private Ray is told it has one CPU per worker, so every
+  worker gets its process; the CPUs are shared. The raylet then reports every few processes
+  it starts beyond four times the machine's CPUs ("WARNING: 14 PYTHON worker processes have
+  been started on node ... This could be a result of using a large number of actors ...") and
+  Ray's driver prints those reports on standard output (its error listener, whatever
+  ``log_to_driver`` says). That warning is dropped (``_without_pool_warning``: only that one,
+  every other report of the raylet still prints) and the run says instead, once, how many
+  evaluations can run at once (``oversubscribed``).
 """
 
 from __future__ import annotations
@@ -43,6 +51,48 @@ SYSTEM_CONFIG: dict[str, object] = {"enable_metrics_collection": False}
 dashboard agent there is nothing to send them to)."""
 
 
+_POOL_WARNING = "worker processes have been started on node"
+"""The raylet's report of many worker processes (``worker_pool.cc``), as Ray words it."""
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def oversubscribed(workers: int) -> str | None:
+    """One line for a private Ray with more workers than CPUs (``None``: no more)."""
+    have = cpus()
+    if workers <= have:
+        return None
+    return (
+        f"{workers} workers on {have} CPU{'s' * (have != 1)}: at most {have} evaluations run at "
+        f"once and the other workers wait for a CPU; each worker is a Ray process to start "
+        f"(--workers {have} uses the machine as fully and starts faster)"
+    )
+
+
+def _without_pool_warning() -> None:
+    """Drop the raylet's "worker processes have been started" reports in this driver (the
+    module doc); every other line Ray prints goes through unchanged."""
+    from ray._private import worker
+
+    printing = worker.print_to_stdstream
+    if getattr(printing, "drops_pool_warning", False):
+        return
+
+    def filtered(data: dict, ignore_prefix: bool) -> None:
+        lines = [line for line in data.get("lines", []) if _POOL_WARNING not in str(line)]
+        if lines:
+            printing({**data, "lines": lines}, ignore_prefix)
+
+    filtered.drops_pool_warning = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = filtered
+
+
 def start(ray: Any, workers: int) -> set[int]:
     """Start a private Ray on 127.0.0.1; return the processes it started (for ``stop``).
 
@@ -51,6 +101,7 @@ def start(ray: Any, workers: int) -> set[int]:
         KeyboardInterrupt: interrupted (its processes already killed).
     """
     before = set(_descendants())
+    _without_pool_warning()
     try:
         with _on_loopback(ray), _lean(ray):
             ray.init(
