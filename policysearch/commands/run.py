@@ -27,6 +27,7 @@ from policysearch.jobs.config import DEFAULT_STORAGE, load_job
 from policysearch.jobs.executor_names import AUTO, AUTO_HELP, EXECUTOR_CHOICES
 from policysearch.outputs.front_table import render
 from policysearch.outputs.progress import ProgressDisplay
+from policysearch.quantities import quantity
 from policysearch.run.driver import RunOptions, RunResult, run_search
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.progress import RunProgress
@@ -120,9 +121,9 @@ def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> N
     front = list(view.front)
     if result.stopped_on_time:
         print(
-            f"stopped on the time budget (--timeout {args.timeout:g} s) with the trials in "
-            f"flight finished; {view.complete} of {opts.trials} finished: run the same command "
-            "to continue"
+            f"stopped on the time budget (--timeout {quantity(args.timeout, 's')}) with the "
+            f"trials in flight finished; {view.complete} of {opts.trials} finished: run the same "
+            "command to continue"
         )
     ours = f"{result.completed_now} by this run, {result.failed_now} failed"
     if result.completed_by_others:

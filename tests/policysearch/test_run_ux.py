@@ -133,7 +133,7 @@ def test_timeout_stops_asking_and_exits_zero(tmp_path: Path) -> None:
         "--timeout", "3s", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "stopped on the time budget (--timeout 3 s)" in result.stdout
+    assert "stopped on the time budget (--timeout 3.00 s)" in result.stdout
     done = int(re.search(r"(\d+) finished trials in the study", result.stdout)[1])
     assert 0 < done < 1_000_000
     assert "stopped asking for trials: time budget reached" in result.stderr

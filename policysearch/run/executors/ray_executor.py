@@ -36,6 +36,7 @@ from typing import Any
 from objectives import Problem
 from policysearch import interrupts
 from policysearch.errors import RunFailure
+from policysearch.quantities import quantity
 from policysearch.run import cluster
 from policysearch.run.executors import ray_local, ray_startup
 from policysearch.run.executors.base import (
@@ -106,10 +107,10 @@ class RayExecutor(BaseExecutor):
         if self._owns_ray:
             took = time.perf_counter() - began
             if self._private:
-                _say(options, f"Ray ready in {took:.1f} s")
+                _say(options, f"Ray ready in {quantity(took, 's')}")
                 ray_startup.record("start_s", took)
             else:
-                _say(options, f"connected to the Ray cluster at {address} in {took:.1f} s")
+                _say(options, f"connected to the Ray cluster at {address} in {quantity(took, 's')}")
 
     def _replace(self, slot: int) -> None:
         old = self._actors[slot]
