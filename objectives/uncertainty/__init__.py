@@ -17,6 +17,7 @@ from objectives.problems.base import ProblemKind, register_problem_kind
 from objectives.uncertainty.draws import draw_table, draw_values
 from objectives.uncertainty.plan import (
     ALL_ASSUMED,
+    MAX_DRAWS,
     METHODS,
     UncertaintyPlan,
     assumed_constants,
@@ -33,6 +34,7 @@ register_problem_kind(
 
 __all__ = [
     "ALL_ASSUMED",
+    "MAX_DRAWS",
     "METHODS",
     "SPREAD",
     "UncertainProblem",
