@@ -68,7 +68,9 @@ from objectives.problems.base import Problem, problem_from_job, problem_from_map
 from objectives.problems.benchmarks import BENCHMARKS
 from objectives.problems.mix import AGGREGATES, aggregate_name, split_name
 from objectives.uncertainty import (
+    DEFAULT_SAMPLES,
     MAX_DRAWS,
+    Sensitivity,
     UncertainProblem,
     UncertaintyPlan,
     assumed_constants,
@@ -77,6 +79,7 @@ from objectives.uncertainty import (
     drawable_constants,
     plan_from_mapping,
     robustness,
+    sensitivity,
 )
 
 Part = FamilyPart
@@ -87,6 +90,7 @@ __all__ = [
     "ARCHITECTURES",
     "BENCHMARKS",
     "CATALOGUE",
+    "DEFAULT_SAMPLES",
     "FAMILIES",
     "GIB",
     "HARD_LIMITS",
@@ -111,6 +115,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioProblem",
+    "Sensitivity",
     "Setting",
     "StackPolicy",
     "TierPolicy",
@@ -148,6 +153,7 @@ __all__ = [
     "scenario_from_mapping",
     "scenario_keys",
     "scenario_under",
+    "sensitivity",
     "shorten",
     "simulate",
     "simulate_batch",

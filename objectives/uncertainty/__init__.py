@@ -26,6 +26,7 @@ from objectives.uncertainty.plan import (
 )
 from objectives.uncertainty.problem import SPREAD, UncertainProblem
 from objectives.uncertainty.robustness import non_dominated, robustness
+from objectives.uncertainty.sensitivity import DEFAULT_SAMPLES, Index, Sensitivity, sensitivity
 
 register_problem_kind(
     ProblemKind("uncertainty", None, UncertainProblem.from_mapping, UncertainProblem.stored_as),
@@ -34,9 +35,12 @@ register_problem_kind(
 
 __all__ = [
     "ALL_ASSUMED",
+    "DEFAULT_SAMPLES",
     "MAX_DRAWS",
     "METHODS",
     "SPREAD",
+    "Index",
+    "Sensitivity",
     "UncertainProblem",
     "UncertaintyPlan",
     "assumed_constants",
@@ -46,4 +50,5 @@ __all__ = [
     "non_dominated",
     "plan_from_mapping",
     "robustness",
+    "sensitivity",
 ]
