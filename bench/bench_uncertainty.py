@@ -12,7 +12,10 @@ thread-churn-20), the evaluations per second (points x draws / CPU seconds) of
   by one, each draw's scenario built once beforehand (what a wrapper without batching would
   do);
 
-and their ratio, measured in the same run. CPU time (``time.process_time``), not wall time:
+and their ratio, measured in the same run; and ``work_cv``: what one draw costs as
+``workload.work_cv`` moves over its range (``simulate_batch`` of 8 points on thread-churn-20
+with only that constant changed), since a wide work distribution makes the latency tail's
+Fourier inversion need more frequencies. CPU time (``time.process_time``), not wall time:
 the machine is shared. Each figure is the whole batch evaluated once after a warm-up (the
 first call builds the draw scenarios, not timed).
 """
@@ -28,7 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-from objectives import UncertainProblem, UncertaintyPlan, load_scenario, simulate
+from objectives import (
+    UncertainProblem,
+    UncertaintyPlan,
+    baseline,
+    load_scenario,
+    scenario_under,
+    simulate,
+    simulate_batch,
+)
 from objectives.problems import ScenarioProblem
 
 HERE = Path(__file__).resolve().parent
@@ -78,6 +89,22 @@ def measure(draws: int, batch: int, points: list[dict]) -> dict[str, float]:
     }
 
 
+def work_cv_cost(points: list[dict], seconds: float = 1.0) -> dict[str, float]:
+    """Evaluations per CPU second of ``simulate_batch`` (8 points) at several ``work_cv``."""
+    base = load_scenario("thread-churn-20")
+    policies = [baseline().with_knobs(p) for p in points[:8]]
+    out = {}
+    for cv in (0.1, 0.3, 0.6, 1.0, 1.5):
+        scenario = scenario_under(base, {"workload.work_cv": cv})
+        simulate_batch(policies, scenario)
+        start, done = time.process_time(), 0
+        while time.process_time() - start < seconds:
+            simulate_batch(policies, scenario)
+            done += len(policies)
+        out[str(cv)] = done / (time.process_time() - start)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="draws 16 and 64 instead")
@@ -96,11 +123,14 @@ def main() -> None:
                 f"{draws:>6} {batch:>6} {row['uncertain_evals_per_s']:>12.0f} "
                 f"{row['plain_simulate_evals_per_s']:>11.0f} {row['speedup']:>5.2f}x"
             )
+    costs = work_cv_cost(points)
+    print("work_cv -> evaluations/s: " + ", ".join(f"{k}: {v:.0f}" for k, v in costs.items()))
     result = {
         "what": "evaluations (points x draws) per CPU second on thread-churn-20, quick-start "
         "points, all-assumed constants, lhs seed 0",
         "machine": {"python": platform.python_version(), "cpus_used": 1},
         "rows": rows,
+        "work_cv_evals_per_s": costs,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
