@@ -16,6 +16,8 @@ only those before it:
 * ``objectives.families``: one folder per policy family (stacks, percpu, pid, tiering), each
   registering itself in that order (the evaluation order);
 * ``objectives.problems``: the ``Problem`` interface and its kinds (scenario, mix, benchmark);
+* ``objectives.uncertainty``: draws of the assumed constants, ``UncertainProblem``,
+  robustness and sensitivity (issue 21);
 * ``objectives.calibration``: the model card, every published figure the model is checked
   against (each family's ``figures.py``).
 """
@@ -40,6 +42,7 @@ from objectives.core.metrics import (
     metric_catalogue,
     risk_metrics,
 )
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
 from objectives.core.provenance import Constant
 from objectives.core.reading import read_yaml, shorten
@@ -54,7 +57,7 @@ from objectives.core.scenario import (
     scenario_keys,
 )
 from objectives.core.units import GIB
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.families.percpu.model import percpu_boot_bytes
 from objectives.families.percpu.params import PercpuPolicy
 from objectives.families.pid.params import PidPolicy
@@ -64,6 +67,20 @@ from objectives.problems import ScenarioProblem
 from objectives.problems.base import Problem, problem_from_job, problem_from_mapping, problem_kinds
 from objectives.problems.benchmarks import BENCHMARKS
 from objectives.problems.mix import AGGREGATES, aggregate_name, split_name
+from objectives.uncertainty import (
+    DEFAULT_SAMPLES,
+    MAX_DRAWS,
+    Sensitivity,
+    UncertainProblem,
+    UncertaintyPlan,
+    assumed_constants,
+    draw_table,
+    draw_values,
+    drawable_constants,
+    plan_from_mapping,
+    robustness,
+    sensitivity,
+)
 
 Part = FamilyPart
 """The former name of ``FamilyPart`` (kept so that run-time families written for it work)."""
@@ -73,10 +90,12 @@ __all__ = [
     "ARCHITECTURES",
     "BENCHMARKS",
     "CATALOGUE",
+    "DEFAULT_SAMPLES",
     "FAMILIES",
     "GIB",
     "HARD_LIMITS",
     "KINDS",
+    "MAX_DRAWS",
     "PID_MAX_LIMIT",
     "RESERVED_PIDS",
     "Constant",
@@ -96,16 +115,23 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioProblem",
+    "Sensitivity",
     "Setting",
     "StackPolicy",
     "TierPolicy",
+    "UncertainProblem",
+    "UncertaintyPlan",
     "Workload",
     "aggregate_name",
+    "assumed_constants",
     "baseline",
     "builtin_scenarios",
     "constant_table",
     "convert",
     "default_pid_max",
+    "draw_table",
+    "draw_values",
+    "drawable_constants",
     "figures",
     "hard_limits",
     "knob_catalogue",
@@ -114,6 +140,7 @@ __all__ = [
     "metric_catalogue",
     "one_of",
     "percpu_boot_bytes",
+    "plan_from_mapping",
     "policy_from_mapping",
     "problem_from_job",
     "problem_from_mapping",
@@ -122,11 +149,15 @@ __all__ = [
     "register_family",
     "registered",
     "risk_metrics",
+    "robustness",
     "scenario_from_mapping",
     "scenario_keys",
+    "scenario_under",
+    "sensitivity",
     "shorten",
     "simulate",
     "simulate_batch",
+    "simulate_grid",
     "split_name",
     "unregister_family",
 ]

@@ -39,9 +39,10 @@ import numpy as np
 from objectives.core.errors import InputError
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.metrics import hard_limits, metric_catalogue
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
 AGGREGATES = ("worst", "weighted", "best")
@@ -138,6 +139,26 @@ class MixProblem(Problem):
         policies = [self.policy(params) for params in batch]
         runs = [simulate_batch(policies, scenario) for scenario in self.members]
         return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
+
+    def evaluate_under_each(
+        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+    ) -> list[list[dict[str, float]]]:
+        # policies built once; every (member under a draw, policy) loop solved together
+        policies = [self.policy(params) for params in batch]
+        width = len(self.members)
+        runs = simulate_grid(policies, [s for problem in problems for s in problem.scenarios()])
+        out = []
+        for d in range(len(problems)):
+            mine = runs[d * width : (d + 1) * width]
+            out.append(
+                [self.combine([run[i].as_dict() for run in mine]) for i in range(len(batch))]
+            )
+        return out
+
+    def under(self, values: Mapping[str, float]) -> MixProblem:
+        """Every scenario of the mix with the constants ``values`` set (the same weights)."""
+        members = tuple(scenario_under(s, values, source=f"<{self.name}>") for s in self.members)
+        return MixProblem(members, self.weights)
 
     def combine(self, per_scenario: Sequence[Mapping[str, float]]) -> dict[str, float]:
         """The problem's metrics from each scenario's catalogue metrics (in ``members`` order)."""

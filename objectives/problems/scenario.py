@@ -7,7 +7,7 @@ A point is a set of knobs laid over today's Linux (``baseline()``); its metrics 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,10 @@ from typing import Any
 from objectives.core.errors import InputError
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.metrics import hard_limits, metric_catalogue
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
 
@@ -58,6 +59,17 @@ class ScenarioProblem(Problem):
         # one vectorised simulation of the batch, each point's metrics exactly ``_evaluate``'s
         policies = [self.policy(params) for params in batch]
         return [m.as_dict() for m in simulate_batch(policies, self.scenario)]
+
+    def evaluate_under_each(
+        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+    ) -> list[list[dict[str, float]]]:
+        # policies built once; every (scenario, policy) creation loop solved together
+        policies = [self.policy(params) for params in batch]
+        scenarios = [problem.scenarios()[0] for problem in problems]
+        return [[m.as_dict() for m in row] for row in simulate_grid(policies, scenarios)]
+
+    def under(self, values: Mapping[str, float]) -> ScenarioProblem:
+        return ScenarioProblem(scenario_under(self.scenario, values, source=f"<{self.name}>"))
 
     def baseline_params(self) -> dict[str, Any]:
         return baseline().knobs()
