@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 from optuna.samplers import NSGAIISampler
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.jobs.search_space import IntersectionSearchSpace
+
 if TYPE_CHECKING:
     from optuna.study import Study
 
@@ -52,6 +54,7 @@ class NSGA2Sampler(NSGAIISampler):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._search_space = IntersectionSearchSpace()  # Optuna's, identity first
         self._parents: dict[int, list[FrozenTrial]] = {}  # generation -> parents, study order
         self._parents_of: tuple[int, int] | None = None  # (storage, study id) they belong to
 
