@@ -9,6 +9,13 @@ and id) sharing its parameter, distribution and attribute mappings with the tria
 from. That is safe because a finished trial is never changed in place: Optuna's storages
 refuse to update a finished trial, and they replace, never mutate, a trial's mappings.
 
+``get_all_trials(deepcopy=False)`` of every state returns the study's own list of trials, not
+a copy of it (Optuna copies it, 100,000 pointers, several times per ask: the part of an ask's
+cost that grew with the study). The list is only ever appended to, and a trial in it replaced
+by an updated copy (Optuna's rule for its in-memory storage), so a caller that reads it sees
+the trials as they are now; nothing in a run changes the list it gets (the driver, Optuna's
+study and the samplers only read it).
+
 ``written`` lists the study system attributes set since the caller last emptied it, in order
 (``run.mirror`` writes a generational sampler's parent populations through to the durable
 study from it).
@@ -16,7 +23,7 @@ study from it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 from optuna.storages import InMemoryStorage
@@ -33,6 +40,18 @@ class MemoryStorage(InMemoryStorage):
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         super().set_study_system_attr(study_id, key, value)
         self.written.append((key, value))
+
+    def get_all_trials(
+        self,
+        study_id: int,
+        deepcopy: bool = True,
+        states: Container[TrialState] | None = None,
+    ) -> list[FrozenTrial]:
+        if deepcopy or states is not None:
+            return super().get_all_trials(study_id, deepcopy, states)
+        with self._lock:
+            self._check_study_id(study_id)
+            return self._studies[study_id].trials
 
     def load_study_system_attrs(self, study_id: int, attrs: dict[str, Any]) -> None:
         """Set study system attributes read from elsewhere (not logged in ``written``)."""
