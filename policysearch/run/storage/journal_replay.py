@@ -40,7 +40,7 @@ from optuna.distributions import BaseDistribution, json_to_distribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal import _storage as _storage_module
-from optuna.storages.journal._storage import JournalStorageReplayResult
+from optuna.storages.journal._storage import JournalOperation, JournalStorageReplayResult
 from optuna.trial import FrozenTrial, TrialState
 
 try:  # an optional speed-up, not a dependency
@@ -94,6 +94,11 @@ def _parsed(pairs: tuple[tuple[str, str], ...]) -> dict[str, BaseDistribution]:
     return {name: cached_distribution(text) for name, text in pairs}
 
 
+_CREATE_TRIAL = int(JournalOperation.CREATE_TRIAL)
+_RUNNING = TrialState.RUNNING.value
+_STATES = {state.value: state for state in TrialState}
+
+
 class _FastReplay(JournalStorageReplayResult):
     """Optuna's replay with a faster trial creation (module doc); every other record as Optuna."""
 
@@ -101,8 +106,14 @@ class _FastReplay(JournalStorageReplayResult):
 
     def apply_logs(self, logs: Iterable[dict[str, Any]]) -> None:
         self._worker_now = self.worker_id  # one thread replays: the same id for every record
+        parent = super().apply_logs
         try:
-            super().apply_logs(logs)
+            for log in logs:  # a trial's creation straight to its method, the rest as Optuna
+                if log["op_code"] == _CREATE_TRIAL:
+                    self.log_number_read += 1
+                    self._apply_create_trial(log)
+                else:
+                    parent((log,))
         finally:
             self._worker_now = None
 
@@ -124,16 +135,17 @@ class _FastReplay(JournalStorageReplayResult):
         start = log["datetime_start"]
         complete = log.get("datetime_complete")
         numbers = self._study_id_to_trial_ids[study_id]
+        steps = log.get("intermediate_values")
         trial = FrozenTrial(
             trial_id=trial_id,
             number=len(numbers),
-            state=TrialState(log.get("state", TrialState.RUNNING.value)),
+            state=_STATES[log.get("state", _RUNNING)],
             params=params,
             distributions=distributions,
             user_attrs=log.get("user_attrs", {}),
             system_attrs=log.get("system_attrs", {}),
             value=log.get("value"),
-            intermediate_values={int(k): v for k, v in log.get("intermediate_values", {}).items()},
+            intermediate_values={int(k): v for k, v in steps.items()} if steps else {},
             datetime_start=None if start is None else local_time(start),
             datetime_complete=None if complete is None else local_time(complete),
             values=log.get("values"),
