@@ -79,6 +79,21 @@ def test_parents_are_stored_as_durable_ids_and_read_back_on_resume(
     assert all(int(k[len(PREFIX) :]) in new - generations for k in selected)
 
 
+def _trials(url: str) -> list[tuple]:
+    study = optuna.load_study(study_name="q", storage=open_storage(url))
+    return [(t.number, t.state, t.params, t.values) for t in study.get_trials(deepcopy=False)]
+
+
+def test_a_run_and_its_resume_repeat_bit_for_bit(tmp_path: Path) -> None:
+    outcomes = []
+    for name in ("a", "b"):
+        url = str(tmp_path / f"{name}.journal")
+        _run(url, 240)
+        _run(url, 330)  # reads the parents the first run stored
+        outcomes.append(_trials(url))
+    assert len(outcomes[0]) == 330 and outcomes[0] == outcomes[1]
+
+
 def test_a_study_stored_before_parents_were_written_resumes_and_gains_them(
     tmp_path: Path,
 ) -> None:
