@@ -273,3 +273,23 @@ def test_identity_first_search_space_equals_optunas() -> None:
             params = {k: d.to_external_repr(0) for k, d in space.items()}
             study.add_trial(create_trial(params=params, distributions=space, value=number))
             assert ours.calculate(study) == theirs.calculate(study)
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {},
+        {"constraints:a": -1.0, "constraints:b": 0.0, "NSGAIISampler:generation": 3},
+        {"constraints:a": -1.0, "constraints:b": 1e-9},
+        {"constraints:a": float("nan")},
+        {"constraints": [-1.0, 0.5]},
+        {"constraints": [-1.0, 0.5], "constraints:1": -2.0},  # the new key overrides the old
+        {"constraints": [0.0], "constraints:x": 3.0},
+        {"constraintsx": 5.0},
+    ],
+)
+def test_progress_feasibility_equals_optunas_constraints(attrs: dict) -> None:
+    from policysearch.outputs.progress import _feasible
+
+    trial = create_trial(value=1.0, system_attrs=attrs)
+    assert _feasible(trial) == all(v <= 0 for v in trial.constraints.values())
