@@ -6,8 +6,10 @@ finished trials a resume loads. ``MemoryStorage.add_finished`` appends them as O
 ``create_new_trial`` does (numbers and ids in order, the best-trial cache updated), without
 the deep copy and the validation: each trial is a new ``FrozenTrial`` object (its own number
 and id) sharing its parameter, distribution and attribute mappings with the trial it was read
-from. That is safe because a finished trial is never changed in place: Optuna's storages
-refuse to update a finished trial, and they replace, never mutate, a trial's mappings.
+from, or that trial itself when its number and id are already the ones it gets here (a
+journal holding one study). That is safe because a finished trial is never changed in place:
+Optuna's storages refuse to update a finished trial, and they replace, never mutate, a trial
+or its mappings.
 
 ``get_all_trials(deepcopy=False)`` of every state returns the study's own list of trials, not
 a copy of it (Optuna copies it, 100,000 pointers, several times per ask: the part of an ask's
@@ -67,11 +69,14 @@ class MemoryStorage(InMemoryStorage):
             self._check_study_id(study_id)
             info = self._studies[study_id]
             for trial in trials:
-                copy = FrozenTrial.__new__(FrozenTrial)
-                copy.__dict__.update(trial.__dict__)
                 self._max_trial_id += 1
-                copy._trial_id = trial_id = self._max_trial_id
-                copy.number = len(info.trials)
+                trial_id, number = self._max_trial_id, len(info.trials)
+                if trial._trial_id == trial_id and trial.number == number:
+                    copy = trial  # already what the copy would be (one study per journal)
+                else:
+                    copy = FrozenTrial.__new__(FrozenTrial)
+                    copy.__dict__.update(trial.__dict__)
+                    copy._trial_id, copy.number = trial_id, number
                 self._trial_id_to_study_id_and_number[trial_id] = (study_id, copy.number)
                 info.trials.append(copy)
                 # Optuna's best-trial cache; with several objectives it keeps the first

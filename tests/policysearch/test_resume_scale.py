@@ -143,6 +143,11 @@ def test_bulk_load_equals_optunas_add_trial(objectives: int) -> None:
         assert ours.best_trial.number == plain.best_trial.number
     # the loaded trials are new objects: the source trials keep their numbers
     assert [t.number for t in trials] == [-1] * 40
+    # trials read from a storage that numbers them the same way are loaded as they are
+    again = optuna.create_study(storage=MemoryStorage(), directions=directions)
+    stored = plain.get_trials(deepcopy=False)
+    again._storage.add_finished(again._study_id, stored)
+    assert again.get_trials(deepcopy=False) == stored
 
 
 def _failed(number: int) -> optuna.trial.FrozenTrial:
