@@ -5,12 +5,16 @@ under ``bench/results/cache/``, not committed) a quick-start NSGA-II study of ea
 layout ``policysearch run`` writes with one worker: generations of 30 trials (two batches of 10
 in flight, so a generation takes a third batch before the next one starts), each trial COMPLETE
 with its generation (``NSGAIISampler:generation``), constraints, metrics and seed, the values
-drawn from simulated random PID policies. Then it resumes a copy of each with ``--more``
-trials (serial executor) and prints and saves to ``bench/results/resume.json``:
+drawn from simulated random PID policies; and a second copy with the parent population of
+every generation stored in the study, as ``run`` stores them since ``run.mirror`` writes them
+through (``--parents-*`` in the cache). Then it resumes a copy of each with ``--more`` trials
+(serial executor) and prints and saves to ``bench/results/resume.json``:
 
-* ``nsga2sampler``: the whole ``policysearch run --trials N+more`` command, start to exit:
-  wall and CPU seconds, median of ``--repeat`` runs (each on a fresh copy of the journal),
-  each run's exit code and last line on stderr;
+* ``nsga2sampler``: the whole ``policysearch run --trials N+more`` command, start to exit, on
+  the study with its parents stored: wall and CPU seconds, median of ``--repeat`` runs (each
+  on a fresh copy of the journal), each run's exit code and last line on stderr;
+* ``nsga2sampler_without_parents``: the same on the study without them (written before the
+  parents were stored: the first resume selects every generation's, and stores them);
 * ``optuna_nsgaiisampler`` (with ``--before``): the same command once with Optuna's own
   NSGAIISampler as the job's sampler, as before ``policysearch.jobs.nsga2`` (a resume of
   17,058 trials or more failed with ``RecursionError``);
@@ -64,7 +68,7 @@ def _outcomes(count: int, rng: np.random.Generator) -> list[tuple[dict, dict]]:
             "pid.range_share_cpus": int(rng.integers(1, 33)),
             "pid.refill_batch": int(rng.integers(1, 9)),
         }
-        outcomes.append((params, simulate(baseline().with_knobs(params), scenario, 0).as_dict()))
+        outcomes.append((params, simulate(baseline().with_knobs(params), scenario).as_dict()))
     return outcomes
 
 
@@ -112,6 +116,20 @@ def build(
         if number % 5000 == 4999:
             run_storage.commit()
     run_storage.commit()
+
+
+def store_parents(url: str, *, study_name: str = "quickstart") -> None:
+    """Select and store the parents of every generation of the study, as ``run`` does when
+    it asks each generation's first trial (``run.mirror`` writes them to the study)."""
+    job = load_job(JOB)
+    run_storage = locate(url).open_for_run()
+    study = optuna.load_study(study_name=study_name, storage=run_storage.storage)
+    sampler = make_sampler(replace(job.sampler, seed=0))
+    mirror = MirroredStudy(study, sampler, run_storage.commit)
+    trials = mirror.memory.get_trials(deepcopy=False)
+    last = max(t.system_attrs[GENERATION_KEY] for t in trials)
+    sampler.get_parent_population(mirror.memory, last)
+    mirror.commit()
 
 
 _AS_BEFORE = """
@@ -193,12 +211,17 @@ def _phases(url: str, trials: int) -> dict[str, float]:
     }
 
 
-def measure(source: str, trials: int, more: int, repeat: int, work: Path, before: bool) -> dict:
-    result: dict = {"trials": trials, "more": more}
-    kinds = (
-        {"nsga2sampler": False, "optuna_nsgaiisampler": True} if before else {"nsga2sampler": False}
-    )
-    for kind, optuna_sampler in kinds.items():
+def measure(
+    sources: dict[str, Path], trials: int, more: int, repeat: int, work: Path, before: bool
+) -> dict:
+    result: dict = {"trials": trials, "more": more, "load_1min_at_start": os.getloadavg()[0]}
+    kinds = {  # kind: (journal, with Optuna's sampler)
+        "nsga2sampler": (sources["parents"], False),
+        "nsga2sampler_without_parents": (sources["plain"], False),
+    }
+    if before:
+        kinds["optuna_nsgaiisampler"] = (sources["plain"], True)
+    for kind, (source, optuna_sampler) in kinds.items():
         runs = []
         for i in range(repeat if not optuna_sampler else 1):
             copy = work / f"resume-{trials}-{i}.journal"
@@ -210,7 +233,9 @@ def measure(source: str, trials: int, more: int, repeat: int, work: Path, before
             "cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "runs": runs,
         }
-    result["phases"] = _phases(source, trials)
+    result["phases"] = _phases(str(sources["parents"]), trials)
+    result["phases_without_parents"] = _phases(str(sources["plain"]), trials)
+    result["load_1min_at_end"] = os.getloadavg()[0]
     return result
 
 
@@ -236,17 +261,29 @@ def main() -> None:
             build(str(partial), trials)
             partial.rename(source)
             print(f"built a {trials:,}-trial NSGA-II study in {time.perf_counter() - start:.1f} s")
-        r = measure(str(source), trials, args.more, args.repeat, cache, args.before)
+        parents = cache / f"resume-nsga2-parents-{trials}.journal"
+        if not parents.exists():
+            partial = parents.with_suffix(".partial")
+            shutil.copyfile(source, partial)
+            store_parents(str(partial))
+            partial.rename(parents)
+        sources = {"plain": source, "parents": parents}
+        r = measure(sources, trials, args.more, args.repeat, cache, args.before)
         results.append(r)
-        ours, p = r["nsga2sampler"], r["phases"]
-        print(
-            f"{trials:>7,} trials + {args.more}: `run` exit {ours['runs'][0]['exit']}, "
-            f"{ours['wall_s']:.2f} s wall, {ours['cpu_s']:.2f} s CPU (median of {args.repeat}); "
-            f"in process, CPU: open {p['open_cpu_s']:.2f} s, memory copy "
-            f"{p['memory_copy_cpu_s']:.2f} s, search space {p['search_space_cpu_s']:.2f} s, "
-            f"parents of {p['generations']} generations {p['parents_cpu_s']:.2f} s, "
-            f"next ask {p['next_ask_cpu_s'] * 1e3:.1f} ms"
-        )
+        print(f"load {r['load_1min_at_start']:.1f} at start, {r['load_1min_at_end']:.1f} at end")
+        for kind, label, p in (
+            ("nsga2sampler", "parents stored", r["phases"]),
+            ("nsga2sampler_without_parents", "no parents stored", r["phases_without_parents"]),
+        ):
+            ours = r[kind]
+            print(
+                f"{trials:>7,} trials + {args.more}, {label}: `run` exit "
+                f"{ours['runs'][0]['exit']}, {ours['wall_s']:.2f} s wall, {ours['cpu_s']:.2f} s "
+                f"CPU (median of {args.repeat}); in process, CPU: open {p['open_cpu_s']:.2f} s, "
+                f"memory copy {p['memory_copy_cpu_s']:.2f} s, search space "
+                f"{p['search_space_cpu_s']:.2f} s, parents of {p['generations']} generations "
+                f"{p['parents_cpu_s']:.2f} s, next ask {p['next_ask_cpu_s'] * 1e3:.1f} ms"
+            )
         if "optuna_nsgaiisampler" in r:
             before = r["optuna_nsgaiisampler"]["runs"][0]
             print(

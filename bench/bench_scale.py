@@ -17,8 +17,10 @@ Run: ``python bench/bench_scale.py [--quick] [--samplers nsga2 tpe] [--sizes 100
    study of ``bench/bench_front.py``), three runs each: median wall time, CPU time, and the
    peak resident memory of the process (``os.wait4``).
 4. **Anchors.** Plain Optuna in memory, ask/tell over the same function (NSGA-II population 20,
-   multivariate TPE), and rustuna (the Optuna team's Rust port, when importable: it is not a
-   dependency), per trial at the same sizes, each up to its cap (printed).
+   multivariate TPE), and rustuna (the Optuna team's Rust port, 0.2.0: ``pip install -e
+   '.[bench]'``; without it the bench says so and goes on), per trial at the same sizes, each
+   up to its cap (printed). A last table puts policysearch's cost per trial next to theirs at
+   each size, with the ratios, all from this one run.
 
 ``--quick`` uses sizes 500, 1,000, 2,000. Prints a table and writes
 ``bench/results/scale.json`` (``scale-quick.json`` with ``--quick``).
@@ -239,7 +241,9 @@ def main() -> None:
 
             kinds.append("rustuna")
         except ImportError:
-            figures["notes"].append("rustuna not importable: no rustuna anchor")
+            figures["notes"].append(
+                "rustuna is not installed (pip install -e '.[bench]'): no rustuna anchor"
+            )
         for kind in kinds:
             for name in args.samplers:
                 cap = args.anchor_tpe_cap if name == "tpe" else args.anchor_cap
@@ -251,12 +255,38 @@ def main() -> None:
                 result = anchor(kind, name, own)
                 figures["anchors"][f"{kind}/{name}"] = result
                 _print_costs(f"{kind} {name} (in memory)", result)
+        _side_by_side(figures, sizes)
     for note in figures["notes"]:
         print(f"note: {note}")
     figures["load_1min_at_end"] = os.getloadavg()[0]
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"saved {out}")
+
+
+def _side_by_side(figures: dict, sizes: list[int]) -> None:
+    """policysearch's CPU ms per trial next to each anchor's at each size, with the ratio."""
+    for name, ours in figures["driver"].items():
+        anchors = {
+            kind: figures["anchors"][f"{kind}/{name}"]["per_trial"]
+            for kind in ("optuna", "rustuna")
+            if f"{kind}/{name}" in figures["anchors"]
+        }
+        print(
+            f"{name}: CPU ms per trial, this run (policysearch: driver to a journal file; "
+            "anchors: ask/tell in memory)"
+        )
+        for size in sizes:
+            mine = ours["per_trial"].get(str(size))
+            if mine is None:
+                continue
+            cells = [f"{size:>7,}: policysearch {mine['cpu_ms']:.3f}"]
+            for kind, costs in anchors.items():
+                theirs = costs.get(str(size))
+                if theirs is not None:
+                    ratio = mine["cpu_ms"] / theirs["cpu_ms"] if theirs["cpu_ms"] else float("inf")
+                    cells.append(f"{kind} {theirs['cpu_ms']:.3f} (ours/theirs {ratio:.2f})")
+            print("  " + ", ".join(cells))
 
 
 def _print_costs(label: str, result: dict) -> None:

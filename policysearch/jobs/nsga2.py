@@ -24,7 +24,10 @@ trials to read its parents back from the attribute.
 
 It still writes each generation's parent trial ids to the study's system attributes, as
 Optuna does, and uses Optuna's keys (``NSGAIISampler:generation`` on each trial), so a study
-reads and resumes alike with either sampler.
+reads and resumes alike with either sampler. ``run.mirror`` writes those attributes through to
+the stored study, so a resume finds the parents of its generation there and selects only the
+generations after it; on a study stored before (without them) the first resume selects every
+generation, once. The intersection search space is ``jobs.search_space``'s (identity first).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from optuna.samplers import NSGAIISampler
 from optuna.trial import FrozenTrial, TrialState
+
+from policysearch.jobs.search_space import IntersectionSearchSpace
 
 if TYPE_CHECKING:
     from optuna.study import Study
@@ -52,6 +57,7 @@ class NSGA2Sampler(NSGAIISampler):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._search_space = IntersectionSearchSpace()  # Optuna's, identity first
         self._parents: dict[int, list[FrozenTrial]] = {}  # generation -> parents, study order
         self._parents_of: tuple[int, int] | None = None  # (storage, study id) they belong to
 

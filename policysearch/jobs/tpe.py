@@ -49,6 +49,8 @@ from optuna.study import Study, StudyDirection
 from optuna.study._multi_objective import _fast_non_domination_rank
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.jobs.search_space import IntersectionSearchSpace
+
 DEFAULT_WINDOW = 500
 """Finished trials the default TPE fits its estimators to (the most recent ones)."""
 ELITE = 50
@@ -72,6 +74,8 @@ class WindowedTPESampler(TPESampler):
         if window is not None and window < 1:
             raise ValueError(f"window must be a positive number of trials, got {window}")
         super().__init__(**kwargs)
+        include_pruned = self._search_space._include_pruned
+        self._search_space = IntersectionSearchSpace(include_pruned)  # Optuna's, identity first
         self.window = window
         self._history = _History()
         self.last_seen = 0

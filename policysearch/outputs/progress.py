@@ -170,7 +170,19 @@ class ProgressDisplay(RunProgress):
 
 def _feasible(trial: FrozenTrial) -> bool:
     """Whether the trial met every constraint: the violations ``Trial.set_constraint`` stored
-    (``records.finish``), all <= 0."""
-    constraints = trial.constraints
-    values = constraints.values() if isinstance(constraints, dict) else constraints
-    return all(v <= 0 for v in values)
+    (``records.finish``), all <= 0. ``FrozenTrial.constraints`` gives the same answer but
+    builds a dict per trial (0.5 s for the 100,000 trials of a resume); the violations are
+    read in place unless the trial has Optuna's old list of constraints."""
+    attrs = trial.system_attrs
+    if _OLD_CONSTRAINTS in attrs:
+        constraints = trial.constraints
+        values = constraints.values() if isinstance(constraints, dict) else constraints
+        return all(v <= 0 for v in values)
+    for key, value in attrs.items():
+        if key.startswith(_CONSTRAINT_PREFIX) and not value <= 0:
+            return False
+    return True
+
+
+_OLD_CONSTRAINTS = "constraints"
+_CONSTRAINT_PREFIX = "constraints:"

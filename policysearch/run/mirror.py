@@ -26,6 +26,13 @@ Rules:
   generator is reseeded (Optuna's ``BaseSampler.reseed_rng``, as for ``n_jobs > 1``), so that
   two drivers started with the same seed stop proposing the same points. The window asked
   before that first sight (at most one window per driver) may repeat the other's points.
+* A generational sampler's parent populations (NSGA-II: ``NSGAIISampler:parent:<generation>``,
+  a study system attribute listing trial ids, as Optuna's sampler stores them on any storage)
+  are written to the durable study with the commit after their selection, as durable trial
+  ids; on opening, the memory copy receives those stored, so a resume reads the parents of its
+  generation instead of selecting those of every generation again. The memory copy itself is a
+  ``run.memory.MemoryStorage``: the finished trials are loaded in bulk, without Optuna's deep
+  copy and validation of each.
 * A journal file has one driver (``run.storage.journal`` refuses a second writer):
   ``refresh()`` does nothing there, so a single run costs nothing more and stays deterministic.
 * A database that stops answering mid-run (a server restart): each write and each refresh is
@@ -43,37 +50,13 @@ import optuna
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.run.memory import MemoryStorage
+from policysearch.run.storage.journal_replay import gc_paused
 from policysearch.run.storage.outage import OutageRetry
 from policysearch.run.storage.rdb_write import tagged, write_trial
 
 T = TypeVar("T")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
-_CONTAINERS = ("_params", "_distributions", "_user_attrs", "_system_attrs", "intermediate_values")
-
-
-class _Template(FrozenTrial):
-    """A finished trial to add to the memory copy, copied in microseconds.
-
-    ``InMemoryStorage.create_new_trial`` deep-copies its template: about 0.2 ms for a trial
-    with its metrics, 3 s of a 17,000-trial resume. A finished trial is never changed again
-    (neither storage lets it be), so the copy gets containers of its own and shares what they
-    hold (the metrics mapping, the distributions).
-    """
-
-    @classmethod
-    def of(cls, trial: FrozenTrial) -> _Template:
-        template = cls.__new__(cls)
-        template.__dict__.update(trial.__dict__)
-        return template
-
-    def __deepcopy__(self, memo: dict) -> FrozenTrial:
-        copy = FrozenTrial.__new__(FrozenTrial)
-        copy.__dict__.update(self.__dict__)
-        for name in _CONTAINERS:
-            copy.__dict__[name] = dict(self.__dict__[name])
-        if self._values is not None:
-            copy._values = list(self._values)
-        return copy
 
 
 class MirroredStudy:
@@ -101,9 +84,17 @@ class MirroredStudy:
         self._commit = commit
         self._storage = durable._storage
         self._study_id = durable._study_id
+        self._memory_storage = MemoryStorage()
         self.memory = optuna.create_study(
-            directions=durable.directions, sampler=sampler, study_name=durable.study_name
+            storage=self._memory_storage,
+            directions=durable.directions,
+            sampler=sampler,
+            study_name=durable.study_name,
         )
+        parents = getattr(sampler, "_get_parent_cache_key_prefix", None)
+        self._parents_prefix: str | None = parents() if parents is not None else None
+        self._to_durable: dict[int, int] = {}  # memory trial id -> durable trial id
+        self._to_memory: dict[int, int] = {}  # durable trial id -> memory trial id
         # Optuna wraps a database in a cache (``_CachedStorage``); refresh asks the database.
         self._backend = getattr(self._storage, "_backend", self._storage)
         self.shared = isinstance(self._backend, RDBStorage)
@@ -113,13 +104,15 @@ class MirroredStudy:
         self._own: set[int] = set()  # durable ids of the trials this driver wrote
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
-        self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
+        with gc_paused():  # many new objects, no cycles
+            self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
         self.last_added = []
+        self._load_parents()
 
     def _add(self, trials: list[FrozenTrial]) -> tuple[int, int]:
         """Add the finished trials of ``trials`` not seen yet: how many, and how many COMPLETE."""
-        added = complete = 0
-        self.last_added = []
+        complete = 0
+        added: list[FrozenTrial] = []
         for trial in trials:
             self._seen = max(self._seen, trial._trial_id)
             if trial._trial_id in self._own:
@@ -128,12 +121,52 @@ class MirroredStudy:
                 self._unfinished.add(trial._trial_id)
                 continue
             self._unfinished.discard(trial._trial_id)
-            self.memory.add_trial(_Template.of(trial))
-            self.last_added.append(trial)
-            added += 1
+            added.append(trial)
             complete += trial.state == TrialState.COMPLETE
+        ids = self._memory_storage.add_finished(self.memory._study_id, added)
+        for trial, memory_id in zip(added, ids, strict=True):
+            self._to_durable[memory_id] = trial._trial_id
+            self._to_memory[trial._trial_id] = memory_id
+        self.last_added = added
         self.complete += complete
-        return added, complete
+        return len(added), complete
+
+    def _load_parents(self) -> None:
+        """Give the memory copy the parent populations stored in the durable study.
+
+        A generational sampler (NSGA-II) stores each generation's parents as trial ids in a
+        study system attribute; the memory copy numbers trials its own way, so the ids are
+        translated (a population naming a trial the copy lacks is left out: it is selected
+        again).
+        """
+        prefix = self._parents_prefix
+        if prefix is None:
+            return
+        stored = self._call(lambda: self._storage.get_study_system_attrs(self._study_id))
+        loaded = {}
+        for key, ids in stored.items():
+            if key.startswith(prefix) and isinstance(ids, list):
+                mapped = [self._to_memory.get(i) for i in ids]
+                if None not in mapped:
+                    loaded[key] = mapped
+        self._memory_storage.load_study_system_attrs(self.memory._study_id, loaded)
+
+    def _write_parents(self) -> None:
+        """Queue for the durable study the parent populations the sampler selected since the
+        last commit, as durable trial ids (a resume reads them instead of selecting them)."""
+        written, self._memory_storage.written = self._memory_storage.written, []
+        prefix = self._parents_prefix
+        if prefix is None:
+            return
+        for key, ids in written:
+            if key.startswith(prefix) and isinstance(ids, list):
+                mapped = [self._to_durable.get(i) for i in ids]
+                if None not in mapped:  # setting an attribute twice is harmless: retried as is
+                    self._call(
+                        lambda k=key, m=mapped: self._storage.set_study_system_attr(
+                            self._study_id, k, m
+                        )
+                    )
 
     def refresh(self) -> int:
         """Add the trials other drivers finished since the last look; the COMPLETE ones added.
@@ -176,6 +209,8 @@ class MirroredStudy:
         else:
             trial_id = self._storage.create_new_trial(self._study_id, template_trial=frozen)
         self._own.add(trial_id)
+        self._to_durable[frozen._trial_id] = trial_id
+        self._to_memory[trial_id] = frozen._trial_id
         self.complete += frozen.state == TrialState.COMPLETE
 
     def _call(self, first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
@@ -185,5 +220,7 @@ class MirroredStudy:
         return self.outage.call(first, again)
 
     def commit(self) -> None:
-        """Make every persisted trial durable (one fsync for a journal file)."""
+        """Make every persisted trial durable, with the parent populations selected since the
+        last commit (one fsync for a journal file)."""
+        self._write_parents()
         self._commit()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -100,14 +101,15 @@ def error(trial: FrozenTrial) -> str | None:
 
 def metric_table(trials: Sequence[FrozenTrial], names: Sequence[str]) -> np.ndarray:
     """Stored metrics of many trials as one ``trials x names`` float array."""
-    if not trials:
-        return np.empty((0, len(names)))
+    if not trials or not names:
+        return np.empty((len(trials), len(names)))
+    pick = itemgetter(*names)  # one name: the value itself, several: a tuple
     rows = []
     for trial in trials:
-        stored = trial.user_attrs.get(METRICS_ATTR)
-        source = stored if isinstance(stored, dict) else trial.user_attrs
-        rows.append([source[m] for m in names])
-    return np.array(rows, dtype=float)
+        attrs = trial.user_attrs
+        stored = attrs.get(METRICS_ATTR)
+        rows.append(pick(stored if isinstance(stored, dict) else attrs))
+    return np.array(rows, dtype=float).reshape(len(trials), len(names))
 
 
 def feasible_rows(table: np.ndarray, constraints: Sequence[Constraint]) -> np.ndarray:

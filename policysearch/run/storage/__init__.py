@@ -101,6 +101,15 @@ def study_names(storage: BaseStorage) -> list[str]:
     return [s.study_name for s in storage.get_all_studies()]
 
 
+def has_study(storage: BaseStorage, name: str) -> bool:
+    """Whether ``storage`` holds a study named ``name`` (without copying any study)."""
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return False
+    return True
+
+
 def load_study(storage: BaseStorage, name: str, url: str) -> optuna.Study:
     """Load study ``name``.
 
@@ -122,6 +131,7 @@ __all__ = [
     "default_storage",
     "describe",
     "has_password",
+    "has_study",
     "job_storage",
     "load_study",
     "locate",
