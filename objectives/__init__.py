@@ -16,6 +16,8 @@ only those before it:
 * ``objectives.families``: one folder per policy family (stacks, percpu, pid, tiering), each
   registering itself in that order (the evaluation order);
 * ``objectives.problems``: the ``Problem`` interface and its kinds (scenario, mix, benchmark);
+* ``objectives.uncertainty``: draws of the assumed constants, ``UncertainProblem``,
+  robustness and sensitivity (issue 21);
 * ``objectives.calibration``: the model card, every published figure the model is checked
   against (each family's ``figures.py``).
 """
@@ -64,6 +66,14 @@ from objectives.problems import ScenarioProblem
 from objectives.problems.base import Problem, problem_from_job, problem_from_mapping, problem_kinds
 from objectives.problems.benchmarks import BENCHMARKS
 from objectives.problems.mix import AGGREGATES, aggregate_name, split_name
+from objectives.uncertainty import (
+    UncertainProblem,
+    UncertaintyPlan,
+    assumed_constants,
+    draw_table,
+    plan_from_mapping,
+    robustness,
+)
 
 Part = FamilyPart
 """The former name of ``FamilyPart`` (kept so that run-time families written for it work)."""
@@ -99,13 +109,17 @@ __all__ = [
     "Setting",
     "StackPolicy",
     "TierPolicy",
+    "UncertainProblem",
+    "UncertaintyPlan",
     "Workload",
     "aggregate_name",
+    "assumed_constants",
     "baseline",
     "builtin_scenarios",
     "constant_table",
     "convert",
     "default_pid_max",
+    "draw_table",
     "figures",
     "hard_limits",
     "knob_catalogue",
@@ -114,6 +128,7 @@ __all__ = [
     "metric_catalogue",
     "one_of",
     "percpu_boot_bytes",
+    "plan_from_mapping",
     "policy_from_mapping",
     "problem_from_job",
     "problem_from_mapping",
@@ -122,6 +137,7 @@ __all__ = [
     "register_family",
     "registered",
     "risk_metrics",
+    "robustness",
     "scenario_from_mapping",
     "scenario_keys",
     "shorten",

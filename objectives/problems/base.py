@@ -122,6 +122,22 @@ class Problem(abc.ABC):
         """The kernel scenarios the problem simulates (none for an analytic problem)."""
         return ()
 
+    def under(self, values: Mapping[str, float]) -> Problem:
+        """The problem with the scenario constants ``values`` (dotted key -> number) set.
+
+        Scenario keys as ``objectives.core.constants.constant_table`` names them
+        (``costs.stacks.growth_fault_ns``); ``objectives.core.overrides.scenario_under`` sets
+        them. A problem without kernel scenarios has no such constants.
+
+        Raises:
+            InputError: the problem has no constants, or a key or value is not valid.
+        """
+        raise InputError(
+            f"<{self.name}>",
+            "uncertainty.constants",
+            f"the {self.kind or 'given'} problem {self.name!r} has no scenario constants to set",
+        )
+
     def true_front(self, points: int = 1000) -> np.ndarray | None:
         """About ``points`` points of the known Pareto front, or ``None`` when unknown."""
         return None
@@ -133,10 +149,15 @@ class Problem(abc.ABC):
 
 @dataclass(frozen=True)
 class ProblemKind:
-    """How a job names a problem kind, and how a study's stored mapping is recognised."""
+    """How a job names a problem kind, and how a study's stored mapping is recognised.
+
+    ``from_job`` is ``None`` for a kind a job does not name by a key of its own (a problem
+    that wraps another, such as the uncertainty wrapper a job's ``uncertainty:`` section asks
+    for): such a kind is only rebuilt from a study's stored mapping.
+    """
 
     key: str
-    from_job: Callable[..., Problem]
+    from_job: Callable[..., Problem] | None
     from_mapping: Callable[..., Problem]
     stored_as: Callable[[Any], bool]
 
@@ -145,15 +166,25 @@ PROBLEM_KINDS: dict[str, ProblemKind] = {}
 """Job key -> problem kind, in the order a stored mapping is matched against them."""
 
 
-def register_problem_kind(kind: ProblemKind) -> ProblemKind:
-    """Add ``kind`` after the kinds registered so far (a catch-all kind registers last).
+def register_problem_kind(kind: ProblemKind, *, before: str | None = None) -> ProblemKind:
+    """Add ``kind`` after the kinds registered so far, or just before the kind ``before``
+    (a kind registered by a later layer goes before the catch-all ``scenario`` kind).
 
     Raises:
-        ValueError: a kind with that key is already registered.
+        ValueError: a kind with that key is already registered, or ``before`` is not one.
     """
     if kind.key in PROBLEM_KINDS:
         raise ValueError(f"problem kind {kind.key!r} is already registered")
-    PROBLEM_KINDS[kind.key] = kind
+    if before is None:
+        PROBLEM_KINDS[kind.key] = kind
+        return kind
+    if before not in PROBLEM_KINDS:
+        raise ValueError(f"problem kind {before!r} is not registered")
+    items = list(PROBLEM_KINDS.items())
+    at = [key for key, _ in items].index(before)
+    items.insert(at, (kind.key, kind))
+    PROBLEM_KINDS.clear()
+    PROBLEM_KINDS.update(items)
     return kind
 
 
@@ -168,7 +199,7 @@ def problem_from_job(data: Mapping[str, Any], *, source: str, relative_to: Path 
     Raises:
         InputError: no kind's key, or more than one.
     """
-    kinds = problem_kinds()
+    kinds = {key: kind for key, kind in problem_kinds().items() if kind.from_job is not None}
     named = [key for key in kinds if key in data]
     if len(named) > 1:
         raise InputError(
@@ -182,7 +213,9 @@ def problem_from_job(data: Mapping[str, Any], *, source: str, relative_to: Path 
             f"{', '.join(k for k in kinds if k != 'scenario')} for a test problem)",
         )
     key = named[0]
-    return kinds[key].from_job(data[key], source=source, relative_to=relative_to)
+    from_job = kinds[key].from_job
+    assert from_job is not None  # filtered above
+    return from_job(data[key], source=source, relative_to=relative_to)
 
 
 def problem_from_mapping(data: Any, *, source: str) -> Problem:

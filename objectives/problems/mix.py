@@ -39,6 +39,7 @@ import numpy as np
 from objectives.core.errors import InputError
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.metrics import hard_limits, metric_catalogue
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
 from objectives.engine.simulate import simulate, simulate_batch
@@ -135,9 +136,18 @@ class MixProblem(Problem):
         return self.combine([simulate(policy, s).as_dict() for s in self.members])
 
     def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
-        policies = [self.policy(params) for params in batch]
+        return self.evaluate_policies([self.policy(params) for params in batch])
+
+    def evaluate_policies(self, policies: list[Policy]) -> list[dict[str, float]]:
+        """The metrics of policies already built with ``policy()`` (one ``simulate_batch`` per
+        scenario)."""
         runs = [simulate_batch(policies, scenario) for scenario in self.members]
-        return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
+        return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(policies))]
+
+    def under(self, values: Mapping[str, float]) -> MixProblem:
+        """Every scenario of the mix with the constants ``values`` set (the same weights)."""
+        members = tuple(scenario_under(s, values, source=f"<{self.name}>") for s in self.members)
+        return MixProblem(members, self.weights)
 
     def combine(self, per_scenario: Sequence[Mapping[str, float]]) -> dict[str, float]:
         """The problem's metrics from each scenario's catalogue metrics (in ``members`` order)."""

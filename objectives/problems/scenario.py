@@ -15,6 +15,7 @@ from typing import Any
 from objectives.core.errors import InputError
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.metrics import hard_limits, metric_catalogue
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
 from objectives.engine.simulate import simulate, simulate_batch
@@ -56,8 +57,14 @@ class ScenarioProblem(Problem):
 
     def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
         # one vectorised simulation of the batch, each point's metrics exactly ``_evaluate``'s
-        policies = [self.policy(params) for params in batch]
+        return self.evaluate_policies([self.policy(params) for params in batch])
+
+    def evaluate_policies(self, policies: list[Policy]) -> list[dict[str, float]]:
+        """The metrics of policies already built with ``policy()`` (one ``simulate_batch``)."""
         return [m.as_dict() for m in simulate_batch(policies, self.scenario)]
+
+    def under(self, values: Mapping[str, float]) -> ScenarioProblem:
+        return ScenarioProblem(scenario_under(self.scenario, values, source=f"<{self.name}>"))
 
     def baseline_params(self) -> dict[str, Any]:
         return baseline().knobs()
