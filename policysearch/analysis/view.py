@@ -37,7 +37,6 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.analysis.knobs import KnobColumns, from_journal, from_trials
-from policysearch.analysis.robustness import front_robustness
 from policysearch.analysis.pareto import (
     box_share,
     hypervolume,
@@ -47,6 +46,7 @@ from policysearch.analysis.pareto import (
     nondominated_mask,
     reference_point,
 )
+from policysearch.analysis.robustness import front_robustness
 from policysearch.run import records
 from policysearch.run.reference import AUTOMATIC, OVERRIDE
 from policysearch.run.storage.journal_replay import gc_paused

@@ -21,8 +21,8 @@ from policysearch.analysis.opening import open_view
 from policysearch.commands.arguments import REF_HELP, STUDY_HELP, add_storage, reference_point
 from policysearch.commands.text import hypervolume_line, terminal_width
 from policysearch.errors import BadInput
-from policysearch.quantities import share
 from policysearch.outputs.front_table import render, sort_rows
+from policysearch.quantities import share
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             f"\n({len(candidates)} of the front's {len(view.front)} policies are on the front "
             f"in at least {share(threshold)} of the draws{shown})"
         )
-    elif on_front < len(view.front):
+    elif table and on_front < len(view.front):
         text += (
             f"\n({on_front} of the front's {len(view.front)} policies, spread along it, "
             "the knee among them; --all shows every one)"

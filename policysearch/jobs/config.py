@@ -80,7 +80,7 @@ DEFAULT_STORAGE = "policysearch.journal"
 UNCERTAINTY_KEY = "uncertainty"
 _TOP_KEYS = (
     "name",
-    *problem_kinds(),
+    *(k for k in problem_kinds() if k != UNCERTAINTY_KEY),
     "space",
     "objectives",
     "constraints",
@@ -222,7 +222,10 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
     problem = name_problem(name)
     if problem:
         raise BadInput(source, "name", problem)
-    problem = problem_from_job(data, source=source, relative_to=base_dir)
+    # the section wraps the named problem (it is the stored kind of the wrapper, not a problem
+    # a job names on its own)
+    named = {k: v for k, v in data.items() if k != UNCERTAINTY_KEY}
+    problem = problem_from_job(named, source=source, relative_to=base_dir)
     plan = None
     if UNCERTAINTY_KEY in data:
         plan, problem = _uncertain(data[UNCERTAINTY_KEY], problem, source)

@@ -43,7 +43,7 @@ from objectives import (
     Policy,
     Problem,
     Scenario,
-    nominal_problem,
+    UncertainProblem,
     policy_from_mapping,
     read_yaml,
     scenario_from_mapping,
@@ -88,7 +88,7 @@ def policy_document(
     """
     scenarios = info.problem.scenarios()
     stored = records.metrics(trial)
-    nominal = info.problem if info.plan is None else nominal_problem(info.problem)
+    nominal = info.problem.problem if isinstance(info.problem, UncertainProblem) else info.problem
     predicted: dict[str, Any] = {
         "scenario": nominal.name,
         "seed": records.seed(trial, info.sim_seed),

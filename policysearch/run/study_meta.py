@@ -281,7 +281,9 @@ def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> N
             f"with {stored}; use another --study name or the original job",
         )
     if info.problem != job.problem:
-        key = next((k for k in problem_kinds() if k in job.raw), "scenario")
+        key = next(
+            (k for k in problem_kinds() if k in job.raw and k != UNCERTAINTY_KEY), "scenario"
+        )
         raise BadInput(
             job.source,
             key,

@@ -222,8 +222,6 @@ def test_the_scan_reads_spreads_as_optuna_does(unsure: Path) -> None:
     reference = study_view(stored, read(stored, str(unsure)))
     assert view.info.plan == reference.info.plan and view.info.plan is not None
     assert view.front == reference.front
-    assert view.spreads == reference.spreads and set(view.spreads) == {
-        t.number for t in view.front
-    }
+    assert view.spreads == reference.spreads and set(view.spreads) == {t.number for t in view.front}
     assert view.robustness == reference.robustness
     assert all(0.0 <= share <= 1.0 for share in view.robustness.values())
