@@ -17,6 +17,7 @@ deterministic, so the figure is the same on every read).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from optuna.trial import FrozenTrial
@@ -29,12 +30,12 @@ from policysearch.run.study_meta import StudyInfo
 def front_robustness(info: StudyInfo, front: Sequence[FrozenTrial]) -> dict[int, float] | None:
     """Trial number -> the share of the plan's draws in which it is non-dominated among
     ``front`` (a number in [0, 1]); ``None`` when the study has no uncertainty plan."""
-    problem = info.problem
-    if info.plan is None or not isinstance(problem, UncertainProblem):
+    if info.plan is None:
         return None
     if not front:
         return {}
     points = [info.point(trial.params) for trial in front]
+    problem = cast(UncertainProblem, info.problem)  # a study with a plan stores one
     per_draw = problem.per_draw(points)
     # draws x points x objectives, then each draw in the all-minimise view
     values = np.stack([np.asarray(per_draw[o.metric], dtype=float) for o in info.objectives], -1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from objectives import UncertainProblem
-from policysearch.jobs.config import JobConfig, load_job
+from objectives import problem_kinds
+from policysearch.jobs.config import UNCERTAINTY_KEY, JobConfig, load_job
 from policysearch.run.study_meta import describe_plan
 
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _problem(job: JobConfig) -> str:
     """The job's problem in words: ``scenario thread-churn-20``, and its uncertainty plan."""
-    problem = job.problem
-    if isinstance(problem, UncertainProblem):
-        return f"{problem.problem.kind} {problem.name} under {describe_plan(job.plan)}"
-    return f"{problem.kind} {problem.name}"
+    if job.plan is None:
+        return f"{job.problem.kind} {job.problem.name}"
+    kind = next((k for k in problem_kinds() if k in job.raw and k != UNCERTAINTY_KEY), "")
+    return f"{kind} {job.problem.name} under {describe_plan(job.plan)}"

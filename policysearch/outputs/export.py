@@ -43,7 +43,6 @@ from objectives import (
     Policy,
     Problem,
     Scenario,
-    UncertainProblem,
     policy_from_mapping,
     read_yaml,
     scenario_from_mapping,
@@ -88,7 +87,7 @@ def policy_document(
     """
     scenarios = info.problem.scenarios()
     stored = records.metrics(trial)
-    nominal = info.problem.problem if isinstance(info.problem, UncertainProblem) else info.problem
+    nominal = info.nominal_problem
     predicted: dict[str, Any] = {
         "scenario": nominal.name,
         "seed": records.seed(trial, info.sim_seed),

@@ -146,6 +146,12 @@ class StudyInfo:
     """The job's uncertainty plan (``None``: the job had no ``uncertainty:`` section)."""
 
     @property
+    def nominal_problem(self) -> Problem:
+        """The problem with the model's constants as they are: under a plan, the problem the
+        ``UncertainProblem`` wraps (its ``problem``); else ``problem`` itself."""
+        return self.problem if self.plan is None else self.problem.problem  # type: ignore[attr-defined]
+
+    @property
     def metric_catalogue(self) -> dict[str, MetricSpec]:
         """The metrics trials of this study carry."""
         return self.problem.metrics()
