@@ -3,7 +3,8 @@
 Run: ``python bench/bench_uncertainty_ray.py [--trials 2000] [--repeats 1] [--job FILE]``.
 Runs ``policysearch run configs/jobs/quickstart-uncertain.yaml`` (the quick start with 256
 draws of the assumed constants per trial) as a whole command in a subprocess, once with
-``--executor serial`` and once with ``--executor ray --workers 2``, each on a fresh journal,
+``--executor serial`` (the job's 2 workers: the same batches, so the same trials) and once
+with ``--executor ray --workers 2``, each on a fresh journal,
 alternating the two when repeated, and times each command from its start to its exit (Python's
 and Ray's start-up, the search, Ray's shut-down: what a user waits for). Prints the figures
 and the ratio ``serial / ray`` (above 1: Ray is faster) and writes them to
@@ -39,7 +40,7 @@ from policysearch.run import preflight
 from policysearch.run.executor_choice import choose
 job = load_job(sys.argv[1])
 trials, workers = int(sys.argv[2]), int(sys.argv[3])
-_, batch = in_flight(job.sampler, workers)
+_, batch = in_flight(job.sampler, workers, heavy=job.plan is not None)
 timed = preflight.sample(job, 0, preflight.PREFLIGHT_POINTS, batch)
 kind, choice = choose(job, requested="auto", address=None, workers=workers,
                       trials_left=trials, seed=0, batch=batch, timed=timed)
@@ -48,6 +49,9 @@ print(choice.line)
 
 
 def _command(job: Path, trials: int, executor: str, workers: int, journal: Path) -> list[str]:
+    # serial keeps the job's workers (2): the same batches as Ray's, so both runs give the same
+    # trials (the executor contract) and differ only in where they are evaluated
+    width = ["--workers", str(workers)] if executor == "ray" else []
     return [
         sys.executable,
         "-m",
@@ -58,8 +62,7 @@ def _command(job: Path, trials: int, executor: str, workers: int, journal: Path)
         str(trials),
         "--executor",
         executor,
-        "--workers",
-        str(workers),
+        *width,
         "--storage",
         str(journal),
         "--study",
@@ -92,9 +95,10 @@ def main() -> None:
         for repeat in range(args.repeats):
             for executor in ("serial", "ray") if repeat % 2 == 0 else ("ray", "serial"):
                 journal = Path(tmp) / f"{executor}-{repeat}.journal"
-                workers = 1 if executor == "serial" else args.workers
                 loads[executor].append(round(os.getloadavg()[0], 2))
-                took = _timed(_command(args.job, args.trials, executor, workers, journal), REPO)
+                took = _timed(
+                    _command(args.job, args.trials, executor, args.workers, journal), REPO
+                )
                 runs[executor].append(took)
                 print(f"{executor:6s} run {repeat + 1}: {took:.1f} s", flush=True)
         auto = subprocess.run(

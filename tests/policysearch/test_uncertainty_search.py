@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 import yaml
@@ -226,3 +227,28 @@ def test_bad_uncertainty_keys_are_one_line_naming_file_and_key(
     job = _job(tmp_path, section)
     done = run_cli("validate", str(job), cwd=tmp_path)
     assert_one_line_error(done, str(job), key)
+
+
+def test_the_front_plot_draws_each_points_spread(serial: Path) -> None:
+    from matplotlib.container import ErrorbarContainer
+
+    from policysearch.analysis.opening import open_view
+    from policysearch.outputs.plots import front_figure
+
+    view, _ = open_view("uncertain", str(serial / "serial.journal"))
+    axes = front_figure(view).axes[0]
+    bars = [c for c in axes.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 1
+    _, _, (xbars, ybars) = bars[0]
+    # one segment per front point and axis, from its low to its high over the draws (a value
+    # beyond its spread, a worst draw, gets no bar on that side)
+    for k, segments in enumerate((xbars, ybars)):
+        metric = view.info.objectives[k].metric
+        expected = []
+        for trial in view.front:
+            low, _, high = view.spreads[trial.number][metric]
+            value = trial.values[k]
+            expected.append((min(low, value), max(high, value)))
+        drawn = [(s[0][k], s[1][k]) for s in segments.get_segments()]
+        np.testing.assert_allclose(sorted(drawn), sorted(expected), rtol=1e-12)
+    assert any(low < high for low, high in drawn)
