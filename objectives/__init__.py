@@ -42,6 +42,7 @@ from objectives.core.metrics import (
     metric_catalogue,
     risk_metrics,
 )
+from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue, policy_from_mapping
 from objectives.core.provenance import Constant
 from objectives.core.reading import read_yaml, shorten
@@ -56,7 +57,7 @@ from objectives.core.scenario import (
     scenario_keys,
 )
 from objectives.core.units import GIB
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.families.percpu.model import percpu_boot_bytes
 from objectives.families.percpu.params import PercpuPolicy
 from objectives.families.pid.params import PidPolicy
@@ -67,12 +68,18 @@ from objectives.problems.base import Problem, problem_from_job, problem_from_map
 from objectives.problems.benchmarks import BENCHMARKS
 from objectives.problems.mix import AGGREGATES, aggregate_name, split_name
 from objectives.uncertainty import (
+    DEFAULT_SAMPLES,
+    MAX_DRAWS,
+    Sensitivity,
     UncertainProblem,
     UncertaintyPlan,
     assumed_constants,
     draw_table,
+    draw_values,
+    drawable_constants,
     plan_from_mapping,
     robustness,
+    sensitivity,
 )
 
 Part = FamilyPart
@@ -83,10 +90,12 @@ __all__ = [
     "ARCHITECTURES",
     "BENCHMARKS",
     "CATALOGUE",
+    "DEFAULT_SAMPLES",
     "FAMILIES",
     "GIB",
     "HARD_LIMITS",
     "KINDS",
+    "MAX_DRAWS",
     "PID_MAX_LIMIT",
     "RESERVED_PIDS",
     "Constant",
@@ -106,6 +115,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioProblem",
+    "Sensitivity",
     "Setting",
     "StackPolicy",
     "TierPolicy",
@@ -120,6 +130,8 @@ __all__ = [
     "convert",
     "default_pid_max",
     "draw_table",
+    "draw_values",
+    "drawable_constants",
     "figures",
     "hard_limits",
     "knob_catalogue",
@@ -140,9 +152,12 @@ __all__ = [
     "robustness",
     "scenario_from_mapping",
     "scenario_keys",
+    "scenario_under",
+    "sensitivity",
     "shorten",
     "simulate",
     "simulate_batch",
+    "simulate_grid",
     "split_name",
     "unregister_family",
 ]

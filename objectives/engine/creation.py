@@ -140,8 +140,19 @@ def run_creation_loops(
 
     Each entry is the same bit for bit as ``run_creation_loop`` gives for its parts alone.
     """
-    results = solve_batch([creation_loop(scenario, one) for one in parts])
-    return [_figures(scenario, result) for result in results]
+    return run_creation_loops_on([(scenario, one) for one in parts])
+
+
+def run_creation_loops_on(
+    pairs: Sequence[tuple[Scenario, Iterable[FamilyPart]]],
+) -> list[tuple[dict[str, float], LoopFigures]]:
+    """``run_creation_loop`` for many (scenario, parts) pairs, solved together: the loops of
+    different scenarios (a policy under many draws of the constants) share one
+    ``solve_batch``, each the same bit for bit as alone."""
+    results = solve_batch([creation_loop(scenario, one) for scenario, one in pairs])
+    return [
+        _figures(scenario, result) for (scenario, _), result in zip(pairs, results, strict=True)
+    ]
 
 
 def _figures(scenario: Scenario, result: LoopResult) -> tuple[dict[str, float], LoopFigures]:

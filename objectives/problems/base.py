@@ -138,6 +138,15 @@ class Problem(abc.ABC):
             f"the {self.kind or 'given'} problem {self.name!r} has no scenario constants to set",
         )
 
+    def evaluate_under_each(
+        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+    ) -> list[list[dict[str, float]]]:
+        """Checked points ``batch`` evaluated on each of ``problems``, each this problem
+        ``under`` some constants: ``[p._evaluate_batch(batch) for p in problems]``, the same
+        numbers. Override to evaluate them together (one vectorised pass over draws x points).
+        """
+        return [problem._evaluate_batch(batch) for problem in problems]
+
     def true_front(self, points: int = 1000) -> np.ndarray | None:
         """About ``points`` points of the known Pareto front, or ``None`` when unknown."""
         return None

@@ -42,7 +42,7 @@ from objectives.core.metrics import hard_limits, metric_catalogue
 from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
 AGGREGATES = ("worst", "weighted", "best")
@@ -136,13 +136,24 @@ class MixProblem(Problem):
         return self.combine([simulate(policy, s).as_dict() for s in self.members])
 
     def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
-        return self.evaluate_policies([self.policy(params) for params in batch])
-
-    def evaluate_policies(self, policies: list[Policy]) -> list[dict[str, float]]:
-        """The metrics of policies already built with ``policy()`` (one ``simulate_batch`` per
-        scenario)."""
+        policies = [self.policy(params) for params in batch]
         runs = [simulate_batch(policies, scenario) for scenario in self.members]
-        return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(policies))]
+        return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
+
+    def evaluate_under_each(
+        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+    ) -> list[list[dict[str, float]]]:
+        # policies built once; every (member under a draw, policy) loop solved together
+        policies = [self.policy(params) for params in batch]
+        width = len(self.members)
+        runs = simulate_grid(policies, [s for problem in problems for s in problem.scenarios()])
+        out = []
+        for d in range(len(problems)):
+            mine = runs[d * width : (d + 1) * width]
+            out.append(
+                [self.combine([run[i].as_dict() for run in mine]) for i in range(len(batch))]
+            )
+        return out
 
     def under(self, values: Mapping[str, float]) -> MixProblem:
         """Every scenario of the mix with the constants ``values`` set (the same weights)."""

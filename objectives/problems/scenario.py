@@ -7,7 +7,7 @@ A point is a set of knobs laid over today's Linux (``baseline()``); its metrics 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from objectives.core.metrics import hard_limits, metric_catalogue
 from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
-from objectives.engine.simulate import simulate, simulate_batch
+from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
 
@@ -57,11 +57,16 @@ class ScenarioProblem(Problem):
 
     def _evaluate_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, float]]:
         # one vectorised simulation of the batch, each point's metrics exactly ``_evaluate``'s
-        return self.evaluate_policies([self.policy(params) for params in batch])
-
-    def evaluate_policies(self, policies: list[Policy]) -> list[dict[str, float]]:
-        """The metrics of policies already built with ``policy()`` (one ``simulate_batch``)."""
+        policies = [self.policy(params) for params in batch]
         return [m.as_dict() for m in simulate_batch(policies, self.scenario)]
+
+    def evaluate_under_each(
+        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+    ) -> list[list[dict[str, float]]]:
+        # policies built once; every (scenario, policy) creation loop solved together
+        policies = [self.policy(params) for params in batch]
+        scenarios = [problem.scenarios()[0] for problem in problems]
+        return [[m.as_dict() for m in row] for row in simulate_grid(policies, scenarios)]
 
     def under(self, values: Mapping[str, float]) -> ScenarioProblem:
         return ScenarioProblem(scenario_under(self.scenario, values, source=f"<{self.name}>"))

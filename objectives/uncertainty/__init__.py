@@ -17,6 +17,7 @@ from objectives.problems.base import ProblemKind, register_problem_kind
 from objectives.uncertainty.draws import draw_table, draw_values
 from objectives.uncertainty.plan import (
     ALL_ASSUMED,
+    MAX_DRAWS,
     METHODS,
     UncertaintyPlan,
     assumed_constants,
@@ -25,6 +26,7 @@ from objectives.uncertainty.plan import (
 )
 from objectives.uncertainty.problem import SPREAD, UncertainProblem
 from objectives.uncertainty.robustness import non_dominated, robustness
+from objectives.uncertainty.sensitivity import DEFAULT_SAMPLES, Index, Sensitivity, sensitivity
 
 register_problem_kind(
     ProblemKind("uncertainty", None, UncertainProblem.from_mapping, UncertainProblem.stored_as),
@@ -33,8 +35,12 @@ register_problem_kind(
 
 __all__ = [
     "ALL_ASSUMED",
+    "DEFAULT_SAMPLES",
+    "MAX_DRAWS",
     "METHODS",
     "SPREAD",
+    "Index",
+    "Sensitivity",
     "UncertainProblem",
     "UncertaintyPlan",
     "assumed_constants",
@@ -44,4 +50,5 @@ __all__ = [
     "non_dominated",
     "plan_from_mapping",
     "robustness",
+    "sensitivity",
 ]

@@ -3,8 +3,10 @@
 It has the wrapped problem's knobs, metrics and hard limits. A point is evaluated once per
 draw (``draw_table``: the same draws for every point), on the wrapped problem with the draw's
 constants set (``Problem.under``); the draw problems are built once, on first use, and not
-pickled (a Ray worker rebuilds them). One vectorised evaluation of the whole batch runs per
-draw (``simulate_batch`` over the batch's policies, built once for all draws).
+pickled (a Ray worker rebuilds them). The wrapped problem evaluates the batch under every
+draw at once (``Problem.evaluate_under_each``: for the kernel problems one
+``simulate_grid``, the batch's policies built once and every draw's creation loops solved
+together).
 
 For every metric ``M`` with values ``x_1 .. x_D`` over the ``D`` draws, a point's result has:
 
@@ -138,18 +140,9 @@ class UncertainProblem(Problem):
         """Values (draws, points, metrics), metrics in ``metrics()`` order."""
         names = list(self.metrics())
         out = np.empty((self.plan.draws, len(batch), len(names)))
-        problems = self.draw_problems()
-        evaluate_policies = getattr(self.problem, "evaluate_policies", None)
-        policies = None
-        if evaluate_policies is not None and batch:
-            # built once for all draws (building a policy checks every knob)
-            policies = [self.problem.policy(params) for params in batch]
-        for d, problem in enumerate(problems):
-            if policies is not None:
-                rows = problem.evaluate_policies(policies)  # type: ignore[attr-defined]
-            else:
-                rows = problem._evaluate_batch(batch)
-            out[d] = [[row[name] for name in names] for row in rows]
+        rows = self.problem.evaluate_under_each(batch, self.draw_problems())
+        for d, draw in enumerate(rows):
+            out[d] = [[row[name] for name in names] for row in draw]
         return out
 
     def to_mapping(self) -> dict[str, Any]:

@@ -296,12 +296,19 @@ def judge(card: ScenarioCard, gain: float) -> tuple[str, str]:
     return verdict(gain), "work gain"
 
 
-def render_cards(cards: Sequence[ScenarioCard]) -> str:
-    """The cards as text, one block per scenario."""
-    return "\n\n".join(_render(card) for card in cards)
+def render_cards(cards: Sequence[ScenarioCard], odds: Sequence[str | None] | None = None) -> str:
+    """The cards as text, one block per scenario.
+
+    Args:
+        cards: the cards.
+        odds: per card, a line on how often each verdict holds over draws of the assumed
+            constants (``evaluate --uncertainty``), shown under the verdict; ``None``: none.
+    """
+    lines = odds if odds is not None else [None] * len(cards)
+    return "\n\n".join(_render(card, line) for card, line in zip(cards, lines, strict=True))
 
 
-def _render(card: ScenarioCard) -> str:
+def _render(card: ScenarioCard, odds: str | None = None) -> str:
     threads = card.extra_threads
     more = "more" if threads >= 0 or count(threads) == "0" else "fewer"
     noun = "thread" if count(abs(threads)) == "1" else "threads"
@@ -341,8 +348,10 @@ def _render(card: ScenarioCard) -> str:
         f"({share(card.memory_bound_gain, signed=True)} work; decided by {memory_why}); "
         f"CPU-bound: {cpu_verdict} ({share(card.cpu_bound_gain, signed=True)} work; "
         f"decided by {cpu_why})",
-        "  risks",
     ]
+    if odds is not None:
+        lines.append(f"  verdict odds         {odds}")
+    lines.append("  risks")
     for name, change in card.risks.items():
         lines.append(_change_line(name, change, _unit(name), relative=False))
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import argparse
 import math
 import re
 
-from objectives import shorten
+from objectives import MAX_DRAWS, shorten
 from policysearch.errors import BadInput
 from policysearch.jobs.config import DEFAULT_STORAGE, MAX_TRIALS, MAX_WORKERS, name_problem
 from policysearch.run.storage import STORAGE_ENV, default_storage, redact
@@ -56,6 +56,11 @@ def positive(text: str) -> int:
 def workers(text: str) -> int:
     """A number of parallel evaluations (the job file's bound)."""
     return _integer(text, 1, MAX_WORKERS)
+
+
+def draws(text: str) -> int:
+    """A number of draws of the assumed constants (``UncertaintyPlan``'s bound)."""
+    return _integer(text, 1, MAX_DRAWS)
 
 
 def non_negative(text: str) -> int:

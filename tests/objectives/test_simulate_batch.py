@@ -152,3 +152,25 @@ def test_mva_rows_equal_scalar_mva_bit_for_bit() -> None:
     tables = [_tables(loop, sorted(loop.sharers)) for loop in loops]
     rows = _mva_exact_rows(tables, 40)
     assert rows == [_mva_exact(t, 40) for t in tables]
+
+
+def test_simulate_grid_equals_one_batch_per_scenario_bit_for_bit():
+    """Policies under many draws of the constants, solved together: each (scenario, policy)
+    exactly as ``simulate_batch`` on its scenario alone, also across chunks."""
+    from objectives import UncertaintyPlan
+    from objectives.core.overrides import scenario_under
+    from objectives.engine import simulate as engine
+    from objectives.uncertainty.draws import draw_values
+
+    policies = _random_policies(5, seed=3)
+    base = load_scenario("thread-churn-20")
+    scenarios = [scenario_under(base, v) for v in draw_values(UncertaintyPlan(draws=9))]
+    expected = [[m.as_dict() for m in simulate_batch(policies, s)] for s in scenarios]
+    chunk = engine.GRID_CHUNK
+    try:
+        for engine.GRID_CHUNK in (chunk, 7):
+            grid = engine.simulate_grid(policies, scenarios)
+            assert [[m.as_dict() for m in row] for row in grid] == expected
+    finally:
+        engine.GRID_CHUNK = chunk
+    assert engine.simulate_grid([], scenarios) == [[] for _ in scenarios]
