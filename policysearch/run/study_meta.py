@@ -50,6 +50,7 @@ from policysearch.jobs.config import (
     Objective,
     split_space,
 )
+from policysearch.run import records
 from policysearch.run.reference import Reference, from_baseline
 
 PREFIX = "policysearch:"
@@ -95,13 +96,7 @@ def _baseline_metrics(job: JobConfig) -> dict[str, float] | None:
     today = job.problem.baseline_params()
     if today is None:
         return None
-    return without_spread(job.problem.evaluate(today))
-
-
-def without_spread(evaluated: dict[str, float]) -> dict[str, float]:
-    """An evaluation's metrics without the spread keys of an uncertainty plan (``M.low``...:
-    a metric name holds no dot)."""
-    return {name: float(value) for name, value in evaluated.items() if "." not in name}
+    return records.split_spread(job.problem.evaluate(today))[0]
 
 
 def attributes(study: Any) -> dict[str, Any]:
