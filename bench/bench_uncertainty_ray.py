@@ -9,7 +9,8 @@ alternating the two when repeated, and times each command from its start to its 
 and Ray's start-up, the search, Ray's shut-down: what a user waits for). Prints the figures
 and the ratio ``serial / ray`` (above 1: Ray is faster) and writes them to
 ``bench/results/uncertainty_ray.json``, with the machine's load average before each command
-(the machine is shared: a figure taken under load says so).
+and its 1, 5 and 15 minute load averages at its end (the machine is shared: a figure taken
+under load says so, and a ratio of two runs under different loads is no figure).
 
 It then asks ``executor: auto`` what it would pick for the same job (``run.executor_choice``
 on the job's own preflight timing, as a run would) and records its line.
@@ -91,6 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     runs: dict[str, list[float]] = {"serial": [], "ray": []}
     loads: dict[str, list[float]] = {"serial": [], "ray": []}
+    after: dict[str, list[list[float]]] = {"serial": [], "ray": []}  # 1, 5, 15 min at its end
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
             for executor in ("serial", "ray") if repeat % 2 == 0 else ("ray", "serial"):
@@ -100,6 +102,7 @@ def main() -> None:
                     _command(args.job, args.trials, executor, args.workers, journal), REPO
                 )
                 runs[executor].append(took)
+                after[executor].append([round(x, 2) for x in os.getloadavg()])
                 print(f"{executor:6s} run {repeat + 1}: {took:.1f} s", flush=True)
         auto = subprocess.run(
             [sys.executable, "-c", AUTO_CHILD, str(args.job), str(args.trials), str(args.workers)],
@@ -118,6 +121,7 @@ def main() -> None:
         "ray_speedup": round(serial / ray, 3),
         "runs_s": {k: [round(v, 2) for v in vs] for k, vs in runs.items()},
         "load_average_1min_before": loads,
+        "load_average_1_5_15min_after": after,
         "auto_choice": auto.stdout.strip() or auto.stderr.strip().splitlines()[-1:],
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
