@@ -33,7 +33,7 @@ from objectives.core.metric_spec import MetricSpec
 from objectives.core.policy import Knob, Policy
 from objectives.core.scenario import Scenario
 from objectives.problems.base import Problem, problem_from_mapping
-from objectives.uncertainty.draws import draw_values
+from objectives.uncertainty.draws import draw_table, draw_values
 from objectives.uncertainty.plan import UncertaintyPlan, plan_from_mapping
 
 KEY = "uncertainty"
@@ -52,6 +52,7 @@ class UncertainProblem(Problem):
             raise ValueError("an UncertainProblem wraps a problem without uncertainty")
         self.problem = problem
         self.plan = plan
+        self._table: np.ndarray | None = None  # the draws, when unpickled with them
         self._draws: list[Problem] | None = None
 
     @property
@@ -70,11 +71,15 @@ class UncertainProblem(Problem):
         return f"UncertainProblem({self.problem!r}, {self.plan!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"problem": self.problem, "plan": self.plan}  # the draw problems are rebuilt
+        # the draw problems are rebuilt from the draws' values, which travel with the problem:
+        # a worker on a cluster node has only the objectives package (no configs/), and
+        # drawing again would read the constant table, which imports every module
+        return {"problem": self.problem, "plan": self.plan, "table": draw_table(self.plan)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.problem = state["problem"]
         self.plan = state["plan"]
+        self._table = state.get("table")
         self._draws = None
 
     def knobs(self) -> dict[str, Knob]:
@@ -110,7 +115,12 @@ class UncertainProblem(Problem):
     def draw_problems(self) -> list[Problem]:
         """The wrapped problem under each draw, in draw order (built once)."""
         if self._draws is None:
-            self._draws = [self.problem.under(values) for values in draw_values(self.plan)]
+            if self._table is None:
+                draws = draw_values(self.plan)
+            else:
+                names = self.plan.constants
+                draws = [dict(zip(names, map(float, row), strict=True)) for row in self._table]
+            self._draws = [self.problem.under(values) for values in draws]
         return self._draws
 
     def per_draw(self, points: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:

@@ -7,6 +7,11 @@ policy simulated on the study's problem (``StudyView.baseline_metrics``). Rows a
 order of the first objective (ties: trial number, today's Linux last), so today's Linux sits
 where it falls on the front.
 
+For a study run under an uncertainty plan each trial row also carries its robustness (the
+share of the plan's draws in which it stays on the front, ``StudyView.robustness``) and its
+metrics' spreads over the draws (``(low, median, high)``, ``run.records.spread``); today's
+Linux carries neither.
+
 ``vs_today(row, today)`` is each objective's change against today's Linux, in the
 objective's unit (``change``, negative = lower) and relative to today (``relative``);
 ``describe_change`` words it for people: memory ``saves 251 KiB`` or ``costs 12 KiB``, a time
@@ -28,6 +33,8 @@ from policysearch.run.study_meta import StudyInfo
 
 KNEE = "knee"
 TODAY = "today"
+ROBUSTNESS = "robustness"
+"""The column (and JSON row key) of a front point's robustness under an uncertainty plan."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Row:
         knobs: the searched knobs' values (name -> value).
         inert: the knobs that cannot change this row's metrics given its other knobs
             (``objectives.Policy.inert_knobs``).
+        robustness: the share of the uncertainty plan's draws in which the row's point is on
+            the front (``None``: no plan, or today's Linux).
+        spread: metric -> ``(low, median, high)`` over the plan's draws (empty: no plan).
     """
 
     trial: int | None
@@ -48,22 +58,31 @@ class Row:
     metrics: Mapping[str, float]
     knobs: Mapping[str, Any]
     inert: frozenset[str] = field(default_factory=frozenset)
+    robustness: float | None = None
+    spread: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
-        """A knob's or a metric's value in this row (``None`` when it has none)."""
+        """A knob's or a metric's value in this row, or its ``robustness`` (``None`` when it
+        has none)."""
         if name in self.knobs:
             return self.knobs[name]
+        if name == ROBUSTNESS:
+            return self.robustness
         return self.metrics.get(name)
 
 
-def trial_row(trial: FrozenTrial, info: StudyInfo, mark: str = "") -> Row:
-    """The row of a finished trial."""
+def trial_row(
+    trial: FrozenTrial, info: StudyInfo, mark: str = "", robustness: float | None = None
+) -> Row:
+    """The row of a finished trial (with its robustness, when the study has a plan)."""
     return Row(
         trial.number,
         mark,
         records.metrics(trial),
         dict(trial.params),
         frozenset(inert_knobs(info, trial.params)),
+        robustness,
+        records.spread(trial),
     )
 
 
@@ -84,15 +103,23 @@ def inert_knobs(info: StudyInfo, params: Mapping[str, Any]) -> set[str]:
     return policy.inert_knobs() if policy is not None else set()
 
 
-def front_rows(view: StudyView, points: Sequence[FrozenTrial]) -> list[Row]:
+def front_rows(
+    view: StudyView, points: Sequence[FrozenTrial], min_robustness: float | None = None
+) -> list[Row]:
     """``points`` as rows, plus the knee and today's Linux, marked, in the order of the first
-    objective (module doc)."""
+    objective (module doc). With ``min_robustness`` only the points (the knee among them)
+    whose robustness is at least that share are kept; today's Linux stays, as the reference."""
     info = view.info
     knee = view.knee.number if view.knee is not None else None
     shown = list(points)
     if view.knee is not None and all(t.number != knee for t in shown):
         shown.append(view.knee)
-    rows = [trial_row(t, info, KNEE if t.number == knee else "") for t in shown]
+    shares = view.robustness or {}
+    if min_robustness is not None:
+        shown = [t for t in shown if shares.get(t.number, -1.0) >= min_robustness]
+    rows = [
+        trial_row(t, info, KNEE if t.number == knee else "", shares.get(t.number)) for t in shown
+    ]
     today = today_row(view)
     if today is not None:
         rows.append(today)

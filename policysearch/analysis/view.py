@@ -17,8 +17,10 @@ Linux on the study's problem and seed (one simulation; ``None`` when the problem
 baseline), the hypervolume history (``pareto.hypervolume_history``: the front updated as the
 trials arrive), the known true front, the searched knobs as columns (``analysis.knobs``), and
 the knob importances (Optuna's PED-ANOVA over a sample of at most ``IMPORTANCE_SAMPLE`` trials,
-fed the sample's trials so the storage is not read again). None of these builds a FrozenTrial
-per trial: a 100,000-trial study is reported from its columns.
+fed the sample's trials so the storage is not read again), and, for a study run under an
+uncertainty plan, each front point's robustness (``analysis.robustness``: the front
+re-evaluated under the plan's draws) and its stored spreads (``run.records.spread``). None of
+these builds a FrozenTrial per trial: a 100,000-trial study is reported from its columns.
 Outputs draw and print what the view holds; they compute nothing themselves.
 """
 
@@ -44,6 +46,7 @@ from policysearch.analysis.pareto import (
     nondominated_mask,
     reference_point,
 )
+from policysearch.analysis.robustness import front_robustness
 from policysearch.run import records
 from policysearch.run.reference import AUTOMATIC, OVERRIDE
 from policysearch.run.storage.journal_replay import gc_paused
@@ -187,6 +190,23 @@ class StudyView:
     def true_front(self) -> np.ndarray | None:
         """The problem's known Pareto front (``TRUE_FRONT_POINTS`` points), or ``None``."""
         return self.info.problem.true_front(TRUE_FRONT_POINTS)
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the study was run under an uncertainty plan (a job's ``uncertainty:``)."""
+        return self.info.plan is not None
+
+    @cached_property
+    def robustness(self) -> dict[int, float] | None:
+        """Front trial number -> its share of the plan's draws on the front (``analysis.
+        robustness``); ``None`` for a study without an uncertainty plan."""
+        return front_robustness(self.info, self.front)
+
+    @cached_property
+    def spreads(self) -> dict[int, dict[str, tuple[float, float, float]]]:
+        """Front trial number -> each metric's stored ``(low, median, high)`` over the plan's
+        draws (empty without a plan)."""
+        return {t.number: s for t in self.front if (s := records.spread(t))}
 
     @cached_property
     def importances(self) -> Importances:

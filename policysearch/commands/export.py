@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "yaml":
         write_settings(args.out, args.format, policy, info.problem.scenarios(), trial.number)
     else:
-        document = policy_document(policy, trial, info, redact(args.storage), args.select)
+        shares = view.robustness or {}
+        document = policy_document(
+            policy, trial, info, redact(args.storage), args.select, shares.get(trial.number)
+        )
         write_policy(args.out, document)
     print(
         f"wrote {args.out}: trial {trial.number} of {info.name} ({args.select}, {args.format})"

@@ -119,6 +119,7 @@ def describe(trial: FrozenTrial, view: Any) -> dict[str, Any]:
         "sim_seed": records.seed(trial, info.sim_seed),
         "error": records.error(trial),
         "metrics": metrics,
+        "spread": {m: list(v) for m, v in records.spread(trial).items()},
     }
 
 
@@ -163,5 +164,12 @@ def _text(data: dict[str, Any], view: Any) -> str:
         lines += [
             f"  {m.ljust(width)}  {quantity(v, unit(m))}"
             for m, v in sorted(data["metrics"].items())
+        ]
+    if data["spread"]:
+        lines.append("spread over the uncertainty plan's draws (5th / 50th / 95th percentile):")
+        width = max(len(m) for m in data["spread"])
+        lines += [
+            f"  {m.ljust(width)}  " + " / ".join(quantity(x, unit(m)) for x in v)
+            for m, v in sorted(data["spread"].items())
         ]
     return "\n".join(lines)

@@ -24,6 +24,17 @@ A job file::
     executor: auto                    # auto (default) | serial | ray
     address: null                     # Ray cluster address (null: start Ray on this machine)
     storage: policysearch.journal     # journal file (relative to the working directory) or URL
+    uncertainty:                      # optional: evaluate each trial under draws of the model's
+      draws: 64                       # assumed constants (objectives.UncertaintyPlan)
+      method: lhs                     # lhs | sobol | random
+      seed: 0                         # picks the draws; every trial sees the same draws
+      statistic: {quantile: 0.9}      # or mean; taken on each metric's bad side
+      constants: all-assumed          # or a list of constant names
+
+With ``uncertainty:`` the problem the search evaluates is ``objectives.UncertainProblem`` over
+the named problem: each objective and constraint is the plan's statistic over the draws, a hard
+limit holds in every draw, and each trial also stores each metric's low / median / high
+(``run.records``). The plan is stored with the study (``run.study_meta``).
 
 With ``scenarios:`` (a mix, ``objectives.problems.mix``) an objective may say how its metric
 aggregates across the scenarios: ``{metric: M, across: worst|weighted|best|SCENARIO}``
@@ -49,9 +60,12 @@ import numpy as np
 from objectives import (
     AGGREGATES,
     Problem,
+    UncertainProblem,
+    UncertaintyPlan,
     aggregate_name,
     convert,
     one_of,
+    plan_from_mapping,
     problem_from_job,
     problem_kinds,
     read_yaml,
@@ -63,9 +77,10 @@ from policysearch.jobs.executor_names import AUTO, EXECUTOR_CHOICES
 from policysearch.jobs.samplers import SAMPLERS, SamplerConfig
 
 DEFAULT_STORAGE = "policysearch.journal"
+UNCERTAINTY_KEY = "uncertainty"
 _TOP_KEYS = (
     "name",
-    *problem_kinds(),
+    *(k for k in problem_kinds() if k != UNCERTAINTY_KEY),
     "space",
     "objectives",
     "constraints",
@@ -75,6 +90,7 @@ _TOP_KEYS = (
     "executor",
     "address",
     "storage",
+    UNCERTAINTY_KEY,
 )
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 MAX_NAME_LENGTH = 512
@@ -172,6 +188,9 @@ class JobConfig:
     address: str | None = None
     storage: str = DEFAULT_STORAGE
     raw: dict[str, Any] = field(default_factory=dict)
+    plan: UncertaintyPlan | None = None
+    """The ``uncertainty:`` section (``None``: none); ``problem`` is then the
+    ``UncertainProblem`` of the named problem under it."""
 
 
 def load_job(path: str | Path) -> JobConfig:
@@ -203,7 +222,13 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
     problem = name_problem(name)
     if problem:
         raise BadInput(source, "name", problem)
-    problem = problem_from_job(data, source=source, relative_to=base_dir)
+    # the section wraps the named problem (it is the stored kind of the wrapper, not a problem
+    # a job names on its own)
+    named = {k: v for k, v in data.items() if k != UNCERTAINTY_KEY}
+    problem = problem_from_job(named, source=source, relative_to=base_dir)
+    plan = None
+    if UNCERTAINTY_KEY in data:
+        plan, problem = _uncertain(data[UNCERTAINTY_KEY], problem, source)
     space = data.get("space")
     if space is None:
         space = problem.default_space()
@@ -228,7 +253,28 @@ def job_from_mapping(data: Any, *, source: str, base_dir: Path, default_name: st
         address=_optional_string(data.get("address"), source, "address"),
         storage=_string(data.get("storage", DEFAULT_STORAGE), source, "storage"),
         raw=dict(data),
+        plan=plan,
     )
+
+
+def _uncertain(
+    section: Any, problem: Problem, source: str
+) -> tuple[UncertaintyPlan, UncertainProblem]:
+    """The plan of a job's ``uncertainty:`` section and the problem under it.
+
+    Raises:
+        BadInput: a bad key or value of the section, or a problem without assumed constants
+            (an analytic benchmark).
+    """
+    if not problem.scenarios():
+        raise BadInput(
+            source,
+            UNCERTAINTY_KEY,
+            f"{problem.name} is an analytic benchmark: it has no assumed constants to draw; "
+            "remove the uncertainty section or name a scenario",
+        )
+    plan = plan_from_mapping(section, source=source)
+    return plan, UncertainProblem(problem, plan)
 
 
 def split_space(

@@ -95,15 +95,22 @@ SAMPLERS: dict[str, SamplerKind] = {
 }
 
 
-def in_flight(cfg: SamplerConfig, workers: int) -> tuple[int, int]:
+def in_flight(cfg: SamplerConfig, workers: int, *, heavy: bool = False) -> tuple[int, int]:
     """How many trials the sampler wants in flight with ``workers`` workers, and per call.
 
     The window is the sampler's (a generation for NSGA-II, one per worker for model-based
     samplers); it is cut into calls of ``batch`` trials, two per worker when the window allows,
     so a worker starts its next call while the driver stores the last one.
+
+    ``heavy`` (a job under an uncertainty plan: a trial is ``draws`` evaluations, seconds of
+    work) cuts it into one call per worker instead: storing a batch then takes a thousandth of
+    evaluating one, so a second queued call gains nothing, while every call pays the problem's
+    fixed cost once per draw (one vectorised evaluation of its points per draw), which a batch
+    twice as large halves per trial. The split depends on the job alone, never on timings, so
+    the same job, seed and workers give the same trials on every executor.
     """
     window = SAMPLERS[cfg.name].window(cfg, workers)
-    batch = max(1, window // (2 * workers))
+    batch = max(1, window // (workers if heavy else 2 * workers))
     return window, batch
 
 

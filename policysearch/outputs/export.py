@@ -14,6 +14,16 @@ Format (version 1)::
       # full, and metrics named M@SCENARIO, M:weighted... (the mix's own)
     provenance: {study, trial, storage, selection, sampler, sampler_seed, package_version,
                  created}
+    uncertainty:             # only for a study run under an uncertainty plan
+      plan: {draws: 64, method: lhs, seed: 0, statistic: quantile, quantile: 0.9, constants: [...]}
+      robustness: 0.94       # share of the draws in which the point is on the front (null:
+                             # the trial is not on the front)
+      metrics: {...}         # what the search optimised: the plan's statistic over the draws
+      spread: {clone_latency_p99_ns: [low, median, high], ...}   # 5th, 50th, 95th percentile
+
+Under a plan, ``predicted.metrics`` are the policy's metrics with the model's constants as
+they are (what ``evaluate`` reproduces); ``uncertainty.metrics`` and ``spread`` are over the
+plan's draws.
 
 ``evaluate`` re-simulates the policy; on the predicted scenario (every scenario of a mix) with
 the predicted seed it reproduces ``predicted.metrics`` exactly.
@@ -31,6 +41,7 @@ from optuna.trial import FrozenTrial
 
 from objectives import (
     Policy,
+    Problem,
     Scenario,
     policy_from_mapping,
     read_yaml,
@@ -61,18 +72,26 @@ class PolicyFile:
 
 
 def policy_document(
-    policy: Policy, trial: FrozenTrial, info: StudyInfo, storage: str, selection: str
+    policy: Policy,
+    trial: FrozenTrial,
+    info: StudyInfo,
+    storage: str,
+    selection: str,
+    robustness: float | None = None,
 ) -> dict[str, Any]:
-    """The YAML document of an exported policy.
+    """The YAML document of an exported policy (``robustness``: the trial's share of the
+    uncertainty plan's draws on the front, for a study with a plan).
 
     A study stores its scenario in full (every scenario of a mix, with the mix's metrics
     ``M@SCENARIO``, ``M:weighted``...), so ``evaluate`` re-runs the prediction as it was.
     """
     scenarios = info.problem.scenarios()
+    stored = records.metrics(trial)
+    nominal = info.nominal_problem
     predicted: dict[str, Any] = {
-        "scenario": info.problem.name,
+        "scenario": nominal.name,
         "seed": records.seed(trial, info.sim_seed),
-        "metrics": records.metrics(trial),
+        "metrics": stored if nominal is info.problem else _nominal(nominal, info, trial),
     }
     if len(scenarios) == 1:
         predicted["scenario_spec"] = scenarios[0].to_mapping()
@@ -92,6 +111,28 @@ def policy_document(
             "package_version": __version__,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
+        **_uncertainty(info, trial, stored, robustness),
+    }
+
+
+def _nominal(problem: Problem, info: StudyInfo, trial: FrozenTrial) -> dict[str, float]:
+    """The trial's point evaluated with the model's constants as they are (no draw)."""
+    return {k: float(v) for k, v in problem.evaluate(info.point(trial.params)).items()}
+
+
+def _uncertainty(
+    info: StudyInfo, trial: FrozenTrial, stored: dict[str, float], robustness: float | None
+) -> dict[str, Any]:
+    """The ``uncertainty`` section of a study run under a plan (empty mapping without one)."""
+    if info.plan is None:
+        return {}
+    return {
+        "uncertainty": {
+            "plan": info.plan.to_mapping(),
+            "robustness": robustness,
+            "metrics": stored,
+            "spread": {m: list(s) for m, s in records.spread(trial).items()},
+        }
     }
 
 

@@ -8,6 +8,12 @@ inert is shown in parentheses, ``(twice)``, and a line under the table says why.
 ``yes``/``no``; numbers go through ``policysearch.quantities``, one scale per column. JSON and
 CSV carry the same rows with raw numbers: ``mark``, ``vs_today`` (``today``, ``change``,
 ``relative`` per objective) and ``inert``.
+
+A study run under an uncertainty plan adds, after the objectives, the ``robustness`` column
+(the share of the plan's draws in which the point stays on the front, ``analysis.robustness``;
+today's Linux has none: ``-``); its JSON rows carry ``robustness`` (a number in [0, 1], ``null``
+for today's Linux) and ``spread`` (metric -> ``[low, median, high]`` over the draws), its CSV
+rows ``robustness`` and ``METRIC_low``, ``METRIC_median``, ``METRIC_high`` per objective, last.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from objectives import knob_catalogue, one_of
-from policysearch.analysis.front_rows import Row, describe_change, vs_today
+from policysearch.analysis.front_rows import ROBUSTNESS, Row, describe_change, vs_today
 from policysearch.errors import BadInput
 from policysearch.quantities import BYTE_UNITS, TIME_UNITS, column, quantity
 from policysearch.run.study_meta import StudyInfo
@@ -31,6 +37,8 @@ INERT_NOTE = (
     "(value): an inert knob: the row's other knobs make it irrelevant (pid.lock_mode once "
     "PID ranges are used), so it cannot change the metrics"
 )
+SPREAD_PARTS = ("low", "median", "high")
+"""The CSV columns of an objective's spread over an uncertainty plan's draws."""
 _SCALED = BYTE_UNITS | TIME_UNITS | {"fraction"}
 """Knob units shown on a scale (``4 KiB``, ``1.00 s``, ``5%``); other knob values are counts."""
 
@@ -52,10 +60,11 @@ def columns_of(
         BadInput: a name that is neither a metric nor a knob of the study.
     """
     knobs = knob_names(info, rows)
+    robust = [ROBUSTNESS] if info.plan is not None else []
     if not wanted:
-        names = [o.metric for o in info.objectives] + knobs
+        names = [o.metric for o in info.objectives] + robust + knobs
     else:
-        known = [*info.metric_catalogue, *knobs]
+        known = [*info.metric_catalogue, *robust, *knobs]
         for name in wanted:
             if name not in known and name not in ("trial", "mark"):
                 raise BadInput(
@@ -88,7 +97,8 @@ def sort_rows(rows: Sequence[Row], info: StudyInfo, key: str | None) -> list[Row
     if not key:
         return list(rows)
     name = key.removeprefix("-")
-    known = ["trial", *info.metric_catalogue, *knob_names(info, rows)]
+    robust = [ROBUSTNESS] if info.plan is not None else []
+    known = ["trial", *info.metric_catalogue, *robust, *knob_names(info, rows)]
     if name not in known:
         raise BadInput(
             "--sort",
@@ -161,6 +171,9 @@ def _json_row(row: Row, names: Sequence[str], info: StudyInfo, today: Row | None
     if today is not None:
         data["vs_today"] = vs_today(row, info, today)
     data["inert"] = sorted(k for k in row.inert if k in row.knobs)
+    if info.plan is not None:
+        data[ROBUSTNESS] = row.robustness
+        data["spread"] = {m: list(s) for m, s in row.spread.items()}
     return data
 
 
@@ -174,6 +187,10 @@ def _csv(rows: Sequence[Row], names: Sequence[str], info: StudyInfo, today: Row 
     for metric in changes:
         fields += [f"{metric}_vs_today", f"{metric}_vs_today_relative"]
     fields.append("inert")
+    spreads = [o.metric for o in info.objectives] if info.plan is not None else []
+    if spreads and ROBUSTNESS not in fields:
+        fields.append(ROBUSTNESS)
+    fields += [f"{m}_{part}" for m in spreads for part in SPREAD_PARTS]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -189,6 +206,12 @@ def _csv(rows: Sequence[Row], names: Sequence[str], info: StudyInfo, today: Row 
             line[f"{metric}_vs_today"] = found.get("change", "")
             line[f"{metric}_vs_today_relative"] = "" if relative is None else relative
         line["inert"] = " ".join(sorted(k for k in row.inert if k in row.knobs))
+        if spreads:
+            line[ROBUSTNESS] = "" if row.robustness is None else row.robustness
+        for metric in spreads:
+            found = row.spread.get(metric)
+            for n, part in enumerate(SPREAD_PARTS):
+                line[f"{metric}_{part}"] = "" if found is None else found[n]
         writer.writerow(line)
     return buf.getvalue().rstrip("\n")
 
@@ -206,6 +229,8 @@ def table_cells(
     for name in names:
         if name.endswith(VS_TODAY):
             cells.append(_change_column(rows, name.removesuffix(VS_TODAY), info, today))
+        elif name == ROBUSTNESS and info.plan is not None:
+            cells.append(_robustness_column([r.robustness for r in rows]))
         elif name in info.metric_catalogue and name not in catalogue:
             unit = getattr(info.metric_catalogue[name], "unit", "")
             cells.append(_metric_column([r.value(name) for r in rows], unit))
@@ -234,6 +259,13 @@ def _change_column(rows: Sequence[Row], metric: str, info: StudyInfo, today: Row
         else:
             out.append(describe_change(float(value), base, unit, metric))
     return out
+
+
+def _robustness_column(shares: Sequence[float | None]) -> list[str]:
+    """Shares of draws as percentages on one scale; ``-`` for a row without one."""
+    known = [s for s in shares if s is not None]
+    texts = iter(column(known, "fraction"))
+    return [next(texts) if s is not None else "-" for s in shares]
 
 
 def _metric_column(values: Sequence[object], unit: str) -> list[str]:

@@ -348,6 +348,10 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
     front = np.array([t.values for t in view.front], dtype=float).reshape(-1, view.values.shape[1])
     core_x = front[:, i] if len(front) else x[view.feasible] if view.feasible.any() else x
     core_y = front[:, j] if len(front) else y[view.feasible] if view.feasible.any() else y
+    bars_x, bars_y = _spread_bounds(view, i), _spread_bounds(view, j)
+    if bars_x is not None and bars_y is not None:  # the window holds every point's spread
+        core_x = np.concatenate([core_x, bars_x.ravel()])
+        core_y = np.concatenate([core_y, bars_y.ravel()])
     wx, wy = _window(core_x, x), _window(core_y, y)
     inside = wx.inside(x) & wy.inside(y)
     for mask, style, label in (
@@ -408,6 +412,20 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
             label=f"Pareto front ({len(view.front)})",
             zorder=3,
         )
+    if bars_x is not None and bars_y is not None and len(front):
+        ax.errorbar(
+            front[:, i],
+            front[:, j],
+            xerr=_below_above(front[:, i], bars_x),
+            yerr=_below_above(front[:, j], bars_y),
+            fmt="none",
+            ecolor=FRONT_COLOUR,
+            alpha=0.45,
+            elinewidth=1,
+            capsize=2,
+            label="spread over the draws (5th-95th percentile)",
+            zorder=2.5,
+        )
     if view.today is not None:
         _today(ax, float(view.today[i]), float(view.today[j]), wx, wy, units)
     if view.knee is not None:
@@ -444,6 +462,25 @@ def _front_panel(ax: Axes, view: StudyView, i: int, j: int, connect: bool) -> No
         target = ax.xaxis if axis == "x" else ax.yaxis
         target.set_label_text(target.get_label_text() + _better(objective.direction))
     ax.grid(True, alpha=0.3)
+
+
+def _spread_bounds(view: StudyView, k: int) -> np.ndarray | None:
+    """``(low, high)`` of objective ``k`` over the uncertainty plan's draws for each front
+    point (front x 2), or ``None`` when a front point stored no spread (no plan)."""
+    metric = view.info.objectives[k].metric
+    bounds = []
+    for trial in view.front:
+        found = view.spreads.get(trial.number, {}).get(metric)
+        if found is None:
+            return None
+        bounds.append((found[0], found[2]))
+    return np.array(bounds, dtype=float).reshape(-1, 2) if bounds else None
+
+
+def _below_above(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Error-bar lengths (2 x points) from each value down to its low and up to its high; a
+    value outside its spread (a hard limit's worst draw) gets no bar on that side."""
+    return np.clip(np.stack([values - bounds[:, 0], bounds[:, 1] - values]), 0.0, None)
 
 
 def _edge_marker(x: float, y: float, wx: _Window, wy: _Window) -> str:

@@ -4,7 +4,9 @@ The page works offline and from a mail attachment: inline CSS, every picture a b
 ``data:`` URI, no script, no external font, link or CDN. It shows the job (scenario,
 objectives, constraints with the automatic hard limits, the searched knobs), the trial counts,
 the hypervolume and its reference point, the pictures of ``policysearch.outputs.plots``, the report
-card of the knee policy against today's Linux, and the table of the front. ``front --plot``'s
+card of the knee policy against today's Linux, and the table of the front. A study run under an
+uncertainty plan also gets its plan and, per front point, its robustness and each objective's
+spread over the draws (low / median / high). ``front --plot``'s
 picture file is written here too.
 
 Everything the page shows of the trials comes from one ``policysearch.analysis.view.StudyView``
@@ -31,8 +33,8 @@ from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import destination, plots
 from policysearch.outputs.front_table import INERT_NOTE, table_cells
-from policysearch.quantities import box_share, quantity
-from policysearch.run.study_meta import StudyInfo
+from policysearch.quantities import box_share, column, quantity
+from policysearch.run.study_meta import StudyInfo, describe_plan
 
 PLOT_SUFFIXES = (".png", ".html")
 
@@ -140,7 +142,15 @@ def report_html(
         _img(plots.front_png(view), f"Pareto front of {info.name}", "front-plot"),
         '<p class="note">Blue: the feasible Pareto front; light grey: feasible but dominated; '
         "grey crosses: infeasible; the star: today's Linux (the baseline policy simulated on "
-        "the same scenario and seed); the ring: the knee point.</p>",
+        "the same scenario and seed); the ring: the knee point."
+        + (
+            " Bars: each front point's spread over the uncertainty plan's draws (5th to 95th "
+            "percentile)."
+            if view.spreads
+            else ""
+        )
+        + "</p>",
+        _uncertainty_section(view),
         "<h2>Hypervolume as the search went on</h2>",
         _img(plots.hypervolume_png(view), "hypervolume history", "hypervolume-plot"),
         "<h2>Knob importances</h2>",
@@ -406,6 +416,42 @@ def _front_section(view: StudyView) -> str:
             inert,
         ]
     )
+
+
+def _uncertainty_section(view: StudyView) -> str:
+    """The plan, and per front point its robustness and each objective's spread ("" without
+    a plan)."""
+    info = view.info
+    if info.plan is None:
+        return ""
+    head = "<h2>Under uncertainty</h2>"
+    plan = (
+        f'<p class="note">Each trial was evaluated under {_e(describe_plan(info.plan))}: '
+        "each objective is that statistic over the draws, taken on its bad side. Robustness: "
+        "the share of the draws in which the point is on the front among the front's points; "
+        "spread: the 5th, 50th and 95th percentile over the draws.</p>"
+    )
+    if not view.front:
+        return f"{head}\n{plan}\n<p>No feasible finished trial yet.</p>"
+    shares = view.robustness or {}
+    trials = list(view.front)
+    header = ["trial", "robustness"]
+    cells: list[list[str]] = [
+        [str(t.number) for t in trials],
+        [quantity(shares[t.number], "fraction") if t.number in shares else "-" for t in trials],
+    ]
+    for objective in info.objectives:
+        unit = getattr(info.metric_catalogue.get(objective.metric), "unit", "")
+        for n, part in enumerate(("low", "median", "high")):
+            header.append(f"{objective.metric} {part}")
+            values = [view.spreads.get(t.number, {}).get(objective.metric) for t in trials]
+            known = [v[n] for v in values if v is not None]
+            texts = iter(column(known, unit))
+            cells.append([next(texts) if v is not None else "-" for v in values])
+    rows = [[c[r] for c in cells] for r in range(len(trials))]
+    knee = view.knee.number if view.knee is not None else None
+    marked = next((n for n, t in enumerate(trials) if t.number == knee), None)
+    return "\n".join([head, plan, _table(header, rows, True, marked)])
 
 
 def _write_atomically(out: Path, data: bytes, flag: str = "--out") -> None:

@@ -172,7 +172,7 @@ def _run(
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
             return RunResult(study, resumed, done_before, 0, 0, call=call)
-    window, batch = in_flight(job.sampler, opts.workers)
+    window, batch = in_flight(job.sampler, opts.workers, heavy=job.plan is not None)
     timed = None
     if not resumed and job.constraints:
         timed = preflight.sample(job, opts.seed, preflight.PREFLIGHT_POINTS, batch)

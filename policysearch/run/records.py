@@ -8,6 +8,11 @@ Layout in the Optuna storage (readable by optuna-dashboard and the ``optuna`` CL
   before keep one attribute per metric and are read alike;
 * the constraints: ``Trial.set_constraint(text, violation)``, one per constraint of the job, the
   violation relative (``Constraint.violation``), <= 0 when satisfied;
+* the spread of each metric over the draws of an uncertainty plan (``objectives.
+  UncertainProblem``, a job's ``uncertainty:`` section): one user attribute ``spread``, a
+  mapping of metric name to ``[low, median, high]`` (the 5th, 50th and 95th percentile over the
+  draws). The evaluation returns them as dotted keys ``M.low``, ``M.median``, ``M.high`` (a
+  metric name never holds a dot); they go here, never into ``metrics``. Absent without a plan;
 * ``sim_seed``: the simulation seed the trial was evaluated with (the problem is the study's);
 * a FAIL trial: ``error``, the one-line reason.
 
@@ -31,10 +36,13 @@ from optuna.trial import FrozenTrial, TrialState
 from policysearch.jobs.config import Constraint, Objective
 
 METRICS_ATTR = "metrics"
+SPREAD_ATTR = "spread"
+SPREAD_KEYS = ("low", "median", "high")
+"""The suffixes of an evaluation's spread keys (``M.low``...), in the order ``spread`` stores."""
 SEED_ATTR = "sim_seed"
 PROBLEM_ATTR = "scenario"  # written by studies before 0.2: the problem name
 ERROR_ATTR = "error"
-_RESERVED = frozenset({METRICS_ATTR, SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
+_RESERVED = frozenset({METRICS_ATTR, SPREAD_ATTR, SEED_ATTR, PROBLEM_ATTR, ERROR_ATTR})
 
 
 def start(trial: optuna.Trial, *, seed: int) -> None:
@@ -55,10 +63,35 @@ def finish(
     if not all(math.isfinite(v) for v in values):
         reason = f"non-finite objective values {values}"
         return fail(study, trial, reason), reason
-    trial.set_user_attr(METRICS_ATTR, {name: float(v) for name, v in metrics.items()})
+    plain, spreads = split_spread(metrics)
+    trial.set_user_attr(METRICS_ATTR, plain)
+    if spreads:
+        trial.set_user_attr(SPREAD_ATTR, spreads)
     for constraint in constraints:
         trial.set_constraint(str(constraint), constraint.violation(metrics[constraint.metric]))
     return study.tell(trial, values), None
+
+
+def split_spread(
+    evaluated: Mapping[str, float],
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """An evaluation's metrics and, apart, its spreads: ``{M: value}`` and ``{M: [low, median,
+    high]}`` from the dotted keys ``M.low``, ``M.median``, ``M.high`` (a spread missing one of
+    them is left out, as a number could not be told from a guess)."""
+    plain: dict[str, float] = {}
+    parts: dict[str, dict[str, float]] = {}
+    for name, value in evaluated.items():
+        metric, dot, key = name.rpartition(".")
+        if dot and key in SPREAD_KEYS:
+            parts.setdefault(metric, {})[key] = float(value)
+        else:
+            plain[name] = float(value)
+    spreads = {
+        metric: [found[k] for k in SPREAD_KEYS]
+        for metric, found in parts.items()
+        if len(found) == len(SPREAD_KEYS)
+    }
+    return plain, spreads
 
 
 def fail(study: optuna.Study, trial: optuna.Trial | int, reason: str | None) -> FrozenTrial:
@@ -87,6 +120,20 @@ def metric(trial: FrozenTrial, name: str) -> float:
     """One stored metric of a trial."""
     stored = trial.user_attrs.get(METRICS_ATTR)
     return float(stored[name] if isinstance(stored, dict) else trial.user_attrs[name])
+
+
+def spread(trial: FrozenTrial) -> dict[str, tuple[float, float, float]]:
+    """Each metric's ``(low, median, high)`` over the draws of the study's uncertainty plan
+    (empty: the study has no plan, or the trial stored none)."""
+    stored = trial.user_attrs.get(SPREAD_ATTR)
+    if not isinstance(stored, dict):
+        return {}
+    out: dict[str, tuple[float, float, float]] = {}
+    for name, values in stored.items():
+        if isinstance(values, list) and len(values) == len(SPREAD_KEYS):
+            low, median, high = (float(v) for v in values)
+            out[str(name)] = (low, median, high)
+    return out
 
 
 def seed(trial: FrozenTrial, default: int) -> int:

@@ -8,7 +8,10 @@ Study system attributes: ``policysearch:job`` (the job file as written),
 the bound a JSON number, so it reads back exactly), ``policysearch:reference``,
 ``policysearch:sim_seed``, ``policysearch:version`` and, for a problem with a
 baseline, ``policysearch:baseline_metrics`` (today's Linux simulated on the problem, the row
-``front`` marks ``today``). What each trial stores is
+``front`` marks ``today``), and for a job with an ``uncertainty:`` section
+``policysearch:uncertainty`` (its plan, ``UncertaintyPlan.to_mapping()``; the stored problem
+is then the ``UncertainProblem`` under it, which ``problem_from_mapping`` rebuilds). A resumed
+study refuses a job whose plan differs (``check_compatible``). What each trial stores is
 ``policysearch.run.records``' business.
 
 Why system attributes: they are policysearch's own data, and ``optuna studies`` prints every
@@ -28,10 +31,26 @@ from typing import Any
 
 import optuna
 
-from objectives import InputError, MetricSpec, Problem, problem_from_mapping, problem_kinds
+from objectives import (
+    InputError,
+    MetricSpec,
+    Problem,
+    UncertaintyPlan,
+    plan_from_mapping,
+    problem_from_mapping,
+    problem_kinds,
+)
 from policysearch import __version__
 from policysearch.errors import BadInput
-from policysearch.jobs.config import Constraint, Dimension, JobConfig, Objective, split_space
+from policysearch.jobs.config import (
+    UNCERTAINTY_KEY,
+    Constraint,
+    Dimension,
+    JobConfig,
+    Objective,
+    split_space,
+)
+from policysearch.run import records
 from policysearch.run.reference import Reference, from_baseline
 
 PREFIX = "policysearch:"
@@ -51,6 +70,8 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         "sim_seed": sim_seed,
         "version": __version__,
     }
+    if job.plan is not None:
+        attrs[UNCERTAINTY_KEY] = job.plan.to_mapping()
     today = _baseline_metrics(job)
     if today is not None:
         reference = from_baseline(
@@ -58,6 +79,8 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
         )
         attrs["reference"] = {"point": list(reference.point), "origin": reference.origin}
         attrs["baseline_metrics"] = today
+    version = attrs.pop("version")  # last: ``is_recorded`` reads it as "the job is stored"
+    attrs["version"] = version
     for key, value in attrs.items():
         study._storage.set_study_system_attr(study._study_id, PREFIX + key, value)
     with warnings.catch_warnings():  # experimental in Optuna, and what optuna-dashboard reads
@@ -67,11 +90,13 @@ def record(study: optuna.Study, job: JobConfig, sim_seed: int) -> None:
 
 def _baseline_metrics(job: JobConfig) -> dict[str, float] | None:
     """Today's Linux simulated on the job's problem (``None`` without a baseline): stored with
-    the study, so ``front`` shows it without simulating (the model is deterministic)."""
+    the study, so ``front`` shows it without simulating (the model is deterministic). Under an
+    uncertainty plan: its metrics under the plan's statistic, as the trials' (the spreads
+    are left out)."""
     today = job.problem.baseline_params()
     if today is None:
         return None
-    return {name: float(value) for name, value in job.problem.evaluate(today).items()}
+    return records.split_spread(job.problem.evaluate(today))[0]
 
 
 def attributes(study: Any) -> dict[str, Any]:
@@ -112,6 +137,14 @@ class StudyInfo:
     baseline_metrics: dict[str, float] | None = None
     """Today's Linux's metrics stored with the study (``None``: an older study, or no
     baseline; ``StudyView.baseline_metrics`` then simulates them)."""
+    plan: UncertaintyPlan | None = None
+    """The job's uncertainty plan (``None``: the job had no ``uncertainty:`` section)."""
+
+    @property
+    def nominal_problem(self) -> Problem:
+        """The problem with the model's constants as they are: under a plan, the problem the
+        ``UncertainProblem`` wraps (its ``problem``); else ``problem`` itself."""
+        return self.problem if self.plan is None else self.problem.problem  # type: ignore[attr-defined]
 
     @property
     def metric_catalogue(self) -> dict[str, MetricSpec]:
@@ -162,7 +195,22 @@ def read(study: optuna.Study, storage_url: str) -> StudyInfo:
         job_file=attrs.get(PREFIX + "job_file"),
         reference=_stored_reference(attrs.get(PREFIX + "reference"), len(objectives)),
         baseline_metrics=_stored_metrics(attrs.get(PREFIX + "baseline_metrics")),
+        plan=_stored_plan(attrs.get(PREFIX + UNCERTAINTY_KEY), storage_url, study.study_name),
     )
+
+
+def _stored_plan(stored: Any, storage_url: str, study_name: str) -> UncertaintyPlan | None:
+    """The stored uncertainty plan, or ``None`` (the study's job had none).
+
+    Raises:
+        BadInput: a stored plan this version cannot read.
+    """
+    if stored is None:
+        return None
+    try:
+        return plan_from_mapping(stored, source=f"{storage_url}: study {study_name!r} (stored)")
+    except InputError as exc:
+        raise BadInput(storage_url, study_name, f"stored uncertainty plan: {exc.detail}") from None
 
 
 def _stored_metrics(stored: Any) -> dict[str, float] | None:
@@ -216,6 +264,14 @@ def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> N
         BadInput: naming the study and what differs.
     """
     info = read(study, storage_url)
+    if info.plan != job.plan:
+        raise BadInput(
+            job.source,
+            UNCERTAINTY_KEY,
+            f"found {describe_plan(job.plan)}, but study {study.study_name!r} in {storage_url} "
+            f"was run with {describe_plan(info.plan)}; use another --study name or the "
+            "original job",
+        )
     if info.objectives != job.objectives:
         found = [f"{o.metric} ({o.direction})" for o in job.objectives]
         stored = [f"{o.metric} ({o.direction})" for o in info.objectives]
@@ -226,13 +282,30 @@ def check_compatible(study: optuna.Study, job: JobConfig, storage_url: str) -> N
             f"with {stored}; use another --study name or the original job",
         )
     if info.problem != job.problem:
-        key = next((k for k in problem_kinds() if k in job.raw), "scenario")
+        key = next(
+            (k for k in problem_kinds() if k in job.raw and k != UNCERTAINTY_KEY), "scenario"
+        )
         raise BadInput(
             job.source,
             key,
             f"differs from the {key} stored in study {study.study_name!r} "
             f"({info.problem.name}); use another --study name or the original job",
         )
+
+
+def describe_plan(plan: UncertaintyPlan | None) -> str:
+    """A plan in a few words: ``64 lhs draws (seed 0) of 12 assumed constants, quantile 0.9``
+    (``no uncertainty section`` for ``None``)."""
+    if plan is None:
+        return "no uncertainty section"
+    statistic = plan.statistic if plan.quantile is None else f"quantile {plan.quantile:g}"
+    if plan.statistic == "mean":
+        statistic = "mean"
+    constants = len(plan.constants)
+    return (
+        f"{plan.draws} {plan.method} draws (seed {plan.seed}) of {constants} assumed "
+        f"constant{'s' * (constants != 1)}, {statistic}"
+    )
 
 
 def _plain(value: Any) -> Any:

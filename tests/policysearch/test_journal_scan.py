@@ -22,7 +22,7 @@ from optuna.trial import TrialState, create_trial
 
 from policysearch.analysis.opening import open_view
 from policysearch.analysis.view import study_view
-from policysearch.jobs.config import load_job
+from policysearch.jobs.config import job_from_mapping, load_job
 from policysearch.run.driver import RunOptions, run_search
 from policysearch.run.storage import load_study, locate, open_storage
 from policysearch.run.storage.journal_scan import NotColumnar, scan
@@ -188,3 +188,40 @@ def test_studies_goes_through_optuna_when_a_study_is_not_columnar(journal: Path)
     from policysearch.commands import studies
 
     assert studies._scanned_rows(locate(str(journal))) is None  # "plain" was written field by field
+
+
+@pytest.fixture(scope="module")
+def unsure(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A journal of the quick start under an uncertainty plan (issue 21): its trials store each
+    metric's spread over the draws in the ``spread`` attribute."""
+    path = tmp_path_factory.mktemp("unsure") / "unsure.journal"
+    job = load_job(QUICKSTART)
+    job = job_from_mapping(
+        {**job.raw, "uncertainty": {"draws": 8}},
+        source=str(QUICKSTART),
+        base_dir=QUICKSTART.parent,
+        default_name="quickstart",
+    )
+    opts = RunOptions(
+        trials=12, workers=1, executor="serial", storage=str(path), study_name="unsure", seed=3
+    )
+    run_search(job, opts, out=io.StringIO())
+    return path
+
+
+def test_the_scan_reads_spreads_as_optuna_does(unsure: Path) -> None:
+    expected = _optuna_trials(unsure, "unsure")
+    scanned = scan(unsure, "unsure")
+    assert scanned is not None
+    built = scanned.frozen(range(len(expected)))
+    assert built == expected
+    assert all(set(t.user_attrs["spread"]) == set(t.user_attrs["metrics"]) for t in built)
+    view, study = open_view("unsure", str(unsure))
+    assert study is None  # read column-wise
+    stored = load_study(open_storage(str(unsure), must_exist=True), "unsure", str(unsure))
+    reference = study_view(stored, read(stored, str(unsure)))
+    assert view.info.plan == reference.info.plan and view.info.plan is not None
+    assert view.front == reference.front
+    assert view.spreads == reference.spreads and set(view.spreads) == {t.number for t in view.front}
+    assert view.robustness == reference.robustness
+    assert all(0.0 <= share <= 1.0 for share in view.robustness.values())
