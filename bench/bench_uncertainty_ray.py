@@ -1,7 +1,7 @@
 """Does Ray pay for itself on an uncertainty job? Serial against Ray, whole commands.
 
 Run: ``python bench/bench_uncertainty_ray.py [--trials 2000] [--repeats 1] [--job FILE]``.
-Runs ``policysearch run configs/jobs/quickstart-uncertain.yaml`` (the quick start with 256
+Runs ``policysearch run bench/jobs/quickstart-uncertain.yaml`` (the quick start with 256
 draws of the assumed constants per trial) as a whole command in a subprocess, once with
 ``--executor serial`` (the job's 2 workers: the same batches, so the same trials) and once
 with ``--executor ray --workers 2``, each on a fresh journal,
@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-JOB = REPO / "configs" / "jobs" / "quickstart-uncertain.yaml"
+JOB = REPO / "bench" / "jobs" / "quickstart-uncertain.yaml"
 
 AUTO_CHILD = r"""
 import sys
