@@ -144,10 +144,10 @@ def unscaled(value: float, significant: int = 6) -> str:
         return "0"
     power = math.floor(math.log10(abs(value)))
     if power < -6:
-        mantissa = unscaled(value / 10.0**power, significant)
-        if mantissa in ("10", "-10"):  # rounding carried into the next power
-            mantissa, power = mantissa[:-1], power + 1
-        return f"{mantissa}×10{str(power).translate(_SUPERSCRIPT)}"
+        # Python's own decimal exponent: dividing by 10**power underflows for subnormals
+        digits, exponent = f"{value:.{significant - 1}e}".split("e")
+        mantissa = unscaled(float(digits), significant)
+        return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
     text = _digits(value, decimals)
     if "." in text:

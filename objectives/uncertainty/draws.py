@@ -24,7 +24,6 @@ import warnings
 from functools import cache
 
 import numpy as np
-from scipy.stats import qmc
 
 from objectives.core.overrides import constant_keys
 from objectives.uncertainty.plan import UncertaintyPlan, drawable_constants
@@ -49,6 +48,9 @@ def unit_draws(method: str, draws: int, dimensions: int, seed: int) -> np.ndarra
     """``draws`` points of the unit cube ``[0, 1)^dimensions`` by ``method`` (``METHODS``)."""
     if method == "random":
         return np.random.default_rng(seed).random((draws, dimensions))
+    # imported on use: scipy.stats takes ~0.9 s to import, which every command would pay
+    from scipy.stats import qmc
+
     if method == "lhs":
         return qmc.LatinHypercube(d=dimensions, rng=seed).random(draws)
     with warnings.catch_warnings():
