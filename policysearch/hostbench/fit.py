@@ -144,7 +144,9 @@ def _stacks(
     samples = ", ".join(quantity(s / 1024, "KiB") for s in stacks.samples)
     note = (
         f"KernelStack delta / {count(stacks.threads)} parked threads, median of "
-        f"{len(stacks.samples)} ({samples}); whole pages: {quantity(whole / 1024, 'KiB')}"
+        f"{len(stacks.samples)} ({samples}); whole pages: {quantity(whole / 1024, 'KiB')} "
+        f"({stacks.agreeing} of {len(stacks.samples) + len(stacks.after_samples)} estimates "
+        "within a tenth of a page)"
     )
     fitted: dict[str, Value] = {}
     matches = [k for k, v in per_kasan.items() if v == whole]

@@ -40,18 +40,43 @@ def _host_arch() -> str:
 def test_kernel_stack_per_parked_thread_is_thread_size() -> None:
     """KernelStack grows by THREAD_SIZE per thread (kernel/fork.c account_kernel_stack).
 
-    Other tasks of the host move KernelStack while we read (by about 1% here with 500
-    threads), so the median is within a band of a whole number of pages, and that number of
-    pages is the architecture's THREAD_SIZE with or without KASAN.
+    Other tasks of the host move KernelStack while we read: about 1% on a quiet host, but in
+    CI the other test worker may start a Ray cluster mid-reading (samples of 7.1, 11.9 and
+    15.9 KiB were seen for 16 KiB). So the whole number of pages that most clean estimates
+    (within a tenth of a page of whole pages) agree on is THREAD_SIZE with or without KASAN,
+    once at least 3 of the 18 agree. A host that churns hundreds of threads through every
+    reading of three rounds gives no such agreement: the test says so and skips rather than
+    assert noise.
     """
     arch = ARCHITECTURES[_host_arch()]
-    parked = measure_parked_stacks(threads=500, repeats=3)
-    print(parked)
-    assert len(parked.samples) == 3
-    assert parked.page_bytes == os.sysconf("SC_PAGE_SIZE")
-    assert parked.whole_pages_bytes % parked.page_bytes == 0
+    for _ in range(3):
+        parked = measure_parked_stacks(threads=500, repeats=9)
+        print(parked)
+        assert len(parked.samples) == 9
+        assert parked.page_bytes == os.sysconf("SC_PAGE_SIZE")
+        assert parked.whole_pages_bytes % parked.page_bytes == 0
+        if parked.agreeing >= 3:
+            break
+    else:
+        pytest.skip(f"the host moved KernelStack through every sample: {parked.samples}")
     assert parked.whole_pages_bytes in {arch.thread_bytes(False), arch.thread_bytes(True)}
-    assert abs(parked.per_thread_bytes - parked.whole_pages_bytes) < 0.1 * parked.whole_pages_bytes
+
+
+def test_thread_size_is_what_most_clean_estimates_agree_on() -> None:
+    """A burst on the host moves the estimates it falls in; clean ones decide, not the median."""
+    bursty = ParkedStacks(
+        threads=500,
+        samples=(7282.7, 12189.7, 16252.9, 13598.7, 16301.2),
+        page_bytes=4096,
+        after_samples=(14209.0, 16390.0, 12721.5, 12288.0, 18657.3),
+    )
+    assert bursty.whole_pages_bytes == 16384
+    assert bursty.agreeing == 3  # 16252.9, 16301.2, 16390.0; 12189.7 and 12288.0 say 3 pages
+    assert bursty.per_thread_bytes == 13598.7
+    # no clean estimate: the median, rounded
+    noisy = ParkedStacks(threads=500, samples=(13934.6, 13832.2, 15122.4), page_bytes=4096)
+    assert noisy.agreeing == 0 and noisy.whole_pages_bytes == 12288
+    assert ParkedStacks(threads=1, samples=(-300.0,), page_bytes=4096).whole_pages_bytes == 4096
 
 
 def _leftovers(where: str) -> list[str]:
