@@ -10,10 +10,12 @@ flight and exits 0, saying so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from policysearch.analysis.front import SHOWN, spread
 from policysearch.analysis.front_rows import front_rows
-from policysearch.analysis.view import study_view
+from policysearch.analysis.opening import open_view
+from policysearch.analysis.view import StudyView, scanned_view, study_view
 from policysearch.commands.arguments import (
     SEED_HELP,
     duration,
@@ -31,7 +33,8 @@ from policysearch.quantities import quantity
 from policysearch.run.driver import RunOptions, RunResult, run_search
 from policysearch.run.executors import EXECUTORS
 from policysearch.run.progress import RunProgress
-from policysearch.run.storage import STORAGE_ENV, describe, job_storage
+from policysearch.run.storage import STORAGE_ENV, describe, job_storage, locate, redact
+from policysearch.run.storage.journal_scan import NotColumnar
 from policysearch.run.storage.outage import RETRY_DEFAULT_S
 from policysearch.run.study_meta import read
 
@@ -114,10 +117,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _final_view(result: RunResult, opts: RunOptions) -> StudyView:
+    """The stored study's view after the run: a journal file read column-wise
+    (``analysis.opening``: no FrozenTrial per stored trial), a database through the run's study
+    (waiting out an outage as the run did)."""
+    if result.scanned is not None:  # the records the run appended are decoded alone
+        scanned = result.scanned.reread(opts.study_name)
+        if scanned is not None:
+            info = read(scanned, redact(opts.storage))
+            with contextlib.suppress(NotColumnar):
+                return scanned_view(scanned, info)
+    if locate(opts.storage).kind == "journal":
+        return open_view(opts.study_name, opts.storage)[0]
+    info = result.call(lambda: read(result.study, opts.storage))
+    return result.call(lambda: study_view(result.study, info))
+
+
 def _summary(result: RunResult, opts: RunOptions, args: argparse.Namespace) -> None:
     """The study's totals (read back from the storage), its front, and what to do next."""
-    info = result.call(lambda: read(result.study, opts.storage))
-    view = result.call(lambda: study_view(result.study, info))
+    view = _final_view(result, opts)
+    info = view.info
     front = list(view.front)
     if result.stopped_on_time:
         print(

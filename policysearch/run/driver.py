@@ -13,9 +13,11 @@ The executor is the one asked for, or what ``executor: auto`` picks before it st
 the preflight sample, outweighs Ray's start-up; the choice and its reason are one line.
 
 Resuming: running the same job again loads the study and continues until it holds the wanted
-number of COMPLETE trials. Trials left RUNNING by older versions are marked FAIL first; on
-Ctrl-C the driver marks the in-flight trials FAIL itself; a kill leaves only what was
-committed. No finished trial is lost or repeated.
+number of COMPLETE trials. A journal file is opened from its column-wise scan
+(``run.storage.journal_open``): the counts come from its columns and the memory copy gets the
+stored finished trials built from their records, without Optuna's replay of the file. Trials
+left RUNNING by older versions are marked FAIL first; on Ctrl-C the driver marks the in-flight
+trials FAIL itself; a kill leaves only what was committed. No finished trial is lost or repeated.
 
 Several drivers, one study (Optuna's distributed pattern, on a database storage such as
 PostgreSQL): start the same job with the same storage and study on as many machines as wanted.
@@ -70,6 +72,7 @@ from policysearch.run.executors import BaseExecutor, EvalTask, ExecutorOptions, 
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, has_study, locate, redact
+from policysearch.run.storage.journal_open import ScannedJournal
 from policysearch.run.storage.outage import RETRY_DEFAULT_S, OutageRetry, StorageUnreachable
 
 T = TypeVar("T")
@@ -116,6 +119,9 @@ class RunResult:
     call: Callable[..., Any] = field(default=lambda first, again=None: first())
     """Runs a storage read (``call(lambda: ...)``), waiting out an outage as the run did (the
     summary's reads of the study)."""
+    scanned: ScannedJournal | None = None
+    """The journal as the run opened it from its scan (``ScannedJournal.reread`` gives the
+    study with the run's trials, column-wise); ``None``: read the study through Optuna."""
 
 
 def run_search(
@@ -166,12 +172,21 @@ def _run(
     resumed = call(lambda: has_study(storage, opts.study_name))
     study = None
     joined = False
+    # the stored trials as columns (a journal opened from its scan); a study with trials left
+    # RUNNING is read through the storage, whose trials _fail_stale changes
+    scanned = run_storage.scanned
+    columns = scanned.studies.get(opts.study_name) if scanned is not None else None
+    if columns is not None and columns.count(TrialState.RUNNING):
+        columns = None
     if resumed:
         study = call(lambda: _load(storage, job, opts))
-        done_before = call(lambda: _count(study, TrialState.COMPLETE))
+        if columns is not None:
+            done_before = columns.count(TrialState.COMPLETE)
+        else:
+            done_before = call(lambda: _count(study, TrialState.COMPLETE))
         if done_before >= opts.trials:
             _announce(out, "resuming", opts, done_before, None)
-            return RunResult(study, resumed, done_before, 0, 0, call=call)
+            return RunResult(study, resumed, done_before, 0, 0, call=call, scanned=scanned)
     window, batch = in_flight(job.sampler, opts.workers, heavy=job.plan is not None)
     timed = None
     if not resumed and job.constraints:
@@ -217,13 +232,18 @@ def _run(
                 sampler = make_sampler(replace(job.sampler, seed=opts.seed))
                 done_before = 0
         if resumed:
-            call(lambda: _fail_stale(study))
-            # a seeded sampler must not replay the first run's proposals: offset its seed
-            # (by the trial count; ``study.trials`` would deep-copy every trial to count them)
-            stored = call(lambda: len(study.get_trials(deepcopy=False)))
+            if columns is None or joined:
+                columns = None
+                call(lambda: _fail_stale(study))
+                # a seeded sampler must not replay the first run's proposals: offset its seed
+                # (by the trial count; ``study.trials`` would deep-copy every trial to count)
+                stored = call(lambda: len(study.get_trials(deepcopy=False)))
+            else:
+                stored = len(columns.trial_ids)
             sampler = make_sampler(replace(job.sampler, seed=opts.seed), seed_offset=stored)
         run_storage.commit()
-        mirror = MirroredStudy(study, sampler, run_storage.commit, outage)
+        finished = columns.finished() if resumed and columns is not None else None
+        mirror = MirroredStudy(study, sampler, run_storage.commit, outage, finished)
         collector.set_up()
         verb = "joining" if joined else "resuming" if resumed else "creating"
         _announce(out, verb, opts, done_before, executor, kind)
@@ -234,7 +254,15 @@ def _run(
     run_storage.commit()
     others = mirror.complete - done_before - completed
     return RunResult(
-        study, resumed, done_before, completed, failed, others, loop.timed_out, call=call
+        study,
+        resumed,
+        done_before,
+        completed,
+        failed,
+        others,
+        loop.timed_out,
+        call=call,
+        scanned=scanned,
     )
 
 

@@ -10,7 +10,8 @@ records of a batch with one commit (``run.storage.journal``: one fsync).
 Rules:
 
 * On opening, the memory copy receives every finished trial of the durable study, in order, so
-  the sampler sees the whole history.
+  the sampler sees the whole history. A journal opened from its scan hands them over without
+  their user attributes (metrics, seed): nothing in a run reads those of a stored trial.
 * Trials are persisted in the order they were asked (the driver tells in that order). With one
   driver, a trial therefore has the same number in memory and on disk.
 * Only finished trials (COMPLETE or FAIL) reach the durable storage; a trial counts as
@@ -70,6 +71,10 @@ class MirroredStudy:
         complete: COMPLETE trials in the memory copy: the durable study's as of the last
             ``refresh()``, plus this driver's own told since.
         foreign: trials of other drivers added by ``refresh()`` so far.
+
+    ``stored``: the durable study's trials as the caller read them already (a journal's
+    column-wise opening, ``run.storage.journal_open``: without user attributes); ``None``:
+    read from ``durable``.
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class MirroredStudy:
         sampler: optuna.samplers.BaseSampler,
         commit: Callable[[], None],
         outage: OutageRetry | None = None,
+        stored: list[FrozenTrial] | None = None,
     ) -> None:
         self.durable = durable
         self.outage = outage
@@ -105,7 +111,10 @@ class MirroredStudy:
         self._seen = -1  # every durable trial up to this id has been looked at
         self._unfinished: set[int] = set()  # durable trials still running when last looked at
         with gc_paused():  # many new objects, no cycles
-            self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
+            if stored is None:
+                self._add(self._call(lambda: durable.get_trials(deepcopy=False)))
+            else:
+                self._add_stored(stored)
         self.last_added = []
         self._load_parents()
 
@@ -130,6 +139,16 @@ class MirroredStudy:
         self.last_added = added
         self.complete += complete
         return len(added), complete
+
+    def _add_stored(self, trials: list[FrozenTrial]) -> None:
+        """``_add`` of the durable study's finished trials as the caller read them (nothing
+        seen or written yet): the same state, in bulk."""
+        durable = [t._trial_id for t in trials]
+        ids = self._memory_storage.add_finished(self.memory._study_id, trials)
+        self._to_durable = dict(zip(ids, durable, strict=True))
+        self._to_memory = dict(zip(durable, ids, strict=True))
+        self._seen = max(durable, default=-1)
+        self.complete = sum(t.state == TrialState.COMPLETE for t in trials)
 
     def _load_parents(self) -> None:
         """Give the memory copy the parent populations stored in the durable study.

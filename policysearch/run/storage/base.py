@@ -8,7 +8,8 @@ kind; every command then asks the storage, never the argument again:
   missing journal file or a database without Optuna's tables is an input error, and nothing
   is created.
 * ``open_for_run()``: the storage a run writes to, with the call that makes its writes
-  durable (``RunStorage``).
+  durable (``RunStorage``), and, for a journal the scan models, its studies as columns
+  (``journal_open``: a resume reads those instead of every stored trial).
 * ``run_lock()``: held by a run from its start to its end. A journal file takes one driver; a
   database takes any number, so its lock does nothing.
 * ``scan(study)`` and ``scan_every()``: the column-wise read of a journal file
@@ -26,10 +27,14 @@ import abc
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from optuna.storages import BaseStorage
 
 from policysearch.run.storage.journal_scan import ScannedStudy
+
+if TYPE_CHECKING:
+    from policysearch.run.storage.journal_open import ScannedJournal
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class RunStorage:
     storage: BaseStorage
     commit: Callable[[], None]
     notice: str | None = None  # something the run should tell the user (a repaired journal)
+    scanned: ScannedJournal | None = None
+    """The journal as its scan read it (``journal_open``: each study's trials as columns, and
+    the study re-read after the run), when the storage was opened from it; ``None``: read the
+    trials through the storage."""
 
 
 class Storage(abc.ABC):

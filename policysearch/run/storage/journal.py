@@ -69,6 +69,13 @@ class GroupCommitJournal(FastFileBackend):
             self._scanned = True
         yield from self._pending[max(0, log_number_from - self._file_records) :]
 
+    def scanned(self, records: int, size: int) -> None:
+        """The file's ``records`` records (``size`` bytes) were read elsewhere (``journal_open``):
+        reads continue after them."""
+        self._log_number_offset[records] = size
+        self._file_records = records
+        self._scanned = True
+
     @property
     def pending(self) -> int:
         """Records waiting for ``commit()``."""

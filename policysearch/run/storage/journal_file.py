@@ -23,6 +23,7 @@ from policysearch.run.storage.journal_guards import (
     run_lock,
     set_aside_torn_tail,
 )
+from policysearch.run.storage.journal_open import open_scanned
 from policysearch.run.storage.journal_replay import FastFileBackend, FastJournalStorage
 from policysearch.run.storage.journal_scan import NotColumnar, ScannedStudy, scan, scan_every
 
@@ -57,17 +58,23 @@ class JournalFile(Storage):
         return _replayed(path, lambda: FastJournalStorage(FastFileBackend(str(path))))
 
     def open_for_run(self) -> RunStorage:
-        """Commits in groups (``journal``); the file is only created by the first commit."""
+        """Commits in groups (``journal``); the file is only created by the first commit.
+
+        A journal the scan models is opened from it (``journal_open``), others through
+        Optuna's replay."""
         path = self.path
         check_journal_path(path, must_exist=False, writing=True)
         torn = set_aside_torn_tail(path)
         backend = GroupCommitJournal(str(path))
-        storage = _replayed(path, lambda: FastJournalStorage(backend))
         notice = (
             f"set aside {torn} bytes of a torn last line (a crash mid-write) in {path}.torn"
             if torn
             else None
         )
+        scanned = open_scanned(path, backend)
+        if scanned is not None:  # no replay: the stored trials are read on demand
+            return RunStorage(scanned.storage, backend.commit, notice, scanned)
+        storage = _replayed(path, lambda: FastJournalStorage(backend))
         return RunStorage(storage, backend.commit, notice)
 
     def run_lock(self) -> AbstractContextManager[None]:

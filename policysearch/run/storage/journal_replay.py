@@ -36,6 +36,7 @@ from collections.abc import Generator, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from optuna.distributions import BaseDistribution, json_to_distribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
@@ -76,6 +77,32 @@ def local_time(text: str) -> datetime.datetime:
         if shift is not None:
             return datetime.datetime.fromisoformat(text[:26]) + shift  # type: ignore[operator]
     return datetime.datetime.fromisoformat(text).astimezone().replace(tzinfo=None)
+
+
+def local_times(texts: list[str]) -> list[datetime.datetime]:
+    """``local_time`` of each text, in bulk: the times Optuna writes (UTC, ``+00:00``) are
+    parsed by NumPy and shifted by each written hour's ``_shift``; any other form, or an hour
+    of a daylight-saving change, and every time is converted one by one."""
+    written = np.array(texts, dtype=str)
+    if (
+        not texts
+        or written.dtype != np.dtype("<U32")
+        or not np.all(np.char.endswith(written, "+00:00"))
+    ):
+        return [local_time(t) for t in texts]
+    stamps = written.astype("<U26").astype("datetime64[us]")
+    hours, inverse = np.unique(stamps.astype("datetime64[h]"), return_inverse=True)
+    shifts = []
+    for hour in hours.tolist():  # datetime.datetime, on the hour
+        key = hour.strftime("%Y-%m-%dT%H") + "+00:00"
+        shift = _shifts.get(key, _MISSING)
+        if shift is _MISSING:
+            shift = _shifts[key] = _shift(key)
+        if shift is None:
+            return [local_time(t) for t in texts]
+        shifts.append(shift)
+    local = stamps + np.array(shifts, dtype="timedelta64[us]")[inverse]
+    return local.astype(object).tolist()
 
 
 def _shift(key: str) -> datetime.timedelta | None:

@@ -82,6 +82,16 @@ class _Record(msgspec.Struct):
     distributions: msgspec.Raw = msgspec.Raw()
 
 
+class RunRecord(_Record):
+    """What a resumed run reads of each record (``run.storage.journal_open``): ``_Record``'s
+    fields and the rest of what a sampler's copy of a trial holds; the metrics stay
+    undecoded."""
+
+    datetime_start: str | None = None
+    system_attrs: dict[str, Any] | None = None
+    intermediate_values: dict[str, Any] | None = None
+
+
 _DECODER = msgspec.json.Decoder(_Record)
 _NO_METRICS = msgspec.Raw()
 
@@ -101,7 +111,29 @@ class _Study:
     completed: list[str | None] = field(default_factory=list)  # ``datetime_complete``
     params: list[msgspec.Raw] = field(default_factory=list)
     distributions: list[msgspec.Raw] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)  # each trial's creation record
     updated: bool = False  # a trial of the study was changed by a later record
+
+
+@dataclass
+class Replayed:
+    """The replay's state after every record of a journal (``replay``).
+
+    Attributes:
+        live: the studies not deleted, by id.
+        trial_study: by trial id, the study the trial was created in (deleted ones included).
+        trial_number: by trial id, its number in that study.
+        studies_created: how many study ids were handed out.
+        updated: some trial (of any study) was changed by a record after its creation.
+        lines: the records replayed.
+    """
+
+    live: dict[int, _Study]
+    trial_study: list[_Study]
+    trial_number: list[int]
+    studies_created: int
+    updated: bool
+    lines: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,7 +219,7 @@ def scan(path: Path, study_name: str) -> ScannedStudy | None:
     """
     data, live = _read(path)
     study = next((s for s in live.values() if s.name == study_name), None)
-    return None if study is None else _scanned(study, data)
+    return None if study is None else scanned_study(study, data)
 
 
 def scan_every(path: Path) -> list[tuple[str, ScannedStudy | NotColumnar]]:
@@ -201,7 +233,7 @@ def scan_every(path: Path) -> list[tuple[str, ScannedStudy | NotColumnar]]:
     out: list[tuple[str, ScannedStudy | NotColumnar]] = []
     for study in live.values():
         try:
-            out.append((study.name, _scanned(study, data)))
+            out.append((study.name, scanned_study(study, data)))
         except NotColumnar as why:
             out.append((study.name, why))
     return out
@@ -209,19 +241,32 @@ def scan_every(path: Path) -> list[tuple[str, ScannedStudy | NotColumnar]]:
 
 def _read(path: Path) -> tuple[bytes, dict[int, _Study]]:
     """The journal's complete lines and its live studies after every record."""
+    data, replayed = read_records(path, _DECODER)
+    return data, replayed.live
+
+
+def read_records(
+    path: Path, decoder: msgspec.json.Decoder, *, keep: bool = False
+) -> tuple[bytes, Replayed]:
+    """The journal's complete lines, and the replay of its records decoded by ``decoder``
+    (``keep``: each study keeps its trials' records).
+
+    Raises:
+        NotColumnar: a record the decoder cannot read, or blank lines.
+    """
     data = path.read_bytes()
     data = data[: data.rfind(b"\n") + 1]  # a torn last line is not part of the journal yet
     with gc_paused():  # many small objects, no cycles
         try:
-            records = _DECODER.decode_lines(data)
+            records = decoder.decode_lines(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
         if len(records) != data.count(b"\n"):
             raise NotColumnar("blank lines between the records")
-        return data, _replay(records)
+        return data, replay(records, keep=keep)
 
 
-def _scanned(study: _Study, data: bytes) -> ScannedStudy:
+def scanned_study(study: _Study, data: bytes) -> ScannedStudy:
     """The columns of one live study, or ``NotColumnar`` (module doc)."""
     if study.updated:
         raise NotColumnar("trials changed after their creation record")
@@ -250,12 +295,14 @@ def _scanned(study: _Study, data: bytes) -> ScannedStudy:
     )
 
 
-def _replay(records: list[_Record]) -> dict[int, _Study]:
-    """The live studies after every record, by id (the replay's rules, module doc)."""
-    live: dict[int, _Study] = {}
-    trial_study: list[_Study] = []  # by trial id
-    next_study = 0
-    for line, record in enumerate(records):
+def replay(records: list[_Record], *, keep: bool = False, into: Replayed | None = None) -> Replayed:
+    """The studies after every record (the replay's rules, module doc); ``keep``: each study
+    keeps its trials' records; ``into``: the state after the records before these (it is
+    updated, and returned)."""
+    state = into or Replayed({}, [], [], 0, False, 0)
+    live, trial_study, trial_number = state.live, state.trial_study, state.trial_number
+    next_study, updated = state.studies_created, state.updated
+    for line, record in enumerate(records, start=state.lines):
         op = record.op_code
         if op == JournalOperation.CREATE_TRIAL:
             study = live.get(record.study_id)
@@ -273,10 +320,13 @@ def _replay(records: list[_Record]) -> dict[int, _Study]:
             study.completed.append(record.datetime_complete)
             study.params.append(record.params)
             study.distributions.append(record.distributions)
+            if keep:
+                study.records.append(record)
+            trial_number.append(len(study.trial_ids) - 1)
             trial_study.append(study)
         elif op in _TRIAL_UPDATES:
             if 0 <= record.trial_id < len(trial_study):
-                trial_study[record.trial_id].updated = True
+                trial_study[record.trial_id].updated = updated = True
         elif op == JournalOperation.CREATE_STUDY:
             if record.study_name is None or record.directions is None:
                 raise NotColumnar(f"line {line + 1}: a study record without name or directions")
@@ -293,7 +343,9 @@ def _replay(records: list[_Record]) -> dict[int, _Study]:
                 live[record.study_id].system_attrs.update(record.system_attr)
         elif op != JournalOperation.DISCARD_TRIALS:
             raise NotColumnar(f"line {line + 1}: unknown operation {op}")
-    return live
+    state.studies_created, state.updated = next_study, updated
+    state.lines += len(records)
+    return state
 
 
 def _line_starts(data: bytes, lines: set[int]) -> dict[int, int]:
