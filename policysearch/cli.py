@@ -117,7 +117,10 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug, or a lost server: one line, exit 1
         if args.debug:
             raise
-        line = database_failure(exc) or _unexpected(exc, args.command)
+        try:
+            line = database_failure(exc) or _unexpected(exc, args.command)
+        except Exception:  # the exception cannot even be put in words: say what it is
+            line = _unexpected(exc, args.command, words=False)
         print(f"policysearch: error: {line}", file=sys.stderr)
         return RunFailure.exit_code
 
@@ -175,9 +178,13 @@ def _silence_stdout() -> None:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
 
 
-def _unexpected(exc: Exception, command: str) -> str:
-    """One line for an exception nobody expected, and how to see its traceback."""
-    lines = str(exc).strip().splitlines()
+def _unexpected(exc: Exception, command: str, *, words: bool = True) -> str:
+    """One line for an exception nobody expected, and how to see its traceback (``words``:
+    with the first line of its message, if it has one that can be read)."""
+    try:
+        lines = str(exc).strip().splitlines() if words else []
+    except Exception:  # its __str__ fails too
+        lines = []
     what = type(exc).__name__ + (f": {lines[0][:200]}" if lines else "")
     return f"unexpected {what} (run `policysearch --debug {command} ...` for the traceback)"
 

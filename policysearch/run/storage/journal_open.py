@@ -78,6 +78,8 @@ class LazyTrials(MutableMapping[int, FrozenTrial]):
         self._replayed = replayed
         self._count = len(replayed.trial_study)
         self._built: dict[int, FrozenTrial] = {}
+        self.built = 0
+        """How many stored trials were built from their records."""
         self._starts: np.ndarray | None = None  # byte offset of each line, once needed
         self._lock = threading.Lock()
 
@@ -100,6 +102,7 @@ class LazyTrials(MutableMapping[int, FrozenTrial]):
             trial = self._built.get(trial_id)
             if trial is None:
                 trial = self._built[trial_id] = self._build(trial_id)
+                self.built += 1
         return trial
 
     def __setitem__(self, trial_id: int, trial: FrozenTrial) -> None:
@@ -108,11 +111,6 @@ class LazyTrials(MutableMapping[int, FrozenTrial]):
 
     def __delitem__(self, trial_id: int) -> None:  # the replay never deletes a trial
         raise TypeError("a journal's trials are never deleted")
-
-    @property
-    def built(self) -> int:
-        """How many stored trials were built from their records (for tests)."""
-        return len(self._built)
 
     def _build(self, trial_id: int) -> FrozenTrial:
         """The trial as Optuna's replay builds it from its creation record."""
