@@ -1,6 +1,7 @@
 """Time resuming big NSGA-II studies: the whole ``policysearch run`` command, fresh process.
 
-Run: ``python bench/bench_resume.py [--trials 20000 100000] [--more 20]``. Builds (once, cached
+Run: ``python bench/bench_resume.py [--trials 20000 100000] [--more 20] [--repeat 3]
+[--compare-with CHECKOUT] [--before]``. Builds (once, cached
 under ``bench/results/cache/``, not committed) a quick-start NSGA-II study of each size in the
 layout ``policysearch run`` writes with one worker: generations of 30 trials (two batches of 10
 in flight, so a generation takes a third batch before the next one starts), each trial COMPLETE
@@ -19,8 +20,15 @@ through (``--parents-*`` in the cache). Then it resumes a copy of each with ``--
   NSGAIISampler as the job's sampler, as before ``policysearch.jobs.nsga2`` (a resume of
   17,058 trials or more failed with ``RecursionError``);
 * ``phases``: in process, CPU seconds of each step of a resume: opening the journal
-  (Optuna's replay), the memory copy (``run.mirror``), Optuna's search space, selecting the
-  parents of every generation (``NSGA2Sampler``), and the next ask.
+  (its column-wise scan, ``run.storage.journal_open``), the memory copy (``run.mirror``),
+  Optuna's search space, selecting the parents of every generation (``NSGA2Sampler``), the
+  next ask, and the closing summary's view;
+* ``compare`` (with ``--compare-with CHECKOUT``): the whole command of another checkout (the
+  previous commit, say) on the same study with its parents stored, the two trees taking turns
+  run after run; the ratio of the medians is printed.
+
+Each figure is given as the median and the minimum of the runs, and the machine's load at
+the start and end (``os.getloadavg``): on a shared machine, compare figures of one run only.
 """
 
 from __future__ import annotations
@@ -41,13 +49,14 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from objectives import baseline, load_scenario, simulate
+from policysearch.analysis.view import scanned_view
 from policysearch.jobs.config import load_job
 from policysearch.jobs.samplers import make_sampler
 from policysearch.jobs.space import distributions
 from policysearch.run import records
 from policysearch.run.mirror import MirroredStudy
 from policysearch.run.storage import locate
-from policysearch.run.study_meta import record
+from policysearch.run.study_meta import read, record
 
 HERE = Path(__file__).resolve().parent
 JOB = HERE.parent / "configs" / "jobs" / "quickstart.yaml"
@@ -147,11 +156,15 @@ sys.exit(main(sys.argv[1:]))
 """``policysearch`` with Optuna's own NSGAIISampler, as the job's ``nsga2`` was before."""
 
 
-def _resume_cli(url: str, trials: int, *, optuna_sampler: bool) -> dict:
-    """The whole ``run`` command resuming ``url`` to ``trials``: wall and CPU s, exit code."""
+def _resume_cli(url: str, trials: int, *, optuna_sampler: bool, tree: Path | None = None) -> dict:
+    """The whole ``run`` command resuming ``url`` to ``trials``: wall and CPU s, exit code
+    (``tree``: another checkout's ``policysearch``, first on ``PYTHONPATH``)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
     head = ["-c", _AS_BEFORE] if optuna_sampler else ["-m", "policysearch"]
-    args = ["run", str(JOB), "--trials", str(trials), "--workers", "1", "--executor", "serial"]
+    job = (tree / "configs" / "jobs" / "quickstart.yaml") if tree is not None else JOB
+    args = ["run", str(job), "--trials", str(trials), "--workers", "1", "--executor", "serial"]
     start = time.perf_counter()
     cpu = os.times()
     done = subprocess.run(
@@ -160,6 +173,7 @@ def _resume_cli(url: str, trials: int, *, optuna_sampler: bool) -> dict:
         text=True,
         env=env,
         check=False,
+        cwd=tree,
     )
     elapsed = time.perf_counter() - start
     after = os.times()
@@ -175,7 +189,9 @@ def _resume_cli(url: str, trials: int, *, optuna_sampler: bool) -> dict:
 
 
 def _phases(url: str, trials: int) -> dict[str, float]:
-    """In process, as ``run`` resumes: open the journal, build the memory copy, first ask.
+    """In process, as ``run`` resumes: open the journal (from its column-wise scan,
+    ``run.storage.journal_open``, or Optuna's replay when the scan does not model it), build
+    the memory copy, the sampler's first reads, the next ask, and the closing summary's view.
 
     CPU seconds of this process (``time.process_time``): the machine may be shared.
     """
@@ -186,7 +202,9 @@ def _phases(url: str, trials: int) -> dict[str, float]:
     study = optuna.load_study(study_name="quickstart", storage=run_storage.storage)
     opened = clock()
     sampler = make_sampler(replace(job.sampler, seed=0), seed_offset=trials)
-    mirror = MirroredStudy(study, sampler, run_storage.commit)
+    scanned = run_storage.scanned
+    stored = scanned.studies["quickstart"].finished() if scanned is not None else None
+    mirror = MirroredStudy(study, sampler, run_storage.commit, stored=stored)
     copied = clock()
     memory = mirror.memory
     dists = distributions(job)
@@ -200,6 +218,10 @@ def _phases(url: str, trials: int) -> dict[str, float]:
     parents = clock()
     memory.ask(dists)
     done = clock()
+    if scanned is not None:  # the summary's view: the study re-read after the run
+        again = scanned.reread("quickstart")
+        scanned_view(again, read(again, url))
+    viewed = clock()
     return {
         "open_cpu_s": opened - start,
         "memory_copy_cpu_s": copied - opened,
@@ -207,36 +229,67 @@ def _phases(url: str, trials: int) -> dict[str, float]:
         "generation_cpu_s": asked - spaced,
         "parents_cpu_s": parents - asked,
         "next_ask_cpu_s": done - parents,
+        "summary_view_cpu_s": viewed - done,
+        "scanned": scanned is not None,
         "generations": top,
     }
 
 
 def measure(
-    sources: dict[str, Path], trials: int, more: int, repeat: int, work: Path, before: bool
+    sources: dict[str, Path],
+    trials: int,
+    more: int,
+    repeat: int,
+    work: Path,
+    before: bool,
+    compare: Path | None = None,
 ) -> dict:
     result: dict = {"trials": trials, "more": more, "load_1min_at_start": os.getloadavg()[0]}
-    kinds = {  # kind: (journal, with Optuna's sampler)
-        "nsga2sampler": (sources["parents"], False),
-        "nsga2sampler_without_parents": (sources["plain"], False),
+    kinds = {  # kind: (journal, with Optuna's sampler, tree)
+        "nsga2sampler": (sources["parents"], False, None),
+        "nsga2sampler_without_parents": (sources["plain"], False, None),
     }
+    if compare is not None:
+        kinds["compare"] = (sources["parents"], False, compare)
     if before:
-        kinds["optuna_nsgaiisampler"] = (sources["plain"], True)
-    for kind, (source, optuna_sampler) in kinds.items():
-        runs = []
-        for i in range(repeat if not optuna_sampler else 1):
-            copy = work / f"resume-{trials}-{i}.journal"
+        kinds["optuna_nsgaiisampler"] = (sources["plain"], True, None)
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    # the kinds take turns, run after run, so that a change of the machine's load hits all
+    for i in range(repeat):
+        for kind, (source, optuna_sampler, tree) in kinds.items():
+            if optuna_sampler and i > 0:
+                continue  # once: it takes minutes to fail
+            copy = work / f"resume-{trials}-{kind}.journal"
             shutil.copyfile(source, copy)
-            runs.append(_resume_cli(str(copy), trials + more, optuna_sampler=optuna_sampler))
+            runs[kind].append(
+                _resume_cli(str(copy), trials + more, optuna_sampler=optuna_sampler, tree=tree)
+            )
             copy.unlink()
+    for kind, done in runs.items():
         result[kind] = {
-            "wall_s": statistics.median(r["wall_s"] for r in runs),
-            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-            "runs": runs,
+            "wall_s": statistics.median(r["wall_s"] for r in done),
+            "wall_min_s": min(r["wall_s"] for r in done),
+            "cpu_s": statistics.median(r["cpu_s"] for r in done),
+            "cpu_min_s": min(r["cpu_s"] for r in done),
+            "runs": done,
         }
+    if compare is not None:
+        result["compare"]["tree"] = str(compare)
+        result["compare"]["commit"] = _commit(compare)
     result["phases"] = _phases(str(sources["parents"]), trials)
     result["phases_without_parents"] = _phases(str(sources["plain"]), trials)
     result["load_1min_at_end"] = os.getloadavg()[0]
     return result
+
+
+def _commit(tree: Path) -> str:
+    ran = subprocess.run(
+        ["git", "-C", str(tree), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return ran.stdout.strip() or f"{tree.name} (not a git checkout)"
 
 
 def main() -> None:
@@ -246,6 +299,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--before", action="store_true", help="also resume once with Optuna's NSGAIISampler"
+    )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="another checkout of this repository: its `run` resumes the same study too, "
+        "taking turns with this tree's",
     )
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -268,7 +327,7 @@ def main() -> None:
             store_parents(str(partial))
             partial.rename(parents)
         sources = {"plain": source, "parents": parents}
-        r = measure(sources, trials, args.more, args.repeat, cache, args.before)
+        r = measure(sources, trials, args.more, args.repeat, cache, args.before, args.compare_with)
         results.append(r)
         print(f"load {r['load_1min_at_start']:.1f} at start, {r['load_1min_at_end']:.1f} at end")
         for kind, label, p in (
@@ -278,11 +337,23 @@ def main() -> None:
             ours = r[kind]
             print(
                 f"{trials:>7,} trials + {args.more}, {label}: `run` exit "
-                f"{ours['runs'][0]['exit']}, {ours['wall_s']:.2f} s wall, {ours['cpu_s']:.2f} s "
-                f"CPU (median of {args.repeat}); in process, CPU: open {p['open_cpu_s']:.2f} s, "
-                f"memory copy {p['memory_copy_cpu_s']:.2f} s, search space "
-                f"{p['search_space_cpu_s']:.2f} s, parents of {p['generations']} generations "
-                f"{p['parents_cpu_s']:.2f} s, next ask {p['next_ask_cpu_s'] * 1e3:.1f} ms"
+                f"{ours['runs'][0]['exit']}, {ours['wall_s']:.2f} s wall (min "
+                f"{ours['wall_min_s']:.2f}), {ours['cpu_s']:.2f} s CPU (min "
+                f"{ours['cpu_min_s']:.2f}), median of {args.repeat}; in process, CPU: open "
+                f"{p['open_cpu_s']:.2f} s "
+                f"({'scan' if p['scanned'] else 'replay'}), memory copy "
+                f"{p['memory_copy_cpu_s']:.2f} s, search space {p['search_space_cpu_s']:.2f} s, "
+                f"parents of {p['generations']} generations {p['parents_cpu_s']:.2f} s, next ask "
+                f"{p['next_ask_cpu_s'] * 1e3:.1f} ms, summary view {p['summary_view_cpu_s']:.2f} s"
+            )
+        if "compare" in r:
+            other = r["compare"]
+            print(
+                f"{'':>7}   {other['commit']} ({other['tree']}), parents stored: exit "
+                f"{other['runs'][0]['exit']}, {other['wall_s']:.2f} s wall (min "
+                f"{other['wall_min_s']:.2f}), {other['cpu_s']:.2f} s CPU (min "
+                f"{other['cpu_min_s']:.2f}); this tree / it (median wall): "
+                f"{r['nsga2sampler']['wall_s'] / other['wall_s']:.2f}"
             )
         if "optuna_nsgaiisampler" in r:
             before = r["optuna_nsgaiisampler"]["runs"][0]

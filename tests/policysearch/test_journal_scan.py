@@ -24,7 +24,7 @@ from policysearch.analysis.opening import open_view
 from policysearch.analysis.view import study_view
 from policysearch.jobs.config import job_from_mapping, load_job
 from policysearch.run.driver import RunOptions, run_search
-from policysearch.run.storage import load_study, locate, open_storage
+from policysearch.run.storage import journal_scan, load_study, locate, open_storage
 from policysearch.run.storage.journal_scan import NotColumnar, scan
 from policysearch.run.study_meta import read
 from tests.conftest import CONFIGS
@@ -91,6 +91,36 @@ def test_scanned_trials_equal_optunas(journal: Path) -> None:
     stored = load_study(open_storage(str(journal), must_exist=True), "quick", str(journal))
     assert scanned.user_attrs == stored.user_attrs
     assert scanned.directions == stored.directions
+
+
+@pytest.mark.parametrize("chunk", [700, 5_000, 64_000])
+def test_any_chunking_of_the_file_reads_the_same_study(
+    journal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The file is decoded a chunk at a time (lines longer than a chunk, several per chunk),
+    each trial's undecoded fields copied out of its chunk, its lines read back from the file."""
+    whole = scan(journal, "quick")
+    monkeypatch.setattr(journal_scan, "CHUNK_BYTES", chunk)
+    torn = tmp_path / "torn.journal"
+    shutil.copy(journal, torn)
+    with torn.open("ab") as f:
+        f.write(b'{"op_code": 4, "study_id": 0, "state": 1, "values": [1.0, 2.')
+    for path in (journal, torn):
+        scanned = scan(path, "quick")
+        assert scanned is not None and whole is not None
+        assert scanned.frozen(range(21)) == _optuna_trials(journal, "quick")
+        np.testing.assert_array_equal(scanned.states, whole.states)
+        assert scanned.values == whole.values
+        names = ["pid_bytes", "clone_latency_p99_ns"]
+        numbers = np.flatnonzero(scanned.states == TrialState.COMPLETE.value)
+        np.testing.assert_array_equal(
+            scanned.metric_table(numbers, names), whole.metric_table(numbers, names)
+        )
+        assert [bytes(p) for p in scanned.raw_params(range(21))[0]] == [
+            bytes(p) for p in whole.raw_params(range(21))[0]
+        ]
+        assert scanned.system_attrs == whole.system_attrs
+    assert [name for name, _ in journal_scan.scan_every(journal)] == ["quick", "plain"]
 
 
 def test_scanned_view_equals_the_view_through_optuna(journal: Path) -> None:

@@ -51,6 +51,7 @@ from policysearch.run.storage.journal_replay import (
     local_times,
 )
 from policysearch.run.storage.journal_scan import (
+    JournalLines,
     NotColumnar,
     Replayed,
     RunRecord,
@@ -236,7 +237,7 @@ class ScannedJournal:
                     replay(records, keep=True, into=self._replayed)
                 self._data += tail
             study = next((s for s in self._replayed.live.values() if s.name == name), None)
-            return None if study is None else scanned_study(study, self._data)
+            return None if study is None else scanned_study(study, JournalLines(self._data))
         except (NotColumnar, OSError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 

@@ -27,6 +27,7 @@ without it in its one ``metrics`` attribute.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -161,7 +162,7 @@ class ScannedStudy:
     _completed: list[str | None]
     _trial_ids: list[int]
     _lines: list[int]
-    _data: bytes
+    _data: JournalLines
     _params: list[msgspec.Raw] = field(default_factory=list)
     _distributions: list[msgspec.Raw] = field(default_factory=list)
 
@@ -199,15 +200,8 @@ class ScannedStudy:
 
     def frozen(self, numbers: Sequence[int]) -> list[FrozenTrial]:
         """The ``FrozenTrial`` of each trial number, built from its record as Optuna does."""
-        wanted = {self._lines[n] for n in numbers}
-        starts = _line_starts(self._data, wanted)
-        out = []
-        for number in numbers:
-            line = self._lines[number]
-            end = self._data.index(b"\n", starts[line])
-            log = loads(self._data[starts[line] : end])
-            out.append(_frozen_trial(log, self._trial_ids[number], number))
-        return out
+        lines = self._data.get({self._lines[n] for n in numbers})
+        return [_frozen_trial(loads(lines[self._lines[n]]), self._trial_ids[n], n) for n in numbers]
 
 
 def scan(path: Path, study_name: str) -> ScannedStudy | None:
@@ -239,10 +233,112 @@ def scan_every(path: Path) -> list[tuple[str, ScannedStudy | NotColumnar]]:
     return out
 
 
-def _read(path: Path) -> tuple[bytes, dict[int, _Study]]:
-    """The journal's complete lines and its live studies after every record."""
-    data, replayed = read_records(path, _DECODER)
-    return data, replayed.live
+CHUNK_BYTES = 16 << 20
+"""How much of the file ``_read`` decodes at a time (the whole file is never held at once)."""
+
+
+class JournalLines:
+    """Where a scanned journal's lines are read back from (``ScannedStudy.frozen``): the bytes
+    that were read (``data``), or the file, by the chunks it was read in (``chunks``: the byte
+    offset and the first line of each, in order)."""
+
+    def __init__(
+        self, data: bytes | None = None, path: Path | None = None, chunks: Sequence = ()
+    ) -> None:
+        self._data, self._path, self._chunks = data, path, list(chunks)
+
+    def get(self, wanted: set[int]) -> dict[int, bytes]:
+        """The text of each line in ``wanted`` (0-based), without its newline."""
+        if self._data is not None:
+            return _lines_of(self._data, 0, wanted)
+        out: dict[int, bytes] = {}
+        firsts = [first for _, first in self._chunks]
+        by_chunk: dict[int, set[int]] = {}
+        for line in wanted:
+            by_chunk.setdefault(bisect.bisect_right(firsts, line) - 1, set()).add(line)
+        assert self._path is not None
+        with open(self._path, "rb") as f:
+            for index, lines in sorted(by_chunk.items()):
+                offset, first = self._chunks[index]
+                f.seek(offset)
+                if index + 1 < len(self._chunks):
+                    data = f.read(self._chunks[index + 1][0] - offset)
+                else:
+                    data = f.read()
+                out.update(_lines_of(data, first, lines))
+        return out
+
+
+def _lines_of(data: bytes, first: int, wanted: set[int]) -> dict[int, bytes]:
+    """Lines ``wanted`` of ``data``, whose first line is line ``first``."""
+    out: dict[int, bytes] = {}
+    position, line = 0, first
+    last = max(wanted, default=first - 1)
+    while line <= last:
+        end = data.index(b"\n", position)
+        if line in wanted:
+            out[line] = data[position:end]
+        position, line = end + 1, line + 1
+    return out
+
+
+def _read(path: Path) -> tuple[JournalLines, dict[int, _Study]]:
+    """The journal's complete lines (read back from the file on demand) and its live studies
+    after every record.
+
+    The file is decoded ``CHUNK_BYTES`` at a time; the undecoded fields each trial keeps
+    (its metrics and parameters) are copied out of the chunk, one small ``bytes`` each (its
+    distributions shared by equal text), so that no chunk outlives its decoding: a
+    100,000-trial journal of 229 MB is never resident whole.
+    """
+    state: Replayed | None = None
+    chunks: list[tuple[int, int]] = []
+    shared: dict[bytes, msgspec.Raw] = {}
+    offset = 0
+    with open(path, "rb") as f, gc_paused():
+        while block := f.read(CHUNK_BYTES):
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # a line longer than a chunk: read on to its end
+                if len(block) < CHUNK_BYTES:
+                    break  # the end: a last line without its newline is torn, not read
+                more = f.read()
+                block += more
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    break
+            f.seek(offset + cut)  # the next chunk starts with the line cut here
+            chunks.append((offset, state.lines if state is not None else 0))
+            offset += cut
+            try:
+                records = _DECODER.decode_lines(memoryview(block)[:cut])
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
+            if len(records) != block.count(b"\n", 0, cut):
+                raise NotColumnar("blank lines between the records")
+            first_trial = len(state.trial_study) if state is not None else 0
+            state = replay(records, into=state)
+            _own_copies(state, first_trial, shared)
+            del records, block
+    if state is None:
+        state = Replayed({}, [], [], 0, False, 0)
+    return JournalLines(path=path, chunks=chunks), state.live
+
+
+def _own_copies(state: Replayed, first_trial: int, shared: dict[bytes, msgspec.Raw]) -> None:
+    """Give the trials from id ``first_trial`` on their own copies of the undecoded fields
+    (not slices of the chunk they were decoded from)."""
+    starts: dict[int, tuple[_Study, int]] = {}  # per study, its first trial of the chunk
+    for trial_id in range(first_trial, len(state.trial_study)):
+        study = state.trial_study[trial_id]
+        if id(study) not in starts:
+            starts[id(study)] = (study, state.trial_number[trial_id])
+    for study, start in starts.values():
+        for column in (study.metrics, study.params):
+            column[start:] = [msgspec.Raw(bytes(raw)) if raw else raw for raw in column[start:]]
+        study.distributions[start:] = [
+            shared.get(text) or shared.setdefault(text, msgspec.Raw(text))
+            for text in map(bytes, study.distributions[start:])
+        ]
 
 
 def read_records(
@@ -266,7 +362,7 @@ def read_records(
         return data, replay(records, keep=keep)
 
 
-def scanned_study(study: _Study, data: bytes) -> ScannedStudy:
+def scanned_study(study: _Study, data: JournalLines) -> ScannedStudy:
     """The columns of one live study, or ``NotColumnar`` (module doc)."""
     if study.updated:
         raise NotColumnar("trials changed after their creation record")
@@ -346,18 +442,6 @@ def replay(records: list[_Record], *, keep: bool = False, into: Replayed | None 
     state.studies_created, state.updated = next_study, updated
     state.lines += len(records)
     return state
-
-
-def _line_starts(data: bytes, lines: set[int]) -> dict[int, int]:
-    """The byte offset where each of ``lines`` (0-based) starts."""
-    starts: dict[int, int] = {}
-    last = max(lines, default=-1)
-    position = 0
-    for line in range(last + 1):
-        if line in lines:
-            starts[line] = position
-        position = data.index(b"\n", position) + 1
-    return starts
 
 
 def _frozen_trial(log: dict[str, Any], trial_id: int, number: int) -> FrozenTrial:
