@@ -40,6 +40,19 @@ class KnobColumns:
 
     distributions: dict[str, BaseDistribution]
     internal: dict[str, np.ndarray]
+    shared: bool = False
+    """Every trial has exactly these distributions (``from_journal``): a row's parameters
+    are its internal values through them (``params``)."""
+
+    def params(self, row: int) -> dict[str, object]:
+        """The parameters of ``row`` as its trial holds them (``to_external_repr``); only for
+        ``shared`` columns."""
+        out: dict[str, object] = {}
+        for knob, dist in self.distributions.items():
+            value = self.internal[knob][row]
+            if not np.isnan(value):
+                out[knob] = dist.to_external_repr(value)
+        return out
 
     def searched(self) -> list[str]:
         """The knobs whose distribution has more than one value, sorted by name."""
@@ -74,15 +87,24 @@ def from_journal(
         text = texts.pop()
         if text:
             dists = {k: cached_distribution(v) for k, v in _DISTRIBUTIONS.decode(text).items()}
-    # one small struct per trial, not a dict: a 100,000-trial study's params take 8 MB, not 35
+    # one small struct per distinct parameter text, not a dict per trial (trials of a
+    # discrete space repeat points: a 100,000-trial quick-start study has a few thousand)
     fields = [(f"k{i}", float, msgspec.field(default=np.nan, name=k)) for i, k in enumerate(dists)]
     decoder = msgspec.json.Decoder(list[msgspec.defstruct("Params", fields)])  # type: ignore[misc]
-    rows = decoder.decode(b"[" + b",".join(p if len(p) else b"{}" for p in params) + b"]")
+    distinct: dict[bytes, int] = {}
+    codes = np.fromiter(
+        (distinct.setdefault(bytes(p) if len(p) else b"{}", len(distinct)) for p in params),
+        dtype=np.intp,
+        count=len(params),
+    )
+    rows = decoder.decode(b"[" + b",".join(distinct) + b"]")
     internal = {
-        knob: np.fromiter((getattr(row, f"k{i}") for row in rows), dtype=float, count=len(rows))
+        knob: np.fromiter((getattr(row, f"k{i}") for row in rows), dtype=float, count=len(rows))[
+            codes
+        ]
         for i, knob in enumerate(dists)
     }
-    return KnobColumns(dists, internal)
+    return KnobColumns(dists, internal, shared=True)
 
 
 def _internal(dist: BaseDistribution, value: object) -> float:

@@ -366,7 +366,7 @@ def _front_rows(costs: np.ndarray, feasible: np.ndarray) -> np.ndarray:
 
 def _importances(view: StudyView) -> Importances:
     rows = view.importance_rows
-    trials = view.load(rows.tolist()) if view.load is not None else []
+    trials = _ranked_trials(view, rows)
     knobs = view.knobs.searched()
     result: Importances = []
     trials_only = _TrialsOnly(trials, [o.direction for o in view.info.objectives])
@@ -406,6 +406,37 @@ def _importances(view: StudyView) -> Importances:
             continue
         result.append((metric, {k: float(v) / total for k, v in raw.items()}))
     return result
+
+
+def _ranked_trials(view: StudyView, rows: np.ndarray) -> list[FrozenTrial]:
+    """The COMPLETE trials of ``rows`` as PED-ANOVA reads them (state, parameters,
+    distributions, values): from the knob and value columns when every trial shares one set
+    of distributions (a journal's scan: no record read again), else the stored trials."""
+    columns = view.knobs if view.knob_table is not None else None
+    if columns is None or not columns.shared:
+        return view.load(rows.tolist()) if view.load is not None else []
+    out = []
+    new = FrozenTrial.__new__
+    for row in rows.tolist():
+        number = int(view.numbers[row])
+        trial = new(FrozenTrial)
+        # FrozenTrial.__init__'s attributes; what the evaluator does not read is left empty,
+        # and the id is the number (the evaluator tells trials apart by id)
+        trial.__dict__.update(
+            _number=number,
+            state=TrialState.COMPLETE,
+            _values=view.values[row].tolist(),
+            _datetime_start=None,
+            datetime_complete=None,
+            _params=columns.params(row),
+            _user_attrs={},
+            _system_attrs={},
+            intermediate_values={},
+            _distributions=columns.distributions,
+            _trial_id=number,
+        )
+        out.append(trial)
+    return out
 
 
 class _TrialsOnly:

@@ -294,3 +294,31 @@ def test_importances_are_optunas_on_the_stored_study(journal: Path) -> None:
         shares = ranked[objective.metric]
         assert isinstance(shares, dict), shares
         assert shares == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("sample", [None, 17])
+def test_importances_from_columns_equal_those_from_the_stored_trials(
+    journal: Path, monkeypatch: pytest.MonkeyPatch, sample: int | None
+) -> None:
+    """A journal's view ranks the knobs on trials built from its knob and value columns (no
+    record read again); through Optuna the stored trials are ranked: the same shares, on
+    every trial or on the same sample."""
+    from policysearch.analysis.opening import open_view
+
+    if sample is not None:
+        monkeypatch.setattr(view_module, "IMPORTANCE_SAMPLE", sample)
+    scanned, through = open_view("quickstart", str(journal))
+    assert through is None and scanned.knobs.shared
+    study = optuna.load_study(study_name="quickstart", storage=open_storage(str(journal)))
+    stored = study_view(study, read(study, str(journal)))
+    assert scanned.importance_sampled == (sample is not None) == stored.importance_sampled
+    np.testing.assert_array_equal(scanned.importance_rows, stored.importance_rows)
+    ours, theirs = dict(scanned.importances), dict(stored.importances)
+    assert ours.keys() == theirs.keys()
+    for metric, shares in theirs.items():
+        assert isinstance(shares, dict), shares
+        assert ours[metric] == pytest.approx(shares, rel=1e-12)
+    rows = scanned.importance_rows.tolist()
+    built = view_module._ranked_trials(scanned, scanned.importance_rows)
+    assert [t.params for t in built] == [stored.trials[r].params for r in rows]
+    assert [t.values for t in built] == [stored.trials[r].values for r in rows]
