@@ -14,6 +14,12 @@ Run: ``python bench/bench_report.py [--trials 120] [--repeat 7] [--compare-with 
 3. Prints the figures and writes them to ``bench/results/report.json``: per tree its commit,
    the cold time, the minimum and median of the warm runs, and the trial reads per report;
    with a comparison, the ratio of the medians.
+
+``--study JOURNAL:STUDY`` (e.g. the 100,000-trial study ``bench/bench_resume.py`` caches in
+``bench/results/cache/``) times the whole command instead: ``policysearch report`` in a fresh
+process, ``--repeat`` times per tree, the trees taking turns; per tree the median and minimum
+wall and CPU seconds and the peak resident memory (``os.wait4``), the load at start and end;
+written to ``--out`` (default ``bench/results/report-100k.json``).
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ def main() -> None:
     parser.add_argument(
         "--compare-with", type=Path, help="another checkout of this repository to time too"
     )
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "report.json")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--study", help="JOURNAL:STUDY: time the whole command on this study")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -56,6 +63,10 @@ def main() -> None:
         if not (other / "policysearch" / "cli.py").is_file():
             parser.error(f"--compare-with: {other} is not a checkout of policysearch")
         trees["compare"] = other
+    if args.study:
+        _whole_commands(trees, args.study, args.repeat, args.out)
+        return
+    args.out = args.out or HERE / "results" / "report.json"
     with tempfile.TemporaryDirectory(prefix="bench-report-") as folder:
         storage = str(Path(folder) / "bench.journal")
         builder = trees.get("compare", TREE)
@@ -89,6 +100,69 @@ def main() -> None:
     print(f"saved {args.out}")
 
 
+def _whole_commands(trees: dict[str, Path], study: str, repeat: int, out: Path | None) -> None:
+    """``policysearch report`` on ``study`` in a fresh process per run, per tree, in turns."""
+    storage, name = study.rsplit(":", 1)
+    out = out or HERE / "results" / "report-100k.json"
+    runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in trees}
+    load = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as folder:
+        for _ in range(repeat):
+            for label, tree in trees.items():
+                command = [sys.executable, "-m", "policysearch", "report", name, "--storage"]
+                command += [storage, "--out", str(Path(folder) / "r.html")]
+                runs[label].append(_child(command, tree))
+    load.append(os.getloadavg()[0])
+    figures: dict = {
+        "command": f"policysearch report {name} --storage {storage} --out r.html",
+        "repeat": repeat,
+        "load_1min": load,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    for label, tree in trees.items():
+        walls, cpus, peaks = zip(*runs[label], strict=True)
+        figures[label] = {
+            "tree": str(tree),
+            "commit": _commit(tree),
+            "wall_s": round(statistics.median(walls), 2),
+            "wall_min_s": round(min(walls), 2),
+            "cpu_s": round(statistics.median(cpus), 2),
+            "cpu_min_s": round(min(cpus), 2),
+            "peak_mb": round(max(peaks), 1),
+            "runs_wall_s": [round(w, 2) for w in walls],
+        }
+        each = figures[label]
+        print(
+            f"{label:8s} {each['commit']:24s} wall median {each['wall_s']:.2f} s (min "
+            f"{each['wall_min_s']:.2f}), CPU median {each['cpu_s']:.2f} s (min "
+            f"{each['cpu_min_s']:.2f}), peak {each['peak_mb']:.0f} MB"
+        )
+    if "compare" in figures:
+        figures["speedup_median"] = round(
+            figures["compare"]["wall_s"] / figures["current"]["wall_s"], 2
+        )
+        print(f"speed-up (median wall, compare / current): {figures['speedup_median']}x")
+    print(f"load {load[0]:.1f} at start, {load[1]:.1f} at end")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"saved {out}")
+
+
+def _child(command: list[str], tree: Path) -> tuple[float, float, float]:
+    """Wall s, CPU s and peak resident MB of one command in a fresh process of ``tree``."""
+    env = {**_env(tree), "PYTHONWARNINGS": "ignore"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tree
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-500:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def _env(tree: Path) -> dict[str, str]:
     """The environment that makes ``tree``'s packages the imported ones."""
     path = os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH")) if p)
@@ -111,7 +185,7 @@ def _commit(tree: Path) -> str:
         text=True,
         check=False,
     )
-    return ran.stdout.strip() or "unknown"
+    return ran.stdout.strip() or f"{tree.name} (not a git checkout)"
 
 
 class _Timer:

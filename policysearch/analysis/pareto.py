@@ -205,7 +205,9 @@ def hypervolume_history(
         start = k
         if fresh.shape[0]:
             front = np.vstack([front, fresh])
-            front = front[nondominated_mask(front)]
+            # one row per distinct point: repeats of a point add no volume (a discrete
+            # space's front is mostly repeats) but would be sorted again at every checkpoint
+            front = np.unique(front[nondominated_mask(front)], axis=0)
         volumes[i] = hypervolume(front, reference)
     return ks, volumes
 

@@ -65,13 +65,11 @@ fraction of a pixel: a 100,000-trial study draws as before, in a fraction of the
 
 
 def _png(fig: Figure) -> bytes:
-    """The figure as PNG bytes; the figure is cleared afterwards (it holds no more data)."""
+    """The figure as PNG bytes. The figure is not cleared afterwards: the caller drops it
+    (clearing rebuilds every axis's ticks, 0.2 s for the knob figure of four knobs)."""
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=100)
-    finally:
-        fig.clear()
+    fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()
 
 
