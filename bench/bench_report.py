@@ -103,6 +103,7 @@ def main() -> None:
 def _whole_commands(trees: dict[str, Path], study: str, repeat: int, out: Path | None) -> None:
     """``policysearch report`` on ``study`` in a fresh process per run, per tree, in turns."""
     storage, name = study.rsplit(":", 1)
+    storage = str(Path(storage).resolve())  # each tree runs in its own folder
     out = out or HERE / "results" / "report-100k.json"
     runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in trees}
     load = [os.getloadavg()[0]]

@@ -21,12 +21,18 @@ from dataclasses import dataclass
 
 import msgspec
 import numpy as np
-from optuna.distributions import BaseDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna.trial import FrozenTrial
 
 from policysearch.run.storage.journal_replay import cached_distribution
 
 _DISTRIBUTIONS = msgspec.json.Decoder(dict[str, str])
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -44,15 +50,32 @@ class KnobColumns:
     """Every trial has exactly these distributions (``from_journal``): a row's parameters
     are its internal values through them (``params``)."""
 
-    def params(self, row: int) -> dict[str, object]:
-        """The parameters of ``row`` as its trial holds them (``to_external_repr``); only for
-        ``shared`` columns."""
-        out: dict[str, object] = {}
+    def params(self, rows: Sequence[int]) -> list[dict[str, object]]:
+        """The parameters of each of ``rows`` as its trial holds them (``to_external_repr``
+        of each internal value, a missing knob left out); only for ``shared`` columns."""
+        names, columns = [], []
         for knob, dist in self.distributions.items():
-            value = self.internal[knob][row]
-            if not np.isnan(value):
-                out[knob] = dist.to_external_repr(value)
-        return out
+            internal = self.internal[knob][np.asarray(rows, dtype=np.intp)]
+            names.append(knob)
+            if np.isnan(internal).any():
+                columns.append([_MISSING if v != v else dist.to_external_repr(v) for v in internal])
+            elif isinstance(dist, CategoricalDistribution):
+                choices = dist.choices
+                columns.append([choices[i] for i in internal.astype(np.intp).tolist()])
+            elif isinstance(dist, IntDistribution):
+                columns.append(internal.astype(np.int64).tolist())  # int(v), as Optuna's
+            elif isinstance(dist, FloatDistribution):
+                columns.append(internal.tolist())  # float(v), as Optuna's
+            else:
+                columns.append([dist.to_external_repr(v) for v in internal])
+        return (
+            [
+                {k: v for k, v in zip(names, values, strict=True) if v is not _MISSING}
+                for values in zip(*columns, strict=True)
+            ]
+            if columns
+            else [{} for _ in rows]
+        )
 
     def searched(self) -> list[str]:
         """The knobs whose distribution has more than one value, sorted by name."""

@@ -417,18 +417,19 @@ def _ranked_trials(view: StudyView, rows: np.ndarray) -> list[FrozenTrial]:
         return view.load(rows.tolist()) if view.load is not None else []
     out = []
     new = FrozenTrial.__new__
-    for row in rows.tolist():
-        number = int(view.numbers[row])
+    numbers = view.numbers[rows].tolist()
+    values = view.values[rows].tolist()
+    for number, params, trial_values in zip(numbers, columns.params(rows), values, strict=True):
         trial = new(FrozenTrial)
         # FrozenTrial.__init__'s attributes; what the evaluator does not read is left empty,
         # and the id is the number (the evaluator tells trials apart by id)
         trial.__dict__.update(
             _number=number,
             state=TrialState.COMPLETE,
-            _values=view.values[row].tolist(),
+            _values=trial_values,
             _datetime_start=None,
             datetime_complete=None,
-            _params=columns.params(row),
+            _params=params,
             _user_attrs={},
             _system_attrs={},
             intermediate_values={},
