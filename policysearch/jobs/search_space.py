@@ -6,8 +6,10 @@ categorical distribution, choice by choice). The first call on a resumed study c
 trial: 100,000 trials with four parameters took 1.3 s of CPU. The trials a run reads from its
 journal share their distribution objects (``run.storage.journal_replay.cached_distribution``
 parses each distinct description once), and the trials it asks share the job's, so an identity
-test decides almost every comparison. An object is equal to itself, so the result is Optuna's
-(the same dict, the same order); a distinct object still goes through ``==``.
+test decides almost every comparison, and a trial whose mapping is the very one the previous
+trial had (a resume's stored trials share one per distinct record text,
+``run.storage.journal_open``) is passed at once. An object is equal to itself, so the result
+is Optuna's (the same dict, the same order); a distinct object still goes through ``==``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _calculate(
     """``optuna.search_space.intersection._calculate`` with ``is`` tried before ``==``."""
     states = _WITH_PRUNED if include_pruned else _OF_INTEREST
     next_cached_trial_number = -1
+    last: dict[str, BaseDistribution] | None = None  # the last finished trial's mapping
     for trial in reversed(trials):
         if trial.state not in states:
             continue
@@ -49,6 +52,9 @@ def _calculate(
             search_space = copy.copy(trial.distributions)
             continue
         theirs = trial.distributions
+        if theirs is last:
+            continue  # the very mapping the last one had: it kept every entry
+        last = theirs
         if all(theirs.get(name) is dist for name, dist in search_space.items()):
             continue  # every entry kept: the comprehension below would rebuild the same dict
         search_space = {

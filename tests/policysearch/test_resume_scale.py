@@ -298,3 +298,25 @@ def test_progress_feasibility_equals_optunas_constraints(attrs: dict) -> None:
 
     trial = create_trial(value=1.0, system_attrs=attrs)
     assert _feasible(trial) == all(v <= 0 for v in trial.constraints.values())
+
+
+def test_the_look_for_enqueued_trials_finds_them() -> None:
+    """``Study.ask`` looks for WAITING trials on every ask: the memory copy answers without a
+    scan until one can exist, and finds one once it is enqueued."""
+    study = optuna.create_study(storage=MemoryStorage())
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    waiting = study._storage.get_all_trials(
+        study._study_id, deepcopy=False, states=(TrialState.WAITING,)
+    )
+    assert waiting == []
+    study.enqueue_trial({"x": 0.25})
+    trial = study.ask()
+    assert trial.suggest_float("x", 0, 1) == 0.25  # the enqueued point
+    assert len(study.trials) == 4
+    study.enqueue_trial({"x": 0.5})
+    waiting = study._storage.get_all_trials(
+        study._study_id, deepcopy=False, states=(TrialState.WAITING,)
+    )
+    assert [t.state for t in waiting] == [TrialState.WAITING]
+    with pytest.raises(KeyError):
+        study._storage.get_all_trials(99, deepcopy=False, states=(TrialState.WAITING,))

@@ -278,15 +278,12 @@ def _replay_state(
     state.log_number_read = lines
     state._next_study_id = replayed.studies_created
     state._trials = LazyTrials(data, replayed)  # type: ignore[assignment]
-    by_study: dict[int, list[int]] = {}
-    for trial_id, study in enumerate(replayed.trial_study):
-        by_study.setdefault(study.study_id, []).append(trial_id)
-    state._study_id_to_trial_ids = by_study
-    state._trial_id_to_study_id = {
-        trial_id: study.study_id for trial_id, study in enumerate(replayed.trial_study)
+    # trial ids per study (copies: the storage appends its new trials to its own lists)
+    state._study_id_to_trial_ids = {
+        study.study_id: list(study.trial_ids) for study in _every_study(replayed)
     }
+    state._trial_id_to_study_id = _StudyOfTrial(replayed)
     for study in replayed.live.values():
-        by_study.setdefault(study.study_id, [])
         state._studies[study.study_id] = FrozenStudy(
             study_name=study.name,
             direction=None,
@@ -296,3 +293,30 @@ def _replay_state(
             directions=[StudyDirection(d) for d in study.directions],
         )
     return state
+
+
+def _every_study(replayed: Replayed) -> list[Any]:
+    """The studies that hold trials, deleted ones included, and the live ones."""
+    seen: dict[int, Any] = {id(s): s for s in replayed.live.values()}
+    previous = None
+    for study in replayed.trial_study:
+        if study is not previous:
+            seen.setdefault(id(study), study)
+            previous = study
+    return list(seen.values())
+
+
+class _StudyOfTrial(dict):
+    """Optuna's replay's ``_trial_id_to_study_id``: a stored trial's study looked up in the
+    scan when first asked (Optuna asks it only for a parameter set on a trial); the storage's
+    new trials are stored in the dict as Optuna stores them."""
+
+    def __init__(self, replayed: Replayed) -> None:
+        super().__init__()
+        self._trial_study = replayed.trial_study
+        self._stored = len(replayed.trial_study)
+
+    def __missing__(self, trial_id: int) -> int:
+        if isinstance(trial_id, int) and 0 <= trial_id < self._stored:
+            return self._trial_study[trial_id].study_id
+        raise KeyError(trial_id)
