@@ -60,6 +60,7 @@ from policysearch.run.storage.journal_scan import (
     read_records,
     replay,
     scanned_study,
+    share_equal_texts,
 )
 
 _DECODER = msgspec.json.Decoder(RunRecord)
@@ -237,7 +238,10 @@ class ScannedJournal:
                     replay(records, keep=True, into=self._replayed)
                 self._data += tail
             study = next((s for s in self._replayed.live.values() if s.name == name), None)
-            return None if study is None else scanned_study(study, JournalLines(self._data))
+            if study is None:
+                return None
+            share_equal_texts(study.metrics)  # decoded once per distinct text (metric_table)
+            return scanned_study(study, JournalLines(self._data))
         except (NotColumnar, OSError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 

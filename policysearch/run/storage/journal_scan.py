@@ -180,13 +180,21 @@ class ScannedStudy:
         """
         fields = [(f"m{i}", float, msgspec.field(name=name)) for i, name in enumerate(names)]
         decoder = msgspec.json.Decoder(msgspec.defstruct("Metrics", fields))
-        table = np.empty((len(numbers), len(names)))
+        astuple = msgspec.structs.astuple
+        # trials that share one stored text (the same policy evaluated again: the scan keeps
+        # one copy of each distinct text) are decoded once
+        decoded: dict[int, tuple] = {}
+        rows = []
         try:
-            for row, number in enumerate(numbers):
-                table[row] = msgspec.structs.astuple(decoder.decode(self._metrics[number]))
+            for number in numbers:
+                raw = self._metrics[number]
+                row = decoded.get(id(raw))
+                if row is None:
+                    row = decoded[id(raw)] = astuple(decoder.decode(raw))
+                rows.append(row)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise NotColumnar(f"stored metrics the scan cannot read: {exc}") from None
-        return table
+        return np.array(rows, dtype=float).reshape(len(numbers), len(names))
 
     def last_complete(self) -> datetime.datetime | None:
         """The latest ``datetime_complete`` of the study's trials, local time as Optuna gives."""
@@ -324,6 +332,16 @@ def _read(path: Path) -> tuple[JournalLines, dict[int, _Study]]:
     return JournalLines(path=path, chunks=chunks), state.live
 
 
+def share_equal_texts(column: list[msgspec.Raw]) -> None:
+    """Make the entries of ``column`` with equal text one shared ``Raw`` (a copy of its own),
+    in place (``ScannedStudy.metric_table`` decodes a shared text once)."""
+    shared: dict[bytes, msgspec.Raw] = {}
+    column[:] = [
+        shared.get(text) or shared.setdefault(text, msgspec.Raw(text))
+        for text in map(bytes, column)
+    ]
+
+
 def _own_copies(state: Replayed, first_trial: int, shared: dict[bytes, msgspec.Raw]) -> None:
     """Give the trials from id ``first_trial`` on their own copies of the undecoded fields
     (not slices of the chunk they were decoded from)."""
@@ -333,12 +351,15 @@ def _own_copies(state: Replayed, first_trial: int, shared: dict[bytes, msgspec.R
         if id(study) not in starts:
             starts[id(study)] = (study, state.trial_number[trial_id])
     for study, start in starts.values():
-        for column in (study.metrics, study.params):
-            column[start:] = [msgspec.Raw(bytes(raw)) if raw else raw for raw in column[start:]]
-        study.distributions[start:] = [
-            shared.get(text) or shared.setdefault(text, msgspec.Raw(text))
-            for text in map(bytes, study.distributions[start:])
+        study.params[start:] = [
+            msgspec.Raw(bytes(raw)) if raw else raw for raw in study.params[start:]
         ]
+        # equal texts share one copy (a policy evaluated again stores the same metrics)
+        for column in (study.metrics, study.distributions):
+            column[start:] = [
+                shared.get(text) or shared.setdefault(text, msgspec.Raw(text))
+                for text in map(bytes, column[start:])
+            ]
 
 
 def read_records(
