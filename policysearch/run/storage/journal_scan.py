@@ -373,14 +373,25 @@ def read_records(
     """
     data = path.read_bytes()
     data = data[: data.rfind(b"\n") + 1]  # a torn last line is not part of the journal yet
+    view = memoryview(data)
+    state = Replayed({}, [], [], 0, False, 0)
+    start = 0
     with gc_paused():  # many small objects, no cycles
-        try:
-            records = decoder.decode_lines(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
-        if len(records) != data.count(b"\n"):
-            raise NotColumnar("blank lines between the records")
-        return data, replay(records, keep=keep)
+        # decoded and replayed CHUNK_BYTES at a time: the records of a chunk are replayed
+        # while they are still in the processor's caches
+        while start < len(data):
+            end = data.rfind(b"\n", start, start + CHUNK_BYTES) + 1
+            if end <= start:  # a line longer than a chunk
+                end = data.index(b"\n", start) + 1
+            try:
+                records = decoder.decode_lines(view[start:end])
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise NotColumnar(f"a record the scan cannot decode: {exc}") from None
+            if len(records) != data.count(b"\n", start, end):
+                raise NotColumnar("blank lines between the records")
+            replay(records, keep=keep, into=state)
+            start = end
+    return data, state
 
 
 def scanned_study(study: _Study, data: JournalLines) -> ScannedStudy:
