@@ -83,7 +83,7 @@ class ProgressDisplay(RunProgress):
         self.failed = sum(t.state == TrialState.FAIL for t in trials)
         if complete:
             costs = np.array([t.values for t in complete], dtype=float) * self._signs
-            self._front.extend(costs, np.array([_feasible(t) for t in complete]))
+            self._front.extend(costs, _feasible_rows(complete))
         if self.bar:
             from tqdm import tqdm
 
@@ -182,6 +182,26 @@ def _feasible(trial: FrozenTrial) -> bool:
         if key.startswith(_CONSTRAINT_PREFIX) and not value <= 0:
             return False
     return True
+
+
+def _feasible_rows(trials: Sequence[FrozenTrial]) -> np.ndarray:
+    """``_feasible`` of each trial, a column per constraint key at a time (a resume starts
+    with 100,000 trials); trials with Optuna's old list of constraints, or a violation that is
+    not a number, are judged one by one."""
+    attrs = [t.system_attrs for t in trials]
+    keys = {k for k in set().union(*attrs) if k.startswith(_CONSTRAINT_PREFIX)}
+    if _OLD_CONSTRAINTS in set().union(*attrs):
+        return np.array([_feasible(t) for t in trials], dtype=bool)
+    feasible = np.ones(len(trials), dtype=bool)
+    try:
+        for key in keys:  # a trial without the key: that constraint does not judge it
+            violations = np.fromiter(
+                (a.get(key, 0.0) for a in attrs), dtype=float, count=len(attrs)
+            )
+            feasible &= violations <= 0  # NaN is not <= 0: infeasible, as in _feasible
+    except (TypeError, ValueError):
+        return np.array([_feasible(t) for t in trials], dtype=bool)
+    return feasible
 
 
 _OLD_CONSTRAINTS = "constraints"

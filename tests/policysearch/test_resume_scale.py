@@ -280,19 +280,19 @@ def test_identity_first_search_space_equals_optunas() -> None:
             assert ours.calculate(study) == theirs.calculate(study)
 
 
-@pytest.mark.parametrize(
-    "attrs",
-    [
-        {},
-        {"constraints:a": -1.0, "constraints:b": 0.0, "NSGAIISampler:generation": 3},
-        {"constraints:a": -1.0, "constraints:b": 1e-9},
-        {"constraints:a": float("nan")},
-        {"constraints": [-1.0, 0.5]},
-        {"constraints": [-1.0, 0.5], "constraints:1": -2.0},  # the new key overrides the old
-        {"constraints": [0.0], "constraints:x": 3.0},
-        {"constraintsx": 5.0},
-    ],
-)
+ATTRS = [
+    {},
+    {"constraints:a": -1.0, "constraints:b": 0.0, "NSGAIISampler:generation": 3},
+    {"constraints:a": -1.0, "constraints:b": 1e-9},
+    {"constraints:a": float("nan")},
+    {"constraints": [-1.0, 0.5]},
+    {"constraints": [-1.0, 0.5], "constraints:1": -2.0},  # the new key overrides the old
+    {"constraints": [0.0], "constraints:x": 3.0},
+    {"constraintsx": 5.0},
+]
+
+
+@pytest.mark.parametrize("attrs", ATTRS)
 def test_progress_feasibility_equals_optunas_constraints(attrs: dict) -> None:
     from policysearch.outputs.progress import _feasible
 
@@ -320,3 +320,18 @@ def test_the_look_for_enqueued_trials_finds_them() -> None:
     assert [t.state for t in waiting] == [TrialState.WAITING]
     with pytest.raises(KeyError):
         study._storage.get_all_trials(99, deepcopy=False, states=(TrialState.WAITING,))
+
+
+def test_progress_feasibility_in_bulk_equals_one_by_one() -> None:
+    from policysearch.outputs.progress import _feasible, _feasible_rows
+
+    plain = [a for a in ATTRS if "constraints" not in a]
+    extra = [{"constraints:a": 2.0}, {"constraints:b": -3.0}, {"constraints:a": "bad"}]
+    for cases in (plain, ATTRS, plain + extra[:2], plain + extra):
+        trials = [create_trial(value=1.0, system_attrs=a) for a in cases]
+        expected = [_feasible(t) if "bad" not in t.system_attrs.values() else None for t in trials]
+        if None in expected:  # a violation that is not a number: judged one by one, and fails
+            with pytest.raises(TypeError):
+                _feasible_rows(trials)
+            continue
+        assert _feasible_rows(trials).tolist() == expected
