@@ -46,10 +46,20 @@ Request = tuple["ClosedLoop", "_Tables", "_MvaState", bool]
 
 MAX_FREQUENCIES = numerical(
     "contention_tail.MAX_FREQUENCIES",
-    1 << 13,
+    1 << 11,
     unit="terms",
     why="most Fourier terms of one quantile's CDF series; a row that needs more is "
-    "capped and filtered (_FILTER_*), which bounds the time of a heavy-tailed row",
+    "capped and filtered (_FILTER_*), which bounds the time of a heavy-tailed row (a work "
+    "or hold cv near 1.5: |phi| falls as a power below one). Against a wide reference "
+    "capped at 2^17 terms, 2^11 kept every row of 2,304 quick-start draws within 2e-7 "
+    "(2^10: 5e-5, on narrow work with wide holds); 2^13 cost 2.4x the time",
+)
+MAX_FREQUENCIES_WIDE = numerical(
+    "contention_tail.MAX_FREQUENCIES_WIDE",
+    1 << 13,
+    unit="terms",
+    why="the wide (reference) inversion's cap: four times the narrow one, so the "
+    "reference resolves what the narrow cap filters",
 )
 _NEWTON_STEPS = numerical(
     "contention_tail._NEWTON_STEPS",
@@ -350,9 +360,10 @@ class _VaryingRows:
         negligible = _CF_NEGLIGIBLE_WIDE if wide else _CF_NEGLIGIBLE
         theta, shape = _decay_parts(self, m)
         step = 2.0 * np.pi / span
-        high = _frequency_upper_bound(theta, shape, step, negligible)
+        cap = MAX_FREQUENCIES_WIDE if wide else MAX_FREQUENCIES
+        high = _frequency_upper_bound(theta, shape, step, negligible, cap)
         self.count = _frequencies_needed(theta, shape, step, high, negligible)
-        self.capped = self.count == MAX_FREQUENCIES
+        self.capped = self.count == cap
         # the filter smears the density over ~span / count: start the window that much below
         # the lowest possible duration, or the mass smeared below it would be lost
         margin = np.where(self.capped, _FILTER_MARGIN * span / self.count, 0.0)
@@ -416,9 +427,9 @@ def _decay_parts(rows: _VaryingRows, m: _Moments) -> tuple[np.ndarray, np.ndarra
 
 
 def _frequency_upper_bound(
-    theta: np.ndarray, shape: np.ndarray, step: np.ndarray, negligible: float
+    theta: np.ndarray, shape: np.ndarray, step: np.ndarray, negligible: float, cap: int
 ) -> np.ndarray:
-    """A frequency count that surely suffices, per row (at most ``MAX_FREQUENCIES``).
+    """A frequency count that surely suffices, per row (at most ``cap``).
 
     ``|phi(w)| <= e^-40 + prod (1 + (theta w)^2)^(-shape / 2) <= e^-40 + prod (theta
     w)^-shape`` over the parts, so ``w = exp((-log negligible - sum shape log theta) / sum
@@ -430,8 +441,8 @@ def _frequency_upper_bound(
             -math.log(negligible) - _add_columns(np.zeros(len(shape)), shape * np.log(theta))
         ) / total
         count = np.ceil(np.exp(log_cut) / step)
-    count = np.minimum(MAX_FREQUENCIES, np.maximum(1.0, count))
-    return np.where(total > 0.0, count, MAX_FREQUENCIES).astype(np.int64)
+    count = np.minimum(cap, np.maximum(1.0, count))
+    return np.where(total > 0.0, count, cap).astype(np.int64)
 
 
 def _frequencies_needed(

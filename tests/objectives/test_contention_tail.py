@@ -27,6 +27,7 @@ from objectives.engine.contention import (
 from objectives.engine.contention_tail import (
     _FILTER_MARGIN,
     MAX_FREQUENCIES,
+    MAX_FREQUENCIES_WIDE,
     _cos_sin,
     _Moments,
     _VaryingRows,
@@ -210,12 +211,15 @@ def test_a_capped_count_widens_the_window_below_and_above_by_the_filter_margin()
     sd = cv_w * work
     lo = max(0.0, work - 10 * sd)
     span = work + 12 * sd + 40 * cv_w**2 * work - lo
-    # the cap: 2^13 frequencies, a coarse CDF of 4 K = 32768 points (K a power of two)
-    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES == 8192
+    # the cap: 2^11 frequencies, a coarse CDF of 4 K = 8192 points (K a power of two)
+    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES == 2048
     assert rows.grid[0] == 4 * MAX_FREQUENCIES
     margin = _FILTER_MARGIN * span / MAX_FREQUENCIES
     assert rows.lo[0] == pytest.approx(lo - margin, rel=1e-12)
     assert rows.span[0] == pytest.approx(span + margin, rel=1e-12)
+    # the wide reference: a 4x longer window capped at 2^13 frequencies
+    wide = _VaryingRows(table, _Moments(table), np.array([0]), True)
+    assert wide.capped[0] and wide.count[0] == MAX_FREQUENCIES_WIDE == 8192
 
 
 def test_the_floor_of_holders_ahead_is_bernsteins_bound() -> None:
