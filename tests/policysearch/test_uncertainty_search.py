@@ -291,3 +291,32 @@ def test_compare_says_which_study_was_searched_under_uncertainty(serial: Path) -
     assert (
         sum(x.endswith("at the model's default constants") for x in both.stdout.splitlines()) == 2
     )
+
+
+def test_front_robustness_equals_plain_simulations_under_each_draw(serial: Path) -> None:
+    # the batched path (one simulate_grid of the front's distinct knobs, prepared parts kept)
+    # against each front point simulated alone under each draw, then robustness on the front
+    from objectives import robustness
+    from policysearch.analysis.view import study_view
+    from policysearch.run.study_meta import read
+
+    journal = str(serial / "serial.journal")
+    study = optuna.load_study(study_name="uncertain", storage=open_storage(journal))
+    view = study_view(study, read(study, journal))
+    rows = [r for r in _front(serial, "--all")["front"] if r["trial"] is not None]
+    assert len(rows) >= 2
+    front = list(view.front)  # the share is among the whole front, whatever rows show
+    problem = view.info.problem
+    values = np.array(
+        [
+            [
+                [draw._evaluate(view.info.point(t.params))[o.metric] for o in view.info.objectives]
+                for t in front
+            ]
+            for draw in problem.draw_problems()
+        ]
+    )
+    signs = np.array([1.0 if o.direction == "minimize" else -1.0 for o in view.info.objectives])
+    shares = robustness(values * signs).tolist()
+    expected = dict(zip([t.number for t in front], shares, strict=True))
+    assert [r["robustness"] for r in rows] == [expected[r["trial"]] for r in rows]
