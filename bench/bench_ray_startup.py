@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _results import save  # bench/ is the script's folder: on sys.path
 
 HERE = Path(__file__).resolve().parent
 
@@ -107,15 +108,8 @@ def main() -> None:
         "statistic": f"median of {args.repeats} fresh processes per setup, alternating",
         "median_s": medians,
         "runs_s": {m: [{k: round(v, 2) for k, v in r.items()} for r in f] for m, f in runs.items()},
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
-        },
     }
-    print(json.dumps(figures, indent=2))
-    Path(args.out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    save(figures, args.out)
 
 
 if __name__ == "__main__":

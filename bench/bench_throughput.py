@@ -30,9 +30,7 @@ storage per trial.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from _results import save  # bench/ is the script's folder: on sys.path
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
@@ -196,15 +195,8 @@ def main() -> None:
             "optuna_memory": round(zdt_n / zdt_plain, 1),
             "serial_journal": round(zdt_n / zdt_serial, 1),
         },
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
-        },
     }
-    print(json.dumps(figures, indent=2))
-    Path(args.out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    save(figures, args.out)
 
 
 if __name__ == "__main__":

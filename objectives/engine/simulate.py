@@ -34,6 +34,7 @@ from objectives.core.registry import FAMILIES, set_core_metrics
 from objectives.core.scenario import Scenario
 from objectives.engine.creation import METRICS as CREATION_METRICS
 from objectives.engine.creation import run_creation_loops_on
+from objectives.engine.part_cache import PartCache
 
 METRICS = (
     MetricSpec(
@@ -114,7 +115,9 @@ def simulate_batch(policies: Sequence[Policy], scenario: Scenario) -> list[Metri
     return simulate_grid(policies, [scenario])[0]
 
 
-def simulate_grid(policies: Sequence[Policy], scenarios: Sequence[Scenario]) -> list[list[Metrics]]:
+def simulate_grid(
+    policies: Sequence[Policy], scenarios: Sequence[Scenario], parts: PartCache | None = None
+) -> list[list[Metrics]]:
     """``[simulate_batch(policies, s) for s in scenarios]``, bit for bit, faster.
 
     The scenarios differ in their constants (an uncertainty plan's draws) or in anything
@@ -122,12 +125,20 @@ def simulate_grid(policies: Sequence[Policy], scenarios: Sequence[Scenario]) -> 
     loops of every (scenario, policy) pair are solved together, at most ``GRID_CHUNK`` per
     ``solve_batch`` (a loop's result never depends on the others in its batch).
 
+    Args:
+        policies: the kernel policies.
+        scenarios: the scenarios, each simulated with every policy.
+        parts: prepared family parts to take and keep across calls (``PartCache``: the same
+            numbers; a caller that evaluates many batches under the same scenarios keeps one).
+
     Returns:
         One list per scenario, one ``Metrics`` per policy in it, in order.
     """
     families = list(FAMILIES.values())
     expected = [{spec.name for spec in family.metrics} for family in families]
-    prepared = [(s, parts) for s in scenarios for parts in _prepare_batch(families, policies, s)]
+    prepared = [
+        (s, part) for s in scenarios for part in _prepare_batch(families, policies, s, parts)
+    ]
     # Loops of alike work variability need alike numbers of frequencies in the tail
     # inversion, which pads each group to its widest row: solve them side by side.
     order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].workload.work_cv)
@@ -148,24 +159,32 @@ def simulate_grid(policies: Sequence[Policy], scenarios: Sequence[Scenario]) -> 
 
 
 def _prepare_batch(
-    families: list[Family], policies: Sequence[Policy], scenario: Scenario
+    families: list[Family],
+    policies: Sequence[Policy],
+    scenario: Scenario,
+    cache: PartCache | None = None,
 ) -> list[dict[str, FamilyPart]]:
-    """Each policy's parts, each family's ``prepare`` run once per distinct input in the batch.
+    """Each policy's parts, each family's ``prepare`` run once per distinct input in the batch
+    (and, with a ``cache``, once per distinct input while the cache keeps it).
 
     A ``FamilyPart`` depends on the family's policy and on the parts it reads, themselves functions
     of their families' policies and reads: the memo key is the family's policy and the
-    numbers of the memo entries it reads (equal numbers, equal chains of policies).
+    numbers of the memo entries it reads (equal numbers, equal chains of policies). The
+    cache's key (``PartCache``) is the scenario's token, the family's policy and the cache
+    keys of the parts it reads.
     """
     reads: list[list[str]] = []
     for index, family in enumerate(families):
         before = [f.name for f in families[:index]]
         reads.append(before if family.reads is None else list(family.reads))
-    memo: dict[tuple, tuple[int, FamilyPart]] = {}
+    token = None if cache is None else cache.scenario_token(scenario)
+    memo: dict[tuple, tuple[int, FamilyPart, tuple | None]] = {}
     entries = 0
     out = []
     for policy in policies:
         parts: dict[str, FamilyPart] = {}
         numbers: dict[str, int] = {}
+        kept: dict[str, tuple | None] = {}  # each family's cache key (None: not cached)
         for family, names in zip(families, reads, strict=True):
             own = getattr(policy, family.name)
             key: tuple | None = (family.name, own, *(numbers[name] for name in names))
@@ -174,11 +193,19 @@ def _prepare_batch(
             except TypeError:  # a run-time family with an unhashable policy: no memo
                 key, entry = None, None
             if entry is None:
-                part = family.prepare(own, scenario, {name: parts[name] for name in names})
-                entry, entries = (entries, part), entries + 1
+                reads_kept = [kept[name] for name in names]
+                wide = None
+                if key is not None and token is not None and None not in reads_kept:
+                    wide = (token, family.name, own, *reads_kept)
+                part = None if wide is None else cache.get(wide)  # type: ignore[union-attr]
+                if part is None:
+                    part = family.prepare(own, scenario, {name: parts[name] for name in names})
+                    if wide is not None:
+                        cache.put(wide, part)  # type: ignore[union-attr]
+                entry, entries = (entries, part, wide), entries + 1
                 if key is not None:
                     memo[key] = entry
-            numbers[family.name], parts[family.name] = entry
+            numbers[family.name], parts[family.name], kept[family.name] = entry
         out.append(parts)
     return out
 

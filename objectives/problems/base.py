@@ -35,7 +35,7 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from objectives.core.fields import convert
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.policy import Knob, Policy
 from objectives.core.scenario import Scenario
+
+if TYPE_CHECKING:
+    from objectives.engine.part_cache import PartCache
 
 
 class Problem(abc.ABC):
@@ -139,11 +142,16 @@ class Problem(abc.ABC):
         )
 
     def evaluate_under_each(
-        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+        self,
+        batch: list[dict[str, Any]],
+        problems: Sequence[Problem],
+        parts: PartCache | None = None,
     ) -> list[list[dict[str, float]]]:
         """Checked points ``batch`` evaluated on each of ``problems``, each this problem
         ``under`` some constants: ``[p._evaluate_batch(batch) for p in problems]``, the same
         numbers. Override to evaluate them together (one vectorised pass over draws x points).
+        ``parts``: prepared family parts a simulating override may take and keep across calls
+        (``objectives.engine.part_cache``); others ignore it.
         """
         return [problem._evaluate_batch(batch) for problem in problems]
 

@@ -42,6 +42,7 @@ from objectives.core.metrics import hard_limits, metric_catalogue
 from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.engine.part_cache import PartCache
 from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
@@ -141,12 +142,16 @@ class MixProblem(Problem):
         return [self.combine([run[i].as_dict() for run in runs]) for i in range(len(batch))]
 
     def evaluate_under_each(
-        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+        self,
+        batch: list[dict[str, Any]],
+        problems: Sequence[Problem],
+        parts: PartCache | None = None,
     ) -> list[list[dict[str, float]]]:
         # policies built once; every (member under a draw, policy) loop solved together
         policies = [self.policy(params) for params in batch]
         width = len(self.members)
-        runs = simulate_grid(policies, [s for problem in problems for s in problem.scenarios()])
+        scenarios = [s for problem in problems for s in problem.scenarios()]
+        runs = simulate_grid(policies, scenarios, parts)
         out = []
         for d in range(len(problems)):
             mine = runs[d * width : (d + 1) * width]

@@ -18,6 +18,7 @@ from objectives.core.metrics import hard_limits, metric_catalogue
 from objectives.core.overrides import scenario_under
 from objectives.core.policy import Knob, Policy, baseline, knob_catalogue
 from objectives.core.scenario import Scenario, load_scenario, scenario_from_mapping
+from objectives.engine.part_cache import PartCache
 from objectives.engine.simulate import simulate, simulate_batch, simulate_grid
 from objectives.problems.base import Problem
 
@@ -61,12 +62,16 @@ class ScenarioProblem(Problem):
         return [m.as_dict() for m in simulate_batch(policies, self.scenario)]
 
     def evaluate_under_each(
-        self, batch: list[dict[str, Any]], problems: Sequence[Problem]
+        self,
+        batch: list[dict[str, Any]],
+        problems: Sequence[Problem],
+        parts: PartCache | None = None,
     ) -> list[list[dict[str, float]]]:
         # policies built once; every (scenario, policy) creation loop solved together
         policies = [self.policy(params) for params in batch]
         scenarios = [problem.scenarios()[0] for problem in problems]
-        return [[m.as_dict() for m in row] for row in simulate_grid(policies, scenarios)]
+        grid = simulate_grid(policies, scenarios, parts)
+        return [[m.as_dict() for m in row] for row in grid]
 
     def under(self, values: Mapping[str, float]) -> ScenarioProblem:
         return ScenarioProblem(scenario_under(self.scenario, values, source=f"<{self.name}>"))

@@ -6,7 +6,9 @@ constants set (``Problem.under``); the draw problems are built once, on first us
 pickled (a Ray worker rebuilds them). The wrapped problem evaluates the batch under every
 draw at once (``Problem.evaluate_under_each``: for the kernel problems one
 ``simulate_grid``, the batch's policies built once and every draw's creation loops solved
-together).
+together); the draws' prepared family parts are kept from one batch to the next
+(``objectives.engine.part_cache``: a search over the PID knobs prepares the stacks, percpu
+and tiering parts of each draw once), which changes no number.
 
 For every metric ``M`` with values ``x_1 .. x_D`` over the ``D`` draws, a point's result has:
 
@@ -32,6 +34,7 @@ from objectives.core.errors import InputError
 from objectives.core.metric_spec import MetricSpec
 from objectives.core.policy import Knob, Policy
 from objectives.core.scenario import Scenario
+from objectives.engine.part_cache import PartCache
 from objectives.problems.base import Problem, problem_from_mapping
 from objectives.uncertainty.draws import draw_table, draw_values
 from objectives.uncertainty.plan import UncertaintyPlan, plan_from_mapping
@@ -54,6 +57,7 @@ class UncertainProblem(Problem):
         self.plan = plan
         self._table: np.ndarray | None = None  # the draws, when unpickled with them
         self._draws: list[Problem] | None = None
+        self._parts = PartCache()  # the draws' prepared family parts, kept between batches
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -81,6 +85,7 @@ class UncertainProblem(Problem):
         self.plan = state["plan"]
         self._table = state.get("table")
         self._draws = None
+        self._parts = PartCache()
 
     def knobs(self) -> dict[str, Knob]:
         return self.problem.knobs()
@@ -140,7 +145,7 @@ class UncertainProblem(Problem):
         """Values (draws, points, metrics), metrics in ``metrics()`` order."""
         names = list(self.metrics())
         out = np.empty((self.plan.draws, len(batch), len(names)))
-        rows = self.problem.evaluate_under_each(batch, self.draw_problems())
+        rows = self.problem.evaluate_under_each(batch, self.draw_problems(), self._parts)
         for d, draw in enumerate(rows):
             out[d] = [[row[name] for name in names] for row in draw]
         return out

@@ -10,8 +10,10 @@ the assumed constants turn out to be, 0.3 that it is beaten in 70% of the draws.
 
 The share is among the front's points only (the points a user chooses from), so it depends on
 the whole front, not on the rows a table shows. A study without a plan has no robustness
-(``None``). Cost: ``draws`` vectorised evaluations of the front (the simulator is
-deterministic, so the figure is the same on every read).
+(``None``). Cost: one ``simulate_grid`` of the front's distinct knob settings under every
+draw (``per_draw``; trials that share their knobs, which a search often proposes again, are
+evaluated once: the simulator is deterministic, and a copy of a point dominates exactly what
+the point does, so the shares are those of evaluating every trial).
 """
 
 from __future__ import annotations
@@ -35,11 +37,22 @@ def front_robustness(info: StudyInfo, front: Sequence[FrozenTrial]) -> dict[int,
     if not front:
         return {}
     points = [info.point(trial.params) for trial in front]
+    keys = [_key(point) for point in points]
+    first = dict(zip(keys, points, strict=True))  # distinct knobs, in order of appearance
+    column = {key: i for i, key in enumerate(first)}
+    where = [column[key] for key in keys]
+    unique = list(first.values())
     problem = cast(UncertainProblem, info.problem)  # a study with a plan stores one
-    per_draw = problem.per_draw(points)
-    # draws x points x objectives, then each draw in the all-minimise view
+    per_draw = problem.per_draw(unique)
+    # draws x points x objectives (each trial its knobs' column), then the all-minimise view
     values = np.stack([np.asarray(per_draw[o.metric], dtype=float) for o in info.objectives], -1)
+    values = values[:, where, :]
     directions = [o.direction for o in info.objectives]
     costs = np.stack([minimise_view(draw, directions) for draw in values])
     shares = robustness(costs)
     return {trial.number: float(share) for trial, share in zip(front, shares, strict=True)}
+
+
+def _key(point: dict) -> tuple:
+    """A point's knobs as a hashable key (the same knobs, the same key)."""
+    return tuple(sorted((name, repr(value)) for name, value in point.items()))

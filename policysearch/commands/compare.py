@@ -5,6 +5,12 @@ computed on one common reference point (``policysearch.analysis.compare``), and 
 where that point comes from. A study is a name in ``--storage``, or ``STORAGE::STUDY`` for a
 study elsewhere (a journal path or a database URL, split at the last ``::``), so a study on a
 laptop's journal can be compared with one in the team's PostgreSQL database.
+
+A study searched under an uncertainty plan (a job's ``uncertainty:`` section) stores, as its
+objective values, the plan's statistic over the draws (``objectives.UncertainProblem``), not
+the values at the model's defaults: each study's line says which it holds (the table, and
+``objective_values`` and ``uncertainty`` in JSON), and a comparison that mixes the two says
+so, since its hypervolumes then compare different quantities.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from policysearch.commands.arguments import add_storage
 from policysearch.errors import BadInput
 from policysearch.quantities import box_share, column, count, quantity
 from policysearch.run.storage import load_study, locate, redact
-from policysearch.run.study_meta import read
+from policysearch.run.study_meta import StudyInfo, describe_plan, read
 
 SEPARATOR = "::"
 
@@ -139,6 +145,8 @@ def _json(comparison: Comparison, storages: list[str]) -> str:
                 "label": comparison.labels[i],
                 "storage": storages[i],
                 "problem": view.info.problem.name,
+                "objective_values": _objective_values(view.info),
+                "uncertainty": None if view.info.plan is None else view.info.plan.to_mapping(),
                 "trials": {"complete": view.complete, "failed": view.failed},
                 "front_size": len(view.front),
                 "hypervolume": comparison.hypervolumes[i],
@@ -172,8 +180,17 @@ def _text(comparison: Comparison, every: bool = False) -> str:
         f"{len(comparison.views)} studies on {objectives}",
         f"hypervolume: the share of the common reference box (from zero to [{point}]) each "
         f"front dominates; the point: {comparison.reference_origin}",
-        "",
+        *(
+            f"{label}: {_searched(view.info)}"
+            for view, label in zip(comparison.views, comparison.labels, strict=True)
+        ),
     ]
+    if len({view.info.plan is None for view in comparison.views}) > 1:
+        lines.append(
+            "these studies hold different quantities (a statistic over draws against nominal "
+            "values): their hypervolumes and the combined front mix the two"
+        )
+    lines.append("")
     header = ["study", "problem", "complete", "failed", "front", "on combined", "hypervolume"]
     rows = [
         [
@@ -209,6 +226,26 @@ def _text(comparison: Comparison, every: bool = False) -> str:
     if cut:
         lines.append("--all lists every point")
     return "\n".join(lines)
+
+
+def _objective_values(info: StudyInfo) -> str:
+    """What a study's objective values are: ``nominal`` or the plan's statistic over draws."""
+    plan = info.plan
+    if plan is None:
+        return "nominal"
+    if plan.statistic == "mean":
+        return f"mean over {plan.draws} draws"
+    return f"quantile {plan.quantile:g} over {plan.draws} draws, on each metric's bad side"
+
+
+def _searched(info: StudyInfo) -> str:
+    """One line: how the study was searched and what its objective values are."""
+    if info.plan is None:
+        return "nominal: objective values at the model's default constants"
+    return (
+        f"searched under uncertainty ({describe_plan(info.plan)}): its objective values are "
+        f"the {_objective_values(info)}, not nominal values"
+    )
 
 
 def _unit(comparison: Comparison, i: int) -> str:

@@ -57,7 +57,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -73,9 +73,13 @@ from policysearch.run.mirror import MirroredStudy
 from policysearch.run.progress import RunProgress
 from policysearch.run.storage import Storage, has_study, locate, redact
 from policysearch.run.storage.journal_open import ScannedJournal
-from policysearch.run.storage.outage import RETRY_DEFAULT_S, OutageRetry, StorageUnreachable
-
-T = TypeVar("T")
+from policysearch.run.storage.outage import (
+    RETRY_DEFAULT_S,
+    OutageRetry,
+    StorageUnreachable,
+    direct,
+    through,
+)
 
 MAX_FIRST_FAILURES = 10
 """Stop when this many evaluations failed before any succeeded: the job is broken."""
@@ -116,7 +120,7 @@ class RunResult:
     """COMPLETE trials other drivers stored during this run (several drivers on one study)."""
     stopped_on_time: bool = False
     """The run stopped asking for trials on its time budget (``RunOptions.timeout_s``)."""
-    call: Callable[..., Any] = field(default=lambda first, again=None: first())
+    call: Callable[..., Any] = field(default=direct)
     """Runs a storage read (``call(lambda: ...)``), waiting out an outage as the run did (the
     summary's reads of the study)."""
     scanned: ScannedJournal | None = None
@@ -164,7 +168,7 @@ def _run(
     collector: _Collector,
 ) -> RunResult:
     outage = _outage(where, opts, progress)
-    call = outage.call if outage is not None else _direct
+    call = through(outage)
     run_storage = where.open_for_run()
     if run_storage.notice:
         print(f"policysearch: {run_storage.notice}", file=sys.stderr)
@@ -273,11 +277,6 @@ def _outage(where: Storage, opts: RunOptions, progress: RunProgress) -> OutageRe
         return None
     dialect = where.url.split("://", 1)[0]
     return OutageRetry(where.shown, dialect, opts.storage_retry_s, progress.notice)
-
-
-def _direct(first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
-    """``first()``: a storage call without an outage to wait out (a journal file)."""
-    return first()
 
 
 class _Collector:

@@ -45,7 +45,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 import optuna
 from optuna.storages import RDBStorage
@@ -53,10 +52,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.run.memory import MemoryStorage
 from policysearch.run.storage.journal_replay import gc_paused
-from policysearch.run.storage.outage import OutageRetry
+from policysearch.run.storage.outage import OutageRetry, through
 from policysearch.run.storage.rdb_write import tagged, write_trial
 
-T = TypeVar("T")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 
 
@@ -87,6 +85,7 @@ class MirroredStudy:
     ) -> None:
         self.durable = durable
         self.outage = outage
+        self._call = through(outage)
         self._commit = commit
         self._storage = durable._storage
         self._study_id = durable._study_id
@@ -231,12 +230,6 @@ class MirroredStudy:
         self._to_durable[frozen._trial_id] = trial_id
         self._to_memory[trial_id] = frozen._trial_id
         self.complete += frozen.state == TrialState.COMPLETE
-
-    def _call(self, first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
-        """``first()``, through ``outage`` when there is one (``OutageRetry.call``)."""
-        if self.outage is None:
-            return first()
-        return self.outage.call(first, again)
 
     def commit(self) -> None:
         """Make every persisted trial durable, with the parent populations selected since the

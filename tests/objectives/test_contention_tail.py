@@ -27,8 +27,10 @@ from objectives.engine.contention import (
 from objectives.engine.contention_tail import (
     _FILTER_MARGIN,
     MAX_FREQUENCIES,
+    MAX_FREQUENCIES_WIDE,
     _cos_sin,
     _Moments,
+    _row_caps,
     _VaryingRows,
     mean_latencies,
     term_table,
@@ -210,12 +212,29 @@ def test_a_capped_count_widens_the_window_below_and_above_by_the_filter_margin()
     sd = cv_w * work
     lo = max(0.0, work - 10 * sd)
     span = work + 12 * sd + 40 * cv_w**2 * work - lo
-    # the cap: 2^13 frequencies, a coarse CDF of 4 K = 32768 points (K a power of two)
-    assert rows.capped[0] and rows.count[0] == MAX_FREQUENCIES == 8192
-    assert rows.grid[0] == 4 * MAX_FREQUENCIES
-    margin = _FILTER_MARGIN * span / MAX_FREQUENCIES
+    # the row's cap: the power of two at or above 8 kernel widths (span / K) per sd of the
+    # floor (here the work alone), 8 x 327,000 / 4,500 = 581 -> 1,024 frequencies, a coarse
+    # CDF of 4 K = 4,096 points
+    assert rows.capped[0] and rows.count[0] == 1024 < MAX_FREQUENCIES == 2048
+    assert 8.0 * span / sd == pytest.approx(581.3, abs=0.1)
+    assert rows.grid[0] == 4 * 1024
+    margin = _FILTER_MARGIN * span / 1024
     assert rows.lo[0] == pytest.approx(lo - margin, rel=1e-12)
     assert rows.span[0] == pytest.approx(span + margin, rel=1e-12)
+    # the wide reference: a 4x longer window capped at 2^13 frequencies
+    wide = _VaryingRows(table, _Moments(table), np.array([0]), True)
+    assert wide.capped[0] and wide.count[0] == MAX_FREQUENCIES_WIDE == 8192
+
+
+def test_a_rows_cap_is_finer_the_narrower_its_floor() -> None:
+    # 8 kernel widths (span / cap) per sd of the floor, as a power of two in [256, 2048]; a
+    # floor without width (an atom) or one narrow against the window keeps the whole cap
+    span = np.full(6, 1e5)
+    floor_sd = np.array([0.0, 1.0, 100.0, 1_000.0, 1e4, 1e6])
+    caps = _row_caps(span, floor_sd)
+    assert caps.tolist() == [MAX_FREQUENCIES, MAX_FREQUENCIES, MAX_FREQUENCIES, 1024, 256, 256]
+    # 8 x 1e5 / 1e3 = 800 -> 1024: at least 8 widths per sd, and under 16
+    assert 8 <= caps[3] * 1_000.0 / 1e5 < 16
 
 
 def test_the_floor_of_holders_ahead_is_bernsteins_bound() -> None:
@@ -230,3 +249,38 @@ def test_the_floor_of_holders_ahead_is_bernsteins_bound() -> None:
     floor = 2.0 * max(0.0, math.floor(m * p - t))
     assert floor > 0
     assert _Moments(table).ahead_low[0, 0] == floor
+
+
+def test_rows_capped_by_their_floor_agree_with_the_wide_reference_on_uncertainty_draws() -> None:
+    # the quick start's scenario under 48 draws of every assumed constant (work and hold cv
+    # over [0.1, 1.5]): the rows that reach their cap are filtered there; each quantile must
+    # stay within the tolerance of the wide reference (4x the window, 2^13 terms, 1e-14)
+    from objectives import UncertaintyPlan, baseline, load_scenario, scenario_under
+    from objectives.core.registry import FAMILIES
+    from objectives.engine.creation import creation_loop
+    from objectives.engine.simulate import _prepare_batch
+    from objectives.uncertainty.draws import draw_values
+
+    base = load_scenario("thread-churn-20")
+    policies = [
+        baseline().with_knobs({"pid.range_width": w, "pid.range_share_cpus": s})
+        for w, s in ((0, 1), (64, 8))
+    ]
+    loops = []
+    for values in draw_values(UncertaintyPlan(draws=48, seed=3)):
+        scenario = scenario_under(base, values)
+        for parts in _prepare_batch(list(FAMILIES.values()), policies, scenario):
+            loops.append(creation_loop(scenario, parts.values()))
+    requests = [_request(loop, fork) for loop in loops for fork in (False, True)]
+    table = term_table(requests)
+    m = _Moments(table)
+    varying = np.flatnonzero(m.var > 0.0)
+    rows = _VaryingRows(table, m, varying, False)
+    capped = varying[rows.capped]
+    below = capped[rows.count[rows.capped] < MAX_FREQUENCIES]
+    assert below.size >= 10, "no row whose cap its floor lowered"
+    for i in capped.tolist():
+        loop, t, state, fork = requests[i]
+        narrow = _latency_quantile(loop, t, state, fork=fork)
+        wide = _latency_quantile(loop, t, state, fork=fork, wide=True)
+        assert narrow == pytest.approx(wide, rel=1e-6), (i, loop)

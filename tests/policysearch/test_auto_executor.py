@@ -47,9 +47,27 @@ def test_a_small_job_is_serial_with_the_figures_in_one_line() -> None:
     )
     assert choice.executor == "serial"
     assert choice.line == (
-        "executor: serial (auto: 120 trials x 310 µs = 37.2 ms of work; Ray would take "
-        "~7.50 s to start and stop, the median of the last 3 starts on this machine)"
+        "executor: serial (auto: 120 trials x 310 µs = 37.2 ms of work; 2 workers could save "
+        "at most 37.2 ms; Ray would take ~7.50 s to start and stop, the median of the last 3 "
+        "starts on this machine)"
     )
+
+
+def test_work_above_rays_start_up_is_serial_when_workers_save_less() -> None:
+    """40 trials of 0.28 s: 11.2 s of work, but 2 workers save at most half of it plus the
+    driver's bound (5.6 + 1.2 s), less than Ray's 10 s: serial (it was Ray, and 0.69x)."""
+    choice = auto.on_this_machine(
+        trials=40, seconds_per_trial=0.28, workers=2, cpus=2, ray=Estimate(10.0, "measured")
+    )
+    assert choice.executor == "serial"
+    assert "11.2 s of work; 2 workers could save at most 6.80 s; Ray would take ~10.0 s" in (
+        choice.line
+    )
+    # the same trials, four times as many: the saving passes the start-up
+    more = auto.on_this_machine(
+        trials=160, seconds_per_trial=0.28, workers=2, cpus=2, ray=Estimate(10.0, "measured")
+    )
+    assert more.executor == "ray" and "could save at most 27.2 s" in more.line
 
 
 def test_a_job_with_more_work_than_rays_start_up_takes_ray() -> None:
@@ -58,7 +76,7 @@ def test_a_job_with_more_work_than_rays_start_up_takes_ray() -> None:
     )
     assert choice.executor == "ray"
     assert choice.line.startswith("executor: ray (auto: 5,000 trials x 10.0 ms = 50.0 s of work")
-    assert "for 4 workers" in choice.line
+    assert "4 workers could save at most 50.0 s" in choice.line  # e / P < the driver bound
 
 
 @pytest.mark.parametrize(("workers", "cpus", "why"), [(1, 8, "1 worker"), (4, 1, "1 CPU")])
@@ -133,7 +151,8 @@ def test_the_quick_start_runs_serial_and_says_why(tmp_path: Path) -> None:
     lines = [line for line in done.stdout.splitlines() if line.startswith("executor:")]
     assert len(lines) == 1, done.stdout
     assert lines[0].startswith("executor: serial (auto: 120 trials x ")
-    assert "of work; Ray would take ~" in lines[0] and "to start and stop" in lines[0]
+    assert "of work; 2 workers could save at most " in lines[0]
+    assert "; Ray would take ~" in lines[0] and "to start and stop" in lines[0]
     assert "serial executor, one evaluation at a time" in done.stdout
     assert "Ray" not in done.stderr
 

@@ -218,6 +218,19 @@ def test_a_refused_token_says_how_to_fix_it(
     assert not (tmp_path / "policysearch.journal").exists()
 
 
+def _submitted(
+    cluster: TwoNodeCluster, cwd: Path, job: Path | str, storage: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """``policysearch submit JOB --address DASHBOARD ARGS --storage STORAGE``, which must
+    succeed: its result and the Ray job's id."""
+    result = run(
+        cluster, "submit", str(job), "--address", cluster.dashboard, *args,
+        "--storage", str(storage), cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return result, re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+
+
 def test_submit_follows_the_job_and_the_front_is_read_from_here(
     cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
@@ -234,21 +247,7 @@ def test_submit_follows_the_job_and_the_front_is_read_from_here(
     shared = tmp_path / "shared" / "team.journal"  # an absolute path the head writes
     shared.parent.mkdir()
 
-    result = run(
-        cluster,
-        "submit",
-        "job.yaml",
-        "--address",
-        cluster.dashboard,
-        "--follow",
-        "--trials",
-        "10",
-        "--storage",
-        str(shared),
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, (result.stdout, result.stderr)
-    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    result, job_id = _submitted(cluster, tmp_path, "job.yaml", shared, "--follow", "--trials", "10")
     assert "2 workers: one per free CPU of the cluster" in result.stdout
     assert "10 finished trials in the study (10 by this run, 0 failed)" in result.stdout
     assert f"Ray job {job_id}: SUCCEEDED" in result.stdout
@@ -265,21 +264,7 @@ def test_submit_follows_the_job_and_the_front_is_read_from_here(
 
 def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> None:
     shared = tmp_path / "s.journal"
-    result = run(
-        cluster,
-        "submit",
-        str(QUICKSTART),
-        "--address",
-        cluster.dashboard,
-        "--no-wait",
-        "--trials",
-        "100000",
-        "--storage",
-        str(shared),
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
+    _, job_id = _submitted(cluster, tmp_path, QUICKSTART, shared, "--no-wait", "--trials", "100000")
     stop = run(cluster, "stop", job_id, "--address", cluster.dashboard, cwd=tmp_path)
     assert stop.returncode == 0 and "stop requested" in stop.stdout, stop.stderr
     follow = run(cluster, "logs", job_id, "--follow", "--address", cluster.dashboard, cwd=tmp_path)
@@ -291,23 +276,9 @@ def test_a_job_submitted_without_waiting_can_be_watched(
     cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
     shared = tmp_path / "w.journal"
-    result = run(
-        cluster,
-        "submit",
-        str(QUICKSTART),
-        "--address",
-        cluster.dashboard,
-        "--no-wait",
-        "--trials",
-        "12",
-        "--workers",
-        "2",
-        "--storage",
-        str(shared),
-        cwd=tmp_path,
+    result, job_id = _submitted(
+        cluster, tmp_path, QUICKSTART, shared, "--no-wait", "--trials", "12", "--workers", "2"
     )
-    assert result.returncode == 0, result.stderr
-    job_id = re.search(r"as Ray job (\S+) to", result.stdout).group(1)
     # every hint names the head it was given, so it can be pasted as is
     assert f"policysearch logs {job_id} --follow --address {cluster.dashboard}" in result.stdout
     assert f"policysearch status {job_id} --address {cluster.dashboard}" in result.stdout

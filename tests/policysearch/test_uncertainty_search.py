@@ -252,3 +252,71 @@ def test_the_front_plot_draws_each_points_spread(serial: Path) -> None:
         drawn = [(s[0][k], s[1][k]) for s in segments.get_segments()]
         np.testing.assert_allclose(sorted(drawn), sorted(expected), rtol=1e-12)
     assert any(low < high for low, high in drawn)
+
+
+def test_compare_says_which_study_was_searched_under_uncertainty(serial: Path) -> None:
+    job = _job(serial, None, name="nominal.yaml")
+    done = run_cli(
+        "run", str(job), "--study", "nominal", "--storage", "serial.journal", "--trials", "20",
+        "--quiet", cwd=serial,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    args = ("compare", "uncertain", "nominal", "--storage", "serial.journal")
+    table = run_cli(*args, cwd=serial)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    uncertain = [x for x in lines if x.startswith("uncertain: ")]
+    nominal = [x for x in lines if x.startswith("nominal: ")]
+    assert len(uncertain) == len(nominal) == 1, table.stdout
+    assert "searched under uncertainty (16 lhs draws (seed 0)" in uncertain[0]
+    assert "quantile 0.9 over 16 draws" in uncertain[0] and "not nominal values" in uncertain[0]
+    assert "default constants" in nominal[0]
+    assert any("hold different quantities" in x for x in lines)
+    data = json.loads(run_cli(*args, "--format", "json", cwd=serial).stdout)
+    by_name = {s["study"]: s for s in data["studies"]}
+    assert by_name["nominal"]["objective_values"] == "nominal"
+    assert by_name["nominal"]["uncertainty"] is None
+    assert by_name["uncertain"]["objective_values"].startswith("quantile 0.9 over 16 draws")
+    plan = by_name["uncertain"]["uncertainty"]
+    assert plan["draws"] == 16 and plan["statistic"] == {"quantile": 0.9}
+    # two nominal studies: no warning about mixed quantities
+    again = run_cli(
+        "run", str(job), "--study", "nominal2", "--storage", "serial.journal", "--trials", "20",
+        "--quiet", cwd=serial,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    both = run_cli("compare", "nominal", "nominal2", "--storage", "serial.journal", cwd=serial)
+    assert both.returncode == 0, both.stderr
+    assert "hold different quantities" not in both.stdout
+    assert (
+        sum(x.endswith("at the model's default constants") for x in both.stdout.splitlines()) == 2
+    )
+
+
+def test_front_robustness_equals_plain_simulations_under_each_draw(serial: Path) -> None:
+    # the batched path (one simulate_grid of the front's distinct knobs, prepared parts kept)
+    # against each front point simulated alone under each draw, then robustness on the front
+    from objectives import robustness
+    from policysearch.analysis.view import study_view
+    from policysearch.run.study_meta import read
+
+    journal = str(serial / "serial.journal")
+    study = optuna.load_study(study_name="uncertain", storage=open_storage(journal))
+    view = study_view(study, read(study, journal))
+    rows = [r for r in _front(serial, "--all")["front"] if r["trial"] is not None]
+    assert len(rows) >= 2
+    front = list(view.front)  # the share is among the whole front, whatever rows show
+    problem = view.info.problem
+    values = np.array(
+        [
+            [
+                [draw._evaluate(view.info.point(t.params))[o.metric] for o in view.info.objectives]
+                for t in front
+            ]
+            for draw in problem.draw_problems()
+        ]
+    )
+    signs = np.array([1.0 if o.direction == "minimize" else -1.0 for o in view.info.objectives])
+    shares = robustness(values * signs).tolist()
+    expected = dict(zip([t.number for t in front], shares, strict=True))
+    assert [r["robustness"] for r in rows] == [expected[r["trial"]] for r in rows]

@@ -222,3 +222,14 @@ def is_busy(cause: str) -> bool:
 
 def _seconds(value: float) -> str:
     return quantity(value, "s")
+
+
+def direct(first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
+    """``first()``: a storage operation with no outage to wait out (a journal file)."""
+    return first()
+
+
+def through(outage: OutageRetry | None) -> Callable[..., T]:
+    """How a run calls its storage, ``call(first, again=None)``: through ``outage``'s retry
+    (``OutageRetry.call``), or directly when there is none (a journal file)."""
+    return outage.call if outage is not None else direct
