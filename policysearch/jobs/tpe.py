@@ -41,7 +41,6 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import TPESampler
 from optuna.samplers._tpe.sampler import (
     _get_reference_point,
-    _solve_hssp_with_cache,
     default_gamma,
     default_gamma_multiobjective,
 )
@@ -49,6 +48,8 @@ from optuna.study import Study, StudyDirection
 from optuna.study._multi_objective import _fast_non_domination_rank
 from optuna.trial import FrozenTrial, TrialState
 
+from policysearch.jobs.hssp import solve_hssp
+from policysearch.jobs.parzen_pdf import KernelMasses
 from policysearch.jobs.search_space import IntersectionSearchSpace
 
 DEFAULT_WINDOW = 500
@@ -78,6 +79,8 @@ class WindowedTPESampler(TPESampler):
         self._search_space = IntersectionSearchSpace(include_pruned)  # Optuna's, identity first
         self.window = window
         self._history = _History()
+        self._masses_below = KernelMasses()
+        self._masses_above = KernelMasses()
         self.last_seen = 0
         """How many finished trials the last fit saw (tests read it)."""
 
@@ -113,14 +116,16 @@ class WindowedTPESampler(TPESampler):
         extra = [
             (t.number, self._internal(self._get_params(t, study), search_space)) for t in running
         ]
-        mpe_below = self._estimator(
-            history.observations(below, [], search_space), search_space, study, True
-        )
-        mpe_above = self._estimator(
-            history.observations(above, extra, search_space), search_space, study, False
-        )
+        numbers_below, observed_below = history.observations(below, [], search_space)
+        numbers_above, observed_above = history.observations(above, extra, search_space)
+        mpe_below = self._estimator(observed_below, search_space, study, True)
+        mpe_above = self._estimator(observed_above, search_space, study, False)
         samples_below = mpe_below.sample(self._rng.rng, self._n_ei_candidates)
-        acq_func_vals = self._compute_acquisition_func(samples_below, mpe_below, mpe_above)
+        # TPESampler._compute_acquisition_func, each kernel's normaliser kept between asks
+        points = np.array([samples_below[name] for name in search_space]).T
+        acq_func_vals = self._masses_below.log_pdf(
+            mpe_below._mixture_distribution, points, numbers_below
+        ) - self._masses_above.log_pdf(mpe_above._mixture_distribution, points, numbers_above)
         ret = TPESampler._compare(samples_below, acq_func_vals)
         for param_name, dist in search_space.items():
             ret[param_name] = dist.to_external_repr(ret[param_name])
@@ -191,12 +196,7 @@ def _split_complete(
     if chosen.size < n_below:  # tie-break by hypervolume subset selection, as Optuna does
         tie = ranks == last + 1
         tied = lvals[tie]
-        picked = _solve_hssp_with_cache(
-            tuple(tied.ravel()),
-            tuple(indices[tie]),
-            n_below - chosen.size,
-            tuple(_get_reference_point(tied)),
-        )
+        picked = solve_hssp(tied, indices[tie], n_below - chosen.size, _get_reference_point(tied))
         chosen = np.append(chosen, picked)
     return numbers[np.sort(chosen.astype(int))]
 
@@ -309,17 +309,19 @@ class _History:
         rows: np.ndarray,
         extra: list[tuple[int, list[float] | None]],
         search_space: dict[str, BaseDistribution],
-    ) -> dict[str, np.ndarray]:
-        """Internal parameter values of ``rows`` and of ``extra`` (number, values), by number,
-        keeping the trials that have every parameter (``TPESampler._get_internal_repr``)."""
-        rows = rows[self.has_params[rows]]
-        table = self.reprs[rows]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The trial numbers and internal parameter values of ``rows`` and of ``extra`` (number,
+        values), by number, keeping the trials that have every parameter
+        (``TPESampler._get_internal_repr``)."""
+        numbers = rows[self.has_params[rows]]
+        table = self.reprs[numbers]
         extra = [(n, r) for n, r in extra if r is not None]
         if extra:
-            numbers = np.concatenate([rows, [n for n, _ in extra]])
+            numbers = np.concatenate([numbers, [n for n, _ in extra]]).astype(int)
             table = np.vstack([table, np.array([r for _, r in extra], dtype=float)])
-            table = table[np.argsort(numbers, kind="stable")]
-        return {
+            order = np.argsort(numbers, kind="stable")
+            numbers, table = numbers[order], table[order]
+        return numbers, {
             name: _as_optuna(table[:, i], dist)
             for i, (name, dist) in enumerate(search_space.items())
         }
