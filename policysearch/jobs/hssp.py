@@ -20,6 +20,7 @@ three or more objectives, duplicates) goes to Optuna's own function.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 from optuna._hypervolume.hssp import _solve_hssp
@@ -47,7 +48,60 @@ def solve_hssp(
     f0, f1 = unique[:, 0], unique[:, 1]
     if not (np.all(f0[1:] > f0[:-1]) and np.all(f1[1:] < f1[:-1])):
         return _solve_hssp(loss_values, indices, subset_size, reference)
-    return indices[first[_greedy_2d(f0, f1, subset_size, reference)]]
+    if f0.size <= _SMALL and not np.isnan(f0 * f1).any():
+        order = _greedy_2d_heap(f0.tolist(), f1.tolist(), subset_size, reference)
+    else:
+        order = _greedy_2d(f0, f1, subset_size, reference)
+    return indices[first[order]]
+
+
+_SMALL = 512
+"""Up to this many points the greedy runs on Python floats and a heap (no NumPy call per pick);
+above it, on arrays."""
+
+
+def _greedy_2d_heap(f0: list, f1: list, subset_size: int, reference: np.ndarray) -> list:
+    """``_greedy_2d`` on Python floats (the same IEEE operations): the largest rectangle comes
+    off a heap of (-area, position), so the first position wins a tie as ``np.argmax`` does;
+    an entry whose area has since shrunk is skipped (areas only shrink)."""
+    n = len(f0)
+    r0, r1 = float(reference[0]), float(reference[1])
+    corner0 = [r0] * n
+    corner1 = [r1] * n
+    gain = [(r0 - a) * (r1 - b) for a, b in zip(f0, f1, strict=True)]
+    heap = [(-g, i) for i, g in enumerate(gain)]
+    heapify(heap)
+    taken = [False] * n
+    picked: list[int] = []
+    order: list[int] = []
+    for _ in range(subset_size):
+        while True:
+            negative, s = heappop(heap)
+            if not taken[s] and -negative == gain[s]:
+                break
+        taken[s] = True
+        order.append(s)
+        at = bisect_left(picked, s)
+        left = picked[at - 1] if at else -1
+        right = picked[at] if at < len(picked) else n
+        insort(picked, s)
+        edge = f0[s]
+        for i in range(left + 1, s):
+            if edge < corner0[i]:
+                corner0[i] = edge
+                g = (edge - f0[i]) * (corner1[i] - f1[i])
+                if g != gain[i]:
+                    gain[i] = g
+                    heappush(heap, (-g, i))
+        edge = f1[s]
+        for i in range(s + 1, right):
+            if edge < corner1[i]:
+                corner1[i] = edge
+                g = (corner0[i] - f0[i]) * (edge - f1[i])
+                if g != gain[i]:
+                    gain[i] = g
+                    heappush(heap, (-g, i))
+    return order
 
 
 def _greedy_2d(f0: np.ndarray, f1: np.ndarray, subset_size: int, reference: np.ndarray) -> list:

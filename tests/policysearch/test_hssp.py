@@ -45,6 +45,16 @@ def test_random_fronts(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
             _same(points, k)
 
 
+@pytest.mark.parametrize("size", [20, 75, 400, 900])
+def test_points_on_a_curve_both_ways_of_computing(size: int) -> None:
+    # up to hssp._SMALL points the greedy runs on Python floats, above it on arrays
+    rng = np.random.default_rng(size)
+    f0 = rng.random(size)
+    points = np.column_stack([f0, 1.0 - np.sqrt(f0)])[rng.permutation(size)]
+    for k in (1, size // 4, size // 2, size - 1):
+        _same(points, k)
+
+
 def test_equal_contributions_pick_the_first_in_lexicographic_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
