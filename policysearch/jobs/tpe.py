@@ -45,10 +45,10 @@ from optuna.samplers._tpe.sampler import (
     default_gamma_multiobjective,
 )
 from optuna.study import Study, StudyDirection
-from optuna.study._multi_objective import _fast_non_domination_rank
 from optuna.trial import FrozenTrial, TrialState
 
 from policysearch.jobs.hssp import solve_hssp
+from policysearch.jobs.nondomination import nondomination_rank
 from policysearch.jobs.parzen_pdf import KernelMasses
 from policysearch.jobs.search_space import IntersectionSearchSpace
 
@@ -188,7 +188,7 @@ def _split_complete(
     if n_below == len(numbers):
         return numbers
     lvals = values * [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions]
-    ranks = _fast_non_domination_rank(lvals, n_below=n_below)
+    ranks = nondomination_rank(lvals, n_below)
     levels, counts = np.unique(ranks, return_counts=True)
     last = int(np.max(levels[np.cumsum(counts) <= n_below], initial=-1))
     indices = np.arange(len(numbers))

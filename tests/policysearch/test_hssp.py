@@ -14,6 +14,7 @@ from optuna.study._multi_objective import _fast_non_domination_rank
 
 from policysearch.jobs import hssp
 from policysearch.jobs.hssp import solve_hssp
+from policysearch.jobs.nondomination import nondomination_rank
 
 
 def _front(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -73,3 +74,15 @@ def test_duplicates_and_mixed_ranks_go_to_optunas_function() -> None:
     _same(np.vstack([front, front[:5]]), 10)
     _same(rng.random((40, 2)), 12)  # not one front: dominated points among them
     _same(rng.random((30, 3)), 9)  # three objectives
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_nondomination_ranks_are_optunas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    points = np.round(rng.random((300, 2)), 2)  # rounded: duplicates and equal coordinates
+    points[:10] = points[10:20]
+    for n_below in (None, 1, 5, 30, 55, 299, 400):
+        ours = nondomination_rank(points, n_below)
+        theirs = _fast_non_domination_rank(points, n_below=n_below)
+        assert ours.tolist() == theirs.tolist()
+    assert nondomination_rank(points[:0], 3).tolist() == []
