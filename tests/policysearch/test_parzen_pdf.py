@@ -57,7 +57,7 @@ def test_log_pdf_is_optunas_ask_after_ask(space: dict, size: int) -> None:
             points[0] = [
                 d.low if not isinstance(d, CategoricalDistribution) else 0 for d in space.values()
             ]
-        expected = estimator.log_pdf(samples if step else dict(zip(space, points.T)))
+        expected = estimator.log_pdf(samples if step else dict(zip(space, points.T, strict=True)))
         got = masses.log_pdf(estimator._mixture_distribution, points, numbers)
         assert got.tobytes() == expected.tobytes()
     continuous = sum(isinstance(d, FloatDistribution) for d in space.values())
