@@ -89,8 +89,16 @@ class KernelMasses:
             a = (np.asarray(lows) - mus) / sigmas
             b = (np.asarray(highs) - mus) / sigmas
             points = np.asarray(x_cont).T
-            z = (points[:, np.newaxis, :] - mus) / sigmas  # _truncnorm.logpdf, step by step
-            out = _truncnorm._norm_logpdf(z) - self._masses(a, b, numbers) - np.log(sigmas)
+            # _truncnorm.logpdf step by step, the same operations in the same order, in place:
+            # z = (x - mu) / sigma; -(z**2) / 2.0 - log(sqrt(2 pi)) - log Z - log sigma
+            z = np.subtract(points[:, np.newaxis, :], mus)
+            z /= sigmas
+            out = np.square(z)
+            np.negative(out, out=out)
+            out /= 2.0
+            out -= _truncnorm._norm_pdf_logC
+            out -= self._masses(a, b, numbers)
+            out -= np.log(sigmas)
             outside = (points < np.asarray(lows)).any() or (points > np.asarray(highs)).any()
             if outside or (a == b).any():
                 z, a, b = np.broadcast_arrays(z, a, b)
@@ -99,8 +107,10 @@ class KernelMasses:
         weighted_log_pdf += np.log(mixture.weights[np.newaxis])
         max_ = weighted_log_pdf.max(axis=1)
         max_[np.isneginf(max_)] = 0
+        weighted_log_pdf -= max_[:, None]
+        np.exp(weighted_log_pdf, out=weighted_log_pdf)
         with np.errstate(divide="ignore"):
-            return np.log(np.exp(weighted_log_pdf - max_[:, None]).sum(axis=1)) + max_
+            return np.log(weighted_log_pdf.sum(axis=1)) + max_
 
     def _masses(self, a: np.ndarray, b: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """``_truncnorm._log_gauss_mass(a, b)`` (kernels x parameters), reusing kept kernels."""
