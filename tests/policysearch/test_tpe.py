@@ -4,6 +4,7 @@
   same seed (one and two objectives, constraints, two trials in flight).
 * Past the window, its estimators are fitted on at most ``window + ELITE`` finished trials,
   and the elite holds the best trials of the whole study.
+* A trial the elite keeps out without a split leaves the elite the split would have made.
 * A job may set ``window`` (a positive integer, or null for every trial).
 """
 
@@ -102,4 +103,29 @@ def test_a_job_sets_the_window() -> None:
         job({"name": "tpe", "window": 0})
     with pytest.raises(BadInput, match=r"sampler\.window.*unknown key for sampler nsga2"):
         job({"name": "nsga2", "window": 10})
-    assert ELITE > 25  # TPE's multi-objective below group is at most 25 trials
+    assert ELITE > 25  # one objective: TPE's below group is at most 25 trials
+
+
+@pytest.mark.parametrize("objectives", [1, 2])
+def test_the_elite_kept_without_a_split_is_the_split(
+    monkeypatch: pytest.MonkeyPatch, objectives: int
+) -> None:
+    # a trial that cannot enter the elite (dominated, worse than its worst rank; or infeasible
+    # beside an all-feasible elite) leaves it as the split of the elite and the trial would
+    monkeypatch.setattr(tpe, "ELITE", 8)
+    sampler = WindowedTPESampler(seed=1, multivariate=True, window=20)
+    original = tpe._History.update_elite
+    directions = []
+
+    def checked(history, study_directions):  # type: ignore[no-untyped-def]
+        directions[:] = study_directions
+        candidates = np.union1d(history.elite, history._fresh)
+        if len(candidates) > 8:
+            candidates = tpe._split(history, candidates, 8, study_directions)
+        got = original(history, study_directions)
+        assert got.tolist() == candidates.tolist()
+        return got
+
+    monkeypatch.setattr(tpe._History, "update_elite", checked)
+    _search(sampler, 150, objectives)
+    assert sampler._history.kept > 10  # the shortcut was taken, and agreed every time
