@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from optuna._hypervolume.hssp import _solve_hssp
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.study._multi_objective import _fast_non_domination_rank as rank_of
 
 from policysearch.errors import BadInput
 from policysearch.jobs import tpe
@@ -129,3 +131,20 @@ def test_the_elite_kept_without_a_split_is_the_split(
     monkeypatch.setattr(tpe._History, "update_elite", checked)
     _search(sampler, 150, objectives)
     assert sampler._history.kept > 10  # the shortcut was taken, and agreed every time
+
+
+@pytest.mark.parametrize("objectives", [1, 2])
+def test_past_its_window_its_shortcuts_propose_what_optunas_functions_propose(
+    monkeypatch: pytest.MonkeyPatch, objectives: int
+) -> None:
+    # the cost-per-ask work (jobs/hssp.py, jobs/nondomination.py, jobs/parzen_pdf.py, the
+    # elite kept without a split) changes no proposal: the same search with Optuna's own
+    # functions in their place gives the same trials
+    monkeypatch.setattr(tpe, "ELITE", 8)
+    fast = _search(WindowedTPESampler(seed=5, multivariate=True, window=30), 160, objectives)
+    monkeypatch.setattr(tpe, "solve_hssp", _solve_hssp)
+    monkeypatch.setattr(tpe, "nondomination_rank", lambda v, n=None: rank_of(v, n_below=n))
+    monkeypatch.setattr(tpe._History, "_stays_out", lambda *args: False)
+    monkeypatch.setattr(tpe.KernelMasses, "log_pdf", lambda self, mixture, x, _: mixture.log_pdf(x))
+    plain = _search(WindowedTPESampler(seed=5, multivariate=True, window=30), 160, objectives)
+    assert fast == plain
