@@ -14,13 +14,13 @@ first picked point on its right (first objective) and on its left (second object
 pick changes only the rectangles between it and its picked neighbours. ``solve_hssp`` updates
 those and nothing else, with the same floating-point operations, so it returns exactly Optuna's
 picks (``tests/policysearch/test_hssp.py`` compares them); any other input (ties of values,
-three or more objectives, duplicates) goes to Optuna's own function.
+three or more objectives, duplicates, values that are not finite) goes to Optuna's function.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, insort
-from heapq import heapify, heappop, heappush
 
 import numpy as np
 from optuna._hypervolume.hssp import _solve_hssp
@@ -40,47 +40,47 @@ def solve_hssp(
     indices = np.asarray(indices)
     if subset_size == indices.size:
         return indices
-    if loss_values.shape[-1] != 2 or not np.isfinite(reference).all():
+    finite = np.isfinite(reference).all() and np.isfinite(loss_values).all()
+    if loss_values.shape[-1] != 2 or not finite:
         return _solve_hssp(loss_values, indices, subset_size, reference)
-    unique, first = np.unique(loss_values, return_index=True, axis=0)
+    # np.unique(loss_values, return_index=True, axis=0) by a stable lexsort: the same rows in
+    # the same order, each with its first index
+    by_row = np.lexsort((loss_values[:, 1], loss_values[:, 0]))
+    ordered = loss_values[by_row]
+    starts = np.ones(len(ordered), dtype=bool)
+    starts[1:] = (ordered[1:, 0] != ordered[:-1, 0]) | (ordered[1:, 1] != ordered[:-1, 1])
+    unique, first = ordered[starts], by_row[starts]
     if first.size <= subset_size:  # duplicates fill the subset, or every unique point is in it
         return _solve_hssp(loss_values, indices, subset_size, reference)
     f0, f1 = unique[:, 0], unique[:, 1]
     if not (np.all(f0[1:] > f0[:-1]) and np.all(f1[1:] < f1[:-1])):
         return _solve_hssp(loss_values, indices, subset_size, reference)
-    if f0.size <= _SMALL and not np.isnan(f0 * f1).any():
-        order = _greedy_2d_heap(f0.tolist(), f1.tolist(), subset_size, reference)
+    if f0.size <= _SMALL:
+        order = _greedy_2d_list(f0.tolist(), f1.tolist(), subset_size, reference)
     else:
         order = _greedy_2d(f0, f1, subset_size, reference)
     return indices[first[order]]
 
 
 _SMALL = 512
-"""Up to this many points the greedy runs on Python floats and a heap (no NumPy call per pick);
+"""Up to this many points the greedy runs on a list of Python floats (no NumPy call per pick);
 above it, on arrays."""
 
 
-def _greedy_2d_heap(f0: list, f1: list, subset_size: int, reference: np.ndarray) -> list:
-    """``_greedy_2d`` on Python floats (the same IEEE operations): the largest rectangle comes
-    off a heap of (-area, position), so the first position wins a tie as ``np.argmax`` does;
-    an entry whose area has since shrunk is skipped (areas only shrink)."""
+def _greedy_2d_list(f0: list, f1: list, subset_size: int, reference: np.ndarray) -> list:
+    """``_greedy_2d`` on Python floats (the same IEEE operations): ``gain.index(max(gain))`` is
+    the first largest rectangle, as ``np.argmax`` finds it."""
     n = len(f0)
     r0, r1 = float(reference[0]), float(reference[1])
     corner0 = [r0] * n
     corner1 = [r1] * n
     gain = [(r0 - a) * (r1 - b) for a, b in zip(f0, f1, strict=True)]
-    heap = [(-g, i) for i, g in enumerate(gain)]
-    heapify(heap)
-    taken = [False] * n
     picked: list[int] = []
     order: list[int] = []
     for _ in range(subset_size):
-        while True:
-            negative, s = heappop(heap)
-            if not taken[s] and -negative == gain[s]:
-                break
-        taken[s] = True
+        s = gain.index(max(gain))
         order.append(s)
+        gain[s] = -math.inf
         at = bisect_left(picked, s)
         left = picked[at - 1] if at else -1
         right = picked[at] if at < len(picked) else n
@@ -89,18 +89,12 @@ def _greedy_2d_heap(f0: list, f1: list, subset_size: int, reference: np.ndarray)
         for i in range(left + 1, s):
             if edge < corner0[i]:
                 corner0[i] = edge
-                g = (edge - f0[i]) * (corner1[i] - f1[i])
-                if g != gain[i]:
-                    gain[i] = g
-                    heappush(heap, (-g, i))
+                gain[i] = (edge - f0[i]) * (corner1[i] - f1[i])
         edge = f1[s]
         for i in range(s + 1, right):
             if edge < corner1[i]:
                 corner1[i] = edge
-                g = (corner0[i] - f0[i]) * (edge - f1[i])
-                if g != gain[i]:
-                    gain[i] = g
-                    heappush(heap, (-g, i))
+                gain[i] = (corner0[i] - f0[i]) * (edge - f1[i])
     return order
 
 
