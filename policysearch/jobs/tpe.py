@@ -232,6 +232,8 @@ class _History:
         self.reprs = np.zeros((0, 0))
         self.has_params = np.zeros(0, dtype=bool)
         self.used = 0  # COMPLETE or PRUNED trials
+        self._used_numbers = np.zeros(64, dtype=int)  # their numbers, the first ``used``
+        self._in_order = True
         self.pruned = 0
         self._space: tuple[tuple[str, BaseDistribution], ...] = ()
         self._pending: set[int] = set()
@@ -287,6 +289,11 @@ class _History:
         self.known[n] = True
         if trial.state.value not in _USED:
             return
+        if self.used == len(self._used_numbers):
+            self._used_numbers = np.concatenate([self._used_numbers, self._used_numbers])
+        if self.used and n < self._used_numbers[self.used - 1]:
+            self._in_order = False
+        self._used_numbers[self.used] = n
         self.used += 1
         self._fresh.append(n)
         self.pruned += trial.state == TrialState.PRUNED
@@ -340,10 +347,13 @@ class _History:
         return bool(ranks[dominators].max() + 1 > ranks.max())
 
     def window(self, size: int | None) -> np.ndarray:
-        """The numbers of the last ``size`` COMPLETE or PRUNED trials (all when ``None``)."""
-        state = self.state[: self.size]
-        rows = np.flatnonzero((state == _USED[0]) | (state == _USED[1]))
-        return rows if size is None else rows[-size:]
+        """The numbers of the last ``size`` COMPLETE or PRUNED trials (all when ``None``), from
+        the list of them kept as they are recorded (no scan of the study)."""
+        numbers = self._used_numbers[: self.used]
+        if not self._in_order:  # trials recorded out of number order (another driver's)
+            numbers.sort()
+            self._in_order = True
+        return (numbers if size is None else numbers[-size:]).copy()
 
     def running(self, current: int) -> list[FrozenTrial]:
         """The RUNNING trials other than ``current``, by number."""

@@ -148,3 +148,21 @@ def test_past_its_window_its_shortcuts_propose_what_optunas_functions_propose(
     monkeypatch.setattr(tpe.KernelMasses, "log_pdf", lambda self, mixture, x, _: mixture.log_pdf(x))
     plain = _search(WindowedTPESampler(seed=5, multivariate=True, window=30), 160, objectives)
     assert fast == plain
+
+
+def test_the_window_is_the_last_finished_trials_by_number_whatever_order_they_finish_in() -> None:
+    study = optuna.create_study(directions=["minimize", "minimize"])
+    space = {"cpus": SPACE["cpus"]}
+    history = tpe._History()
+    trials = [study.ask(space) for _ in range(8)]
+    for batch in ([5, 1], [7], [0, 3, 6]):  # finished out of number order, seen in batches
+        for n in batch:
+            study.tell(trials[n], [float(n), 1.0])
+        history.sync(study, space)
+    assert history.window(None).tolist() == [0, 1, 3, 5, 6, 7]
+    assert history.window(4).tolist() == [3, 5, 6, 7]
+    study.tell(trials[2], state=optuna.trial.TrialState.FAIL)
+    study.tell(trials[4], [4.0, 1.0])
+    history.sync(study, space)
+    assert history.window(3).tolist() == [5, 6, 7]
+    assert history.window(None).tolist() == [0, 1, 3, 4, 5, 6, 7]
