@@ -34,6 +34,8 @@ from optuna.samplers._tpe.probability_distributions import (
     _unique_inverse_2d,
 )
 
+_PAIRWISE_FROM = 8
+"""NumPy sums an axis of this many elements or more pairwise (fewer: one after the other)."""
 _VECTOR_ERF_FROM = 2000
 """Optuna's ``_erf.erf`` switches from ``math.erf`` per element to its polynomial here."""
 
@@ -84,26 +86,7 @@ class KernelMasses:
                     (d.adapted_low - mu_uniq) / sigma_uniq, (d.adapted_high - mu_uniq) / sigma_uniq
                 )[mu_sigma_inv]
         if x_cont:
-            mus = np.asarray([d.mu for d in cont]).T
-            sigmas = np.asarray([d.sigma for d in cont]).T
-            a = (np.asarray(lows) - mus) / sigmas
-            b = (np.asarray(highs) - mus) / sigmas
-            points = np.asarray(x_cont).T
-            # _truncnorm.logpdf step by step, the same operations in the same order, in place:
-            # z = (x - mu) / sigma; -(z**2) / 2.0 - log(sqrt(2 pi)) - log Z - log sigma
-            z = np.subtract(points[:, np.newaxis, :], mus)
-            z /= sigmas
-            out = np.square(z)
-            np.negative(out, out=out)
-            out /= 2.0
-            out -= _truncnorm._norm_pdf_logC
-            out -= self._masses(a, b, numbers)
-            out -= np.log(sigmas)
-            outside = (points < np.asarray(lows)).any() or (points > np.asarray(highs)).any()
-            if outside or (a == b).any():
-                z, a, b = np.broadcast_arrays(z, a, b)
-                out = np.select([a == b, (z < a) | (z > b)], [np.nan, -np.inf], default=out)
-            weighted_log_pdf += out.sum(axis=-1)
+            weighted_log_pdf += self._continuous(cont, np.asarray(x_cont), lows, highs, numbers)
         weighted_log_pdf += np.log(mixture.weights[np.newaxis])
         max_ = weighted_log_pdf.max(axis=1)
         max_[np.isneginf(max_)] = 0
@@ -111,6 +94,47 @@ class KernelMasses:
         np.exp(weighted_log_pdf, out=weighted_log_pdf)
         with np.errstate(divide="ignore"):
             return np.log(weighted_log_pdf.sum(axis=1)) + max_
+
+    def _continuous(
+        self, cont: list, points: np.ndarray, lows: list, highs: list, numbers: np.ndarray
+    ) -> np.ndarray:
+        """Sum over the continuous parameters of each kernel's log-density at each point
+        (points x kernels): ``_truncnorm.logpdf(...).sum(axis=-1)`` as Optuna calls it.
+
+        ``_truncnorm.logpdf`` step by step, the same operations in the same order, in place:
+        ``z = (x - mu) / sigma; -(z**2) / 2.0 - log(sqrt(2 pi)) - log Z - log sigma``. Each is
+        element by element, so it is computed points x parameters x kernels (NumPy's inner
+        loop runs over the kernels, not over two or three parameters), and the parameters are
+        added one after the other, as NumPy's sum over an axis of fewer than 8 adds them (from
+        8 on it sums pairwise: those, and points outside a range or degenerate kernels, which
+        ``np.select`` must mark, take Optuna's layout)."""
+        mus = np.asarray([d.mu for d in cont])  # parameters x kernels
+        sigmas = np.asarray([d.sigma for d in cont])
+        low = np.asarray(lows)[:, np.newaxis]
+        high = np.asarray(highs)[:, np.newaxis]
+        a = (low - mus) / sigmas
+        b = (high - mus) / sigmas
+        masses = self._masses(a.T, b.T, numbers)  # kernels x parameters
+        outside = (points < low).any() or (points > high).any()
+        if outside or (a == b).any() or len(cont) >= _PAIRWISE_FROM:
+            z = (points.T[:, np.newaxis, :] - mus.T) / sigmas.T
+            out = _truncnorm._norm_logpdf(z) - masses - np.log(np.ascontiguousarray(sigmas.T))
+            at, bt = a.T, b.T
+            z, at, bt = np.broadcast_arrays(z, at, bt)
+            out = np.select([at == bt, (z < at) | (z > bt)], [np.nan, -np.inf], default=out)
+            return out.sum(axis=-1)
+        out = np.subtract(points.T[:, :, np.newaxis], mus)  # points x parameters x kernels
+        out /= sigmas
+        np.square(out, out=out)
+        np.negative(out, out=out)
+        out /= 2.0
+        out -= _truncnorm._norm_pdf_logC
+        out -= masses.T
+        out -= np.log(sigmas)
+        total = out[:, 0].copy()
+        for p in range(1, len(cont)):
+            total += out[:, p]
+        return total
 
     def _masses(self, a: np.ndarray, b: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """``_truncnorm._log_gauss_mass(a, b)`` (kernels x parameters), reusing kept kernels."""

@@ -5,7 +5,8 @@ Each step fits Optuna's estimator on a sliding set of trials (most kernels the s
 step before, a few new, bandwidths changing next to them), and compares ``KernelMasses`` with
 ``_ParzenEstimator.log_pdf`` on its own samples: float, log-float, integer and categorical
 parameters; a small and a large estimator (Optuna switches ``erf`` implementations at 2,000
-kernel-parameter pairs), and samples on the range's edges."""
+kernel-parameter pairs), nine continuous parameters (NumPy sums 8 or more pairwise), samples on
+the range's edges and outside it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ MIXED = {
     "mode": CategoricalDistribution(["a", "b", "c"]),
 }
 FLOATS = {f"x{i}": FloatDistribution(-2.0, 3.0) for i in range(5)}
+WIDE = {f"x{i}": FloatDistribution(0.0, 1.0) for i in range(9)}  # NumPy sums 8+ pairwise
 PARAMETERS = _ParzenEstimatorParameters(1.0, True, False, default_weights, True)
 
 
@@ -41,7 +43,7 @@ def _draw(space: dict, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
     return out
 
 
-@pytest.mark.parametrize(("space", "size"), [(MIXED, 60), (FLOATS, 450)])
+@pytest.mark.parametrize(("space", "size"), [(MIXED, 60), (FLOATS, 450), (WIDE, 80)])
 def test_log_pdf_is_optunas_ask_after_ask(space: dict, size: int) -> None:
     rng = np.random.default_rng(1)
     total = size + 40
@@ -53,11 +55,13 @@ def test_log_pdf_is_optunas_ask_after_ask(space: dict, size: int) -> None:
         estimator = _ParzenEstimator(observed, space, PARAMETERS)
         samples = estimator.sample(np.random.RandomState(step), 24)
         points = np.array([samples[name] for name in space]).T
-        if step == 0:  # the range's own edges are samples too
-            points[0] = [
-                d.low if not isinstance(d, CategoricalDistribution) else 0 for d in space.values()
+        if step == 0:  # the range's own edges, and a point outside it, are samples too
+            edges = [d.low if isinstance(d, FloatDistribution) else 0 for d in space.values()]
+            beyond = [
+                d.high * 1.5 + 1 if isinstance(d, FloatDistribution) else 0 for d in space.values()
             ]
-        expected = estimator.log_pdf(samples if step else dict(zip(space, points.T, strict=True)))
+            points[0], points[1] = edges, beyond
+        expected = estimator.log_pdf(dict(zip(space, points.T, strict=True)))
         got = masses.log_pdf(estimator._mixture_distribution, points, numbers)
         assert got.tobytes() == expected.tobytes()
     continuous = sum(isinstance(d, FloatDistribution) for d in space.values())
