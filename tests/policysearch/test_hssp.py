@@ -2,7 +2,9 @@
 
 Fronts of random points, fronts with equal contributions (a symmetric staircase, where the
 first point in lexicographic order must win), fronts with duplicates, and sets that are not
-one front (Optuna's own function answers those)."""
+one front (Optuna's own function answers those). The non-domination ranks of
+``jobs/nondomination.py`` are Optuna's too, with duplicates and equal coordinates, for every
+``n_below`` (both feed TPE's below/above split)."""
 
 from __future__ import annotations
 
