@@ -7,7 +7,8 @@ The log-density of a kernel at x is ``log N((x - mu) / sigma) - log sigma - log 
 ``Z = Phi(b) - Phi(a)``, ``a = (low - mu) / sigma``, ``b = (high - mu) / sigma``, is the mass
 the kernel keeps inside the parameter's range. Optuna computes every ``Z`` on every ask, most of
 them element by element in Python (``math.erf``, ``math.log`` behind ``np.frompyfunc``); with a
-window of 500 trials that was about half of the time of an ask.
+window of 500 trials the two log-densities were about a third of an ask, and the normalisers
+about 40% of that.
 
 Between two asks almost every kernel is the same (same trial, same ``mu``, same ``sigma``: a
 bandwidth changes only next to a trial that entered or left). ``KernelMasses`` keeps each
@@ -16,9 +17,11 @@ changed, with Optuna's own functions and the same choice Optuna makes between it
 implementations (``math.erf`` below 2,000 elements, a polynomial from 2,000 up: the count of
 kernels in the central case of the whole array decides it). Everything else is Optuna's
 arithmetic in Optuna's order, so the result is the same to the last bit
-(``tests/policysearch/test_parzen_pdf.py``); only the ``np.select`` for points outside a
-kernel's range is skipped when no point is outside and no kernel is degenerate, where it
-changes nothing.
+(``tests/policysearch/test_parzen_pdf.py``): element-wise steps are laid out points x
+parameters x kernels (NumPy's inner loop then runs over 500 kernels, not over 2 or 3
+parameters), the parameters are added one after the other as NumPy adds fewer than 8, and the
+``np.select`` for points outside a kernel's range is skipped when no point is outside and no
+kernel is degenerate, where it changes nothing.
 """
 
 from __future__ import annotations
