@@ -129,10 +129,9 @@ class KernelMasses:
         out = np.subtract(points.T[:, :, np.newaxis], mus)  # points x parameters x kernels
         out /= sigmas
         np.square(out, out=out)
-        np.negative(out, out=out)
-        out /= 2.0
+        out *= -0.5  # -(z**2) / 2.0: both round the same real number, z**2 / 2
         out -= _truncnorm._norm_pdf_logC
-        out -= masses.T
+        out -= np.ascontiguousarray(masses.T)
         out -= np.log(sigmas)
         total = out[:, 0].copy()
         for p in range(1, len(cont)):
