@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from policysearch.cli import main
+from policysearch.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import warnings
@@ -82,6 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if sys.stdout is guarded:
             sys.stdout = previous
+
+
+def entry() -> int:
+    """The ``policysearch`` console script and ``python -m policysearch``: ``main()``, then
+    ``gc.freeze()`` before the interpreter exits. The interpreter's last act is a full cyclic
+    collection over every object still alive; after a command that read a big study (the
+    100,000 trials of a resume or a report) that pass alone took 0.25-0.34 s. Frozen objects
+    are skipped by it and freed as before. Not in ``main``: a caller that goes on (a test, a
+    script) keeps its collector as it was."""
+    code = main()
+    gc.freeze()
+    return code
 
 
 def _run(args: argparse.Namespace) -> int:

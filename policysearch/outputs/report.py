@@ -32,6 +32,7 @@ from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import destination, plots
+from policysearch.outputs.drawing import draw_split
 from policysearch.outputs.front_table import INERT_NOTE, table_cells
 from policysearch.quantities import box_share, column, quantity
 from policysearch.run.study_meta import StudyInfo, describe_plan
@@ -131,6 +132,18 @@ def report_html(
         view = study_view(study, info)
     # The cards come first: a bad --select rule is refused before any picture is drawn.
     cards = [_card_section(study, view, rule) for rule in selections]
+    # two pictures here, two in a forked child at the same time (outputs.drawing); the
+    # importances (the picture and the table) are computed here once
+    pictures = draw_split(
+        here={
+            "front": lambda: plots.front_png(view),
+            "importances": lambda: plots.importances_png(view),
+        },
+        child={
+            "hypervolume": lambda: plots.hypervolume_png(view),
+            "knobs": lambda: plots.knobs_png(view),
+        },
+    )
     title = f"policysearch report: {info.name}"
     parts = [
         f"<h1>{_e(title)}</h1>",
@@ -139,7 +152,7 @@ def report_html(
         _job_section(info),
         _trials_section(view),
         "<h2>Pareto front</h2>",
-        _img(plots.front_png(view), f"Pareto front of {info.name}", "front-plot"),
+        _img(pictures["front"], f"Pareto front of {info.name}", "front-plot"),
         '<p class="note">Blue: the feasible Pareto front; light grey: feasible but dominated; '
         "grey crosses: infeasible; the star: today's Linux (the baseline policy simulated on "
         "the same scenario and seed); the ring: the knee point."
@@ -152,12 +165,12 @@ def report_html(
         + "</p>",
         _uncertainty_section(view),
         "<h2>Hypervolume as the search went on</h2>",
-        _img(plots.hypervolume_png(view), "hypervolume history", "hypervolume-plot"),
+        _img(pictures["hypervolume"], "hypervolume history", "hypervolume-plot"),
         "<h2>Knob importances</h2>",
-        _img(plots.importances_png(view), "knob importances", "importance-plot"),
+        _img(pictures["importances"], "knob importances", "importance-plot"),
         _importance_table(view),
         "<h2>Each knob against each objective</h2>",
-        _img(plots.knobs_png(view), "knobs against objectives", "knobs-plot"),
+        _img(pictures["knobs"], "knobs against objectives", "knobs-plot"),
         *cards,
         _breakdown_section(study, view),
         _front_section(view),

@@ -247,18 +247,34 @@ CHUNK_BYTES = 16 << 20
 
 class JournalLines:
     """Where a scanned journal's lines are read back from (``ScannedStudy.frozen``): the bytes
-    that were read (``data``), or the file, by the chunks it was read in (``chunks``: the byte
-    offset and the first line of each, in order)."""
+    that were read (``data``; ``more``: bytes read later, each with its first line number, in
+    order: a run's own records after the opening, not copied onto ``data``), or the file, by
+    the chunks it was read in (``chunks``: the byte offset and the first line of each, in
+    order)."""
 
     def __init__(
-        self, data: bytes | None = None, path: Path | None = None, chunks: Sequence = ()
+        self,
+        data: bytes | None = None,
+        path: Path | None = None,
+        chunks: Sequence = (),
+        more: Sequence[tuple[int, bytes]] = (),
     ) -> None:
         self._data, self._path, self._chunks = data, path, list(chunks)
+        self._more = list(more)
 
     def get(self, wanted: set[int]) -> dict[int, bytes]:
         """The text of each line in ``wanted`` (0-based), without its newline."""
         if self._data is not None:
-            return _lines_of(self._data, 0, wanted)
+            segments = [(0, self._data), *self._more]
+            firsts = [first for first, _ in segments]
+            by_segment: dict[int, set[int]] = {}
+            for line in wanted:
+                by_segment.setdefault(bisect.bisect_right(firsts, line) - 1, set()).add(line)
+            found: dict[int, bytes] = {}
+            for index, lines in by_segment.items():
+                first, data = segments[index]
+                found.update(_lines_of(data, first, lines))
+            return found
         out: dict[int, bytes] = {}
         firsts = [first for _, first in self._chunks]
         by_chunk: dict[int, set[int]] = {}
@@ -330,16 +346,6 @@ def _read(path: Path) -> tuple[JournalLines, dict[int, _Study]]:
     if state is None:
         state = Replayed({}, [], [], 0, False, 0)
     return JournalLines(path=path, chunks=chunks), state.live
-
-
-def share_equal_texts(column: list[msgspec.Raw]) -> None:
-    """Make the entries of ``column`` with equal text one shared ``Raw`` (a copy of its own),
-    in place (``ScannedStudy.metric_table`` decodes a shared text once)."""
-    shared: dict[bytes, msgspec.Raw] = {}
-    column[:] = [
-        shared.get(text) or shared.setdefault(text, msgspec.Raw(text))
-        for text in map(bytes, column)
-    ]
 
 
 def _own_copies(state: Replayed, first_trial: int, shared: dict[bytes, msgspec.Raw]) -> None:
