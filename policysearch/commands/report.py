@@ -13,6 +13,7 @@ from policysearch.analysis.front import SELECT_HELP
 from policysearch.analysis.opening import open_view
 from policysearch.commands.arguments import REF_HELP, STUDY_HELP, add_storage, reference_point
 from policysearch.outputs import destination
+from policysearch.outputs.drawing import HELPER_PICTURES, Drawer
 from policysearch.run.storage import redact
 
 
@@ -44,13 +45,20 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         BadInput: a missing folder, a bad storage, study, ``--ref`` or ``--select``.
     """
-    # imported on use: the report draws with matplotlib, over a second to import
-    from policysearch.outputs.report import write_report
-
     where = destination.check(args.out)  # before the work: a folder or a device is refused
-    view, study = open_view(args.study, args.storage, lambda info: reference_point(args.ref, info))
-    rules = args.select or ["knee"]
-    print(
-        f"{write_report(study, view.info, redact(args.storage), args.out, rules, view)}{where.note}"
-    )
+    # the drawing helper imports matplotlib while the study is read, and starts on its
+    # pictures as soon as it is (outputs.drawing)
+    with Drawer() as drawer:
+        view, study = open_view(
+            args.study, args.storage, lambda info: reference_point(args.ref, info)
+        )
+        drawer.send(view, HELPER_PICTURES)
+        # imported on use: the report draws with matplotlib, half a second to import
+        from policysearch.outputs.report import write_report
+
+        rules = args.select or ["knee"]
+        written = write_report(
+            study, view.info, redact(args.storage), args.out, rules, view, drawer
+        )
+    print(f"{written}{where.note}")
     return 0

@@ -32,7 +32,7 @@ from policysearch.analysis.report_card import render_cards, report_card
 from policysearch.analysis.view import IMPORTANCE_SEED, StudyView, study_view
 from policysearch.errors import BadInput
 from policysearch.outputs import destination, plots
-from policysearch.outputs.drawing import draw_split
+from policysearch.outputs.drawing import HELPER_PICTURES, HERE_PICTURES, Drawer
 from policysearch.outputs.front_table import INERT_NOTE, table_cells
 from policysearch.quantities import box_share, column, quantity
 from policysearch.run.study_meta import StudyInfo, describe_plan
@@ -63,6 +63,7 @@ def write_report(
     out_path: str | Path,
     selections: Sequence[str] = ("knee",),
     view: StudyView | None = None,
+    drawer: Drawer | None = None,
 ) -> Path:
     """Write the HTML report of ``study`` to ``out_path`` atomically; return the path.
 
@@ -73,12 +74,13 @@ def write_report(
         out_path: the HTML file to write.
         selections: the ``--select`` rules of the policies that get a report card.
         view: the study's view, if the caller has it (else it is built here).
+        drawer: the drawing helper, if the caller started one (``report_html``).
 
     Raises:
         BadInput: the folder of ``out_path`` does not exist, or a selection rule is invalid.
     """
     out = Path(out_path)
-    page = report_html(study, info, storage_url, selections, view)
+    page = report_html(study, info, storage_url, selections, view, drawer)
     _write_atomically(out, page.encode("utf-8"))
     return out
 
@@ -126,24 +128,18 @@ def report_html(
     storage_url: str,
     selections: Sequence[str] = ("knee",),
     view: StudyView | None = None,
+    drawer: Drawer | None = None,
 ) -> str:
-    """The report page as a string (``view``: the study's view, built here if not given)."""
+    """The report page as a string (``view``: the study's view, built here if not given;
+    ``drawer``: a drawing helper started before the view was read, else one is started here)."""
     if view is None:
         view = study_view(study, info)
     # The cards come first: a bad --select rule is refused before any picture is drawn.
     cards = [_card_section(study, view, rule) for rule in selections]
-    # two pictures here, two in a forked child at the same time (outputs.drawing); the
-    # importances (the picture and the table) are computed here once
-    pictures = draw_split(
-        here={
-            "front": lambda: plots.front_png(view),
-            "importances": lambda: plots.importances_png(view),
-        },
-        child={
-            "hypervolume": lambda: plots.hypervolume_png(view),
-            "knobs": lambda: plots.knobs_png(view),
-        },
-    )
+    # two pictures here, two by the drawing helper at the same time (outputs.drawing); the
+    # importances (the picture and the table) are computed here, once
+    with drawer or Drawer() as drawing:
+        pictures = drawing.draw(view, here=HERE_PICTURES, there=HELPER_PICTURES)
     title = f"policysearch report: {info.name}"
     parts = [
         f"<h1>{_e(title)}</h1>",

@@ -1,91 +1,204 @@
-"""Pictures drawn in a forked child (``policysearch.outputs.drawing``): the same bytes as drawn
-here, a failing child costs only time, an error here still surfaces, and no child is left
-behind. The report's page is byte for byte the same either way."""
+"""Pictures drawn by a forked helper (``policysearch.outputs.drawing``): the helper draws its
+share in another process, a failing helper costs only time, an error here still surfaces with
+the helper killed and reaped, nothing forks when switched off or beside other threads, and the
+report's page is byte for byte the same either way.
+
+Each fork scenario runs in a fresh Python process: the test process may have started Ray
+(threads), and then ``Drawer`` rightly draws everything itself.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from policysearch.outputs import drawing
-from tests.conftest import CONFIGS, run_cli
+from tests.conftest import CONFIGS, REPO, run_cli
 
 QUICKSTART = CONFIGS / "jobs" / "quickstart.yaml"
 
-needs_fork = pytest.mark.skipif(not drawing.can_fork(), reason="one CPU or no os.fork here")
+needs_cpus = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2 or not hasattr(os, "fork"), reason="one CPU or no os.fork"
+)
 
+_PRELUDE = """
+import json, os, sys, time
+from pathlib import Path
+from policysearch.outputs import drawing, plots
 
-def _zombies() -> list[int]:
-    """Children of this process that exited and were never waited for."""
+def zombies():
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] == "Z" and int(fields[1]) == os.getpid():
-            found.append(int(entry.name))
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z" and int(fields[1]) == os.getpid():
+                found.append(int(entry.name))
     return found
 
+def children():
+    me = os.getpid()
+    return [int(p) for p in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
 
-def _drawn_by(label: str, size: int = 16):
-    """A draw that returns ``label``, the drawing process's id and ``size`` filler bytes."""
-    return lambda: f"{label}:{os.getpid()}:".encode() + b"x" * size
+parent = os.getpid()
+
+def picture(label, size=16):
+    # a stand-in for plots.<name>_png: says who drew it, with filler bytes
+    def draw(view):
+        if getattr(view, "fail_in_helper", False) and os.getpid() != parent:
+            raise RuntimeError("drawing failed in the helper")
+        if getattr(view, "fail_here", False) and os.getpid() == parent:
+            raise ValueError("no such axis")
+        return f"{label}:{os.getpid()}:".encode() + b"x" * size
+    return draw
+
+plots.a_png, plots.b_png = picture("a"), picture("b", 300_000)
+plots.c_png = picture("c")
+"""
 
 
-@needs_fork
-def test_the_child_share_is_drawn_in_another_process() -> None:
-    here = os.getpid()
-    # more than a pipe holds (64 KiB): the child writes while this process draws and reads
-    pictures = drawing.draw_split(
-        here={"a": _drawn_by("a")}, child={"b": _drawn_by("b", 300_000), "c": _drawn_by("c")}
+def _python(*parts: str) -> dict:
+    """Run ``_PRELUDE`` and ``parts`` in a fresh Python; its last stdout line, as JSON."""
+    code = _PRELUDE + "".join(textwrap.dedent(part) for part in parts)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop(drawing.FORK_VARIABLE, None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
     )
-    assert set(pictures) == {"a", "b", "c"}
-    pids = {name: int(png.split(b":")[1]) for name, png in pictures.items()}
-    assert pids["a"] == here
-    assert pids["b"] == pids["c"] != here
-    assert len(pictures["b"]) > 300_000
-    assert _zombies() == []
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@needs_fork
-def test_a_failing_child_costs_only_time() -> None:
-    parent = os.getpid()
+_VIEW = """
+import dataclasses
 
-    def fails_in_the_child() -> bytes:
-        if os.getpid() != parent:
-            raise RuntimeError("drawing failed in the child")
-        return b"drawn here"
-
-    pictures = drawing.draw_split(here={"a": lambda: b"a"}, child={"b": fails_in_the_child})
-    assert pictures == {"a": b"a", "b": b"drawn here"}
-    assert _zombies() == []
-
-
-@needs_fork
-def test_an_error_here_surfaces_and_the_child_is_reaped() -> None:
-    def broken() -> bytes:
-        raise ValueError("no such axis")
-
-    # the child's payload is larger than the pipe: it must not be left blocked on its write
-    with pytest.raises(ValueError, match="no such axis"):
-        drawing.draw_split(here={"a": broken}, child={"b": _drawn_by("b", 1_000_000)})
-    assert _zombies() == []
+# what drawing.portable copies: a dataclass with its knob columns and two loaders
+@dataclasses.dataclass
+class View:
+    knob_table: object = None
+    load: object = None
+    fail_in_helper: bool = False
+    fail_here: bool = False
+    @property
+    def knobs(self):
+        return "knob columns"
+"""
 
 
-def test_switched_off_everything_is_drawn_here(monkeypatch: pytest.MonkeyPatch) -> None:
+@needs_cpus
+def test_the_helper_draws_its_share_in_another_process() -> None:
+    out = _python(
+        _VIEW,
+        """
+        with drawing.Drawer() as drawer:
+            forked = drawer.forked
+            helper = children()
+            pictures = drawer.draw(View(load=lambda rows: []), here=["a"], there=["b", "c"])
+        print(json.dumps({
+            "forked": forked, "helper": helper, "me": os.getpid(),
+            "pids": {k: int(v.split(b":")[1]) for k, v in pictures.items()},
+            "size_b": len(pictures["b"]), "zombies": zombies(), "left": children(),
+        }))
+        """
+    )
+    assert out["forked"] and len(out["helper"]) == 1
+    assert out["pids"]["a"] == out["me"]
+    # drawn by the helper, though the view held a loader that cannot cross a pipe
+    assert out["pids"]["b"] == out["pids"]["c"] == out["helper"][0]
+    assert out["size_b"] > 300_000  # more than a pipe holds
+    assert out["zombies"] == [] and out["left"] == []
+
+
+@needs_cpus
+def test_a_failing_helper_costs_only_time() -> None:
+    out = _python(
+        _VIEW,
+        """
+        with drawing.Drawer() as drawer:
+            pictures = drawer.draw(View(fail_in_helper=True), here=["a"], there=["c"])
+        print(json.dumps({"me": os.getpid(), "pids": {k: int(v.split(b":")[1]) for k, v in
+                          pictures.items()}, "zombies": zombies(), "left": children()}))
+        """
+    )
+    assert out["pids"] == {"a": out["me"], "c": out["me"]}  # drawn again here
+    assert out["zombies"] == [] and out["left"] == []
+
+
+@needs_cpus
+def test_an_error_here_surfaces_and_the_helper_is_killed_and_reaped() -> None:
+    out = _python(
+        _VIEW,
+        """
+        started = time.monotonic()
+        try:
+            with drawing.Drawer() as drawer:
+                drawer.send(View(), ["b"])  # the helper's reply is larger than a pipe holds
+                drawer.draw(View(fail_here=True), here=["a"], there=["b"])
+            raised = None
+        except ValueError as exc:
+            raised = str(exc)
+        print(json.dumps({"raised": raised, "zombies": zombies(), "left": children(),
+                          "seconds": time.monotonic() - started}))
+        """
+    )
+    assert out["raised"] == "no such axis"
+    assert out["zombies"] == [] and out["left"] == []
+
+
+@needs_cpus
+def test_an_unused_helper_is_killed_when_the_drawer_closes() -> None:
+    out = _python(
+        """
+        with drawing.Drawer() as drawer:
+            forked, helper = drawer.forked, children()
+        print(json.dumps({"forked": forked, "helper": helper, "zombies": zombies(),
+                          "left": children()}))
+        """
+    )
+    assert out["forked"] and len(out["helper"]) == 1
+    assert out["zombies"] == [] and out["left"] == []
+
+
+def test_no_helper_when_switched_off_or_beside_another_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = _python(
+        """
+        import threading
+        os.environ[drawing.FORK_VARIABLE] = "0"
+        off = drawing.Drawer().forked
+        del os.environ[drawing.FORK_VARIABLE]
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        beside = drawing.Drawer().forked
+        stop.set(); other.join()
+        print(json.dumps({"off": off, "beside": beside, "children": children()}))
+        """
+    )
+    assert out == {"off": False, "beside": False, "children": []}
+    # and without a helper, everything is drawn here
     monkeypatch.setenv(drawing.FORK_VARIABLE, "0")
-    assert not drawing.can_fork()
-    pictures = drawing.draw_split(here={"a": _drawn_by("a")}, child={"b": _drawn_by("b")})
-    assert {int(png.split(b":")[1]) for png in pictures.values()} == {os.getpid()}
+    with drawing.Drawer() as drawer:
+        assert not drawer.forked
 
 
-def test_the_report_is_the_same_drawn_in_a_child_or_here(
+def test_the_report_is_the_same_drawn_by_a_helper_or_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran = run_cli("run", str(QUICKSTART), "--executor", "serial", "--trials", "40", cwd=tmp_path)
