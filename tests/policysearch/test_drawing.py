@@ -114,7 +114,7 @@ def test_the_helper_draws_its_share_in_another_process() -> None:
             "pids": {k: int(v.split(b":")[1]) for k, v in pictures.items()},
             "size_b": len(pictures["b"]), "zombies": zombies(), "left": children(),
         }))
-        """
+        """,
     )
     assert out["forked"] and len(out["helper"]) == 1
     assert out["pids"]["a"] == out["me"]
@@ -133,7 +133,7 @@ def test_a_failing_helper_costs_only_time() -> None:
             pictures = drawer.draw(View(fail_in_helper=True), here=["a"], there=["c"])
         print(json.dumps({"me": os.getpid(), "pids": {k: int(v.split(b":")[1]) for k, v in
                           pictures.items()}, "zombies": zombies(), "left": children()}))
-        """
+        """,
     )
     assert out["pids"] == {"a": out["me"], "c": out["me"]}  # drawn again here
     assert out["zombies"] == [] and out["left"] == []
@@ -154,7 +154,7 @@ def test_an_error_here_surfaces_and_the_helper_is_killed_and_reaped() -> None:
             raised = str(exc)
         print(json.dumps({"raised": raised, "zombies": zombies(), "left": children(),
                           "seconds": time.monotonic() - started}))
-        """
+        """,
     )
     assert out["raised"] == "no such axis"
     assert out["zombies"] == [] and out["left"] == []
