@@ -35,9 +35,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from _memory import TreeMemory  # bench/ is the script's folder: on sys.path
 
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
@@ -163,7 +164,7 @@ def _child(command: list[str], tree: Path) -> tuple[float, float, float, float]:
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tree
     )
-    tree_memory = _TreeMemory(proc.pid)
+    tree_memory = TreeMemory(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     together = tree_memory.stop()
@@ -171,49 +172,6 @@ def _child(command: list[str], tree: Path) -> tuple[float, float, float, float]:
         raise SystemExit(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-500:]}")
     largest = usage.ru_maxrss / 1024
     return wall, usage.ru_utime + usage.ru_stime, largest, max(together, largest)
-
-
-class _TreeMemory:
-    """The most resident memory a process and its children held at once, in MB, sampled
-    every 10 ms from ``/proc`` (``VmRSS``; the pages a forked helper shares with its parent
-    count twice, so this is an upper bound). ``report`` forks a drawing helper
-    (``policysearch.outputs.drawing``): ``os.wait4``'s peak is the larger of the two alone."""
-
-    def __init__(self, pid: int) -> None:
-        self._pid, self._peak_kb = pid, 0
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._done.wait(0.01):
-            total = 0
-            for pid in self._family():
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                total += next(
-                    (
-                        int(line.split()[1])
-                        for line in status.splitlines()
-                        if line.startswith("VmRSS:")
-                    ),
-                    0,
-                )
-            self._peak_kb = max(self._peak_kb, total)
-
-    def _family(self) -> list[int]:
-        try:
-            text = Path(f"/proc/{self._pid}/task/{self._pid}/children").read_text()
-        except OSError:
-            return [self._pid]
-        return [self._pid, *(int(p) for p in text.split())]
-
-    def stop(self) -> float:
-        self._done.set()
-        self._thread.join()
-        return self._peak_kb / 1024
 
 
 def _env(tree: Path) -> dict[str, str]:

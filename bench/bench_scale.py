@@ -15,7 +15,7 @@ Run: ``python bench/bench_scale.py [--quick] [--samplers nsga2 tpe] [--sizes 100
 3. **front / report.** ``policysearch front`` and ``policysearch report`` in a fresh process on
    the largest NSGA-II study (or on ``--report-study JOURNAL:STUDY``, e.g. the 100,000-trial
    study of ``bench/bench_front.py``), three runs each: median wall time, CPU time, and the
-   peak resident memory of the process (``os.wait4``).
+   peak resident memory of the process and its helpers (``_memory.TreeMemory``).
 4. **Anchors.** Plain Optuna in memory, ask/tell over the same function (NSGA-II population 20,
    multivariate TPE), and rustuna (the Optuna team's Rust port, 0.2.0: ``pip install -e
    '.[bench]'``; without it the bench says so and goes on), per trial at the same sizes, each
@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+from _memory import TreeMemory  # bench/ is the script's folder: on sys.path
 
 from objectives.problems.benchmarks import BENCHMARKS
 from policysearch.jobs.config import load_job
@@ -118,15 +119,19 @@ def driver_run(name: str, sizes: list[int], folder: Path) -> dict:
 
 
 def _child(command: list[str]) -> tuple[float, float, float]:
-    """Wall s, CPU s and peak resident MB of one command in a fresh process."""
+    """Wall s, CPU s and peak resident MB of one command in a fresh process (the memory of
+    the process and its helpers sampled from ``/proc``: ``os.wait4``'s peak would include
+    this large bench process's, inherited through the fork, see ``_memory.py``)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "RAY_USAGE_STATS_ENABLED": "0"}
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    memory = TreeMemory(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    peak = memory.stop()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def reading(storage: str, study: str, folder: Path) -> dict:
