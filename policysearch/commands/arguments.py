@@ -27,6 +27,16 @@ DASHBOARD_HELP = (
     "the head's dashboard URL, http://HEAD:8265 "
     "(default: RAY_API_SERVER_ADDRESS, or RAY_ADDRESS if it is a URL)"
 )
+TIMEOUT_HELP = (
+    "time budget (30s, 10m, 2h, 1h30m): after it, ask for no new trials, finish the ones in "
+    "flight and exit 0 (run again to continue)"
+)
+STORAGE_RETRY_HELP = (
+    "a database storage that stops answering mid-run (a server restart, a lost connection) is "
+    "retried with backoff (0.5 s, doubling, at most 8 s apart) for this long before the run "
+    "gives up with exit code 1 (default: {default:g}s); every finished trial is stored exactly "
+    "once either way"
+)
 SEED_HELP = (
     "sampler seed: it picks the policies the sampler proposes (and a new study's 32 preflight "
     "points); the simulator is deterministic, so no seed changes a policy's metrics "

@@ -18,6 +18,8 @@ from policysearch.analysis.opening import open_view
 from policysearch.analysis.view import StudyView, scanned_view, study_view
 from policysearch.commands.arguments import (
     SEED_HELP,
+    STORAGE_RETRY_HELP,
+    TIMEOUT_HELP,
     duration,
     non_negative,
     positive,
@@ -65,22 +67,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument("--study", type=study_name, help="study name (default: the job's name)")
     parser.add_argument("--seed", type=non_negative, help=SEED_HELP)
-    parser.add_argument(
-        "--timeout",
-        type=duration,
-        metavar="DURATION",
-        help="time budget (30s, 10m, 2h, 1h30m): after it, ask for no new trials, finish the "
-        "ones in flight and exit 0 (run again to continue)",
-    )
+    parser.add_argument("--timeout", type=duration, metavar="DURATION", help=TIMEOUT_HELP)
     parser.add_argument(
         "--storage-retry",
         type=duration,
         metavar="DURATION",
         default=RETRY_DEFAULT_S,
-        help="a database storage that stops answering mid-run (a server restart, a lost "
-        "connection) is retried with backoff (0.5 s, doubling, at most 8 s apart) for this "
-        f"long before the run gives up with exit code 1 (default: {RETRY_DEFAULT_S:g}s); "
-        "every finished trial is stored exactly once either way",
+        help=STORAGE_RETRY_HELP.format(default=RETRY_DEFAULT_S),
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     return parser

@@ -10,14 +10,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from policysearch.commands.arguments import (
     DASHBOARD_HELP,
     SEED_HELP,
+    STORAGE_RETRY_HELP,
+    TIMEOUT_HELP,
+    duration,
     non_negative,
     positive,
     study_name,
 )
 from policysearch.errors import BadInput
+from policysearch.run.storage.outage import RETRY_DEFAULT_S
 from policysearch.run.submit import submit
 
 
@@ -52,6 +58,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument("--study", type=study_name, help="study name (default: the job's name)")
     parser.add_argument("--seed", type=non_negative, help=SEED_HELP)
+    parser.add_argument("--timeout", type=duration, metavar="DURATION", help=TIMEOUT_HELP)
+    parser.add_argument(
+        "--storage-retry",
+        type=duration,
+        metavar="DURATION",
+        help=STORAGE_RETRY_HELP.format(default=RETRY_DEFAULT_S),
+    )
     return parser
 
 
@@ -78,7 +91,16 @@ def run(args: argparse.Namespace) -> int:
         ("--storage", args.storage),
         ("--study", args.study),
         ("--seed", args.seed),
+        ("--timeout", _seconds(args.timeout)),
+        ("--storage-retry", _seconds(args.storage_retry)),
     ):
         if value is not None:
             run_args += [flag, str(value)]
     return submit(Path(args.job), args.address, run_args, follow=args.follow)
+
+
+def _seconds(value: float | None) -> str | None:
+    """A duration for the head's ``run`` (``arguments.duration`` reads it back exactly)."""
+    if value is None:
+        return None
+    return np.format_float_positional(value, trim="-") + "s"  # shortest exact, no exponent

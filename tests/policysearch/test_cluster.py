@@ -272,6 +272,43 @@ def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> No
     assert f"Ray job {job_id}: STOPPED" in follow.stderr
 
 
+def _entrypoint(cluster: TwoNodeCluster, job_id: str) -> str:
+    """The command line Ray runs on the head for job ``job_id``."""
+    code = (
+        "import sys\n"
+        "from ray.job_submission import JobSubmissionClient\n"
+        "print(JobSubmissionClient(sys.argv[1]).get_job_info(sys.argv[2]).entrypoint)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code, cluster.dashboard, job_id],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.strip()
+
+
+def test_submit_hands_the_time_budget_and_the_storage_retry_to_the_head(
+    cluster: TwoNodeCluster, tmp_path: Path
+) -> None:
+    shared = tmp_path / "budget.journal"
+    result, job_id = _submitted(
+        cluster, tmp_path, QUICKSTART, shared, "--follow", "--trials", "100000",
+        "--workers", "2", "--timeout", "4s", "--storage-retry", "1m30s",
+    )  # fmt: skip
+    # the run on the head stopped on the budget and said so; the job succeeded
+    assert "stopped on the time budget (--timeout 4.00 s)" in result.stdout, result.stdout
+    assert f"Ray job {job_id}: SUCCEEDED" in result.stdout
+    entrypoint = _entrypoint(cluster, job_id)
+    assert "--timeout 4s" in entrypoint and "--storage-retry 90s" in entrypoint, entrypoint
+    bad = run(cluster, "submit", str(QUICKSTART), "--address", cluster.dashboard,
+              "--storage-retry", "soon", cwd=tmp_path)  # fmt: skip
+    one_line_error(bad, 2, "--storage-retry", "expected a positive duration")
+
+
 def test_a_job_submitted_without_waiting_can_be_watched(
     cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
