@@ -86,9 +86,19 @@ class Drawer:
             self._fork()
 
     def _fork(self) -> None:
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        pid = os.fork()
+        """Start the helper; without one (no file descriptors or processes left: ``OSError``)
+        everything is drawn here."""
+        pipes: list[int] = []
+        try:
+            request_read, request_write = os.pipe()
+            pipes += [request_read, request_write]
+            reply_read, reply_write = os.pipe()
+            pipes += [reply_read, reply_write]
+            pid = os.fork()
+        except OSError:
+            for fd in pipes:
+                os.close(fd)
+            return
         if pid == 0:
             os.close(request_write)
             os.close(reply_read)
@@ -191,7 +201,7 @@ def _serve(request_fd: int, reply_fd: int) -> None:
 
 
 def _send(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd``; the helper's reply also closes it."""
+    """Write all of ``data`` to the pipe ``fd`` (a write may take only part of it)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

@@ -174,6 +174,25 @@ def test_an_unused_helper_is_killed_when_the_drawer_closes() -> None:
     assert out["zombies"] == [] and out["left"] == []
 
 
+def test_no_file_descriptors_left_means_no_helper_and_everything_drawn_here() -> None:
+    out = _python(
+        _VIEW,
+        """
+        import resource
+        open_now = len(os.listdir("/proc/self/fd"))
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_now + 1, hard))  # not two pipes
+        with drawing.Drawer() as drawer:
+            forked = drawer.forked
+            pictures = drawer.draw(View(), here=["a"], there=["c"])
+        print(json.dumps({"forked": forked, "me": os.getpid(), "children": children(),
+                          "pids": sorted({int(v.split(b":")[1]) for v in pictures.values()})}))
+        """,
+    )
+    assert out["forked"] is False and out["children"] == []
+    assert out["pids"] == [out["me"]]
+
+
 def test_no_helper_when_switched_off_or_beside_another_thread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
