@@ -19,7 +19,10 @@ that fails (an exception while drawing, killed, a short read) costs only time: i
 are drawn again here, so an error surfaces in this process as it would have without it. The
 helper leaves with ``os._exit`` (no ``atexit`` handler, no buffered output of the parent's
 written twice) when it has answered; ``Drawer.close`` kills one that has not (an error in this
-process, a bad ``--select``: its pictures are not wanted).
+process, a bad ``--select``: its pictures are not wanted). Ctrl-C and SIGTERM stop the helper
+outright (their default action; they are held back during the fork), as they stop the report;
+a helper stopped alone costs only time. A temporary matplotlib folder the helper made is
+removed by it (matplotlib's own ``atexit`` removal does not run in it).
 
 The pictures are the same bytes either way: a figure's Agg output depends on the figure, not
 the process (``tests/policysearch/test_drawing.py`` compares a whole report both ways).
@@ -31,6 +34,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import shutil
 import signal
 import threading
 from collections.abc import Sequence
@@ -39,6 +43,9 @@ from typing import Any
 
 FORK_VARIABLE = "POLICYSEARCH_DRAW_FORK"
 """``0`` draws every picture in this process."""
+
+_STOPPING = (signal.SIGINT, signal.SIGTERM)
+_MATPLOTLIB_CONFIG = "MPLCONFIGDIR"
 
 HERE_PICTURES = ("front", "importances")
 """The report's pictures drawn in the reporting process (``plots.<name>_png``; the
@@ -89,6 +96,9 @@ class Drawer:
         """Start the helper; without one (no file descriptors or processes left: ``OSError``)
         everything is drawn here."""
         pipes: list[int] = []
+        # Ctrl-C and SIGTERM wait until the helper is on its own: one landing between the
+        # fork and the helper's first line would otherwise run this process's code in it
+        previous = _block(_STOPPING)
         try:
             request_read, request_write = os.pipe()
             pipes += [request_read, request_write]
@@ -98,11 +108,21 @@ class Drawer:
         except OSError:
             for fd in pipes:
                 os.close(fd)
+            _unblock(previous)
             return
         if pid == 0:
-            os.close(request_write)
-            os.close(reply_read)
-            _serve(request_read, reply_write)  # never returns
+            try:
+                # the helper just stops on them (the report is stopped, or draws again)
+                for stopping in _STOPPING:
+                    if signal.getsignal(stopping) is not signal.SIG_IGN:
+                        signal.signal(stopping, signal.SIG_DFL)
+                _unblock(previous)
+                os.close(request_write)
+                os.close(reply_read)
+                _serve(request_read, reply_write)
+            finally:
+                os._exit(0)
+        _unblock(previous)
         os.close(request_read)
         os.close(reply_write)
         self._pid, self._to, self._back = pid, request_write, reply_read
@@ -164,7 +184,9 @@ class Drawer:
             if not self._answered:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
+            # a caller that ignores SIGCHLD (inherited through exec) has it reaped already
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
             self._pid = 0
 
     def __enter__(self) -> Drawer:
@@ -180,7 +202,22 @@ class Drawer:
 
 
 def _serve(request_fd: int, reply_fd: int) -> None:
-    """The helper: import the plots, read one request, draw it, answer, leave (module doc)."""
+    """The helper: import the plots, read one request, draw it, answer (``Drawer._fork``
+    then leaves with ``os._exit``).
+
+    Matplotlib, when its configuration folder cannot be written, makes a temporary one and
+    removes it from an ``atexit`` handler, which ``os._exit`` skips: the helper removes it."""
+    config = os.environ.get(_MATPLOTLIB_CONFIG)
+    try:
+        _serve_one(request_fd, reply_fd)
+    finally:
+        made = os.environ.get(_MATPLOTLIB_CONFIG)
+        if made and made != config:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _serve_one(request_fd: int, reply_fd: int) -> None:
+    """Read the request, draw it, send the reply (empty when anything failed)."""
     reply = b""
     try:
         from policysearch.outputs import plots
@@ -192,12 +229,21 @@ def _serve(request_fd: int, reply_fd: int) -> None:
             reply = pickle.dumps({name: getattr(plots, f"{name}_png")(view) for name in names})
     except BaseException:
         reply = b""
-    try:
+    with contextlib.suppress(OSError):  # the report is gone or gave up
         _send(reply_fd, reply)
-    except BaseException:
-        pass
-    finally:
-        os._exit(0)
+
+
+def _block(signals: tuple[signal.Signals, ...]) -> set[signal.Signals] | None:
+    """Hold ``signals`` back from this thread; the mask before (``None``: cannot here)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+
+def _unblock(previous: set[signal.Signals] | None) -> None:
+    """Restore the mask ``_block`` returned (held-back signals are delivered now)."""
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _send(fd: int, data: bytes) -> None:

@@ -193,6 +193,23 @@ def test_no_file_descriptors_left_means_no_helper_and_everything_drawn_here() ->
     assert out["pids"] == [out["me"]]
 
 
+@needs_cpus
+def test_a_caller_that_ignores_sigchld_still_gets_its_pictures() -> None:
+    # an ignored SIGCHLD survives exec: the kernel reaps the helper, waitpid finds no child
+    out = _python(
+        _VIEW,
+        """
+        import signal
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        with drawing.Drawer() as drawer:
+            forked = drawer.forked
+            pictures = drawer.draw(View(), here=["a"], there=["c"])
+        print(json.dumps({"forked": forked, "names": sorted(pictures), "left": children()}))
+        """,
+    )
+    assert out == {"forked": True, "names": ["a", "c"], "left": []}
+
+
 def test_no_helper_when_switched_off_or_beside_another_thread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -230,3 +247,34 @@ def test_the_report_is_the_same_drawn_by_a_helper_or_here(
         pages[setting] = (tmp_path / f"r{setting}.html").read_bytes()
     assert pages["1"].count(b"data:image/png;base64,") == 4
     assert pages["1"] == pages["0"]
+
+
+@needs_cpus
+def test_the_helper_removes_the_temporary_folder_matplotlib_made(tmp_path: Path) -> None:
+    # matplotlib makes a temporary configuration folder when its own cannot be written and
+    # removes it at exit; the helper leaves with os._exit, so it removes its own
+    ran = run_cli("run", str(QUICKSTART), "--executor", "serial", "--trials", "20", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONWARNINGS": "ignore",
+        "MPLCONFIGDIR": str(tmp_path / "not-a-folder" / "x"),
+        "TMPDIR": str(temporary),
+    }
+    (tmp_path / "not-a-folder").write_text("a file where a folder is expected")
+    env.pop(drawing.FORK_VARIABLE, None)
+    made = subprocess.run(
+        [sys.executable, "-m", "policysearch", "report", "quickstart", "--out", "r.html"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Matplotlib created a temporary cache directory" in made.stderr  # the case is real
+    assert (tmp_path / "r.html").stat().st_size > 0
+    assert sorted(p.name for p in temporary.iterdir()) == []
