@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _memory import TreeMemory  # bench/ is the script's folder: on sys.path
+from _memory import measured  # bench/ is the script's folder: on sys.path
 
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
@@ -156,22 +156,11 @@ def _whole_commands(trees: dict[str, Path], study: str, repeat: int, out: Path |
 
 
 def _child(command: list[str], tree: Path) -> tuple[float, float, float, float]:
-    """Wall s, CPU s (with its helpers'), peak resident MB of the largest process
-    (``os.wait4``) and of the process and its helpers together (``_TreeMemory``) of one
-    command in a fresh process of ``tree``."""
-    env = {**_env(tree), "PYTHONWARNINGS": "ignore"}
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tree
-    )
-    tree_memory = TreeMemory(proc.pid)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    together = tree_memory.stop()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-500:]}")
-    largest = usage.ru_maxrss / 1024
-    return wall, usage.ru_utime + usage.ru_stime, largest, max(together, largest)
+    """Wall s, CPU s (with its helpers'), peak resident MB of the largest process and of the
+    process and its helpers together (``_memory.measured``) of one command in a fresh process
+    of ``tree``."""
+    run = measured(command, {**_env(tree), "PYTHONWARNINGS": "ignore"}, cwd=tree)
+    return run.wall_s, run.cpu_s, run.largest_mb, max(run.together_mb, run.largest_mb)
 
 
 def _env(tree: Path) -> dict[str, str]:

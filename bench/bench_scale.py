@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from _memory import TreeMemory  # bench/ is the script's folder: on sys.path
+from _memory import measured  # bench/ is the script's folder: on sys.path
 
 from objectives.problems.benchmarks import BENCHMARKS
 from policysearch.jobs.config import load_job
@@ -123,15 +122,8 @@ def _child(command: list[str]) -> tuple[float, float, float]:
     the process and its helpers sampled from ``/proc``: ``os.wait4``'s peak would include
     this large bench process's, inherited through the fork, see ``_memory.py``)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "RAY_USAGE_STATS_ENABLED": "0"}
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    memory = TreeMemory(proc.pid)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    peak = memory.stop()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime, peak
+    run = measured(command, env)
+    return run.wall_s, run.cpu_s, run.together_mb
 
 
 def reading(storage: str, study: str, folder: Path) -> dict:
