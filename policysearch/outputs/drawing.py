@@ -150,18 +150,13 @@ class Drawer:
         """PNG bytes of each named picture of ``view``: ``here`` drawn in this process,
         ``there`` by the helper at the same time (sent now unless ``send`` did), or here too
         without one. A drawer draws once."""
-        from policysearch.outputs import plots
-
-        def draw_here(names: Sequence[str]) -> dict[str, bytes]:
-            return {name: getattr(plots, f"{name}_png")(view) for name in names}
-
         if there:
             self.send(view, there)
         if not self.forked or self._sent != list(there):
             self.close()
-            return draw_here([*here, *there])
+            return _pictures(view, [*here, *there])
         try:
-            pictures = draw_here(here)
+            pictures = _pictures(view, here)
             with os.fdopen(self._back, "rb") as pipe:
                 self._back = -1
                 reply = pipe.read()
@@ -170,7 +165,7 @@ class Drawer:
             self.close()
         drawn = _received(reply, there)
         for name in there:
-            pictures[name] = drawn[name] if name in drawn else draw_here([name])[name]
+            pictures[name] = drawn[name] if name in drawn else _pictures(view, [name])[name]
         return pictures
 
     def close(self) -> None:
@@ -220,17 +215,24 @@ def _serve_one(request_fd: int, reply_fd: int) -> None:
     """Read the request, draw it, send the reply (empty when anything failed)."""
     reply = b""
     try:
-        from policysearch.outputs import plots
+        from policysearch.outputs import plots  # noqa: F401 - imported while the study is read
 
         with os.fdopen(request_fd, "rb") as pipe:
             request = pipe.read()
         if request:
             names, view = pickle.loads(request)
-            reply = pickle.dumps({name: getattr(plots, f"{name}_png")(view) for name in names})
+            reply = pickle.dumps(_pictures(view, names))
     except BaseException:
         reply = b""
     with contextlib.suppress(OSError):  # the report is gone or gave up
         _send(reply_fd, reply)
+
+
+def _pictures(view: Any, names: Sequence[str]) -> dict[str, bytes]:
+    """``plots.<name>_png(view)`` for each name, drawn in this process."""
+    from policysearch.outputs import plots
+
+    return {name: getattr(plots, f"{name}_png")(view) for name in names}
 
 
 def _block(signals: tuple[signal.Signals, ...]) -> set[signal.Signals] | None:

@@ -272,23 +272,30 @@ def test_submit_no_wait_then_stop(cluster: TwoNodeCluster, tmp_path: Path) -> No
     assert f"Ray job {job_id}: STOPPED" in follow.stderr
 
 
-def _entrypoint(cluster: TwoNodeCluster, job_id: str) -> str:
-    """The command line Ray runs on the head for job ``job_id``."""
-    code = (
+def _job_api(cluster: TwoNodeCluster, code: str, *args: str) -> str:
+    """What ``code`` prints, run with Ray's ``JobSubmissionClient`` on the cluster's dashboard
+    as ``jobs`` and ``args`` in ``sys.argv[1:]``, in a subprocess with the cluster's
+    environment (its token), as the CLI runs."""
+    prelude = (
         "import sys\n"
         "from ray.job_submission import JobSubmissionClient\n"
-        "print(JobSubmissionClient(sys.argv[1]).get_job_info(sys.argv[2]).entrypoint)\n"
+        "jobs = JobSubmissionClient(sys.argv[1])\n"
     )
-    shown = subprocess.run(
-        [sys.executable, "-c", code, cluster.dashboard, job_id],
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code, cluster.dashboard, *args],
         env=cluster.env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert shown.returncode == 0, shown.stderr
-    return shown.stdout.strip()
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _entrypoint(cluster: TwoNodeCluster, job_id: str) -> str:
+    """The command line Ray runs on the head for job ``job_id``."""
+    return _job_api(cluster, "print(jobs.get_job_info(sys.argv[2]).entrypoint)\n", job_id).strip()
 
 
 def test_submit_hands_the_time_budget_and_the_storage_retry_to_the_head(
@@ -381,26 +388,13 @@ def _stored_by_ray(cluster: TwoNodeCluster) -> str:
     environment, metadata, messages), then every file under the cluster's temp folder (the
     uploaded working_dir as unpacked on the head, the jobs' logs, the session's files), the
     nodes' own password file aside."""
-    # in a subprocess with the cluster's environment (its token), as the CLI runs
-    code = (
-        "import sys\n"
-        "from ray.job_submission import JobSubmissionClient\n"
-        "jobs = JobSubmissionClient(sys.argv[1])\n"
+    listed = _job_api(
+        cluster,
         "for job in jobs.list_jobs():\n"
         "    print(repr(job))\n"
         "    if job.submission_id:\n"
-        "        print(repr(jobs.get_job_info(job.submission_id)))\n"
+        "        print(repr(jobs.get_job_info(job.submission_id)))\n",
     )
-    listed = subprocess.run(
-        [sys.executable, "-c", code, cluster.dashboard],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr
-    listed = listed.stdout
     assert "entrypoint=" in listed and "runtime_env=" in listed and "metadata=" in listed
     parts = [listed]
     for path in cluster.temp_dir.rglob("*"):

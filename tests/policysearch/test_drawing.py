@@ -250,30 +250,20 @@ def test_the_report_is_the_same_drawn_by_a_helper_or_here(
 
 
 @needs_cpus
-def test_the_helper_removes_the_temporary_folder_matplotlib_made(tmp_path: Path) -> None:
+def test_the_helper_removes_the_temporary_folder_matplotlib_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # matplotlib makes a temporary configuration folder when its own cannot be written and
     # removes it at exit; the helper leaves with os._exit, so it removes its own
     ran = run_cli("run", str(QUICKSTART), "--executor", "serial", "--trials", "20", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    env = {
-        **os.environ,
-        "PYTHONWARNINGS": "ignore",
-        "MPLCONFIGDIR": str(tmp_path / "not-a-folder" / "x"),
-        "TMPDIR": str(temporary),
-    }
     (tmp_path / "not-a-folder").write_text("a file where a folder is expected")
-    env.pop(drawing.FORK_VARIABLE, None)
-    made = subprocess.run(
-        [sys.executable, "-m", "policysearch", "report", "quickstart", "--out", "r.html"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "not-a-folder" / "x"))
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.delenv(drawing.FORK_VARIABLE, raising=False)
+    made = run_cli("report", "quickstart", "--out", "r.html", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert "Matplotlib created a temporary cache directory" in made.stderr  # the case is real
     assert (tmp_path / "r.html").stat().st_size > 0
